@@ -1,0 +1,81 @@
+/**
+ * The connection contract. A connection runs POSIX shell command lines on one
+ * host. It is opened once per host per run and reused by every task.
+ */
+
+/** Who a command runs as, after privilege escalation (Ansible's `become`). */
+export interface BecomeSpec {
+  /** Target user; Ansible's default is root. */
+  user: string;
+  /** Password for `sudo -S`, from ansible_become_password. */
+  password?: string;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** The command is killed and the result has timedOut=true after this many ms. */
+  timeoutMs?: number;
+  /** Extra environment, exported (quoted) before the command runs. */
+  env?: Record<string, string>;
+  /** Run as another user via sudo; omitted or same as login user = no sudo. */
+  become?: BecomeSpec;
+  /** Working directory (quoted `cd` before the command). */
+  cwd?: string;
+}
+
+export interface ExecResult {
+  rc: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** True when timeoutMs ended the command. */
+  timedOut?: boolean;
+}
+
+/** Thrown when a host cannot be reached or the link drops; the runner marks the host unreachable. */
+export class UnreachableError extends Error {
+  constructor(message: string, readonly host: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** Thrown when a host key does not match known_hosts; never retried. */
+export class HostKeyError extends UnreachableError {
+  override name = 'HostKeyError';
+}
+
+export interface ConnectionStats {
+  /** SSH handshakes done (0 for local). */
+  handshakes: number;
+  /** Remote command lines run. */
+  commands: number;
+}
+
+export interface Connection {
+  /** inventory_hostname */
+  readonly host: string;
+  /** Open the connection (idempotent; the first exec also opens it). */
+  connect(): Promise<void>;
+  /** Run `command` with /bin/sh -c on the host. Never rejects for rc != 0. Rejects with UnreachableError on transport loss. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Copy a local file's bytes to the host atomically (temp file in the same folder, then rename). */
+  putFile(content: Buffer, remotePath: string, options?: { mode?: string; become?: BecomeSpec }): Promise<void>;
+  close(): Promise<void>;
+  readonly stats: ConnectionStats;
+}
+
+/** Connection settings resolved from the host's variables (Ansible names). */
+export interface ConnectionSettings {
+  host: string;                 // inventory_hostname
+  connection: 'ssh' | 'local';  // ansible_connection
+  address: string;              // ansible_host, default inventory_hostname
+  port: number;                 // ansible_port, default 22
+  user: string;                 // ansible_user, default current user
+  privateKeyFile?: string;      // ansible_ssh_private_key_file
+  commonArgs?: string;          // ansible_ssh_common_args (ProxyCommand, UserKnownHostsFile honoured)
+  timeoutSec: number;           // ansible_ssh_timeout, default 10
+  knownHostsFile?: string;      // UserKnownHostsFile from commonArgs or --known-hosts; default ~/.ssh/known_hosts
+  acceptNewHostKeys: boolean;   // --accept-new-host-keys
+  password?: string;            // ansible_password / ansible_ssh_pass
+}

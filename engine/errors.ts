@@ -1,0 +1,34 @@
+/**
+ * Errors a user can fix (bad YAML, unknown keys, undefined variables...). The
+ * CLI prints these without a stack trace and exits 1.
+ */
+export interface SourcePosition {
+  file: string;
+  line?: number;   // 1-based
+  col?: number;    // 1-based
+}
+
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly position?: SourcePosition,
+    /** A code frame (the offending lines with a caret), printed under the message. */
+    readonly frame?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** "file:line:col: message" and the frame, as printed by the CLI. */
+  format(): string {
+    const where = this.position
+      ? `${this.position.file}${this.position.line ? `:${this.position.line}` : ''}${this.position.col ? `:${this.position.col}` : ''}: `
+      : '';
+    return `${where}${this.message}${this.frame ? `\n${this.frame}` : ''}`;
+  }
+}
+
+export function formatPosition(p?: SourcePosition): string {
+  if (!p) return '';
+  return `${p.file}${p.line ? `:${p.line}` : ''}${p.col ? `:${p.col}` : ''}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The module contract. A module is declarative:
+ *   1. `schema`: JSON Schema of its arguments, checked with ajv at load time
+ *      (before any host is touched) and again after templating at run time;
+ *   2. `read`: the current state, in as few remote round trips as possible;
+ *   3. `plan`: pure computation of the change and its diff from args + state;
+ *   4. `plan().apply`: the only step that changes the host. Check mode stops
+ *      before it, so check mode and diff mode come for free.
+ */
+import type { Connection, BecomeSpec, ExecOptions, ExecResult } from '../connection/types.js';
+
+export type JSONSchema = Record<string, unknown>;
+
+/** One diff entry, as in Ansible's `diff` return value. */
+export interface FileDiff {
+  before_header?: string;
+  after_header?: string;
+  before?: string;
+  after?: string;
+  /** A ready unified diff (from the `diff` package) for file content. */
+  prepared?: string;
+}
+
+/** What a task produced on one host (Ansible's result dict). */
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  stdout_lines?: string[];
+  stderr_lines?: string[];
+  diff?: FileDiff[];
+  [key: string]: unknown;
+}
+
+export interface Plan {
+  /** Whether a real run would change something (exactly: check mode reports this). */
+  changed: boolean;
+  diff?: FileDiff[];
+  /** Result values known without applying (path, state, mode, ...). */
+  result?: Record<string, unknown>;
+  /** Set when the module fails before applying (bad state, missing file...). */
+  failed?: boolean;
+  msg?: string;
+  /** Makes the change. Absent when nothing is to be done. Returns extra result values. */
+  apply?: () => Promise<Record<string, unknown> | void>;
+  /**
+   * For modules that cannot predict their effect (command/shell without
+   * creates/removes): in check mode the task is reported skipped.
+   */
+  skipInCheckMode?: boolean;
+}
+
+/** What the runner gives a module for one host and one task (one loop item). */
+export interface ModuleContext {
+  /** inventory_hostname of the host the task runs against (delegate_to target if delegated). */
+  host: string;
+  /** The connection to that host; `exec` already applies the task's become/environment when called via `run`. */
+  conn: Connection;
+  /** Runs a command with the task's become, environment and timeout applied. Prefer this over conn.exec. */
+  run(command: string, options?: Omit<ExecOptions, 'become'> & { become?: BecomeSpec | false }): Promise<ExecResult>;
+  /** Task-level become (undefined = none). */
+  become?: BecomeSpec;
+  check: boolean;
+  diff: boolean;
+  /** All variables visible to the task on this host (facts, hostvars, ...). */
+  vars: Record<string, unknown>;
+  /** Render a Jinja2 template text with the task's variables; `source` names it in errors. */
+  renderTemplate(text: string, source: string): string;
+  /**
+   * Find a local file for `src` (copy: 'files', template: 'templates'),
+   * looked up like Ansible: role's folder, then the playbook's, then as given.
+   * Throws a clear error naming the candidates when not found.
+   */
+  findFile(kind: 'files' | 'templates', name: string): string;
+  /** Connection to another inventory host (synchronize between hosts). */
+  connectionFor(host: string): Promise<Connection>;
+  /** Variables of another inventory host (hostvars[host]). */
+  hostVars(host: string): Record<string, unknown>;
+  /** Where the task is in its file, for messages. */
+  location: string;
+  /** -v level. */
+  verbosity: number;
+  /** Ms budget for the task (task `timeout` keyword, or the default). */
+  timeoutMs?: number;
+}
+
+export interface ModuleDoc {
+  description: string;
+  /** Return values: name -> meaning. */
+  returns?: Record<string, string>;
+  /** A YAML task example. */
+  example: string;
+}
+
+export interface Module<Args = Record<string, any>, State = unknown> {
+  name: string;
+  /** Other names (e.g. 'ansible.builtin.copy' is added automatically). */
+  aliases?: string[];
+  schema: JSONSchema;
+  /** For command/shell/raw: the arg that takes the free-form text (`_raw_params`). */
+  freeForm?: boolean;
+  /** Runs on the controller only (debug, set_fact, assert, fail, meta); no connection is opened for it. */
+  controllerOnly?: boolean;
+  doc: ModuleDoc;
+  read(ctx: ModuleContext, args: Args): Promise<State>;
+  plan(ctx: ModuleContext, args: Args, state: State): Plan | Promise<Plan>;
+}

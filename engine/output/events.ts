@@ -1,0 +1,50 @@
+/**
+ * Events the runner emits; the output layer (listr2 on a TTY, plain lines
+ * otherwise) and the JSON report consume them. Results in events are already
+ * censored for no_log.
+ */
+import type { ModuleResult } from '../modules/types.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type RunEvent =
+  | { type: 'playbook_start'; file: string; check: boolean }
+  | { type: 'play_start'; name: string; hosts: string[] }
+  | { type: 'task_start'; id: number; name: string; role?: string; location: string; hosts: string[]; handler: boolean }
+  | {
+      type: 'host_result';
+      taskId: number;
+      task: string;
+      host: string;
+      /** For loops: one event per item, then one summary event without item. */
+      item?: string;
+      status: HostStatus;
+      result: ModuleResult;
+      durationMs: number;
+      delegatedTo?: string;
+      noLog: boolean;
+    }
+  | { type: 'task_end'; id: number; name: string }
+  | { type: 'play_end'; name: string }
+  | { type: 'warning'; message: string; host?: string }
+  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number };
+
+export interface Reporter {
+  handle(event: RunEvent): void;
+  /** Flush and stop (restores the terminal for listr2). */
+  close(): Promise<void>;
+}
+
+export function emptyStats(): HostStats {
+  return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+}
