@@ -86,6 +86,10 @@ export interface ModuleContext {
   verbosity: number;
   /** Ms budget for the task (task `timeout` keyword, or the default). */
   timeoutMs?: number;
+  /** Evaluate a bare Jinja2 expression with the task's variables (debug `var`, assert `that`). */
+  evaluate?(expr: string, source: string): unknown;
+  /** A conditional as in `when:` (Python truthiness). */
+  isTrue?(condition: unknown, source: string): boolean;
 }
 
 export interface ModuleDoc {

@@ -1,0 +1,26 @@
+/** -e / --extra-vars: `k=v k2=v2`, `@file.yml` (YAML or JSON), or a JSON/YAML mapping. */
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { parseKeyValue } from '../loader/kv.js';
+import { parseYaml, readYamlFile } from '../loader/yaml.js';
+
+export function parseExtraVars(values: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const value of values) {
+    const text = value.trim();
+    if (text.startsWith('@')) {
+      const file = path.resolve(text.slice(1));
+      const data = readYamlFile(file, text.slice(1)).data;
+      if (data === null || data === undefined) continue;
+      if (typeof data !== 'object' || Array.isArray(data)) throw new UserError('extra vars file must hold a mapping', { file: text.slice(1) });
+      Object.assign(out, data);
+    } else if (text.startsWith('{') || text.startsWith('---')) {
+      const data = parseYaml(text, '-e argument').data;
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UserError(`-e '${text}' is not a mapping`);
+      Object.assign(out, data);
+    } else if (text) {
+      Object.assign(out, parseKeyValue(text, { file: '-e argument' }));
+    }
+  }
+  return out;
+}

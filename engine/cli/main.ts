@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/** The `uxsv` command. */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.js';
+import { EXIT } from './exit-codes.js';
+import { runPlay, type PlayOptions } from './play.js';
+import { registerExtraCommands } from './commands.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const increase = (_v: string, previous = 0) => previous + 1;
+
+/** Options shared by play and the commands built on it (check, degrade, ...). */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <path>', 'inventory file or folder (repeatable)', collect)
+    .option('-l, --limit <pattern>', 'further limit the hosts to this pattern')
+    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a JSON/YAML mapping (repeatable)', collect)
+    .option('-f, --forks <n>', 'hosts worked on at once', '10')
+    .option('-v, --verbose', 'more output (-vv, -vvv for more)', increase)
+    .option('--report <file>', 'write a JSON report of the run')
+    .option('--accept-new-host-keys', 'record the host key of hosts never seen before (a changed key is always refused)')
+    .option('--known-hosts <file>', 'known_hosts file (default: UserKnownHostsFile of the inventory, else ~/.ssh/known_hosts)')
+    .option('--task-timeout <seconds>', 'default time limit of a task on a host', '1800');
+}
+
+export function buildProgram(io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): Command {
+  const program = new Command('uxsv')
+    .description('Ansible-style playbooks for the uxsv01-03 failover cluster: provisioning, degrade/restore, drift checks, and a lab')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  addRunOptions(
+    program
+      .command('play')
+      .description('run playbooks (like ansible-playbook)')
+      .argument('<playbook...>', 'playbook files')
+      .option('-C, --check', 'change nothing; report what would change')
+      .option('-D, --diff', 'show differences of changed files')
+      .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collect)
+      .option('--skip-tags <tags>', 'skip tasks with these tags', collect)
+      .option('--start-at-task <name>', 'start at the task of this name')
+      .option('--list-hosts', 'list the hosts of each play and exit')
+      .option('--list-tasks', 'list the tasks of each play and exit')
+      .option('--syntax-check', 'only load and validate the playbooks, inventory and roles'),
+  ).action(async (playbooks: string[], options: PlayOptions) => {
+    const outcome = await runPlay(playbooks, options, io);
+    setExit(outcome.exitCode);
+  });
+  registerExtraCommands(program, io, setExit);
+  return program;
+}
+
+export async function main(argv: string[], io = { write: (t: string) => void process.stdout.write(t), isTty: Boolean(process.stdout.isTTY), env: process.env }): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => (code = c));
+  program.configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (err instanceof UserError) {
+      process.stderr.write(`ERROR: ${err.format()}\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`uxsv: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

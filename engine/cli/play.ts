@@ -1,0 +1,145 @@
+/** `uxsv play`: load and validate everything, then run (or list, or only check syntax). */
+import path from 'node:path';
+import { Inventory } from '../inventory/index.js';
+import { Loader, configuredRolesPath } from '../loader/playbook.js';
+import type { Node, Play, Playbook } from '../loader/model.js';
+import { modules } from '../modules/registry.js';
+import { createReporter, JsonReport, combineReporters, shouldUseColor } from '../output/index.js';
+import type { Reporter } from '../output/events.js';
+import { Runner, checkNotifyTargets, taskTitle, type RunResult } from '../runner/runner.js';
+import { tagsSelected } from '../runner/tags.js';
+import { parseExtraVars } from './extra-vars.js';
+import { EXIT } from './exit-codes.js';
+
+export interface PlayOptions {
+  inventory?: string[];
+  limit?: string;
+  extraVars?: string[];
+  check?: boolean;
+  diff?: boolean;
+  forks?: string;
+  tags?: string[];
+  skipTags?: string[];
+  startAtTask?: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  syntaxCheck?: boolean;
+  report?: string;
+  verbose?: number;
+  acceptNewHostKeys?: boolean;
+  knownHosts?: string;
+  taskTimeout?: string;
+}
+
+export interface PlayIo {
+  write(text: string): void;
+  isTty: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Extra reporter (tests, check command). */
+  reporter?: Reporter;
+}
+
+function splitList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+export function loadPlaybooks(files: string[]): { playbooks: Playbook[]; loader: Loader } {
+  const loader = new Loader({ modules, rolesPath: configuredRolesPath() });
+  const playbooks = files.map((f) => loader.loadPlaybook(path.resolve(f)));
+  for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
+  return { playbooks, loader };
+}
+
+export function loadInventory(sources: string[] | undefined): Inventory {
+  return sources && sources.length ? Inventory.load(sources) : Inventory.empty();
+}
+
+export interface PlayOutcome {
+  exitCode: number;
+  result?: RunResult;
+}
+
+export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
+  const { playbooks, loader } = loadPlaybooks(files);
+  const inventory = loadInventory(options.inventory);
+  const extraVars = parseExtraVars(options.extraVars ?? []);
+  if (options.syntaxCheck) {
+    for (const pb of playbooks) io.write(`\nplaybook: ${pb.file}\n`);
+    return { exitCode: EXIT.OK };
+  }
+  if (options.listHosts || options.listTasks) {
+    io.write(listing(playbooks, inventory, options));
+    return { exitCode: EXIT.OK };
+  }
+  const verbosity = options.verbose ?? 0;
+  const color = shouldUseColor(io.env, io.isTty);
+  const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
+  if (options.report) reporters.push(new JsonReport(options.report));
+  if (io.reporter) reporters.push(io.reporter);
+  const reporter = combineReporters(...reporters);
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(EXIT.INTERRUPTED);
+    stop = true;
+    io.write('\n[interrupted: finishing the step in flight; press Ctrl-C again to quit at once]\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const runner = new Runner(inventory, loader, {
+      check: Boolean(options.check),
+      diff: Boolean(options.diff),
+      forks: Number(options.forks ?? 10),
+      verbosity,
+      tags: splitList(options.tags),
+      skipTags: splitList(options.skipTags),
+      startAtTask: options.startAtTask,
+      limit: options.limit,
+      extraVars,
+      acceptNewHostKeys: Boolean(options.acceptNewHostKeys),
+      knownHostsFile: options.knownHosts,
+      taskTimeoutSec: Number(options.taskTimeout ?? 1800),
+      reporter,
+      stopRequested: () => stop,
+    });
+    const result = await runner.run(playbooks);
+    return { exitCode: exitCodeOf(result), result };
+  } finally {
+    process.off('SIGINT', onSigint);
+    await reporter.close();
+  }
+}
+
+export function exitCodeOf(result: RunResult): number {
+  if (result.anyFailed) return EXIT.FAILED;
+  if (result.anyUnreachable) return EXIT.UNREACHABLE;
+  if (result.interrupted) return EXIT.INTERRUPTED;
+  return EXIT.OK;
+}
+
+function listing(playbooks: Playbook[], inventory: Inventory, options: PlayOptions): string {
+  const out: string[] = [];
+  const only = splitList(options.tags);
+  const skip = splitList(options.skipTags);
+  for (const pb of playbooks) {
+    out.push(`\nplaybook: ${pb.file}\n`);
+    pb.plays.forEach((play: Play, i) => {
+      out.push(`  play #${i + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]`);
+      if (options.listHosts) {
+        const hosts = inventory.select(play.hosts, options.limit);
+        out.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+      }
+      if (options.listTasks) {
+        out.push('    tasks:');
+        const visit = (nodes: Node[]) => {
+          for (const n of nodes) {
+            if (n.kind === 'block') visit([...n.block, ...n.rescue, ...n.always]);
+            else if (tagsSelected(n.tags, only, skip)) out.push(`      ${taskTitle(n)}\tTAGS: [${[...new Set(n.tags)].join(', ')}]`);
+          }
+        };
+        visit([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks]);
+      }
+      out.push('');
+    });
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,108 @@
+/**
+ * Module arguments against the module's JSON Schema. At load time values that
+ * are still templates cannot be type-checked, so errors on them are deferred
+ * to run time, when the rendered arguments are checked again.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Module } from '../modules/types.js';
+import { describeError } from './validate.js';
+
+const strictAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false });
+// Ansible coerces argument types ("22" -> 22, "yes" -> true); ajv's coercion covers numbers and true/false.
+const coercingAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, coerceTypes: true });
+
+const cache = new WeakMap<object, { strict: ValidateFunction; coercing: ValidateFunction }>();
+
+function validators(schema: object) {
+  let v = cache.get(schema);
+  if (!v) {
+    v = { strict: strictAjv.compile(schema), coercing: coercingAjv.compile(schema) };
+    cache.set(schema, v);
+  }
+  return v;
+}
+
+const TEMPLATE = /\{\{|\{%/;
+
+function valueAt(data: unknown, instancePath: string): unknown {
+  let value = data;
+  for (const step of instancePath.split('/').slice(1)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[step.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return value;
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return TEMPLATE.test(value);
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(containsTemplate);
+  return false;
+}
+
+const BOOL_WORDS: Record<string, boolean> = { yes: true, no: false, on: true, off: false, true: true, false: false, '1': true, '0': false, y: true, n: false };
+
+/** Ansible's boolean coercion of top-level arguments declared boolean. */
+function coerceBooleans(schema: Record<string, any>, args: Record<string, unknown>): void {
+  const props = schema.properties ?? {};
+  for (const [key, value] of Object.entries(args)) {
+    const prop = props[key];
+    if (!prop || typeof value !== 'string') continue;
+    const types = ([] as unknown[]).concat(prop.type ?? []);
+    if (types.length === 1 && types[0] === 'boolean' && value.toLowerCase() in BOOL_WORDS) args[key] = BOOL_WORDS[value.toLowerCase()];
+  }
+}
+
+/** Drop keys whose value is Ansible's `omit` placeholder. */
+export function dropOmitted(args: Record<string, unknown>, omitToken: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) if (v !== omitToken) out[k] = v;
+  return out;
+}
+
+export interface ArgProblem {
+  message: string;
+  /** Path below the args (for positioning). */
+  path: Array<string | number>;
+  atKey: boolean;
+}
+
+/** Load-time check: returns the first problem not caused by a template, or undefined. */
+export function checkArgsStatic(mod: Module, args: Record<string, unknown>): ArgProblem | undefined {
+  const copy = structuredClone(args);
+  coerceBooleans(mod.schema as Record<string, any>, copy);
+  const fn = validators(mod.schema).strict;
+  if (fn(copy)) return undefined;
+  const real = (fn.errors ?? []).filter((e: ErrorObject) => {
+    if (e.keyword === 'additionalProperties') return true;
+    if (e.keyword === 'required') return true;
+    return !containsTemplate(valueAt(copy, e.instancePath));
+  });
+  // anyOf/oneOf wrappers fail when their branches fail on a template: ignore those that have no real branch error.
+  const meaningful = real.filter((e) => !(['anyOf', 'oneOf', 'if'].includes(e.keyword) && containsTemplate(valueAt(copy, e.instancePath))));
+  if (!meaningful.length) return undefined;
+  return toProblem(mod, meaningful);
+}
+
+function toProblem(mod: Module, errors: ErrorObject[]): ArgProblem {
+  const rank = (e: ErrorObject) => (e.keyword === 'additionalProperties' ? 3 : e.keyword === 'required' ? 2 : 1);
+  const e = [...errors].sort((a, b) => rank(b) - rank(a))[0];
+  const d = describeError(e, `arguments of ${mod.name}`);
+  let message = d.message.replace(/^'([^']+)'/, `argument '$1'`);
+  if (e.keyword === 'additionalProperties') {
+    const known = Object.keys((mod.schema as Record<string, any>).properties ?? {}).sort();
+    message = `unknown argument '${String(d.path[d.path.length - 1])}' for module ${mod.name} (expected one of: ${known.join(', ')})`;
+  } else if (e.keyword === 'required') {
+    message = `module ${mod.name}: ${d.message.replace('in arguments of ' + mod.name, '').trim()}`;
+  }
+  return { message, path: d.path, atKey: d.atKey };
+}
+
+/** Run-time check of rendered arguments; coerces types like Ansible. Returns the coerced args or a problem. */
+export function checkArgsRuntime(mod: Module, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: ArgProblem } {
+  const copy = structuredClone(args);
+  coerceBooleans(mod.schema as Record<string, any>, copy);
+  const fn = validators(mod.schema).coercing;
+  if (fn(copy)) return { args: copy };
+  return { problem: toProblem(mod, fn.errors ?? []) };
+}

@@ -1,0 +1,118 @@
+/**
+ * What the loader produces and the runner walks. Keyword values stay raw
+ * (templates unrendered): they are rendered per host at run time.
+ */
+import type { LoadedYaml, DataPath } from './yaml.js';
+import type { Module } from '../modules/types.js';
+
+export type Vars = Record<string, unknown>;
+
+/** Where something was written, for messages. */
+export interface Origin {
+  file: string;
+  line?: number;
+  col?: number;
+  loaded?: LoadedYaml;
+  path: DataPath;
+}
+
+export interface RoleScope {
+  name: string;
+  path: string;
+  defaults: Vars;
+  vars: Vars;
+  /** Parameters given where the role was used (`- role: x` + keys, or `vars:`). */
+  params: Vars;
+  /** Roles this one depends on, before it in `roles:` order. */
+  parents: string[];
+}
+
+/** Keywords that a task inherits from enclosing blocks, roles and the play. */
+export interface Scope {
+  parent?: Scope;
+  kind: 'play' | 'role' | 'block' | 'include';
+  keywords: Vars;
+  role?: RoleScope;
+  /** Folder for relative lookups (role dir or playbook dir). */
+  baseDir: string;
+}
+
+export interface TaskNode {
+  kind: 'task';
+  id: number;
+  name?: string;
+  moduleName: string;
+  module: Module<any, any>;
+  /** Arguments before templating. */
+  args: Vars | string;
+  keywords: Vars;
+  scope: Scope;
+  origin: Origin;
+  /** Own tags plus every enclosing tag (static, for --tags). */
+  tags: string[];
+  handler?: { listen: string[] };
+}
+
+export interface BlockNode {
+  kind: 'block';
+  id: number;
+  name?: string;
+  block: Node[];
+  rescue: Node[];
+  always: Node[];
+  scope: Scope;
+  origin: Origin;
+  tags: string[];
+}
+
+/** include_tasks / include_role: resolved at run time, per host. */
+export interface IncludeNode {
+  kind: 'include_tasks' | 'include_role';
+  id: number;
+  name?: string;
+  /** include_tasks: file (may be templated); include_role: {name, tasks_from, ...}. */
+  args: Vars;
+  keywords: Vars;
+  scope: Scope;
+  origin: Origin;
+  tags: string[];
+}
+
+export interface MetaNode {
+  kind: 'meta';
+  id: number;
+  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_facts' | 'refresh_inventory' | 'reset_connection' | 'clear_host_errors' | 'end_batch';
+  keywords: Vars;
+  scope: Scope;
+  origin: Origin;
+  tags: string[];
+}
+
+export type Node = TaskNode | BlockNode | IncludeNode | MetaNode;
+
+export interface Play {
+  name: string;
+  hosts: string;
+  keywords: Vars;
+  vars: Vars;
+  varsFiles: Array<string | string[]>;
+  gatherFacts: unknown;
+  serial?: unknown;
+  preTasks: Node[];
+  /** Role tasks (deps first), then tasks. */
+  roles: RoleScope[];
+  roleTasks: Node[];
+  tasks: Node[];
+  postTasks: Node[];
+  handlers: TaskNode[];
+  scope: Scope;
+  origin: Origin;
+  /** Folder of the playbook file. */
+  baseDir: string;
+  tags: string[];
+}
+
+export interface Playbook {
+  file: string;
+  plays: Play[];
+}

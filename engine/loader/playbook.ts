@@ -1,0 +1,432 @@
+/**
+ * Loads playbooks, task files and roles into the model (model.ts). Static
+ * things (import_playbook, import_tasks, import_role, roles:) are expanded
+ * here; dynamic includes are kept as IncludeNodes for the runner. Everything
+ * is validated before any host is touched.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { Module } from '../modules/types.js';
+import type { BlockNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
+import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, varsFileSchema } from './schemas.js';
+import { errorAt, validateAt } from './validate.js';
+import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
+import { parseKeyValue } from './kv.js';
+import { checkArgsStatic } from './args.js';
+
+export interface LoaderOptions {
+  modules: Map<string, Module<any, any>>;
+  /** Extra role folders (ANSIBLE_ROLES_PATH, ansible.cfg roles_path). */
+  rolesPath?: string[];
+}
+
+const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
+const META_ACTIONS = new Set(['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_facts', 'refresh_inventory', 'reset_connection', 'clear_host_errors', 'end_batch']);
+
+function shortName(action: string): string {
+  return action.startsWith('ansible.builtin.') ? action.slice('ansible.builtin.'.length) : action.startsWith('ansible.legacy.') ? action.slice('ansible.legacy.'.length) : action;
+}
+
+function asList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.map(String);
+  return String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+export class Loader {
+  private nextId = 1;
+  /** Files being loaded, to refuse circular imports. */
+  private stack: string[] = [];
+  private roleCache = new Map<string, { defaults: Vars; vars: Vars; meta: { dependencies: unknown[]; allow_duplicates?: boolean } }>();
+
+  constructor(private readonly options: LoaderOptions) {}
+
+  origin(loaded: LoadedYaml, p: DataPath): Origin {
+    const pos = positionOf(loaded, p);
+    return { file: loaded.file, line: pos?.line, col: pos?.col, loaded, path: p };
+  }
+
+  private enter(file: string, loaded: LoadedYaml | undefined, p: DataPath): void {
+    const real = path.resolve(file);
+    if (this.stack.includes(real)) {
+      const chain = [...this.stack.slice(this.stack.indexOf(real)), real].map((f) => path.relative(process.cwd(), f) || f).join(' -> ');
+      throw errorAt(loaded, p, `circular include: ${chain}`);
+    }
+    this.stack.push(real);
+  }
+
+  private leave(): void {
+    this.stack.pop();
+  }
+
+  // ---------- playbooks ----------
+
+  loadPlaybook(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Playbook {
+    if (!existsSync(file)) {
+      if (from) throw errorAt(from.loaded, from.path, `playbook not found: ${file}`);
+      throw new UserError(`playbook not found: ${file}`);
+    }
+    this.enter(file, from?.loaded, from?.path ?? []);
+    try {
+      const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+      const data = loaded.data;
+      if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
+      const plays: Play[] = [];
+      const baseDir = path.dirname(path.resolve(file));
+      data.forEach((entry, i) => {
+        if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
+        const keys = Object.keys(entry);
+        const importKey = keys.find((k) => shortName(k) === 'import_playbook');
+        if (importKey) {
+          validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
+          const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
+          plays.push(...this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays);
+          return;
+        }
+        plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
+      });
+      return { file, plays };
+    } finally {
+      this.leave();
+    }
+  }
+
+  private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
+    validateAt(playSchema, raw, loaded, p, 'play');
+    const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(',') : String(raw.hosts);
+    const keywords: Vars = {};
+    for (const k of Object.keys(raw)) if (!['hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'gather_facts', 'serial', 'name'].includes(k)) keywords[k] = raw[k];
+    const scope: Scope = { kind: 'play', keywords, baseDir };
+    const tags = asList(raw.tags);
+    const play: Play = {
+      name: raw.name ? String(raw.name) : hosts,
+      hosts,
+      keywords,
+      vars: (raw.vars as Vars) ?? {},
+      varsFiles: (raw.vars_files as Array<string | string[]>) ?? [],
+      gatherFacts: raw.gather_facts ?? true,
+      serial: raw.serial,
+      preTasks: this.taskList(raw.pre_tasks, loaded, [...p, 'pre_tasks'], scope, tags),
+      roles: [],
+      roleTasks: [],
+      tasks: [],
+      postTasks: [],
+      handlers: [],
+      scope,
+      origin: this.origin(loaded, p),
+      baseDir,
+      tags,
+    };
+    const seen = new Set<string>();
+    ((raw.roles as unknown[]) ?? []).forEach((ref, i) => {
+      const role = this.loadRoleRef(ref, loaded, [...p, 'roles', i], scope, baseDir, tags, seen);
+      play.roles.push(...role.scopes);
+      play.roleTasks.push(...role.tasks);
+      play.handlers.push(...role.handlers);
+    });
+    play.tasks = this.taskList(raw.tasks, loaded, [...p, 'tasks'], scope, tags);
+    play.postTasks = this.taskList(raw.post_tasks, loaded, [...p, 'post_tasks'], scope, tags);
+    play.handlers.push(...this.handlerList(raw.handlers, loaded, [...p, 'handlers'], scope, tags));
+    return play;
+  }
+
+  // ---------- tasks ----------
+
+  taskList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): Node[] {
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) throw errorAt(loaded, p, `'${String(p[p.length - 1])}' must be a list of tasks`);
+    const nodes: Node[] = [];
+    list.forEach((raw, i) => nodes.push(...this.task(raw, loaded, [...p, i], scope, tags)));
+    return nodes;
+  }
+
+  private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): TaskNode[] {
+    const nodes = this.taskList(list, loaded, p, scope, tags);
+    const handlers: TaskNode[] = [];
+    const flatten = (n: Node) => {
+      if (n.kind === 'task') handlers.push(n);
+      else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
+      else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} is not supported in handlers`);
+    };
+    nodes.forEach(flatten);
+    for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
+    return handlers;
+  }
+
+  /** One task entry; import_tasks and import_role expand to several nodes. */
+  private task(raw: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, inherited: string[]): Node[] {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw errorAt(loaded, p, 'a task must be a mapping');
+    const entry = raw as Vars;
+    if ('block' in entry) return [this.block(entry, loaded, p, scope, inherited)];
+    for (const k of ['rescue', 'always']) if (k in entry) throw errorAt(loaded, [...p, k], `'${k}' is only allowed in a block (with 'block:')`, true);
+
+    const actionKeys = Object.keys(entry).filter((k) => !(k in taskKeywords));
+    let action: string;
+    let rawArgs: unknown;
+    if (entry.action !== undefined || entry.local_action !== undefined) {
+      if (actionKeys.length) throw errorAt(loaded, [...p, actionKeys[0]], `conflicting action statements: action and ${actionKeys[0]}`, true);
+      const a = (entry.action ?? entry.local_action) as unknown;
+      if (typeof a === 'string') {
+        const [first, ...rest] = a.trim().split(/\s+/);
+        action = first;
+        rawArgs = rest.join(' ');
+      } else {
+        const { module: m, ...rest } = a as Vars;
+        action = String(m);
+        rawArgs = rest;
+      }
+    } else {
+      if (actionKeys.length === 0) throw errorAt(loaded, p, `no module/action found in task${entry.name ? ` '${String(entry.name)}'` : ''}`);
+      if (actionKeys.length > 1) {
+        const unknown = actionKeys.find((k) => !this.options.modules.has(k) && !INCLUDE_ACTIONS.has(shortName(k)) && shortName(k) !== 'meta');
+        if (unknown) throw errorAt(loaded, [...p, unknown], this.unknownKeyMessage(unknown), true);
+        throw errorAt(loaded, [...p, actionKeys[1]], `conflicting action statements: ${actionKeys.join(', ')}`, true);
+      }
+      action = actionKeys[0];
+      rawArgs = entry[action];
+    }
+    const keywords: Vars = {};
+    for (const k of Object.keys(entry)) if (k in taskKeywords && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
+    if (entry.local_action !== undefined) keywords.delegate_to = 'localhost';
+    validateAt({ type: 'object', properties: taskKeywords }, keywords, loaded, p, 'task');
+    const tags = [...inherited, ...asList(keywords.tags)];
+    const origin = this.origin(loaded, p);
+    const short = shortName(action);
+
+    if (short === 'meta') {
+      const what = String(rawArgs ?? '').trim();
+      if (!META_ACTIONS.has(what)) throw errorAt(loaded, [...p, action], `unknown meta action '${what}' (expected one of: ${[...META_ACTIONS].join(', ')})`);
+      const node: MetaNode = { kind: 'meta', id: this.nextId++, action: what as MetaNode['action'], keywords, scope, origin, tags };
+      return [node];
+    }
+    if (INCLUDE_ACTIONS.has(short)) return this.include(short, rawArgs, keywords, loaded, p, action, scope, tags, origin);
+
+    const mod = this.options.modules.get(action);
+    if (!mod) throw errorAt(loaded, [...p, action], this.unknownKeyMessage(action), true);
+    let args: Vars | string;
+    if (rawArgs === null || rawArgs === undefined) args = {};
+    else if (typeof rawArgs === 'string') {
+      if (/^\s*\{\{[^}]*\}\}\s*$/.test(rawArgs) && !mod.freeForm) args = rawArgs; // whole-args template, checked at run time
+      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined);
+    } else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...(rawArgs as Vars) };
+    else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
+    if (keywords.args && typeof args === 'object') {
+      if (typeof keywords.args !== 'object') throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
+      args = { ...(keywords.args as Vars), ...args };
+    }
+    if (typeof args === 'object') {
+      const problem = checkArgsStatic(mod, args);
+      if (problem) {
+        const argPath = typeof rawArgs === 'object' && rawArgs !== null ? [...p, action, ...problem.path] : [...p, action];
+        throw errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+      }
+    }
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags };
+    return [node];
+  }
+
+  private freeFormKeys(mod: Module): Set<string> {
+    return new Set(Object.keys((mod.schema as Record<string, any>).properties ?? {}).filter((k) => k !== '_raw_params' && k !== 'cmd'));
+  }
+
+  private unknownKeyMessage(key: string): string {
+    const candidates = [...this.options.modules.keys(), ...Object.keys(taskKeywords), ...INCLUDE_ACTIONS, 'meta', 'block'];
+    const best = candidates.map((c) => ({ c, d: distance(key, c) })).sort((a, b) => a.d - b.d)[0];
+    const hint = best && best.d <= 2 ? ` (did you mean '${best.c}'?)` : '';
+    return `unknown module or keyword '${key}'${hint}`;
+  }
+
+  private block(entry: Vars, loaded: LoadedYaml, p: DataPath, parent: Scope, inherited: string[]): BlockNode {
+    validateAt(blockSchema, entry, loaded, p, 'block');
+    const keywords: Vars = {};
+    for (const k of Object.keys(entry)) if (k in blockKeywords && !['block', 'rescue', 'always'].includes(k)) keywords[k] = entry[k];
+    const scope: Scope = { parent, kind: 'block', keywords, role: parent.role, baseDir: parent.baseDir };
+    const tags = [...inherited, ...asList(keywords.tags)];
+    return {
+      kind: 'block',
+      id: this.nextId++,
+      name: entry.name as string | undefined,
+      block: this.taskList(entry.block, loaded, [...p, 'block'], scope, tags),
+      rescue: this.taskList(entry.rescue, loaded, [...p, 'rescue'], scope, tags),
+      always: this.taskList(entry.always, loaded, [...p, 'always'], scope, tags),
+      scope,
+      origin: this.origin(loaded, p),
+      tags,
+    };
+  }
+
+  private include(kind: string, rawArgs: unknown, keywords: Vars, loaded: LoadedYaml, p: DataPath, action: string, scope: Scope, tags: string[], origin: Origin): Node[] {
+    let args: Vars;
+    if (typeof rawArgs === 'string') {
+      args = kind.endsWith('_role') ? { name: rawArgs } : { file: rawArgs };
+      if (kind.endsWith('_tasks') || kind === 'include') args = { file: rawArgs.trim() };
+    } else if (rawArgs && typeof rawArgs === 'object') args = { ...(rawArgs as Vars) };
+    else throw errorAt(loaded, [...p, action], `${kind} needs a file or a name`);
+    if (kind === 'import_playbook') throw errorAt(loaded, [...p, action], 'import_playbook is only allowed at the top level of a playbook', true);
+    if (kind === 'include_tasks' || kind === 'import_tasks' || kind === 'include') {
+      if (args._raw_params && !args.file) args.file = args._raw_params;
+      if (typeof args.file !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'file'`);
+    } else if (typeof args.name !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'name'`);
+
+    const dynamic = kind === 'include_tasks' || kind === 'include_role' || kind === 'include';
+    const isTemplated = /\{\{|\{%/.test(String(args.file ?? args.name));
+    if (dynamic || isTemplated) {
+      if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
+      const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
+      return [node];
+    }
+    // Static import: the keywords of the import apply to every imported task, like a block.
+    const importScope: Scope = { parent: scope, kind: 'include', keywords, role: scope.role, baseDir: scope.baseDir };
+    if (kind === 'import_tasks') {
+      const file = this.resolveTaskFile(String(args.file), scope);
+      if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope).join(', ')})`);
+      return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
+    }
+    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
+    return role.tasks;
+  }
+
+  taskFileCandidates(file: string, scope: Scope): string[] {
+    if (path.isAbsolute(file)) return [file];
+    const out: string[] = [];
+    if (scope.role) out.push(path.join(scope.role.path, 'tasks', file));
+    out.push(path.join(scope.baseDir, file));
+    if (scope.role) out.push(path.join(scope.role.path, file));
+    return out;
+  }
+
+  resolveTaskFile(file: string, scope: Scope): string | undefined {
+    return this.taskFileCandidates(file, scope).find((f) => existsSync(f) && statSync(f).isFile());
+  }
+
+  loadTaskFile(file: string, scope: Scope, tags: string[], from?: { loaded: LoadedYaml; path: DataPath }): Node[] {
+    this.enter(file, from?.loaded, from?.path ?? []);
+    try {
+      const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+      if (loaded.data === null || loaded.data === undefined) return [];
+      const fileScope: Scope = { ...scope, baseDir: scope.role ? scope.baseDir : path.dirname(file) };
+      return this.taskList(loaded.data, loaded, [], fileScope, tags);
+    } finally {
+      this.leave();
+    }
+  }
+
+  // ---------- roles ----------
+
+  rolesSearchPath(baseDir: string): string[] {
+    return [path.join(baseDir, 'roles'), ...(this.options.rolesPath ?? []), baseDir, path.join(process.cwd(), 'roles')];
+  }
+
+  findRole(name: string, baseDir: string): string | undefined {
+    if (name.includes('/') && existsSync(path.resolve(baseDir, name))) return path.resolve(baseDir, name);
+    return this.rolesSearchPath(baseDir)
+      .map((dir) => path.join(dir, name))
+      .find((dir) => existsSync(path.join(dir, 'tasks')) || existsSync(path.join(dir, 'meta')) || existsSync(path.join(dir, 'handlers')) || existsSync(path.join(dir, 'defaults')));
+  }
+
+  private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
+    for (const name of [`${file}.yml`, `${file}.yaml`, file, path.join(file, 'main.yml')]) {
+      const f = path.join(roleDir, sub, name);
+      if (existsSync(f) && statSync(f).isFile()) return this.loadVarsFile(f);
+    }
+    return {};
+  }
+
+  loadVarsFile(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Vars {
+    if (!existsSync(file)) {
+      if (from) throw errorAt(from.loaded, from.path, `vars file not found: ${file}`);
+      throw new UserError(`vars file not found: ${file}`);
+    }
+    const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+    validateAt(varsFileSchema, loaded.data, loaded, [], 'vars file');
+    return (loaded.data as Vars) ?? {};
+  }
+
+  /**
+   * A role reference (`- dns`, `- role: dns` with params) with its
+   * dependencies first. Returns the role tasks wrapped in their scopes.
+   */
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: TaskNode[] } {
+    const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
+    const name = String(entry.role ?? entry.name ?? '');
+    if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
+    if (chain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...chain, name].join(' -> ')}`);
+    const dir = this.findRole(name, baseDir);
+    if (!dir) throw errorAt(loaded, p, `role '${name}' not found (looked in ${this.rolesSearchPath(baseDir).join(', ')})`);
+
+    const keywordNames = new Set(Object.keys(blockKeywords));
+    const keywords: Vars = {};
+    const params: Vars = {};
+    for (const [k, v] of Object.entries(entry)) {
+      if (k === 'role' || k === 'name') continue;
+      if (k === 'vars' && v && typeof v === 'object') Object.assign(params, v as Vars);
+      else if (keywordNames.has(k)) keywords[k] = v;
+      else params[k] = v;
+    }
+    const tasksFrom = String(includeArgs?.tasks_from ?? 'main');
+    const defaults = this.readVarsDir(dir, 'defaults', String(includeArgs?.defaults_from ?? 'main'));
+    const vars = this.readVarsDir(dir, 'vars', String(includeArgs?.vars_from ?? 'main'));
+    const meta = this.roleMeta(dir);
+    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain };
+    const key = `${dir}\0${JSON.stringify(params)}\0${tasksFrom}`;
+    const tags = [...inherited, ...asList(keywords.tags)];
+    const scopes: RoleScope[] = [];
+    const tasks: Node[] = [];
+    const handlers: TaskNode[] = [];
+
+    for (const [i, dep] of meta.dependencies.entries()) {
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...chain, name]);
+      scopes.push(...depResult.scopes);
+      tasks.push(...depResult.tasks);
+      handlers.push(...depResult.handlers);
+    }
+    // Like Ansible, a role with the same parameters runs once per play unless allow_duplicates.
+    if (seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers };
+    seen.add(key);
+
+    const scope: Scope = { parent, kind: 'role', keywords, role, baseDir: dir };
+    scopes.push(role);
+    const taskFile = [`${tasksFrom}.yml`, `${tasksFrom}.yaml`, tasksFrom].map((f) => path.join(dir, 'tasks', f)).find((f) => existsSync(f));
+    if (taskFile) tasks.push(...this.loadTaskFile(taskFile, scope, tags, { loaded, path: p }));
+    else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
+    const handlerFile = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
+    if (handlerFile) {
+      const hl = readYamlFile(handlerFile, path.relative(process.cwd(), handlerFile));
+      handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
+    }
+    return { scopes, tasks, handlers };
+  }
+
+  private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {
+    const file = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'meta', f)).find((f) => existsSync(f));
+    if (!file) return { dependencies: [] };
+    const loaded = readYamlFile(file, path.relative(process.cwd(), file));
+    validateAt(roleMetaSchema, loaded.data, loaded, [], 'role meta');
+    const data = (loaded.data as Vars) ?? {};
+    return { dependencies: (data.dependencies as unknown[]) ?? [], allow_duplicates: data.allow_duplicates as boolean | undefined, loaded };
+  }
+}
+
+/** roles_path from ANSIBLE_ROLES_PATH and an ansible.cfg in the working folder. */
+export function configuredRolesPath(cwd = process.cwd()): string[] {
+  const out: string[] = [];
+  if (process.env.ANSIBLE_ROLES_PATH) out.push(...process.env.ANSIBLE_ROLES_PATH.split(':').filter(Boolean));
+  const cfg = path.join(cwd, 'ansible.cfg');
+  if (existsSync(cfg)) {
+    const m = /^\s*roles_path\s*=\s*(.+)$/m.exec(readFileSync(cfg, 'utf8'));
+    if (m) out.push(...m[1].split(':').map((s) => path.resolve(cwd, s.trim())));
+  }
+  return out;
+}
