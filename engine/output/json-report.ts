@@ -1,0 +1,158 @@
+/**
+ * The machine-readable run report (`--report FILE`), written once at close()
+ * and atomically (temp file + rename), so a reader (the nightly drift check,
+ * monitoring) never sees half a file.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { FileDiff } from '../modules/types.js';
+import type { HostStats, HostStatus, Reporter, RunEvent } from './events.js';
+import { NO_LOG_MESSAGE, type HostResultEvent, type TaskStartEvent } from './format.js';
+import { LoopTracker, StatsTracker } from './recap.js';
+
+export const REPORT_VERSION = 1;
+
+/** One task's outcome on one host (one loop item). */
+export interface ReportEntry {
+  play: string | null;
+  task: string;
+  role?: string;
+  location: string | null;
+  status: HostStatus;
+  changed: boolean;
+  item?: string;
+  /** The file the task manages (result.path or result.dest), so a drift report names it. */
+  path?: string;
+  msg?: string;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  diff?: FileDiff[];
+  duration_ms: number;
+  delegated_to?: string;
+  /** Present instead of msg/diff/stdout/stderr/item/path for no_log results. */
+  censored?: string;
+}
+
+export interface ReportWarning {
+  message: string;
+  host?: string;
+}
+
+export interface RunReport {
+  version: typeof REPORT_VERSION;
+  started: string;
+  finished: string;
+  check: boolean;
+  playbooks: string[];
+  recap: Record<string, HostStats>;
+  hosts: Record<string, ReportEntry[]>;
+  warnings: ReportWarning[];
+}
+
+export class JsonReport implements Reporter {
+  private readonly startedAt = new Date();
+  private readonly playbooks: string[] = [];
+  private readonly hosts: Record<string, ReportEntry[]> = {};
+  private readonly warnings: ReportWarning[] = [];
+  private readonly tasks = new Map<number, TaskStartEvent>();
+  private readonly loops = new LoopTracker();
+  private readonly stats = new StatsTracker();
+  private recap: Record<string, HostStats> | undefined;
+  private check = false;
+  private currentPlay: string | null = null;
+
+  constructor(private readonly path: string) {}
+
+  handle(event: RunEvent): void {
+    switch (event.type) {
+      case 'playbook_start':
+        this.playbooks.push(event.file);
+        this.check ||= event.check;
+        return;
+      case 'play_start':
+        this.currentPlay = event.name;
+        return;
+      case 'task_start':
+        this.tasks.set(event.id, event);
+        return;
+      case 'host_result':
+        this.record(event);
+        return;
+      case 'warning':
+        this.warnings.push(event.host !== undefined ? { message: event.message, host: event.host } : { message: event.message });
+        return;
+      case 'recap':
+        this.recap = event.stats;
+        return;
+      case 'task_end':
+      case 'play_end':
+        return;
+    }
+  }
+
+  /** The report as it stands (what close() writes). */
+  build(finishedAt = new Date()): RunReport {
+    return {
+      version: REPORT_VERSION,
+      started: this.startedAt.toISOString(),
+      finished: finishedAt.toISOString(),
+      check: this.check,
+      playbooks: [...this.playbooks],
+      recap: this.recap ?? this.stats.snapshot(),
+      hosts: this.hosts,
+      warnings: this.warnings,
+    };
+  }
+
+  async close(): Promise<void> {
+    const text = `${JSON.stringify(this.build(), null, 2)}\n`;
+    await mkdir(dirname(this.path), { recursive: true });
+    const temp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await writeFile(temp, text, { mode: 0o640 });
+      await rename(temp, this.path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  private record(event: HostResultEvent): void {
+    this.stats.record(event);
+    // A loop's summary repeats its items, which are already in the report.
+    if (this.loops.isSummaryOfReportedItems(event)) return;
+    (this.hosts[event.host] ??= []).push(this.entryFor(event));
+  }
+
+  private entryFor(event: HostResultEvent): ReportEntry {
+    const task = this.tasks.get(event.taskId);
+    const entry: ReportEntry = {
+      play: this.currentPlay,
+      task: event.task,
+      ...(task?.role !== undefined && { role: task.role }),
+      location: task?.location ?? null,
+      status: event.status,
+      changed: event.result.changed === true,
+      duration_ms: Math.round(event.durationMs),
+      ...(event.delegatedTo !== undefined && { delegated_to: event.delegatedTo }),
+    };
+    // no_log: nothing that came from the task's data, not even the item or path.
+    if (event.noLog) return { ...entry, censored: NO_LOG_MESSAGE };
+    return { ...entry, ...resultDetails(event) };
+  }
+}
+
+function resultDetails(event: HostResultEvent): Partial<ReportEntry> {
+  const { result } = event;
+  const details: Partial<ReportEntry> = {};
+  if (event.item !== undefined) details.item = event.item;
+  const path = typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
+  if (path !== undefined) details.path = path;
+  if (result.msg !== undefined) details.msg = String(result.msg);
+  if (typeof result.rc === 'number') details.rc = result.rc;
+  if (typeof result.stdout === 'string' && result.stdout !== '') details.stdout = result.stdout;
+  if (typeof result.stderr === 'string' && result.stderr !== '') details.stderr = result.stderr;
+  if (Array.isArray(result.diff) && result.diff.length > 0) details.diff = result.diff;
+  return details;
+}

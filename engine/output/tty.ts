@@ -1,0 +1,331 @@
+/**
+ * TTY output with listr2: each task is a listr2 task whose title shows the
+ * state of every host (`TASK [x]  uxsv01 ok · uxsv02 changed · uxsv03 …`),
+ * with failures, debug messages and diffs listed under it; plays are headed by
+ * a line, and the recap is printed at the end.
+ *
+ * listr2 pulls (a task is a promise) while the runner pushes events, so each
+ * task gets its own small Listr whose task function awaits a promise that the
+ * `task_end` event settles. Renders are chained, so one Listr owns the terminal
+ * at a time, and close() settles whatever is still open (Ctrl-C, runner error)
+ * before waiting for the chain: it always resolves.
+ */
+import type { ChalkInstance } from 'chalk';
+import {
+  DefaultRenderer,
+  LISTR_DEFAULT_RENDERER_STYLE,
+  Listr,
+  ListrLogger,
+  PRESET_TIMER,
+  ProcessOutput,
+  type ListrDefaultRendererOptions,
+  type ListrTaskWrapper,
+} from 'listr2';
+import type { HostStatus, Reporter, RunEvent } from './events.js';
+import { formatHostResult, formatWarning, isBareStatus, isFailureLike, playTitle, taskTitle, type HostResultEvent, type TaskStartEvent } from './format.js';
+import { formatRecap, LoopTracker, StatsTracker } from './recap.js';
+import { colorForStatus, makeChalk } from './style.js';
+
+export interface TtyOptions {
+  color: boolean;
+  verbosity: number;
+  diff: boolean;
+  check: boolean;
+  /** Where to write; absent = the real process.stdout (and stderr), which listr2 then guards while it renders. */
+  write?: (s: string) => void;
+}
+
+/**
+ * The caller decided we are on a TTY (it may be a captured stream in tests),
+ * so listr2 must not fall back to its line renderer on its own.
+ */
+class TtyRenderer extends DefaultRenderer {
+  static override nonTTY = true;
+}
+
+type Outcome = 'done' | 'interrupted';
+type Wrapper = ListrTaskWrapper<unknown, typeof TtyRenderer, typeof TtyRenderer>;
+
+interface HostState {
+  /** Final status, once the host's (non-item) result arrived. */
+  status?: HostStatus;
+  /** Loop items seen so far. */
+  items: number;
+  /** The most telling status among the items, shown if the loop's summary never comes. */
+  itemStatus?: HostStatus;
+}
+
+/** Which status a host shows when its items disagree: failures first, then changes. */
+const STATUS_WEIGHT: Record<HostStatus, number> = { skipped: 0, ok: 1, changed: 2, ignored: 3, rescued: 4, failed: 5, unreachable: 6 };
+
+/** One running task: the state the title is drawn from, and the bridge to its listr2 task. */
+class TaskView {
+  readonly hosts = new Map<string, HostState>();
+  readonly lines: string[] = [];
+  finishedAs: Outcome | undefined;
+  private wrapper: Wrapper | undefined;
+  private settle!: (outcome: Outcome) => void;
+  readonly finished = new Promise<Outcome>((resolve) => (this.settle = resolve));
+
+  constructor(
+    readonly start: TaskStartEvent,
+    private readonly chalk: ChalkInstance,
+  ) {
+    for (const host of start.hosts) this.hosts.set(host, { items: 0 });
+  }
+
+  finish(outcome: Outcome): void {
+    if (this.finishedAs) return;
+    this.finishedAs = outcome;
+    this.settle(outcome);
+  }
+
+  /** Called from the listr2 task function: from now on updates go straight to the screen. */
+  attach(wrapper: Wrapper): void {
+    this.wrapper = wrapper;
+    wrapper.title = this.title();
+    for (const line of this.lines) wrapper.output = line;
+  }
+
+  recordResult(event: HostResultEvent): void {
+    const state = this.hosts.get(event.host) ?? { items: 0 };
+    if (event.item !== undefined) {
+      state.items += 1;
+      if (!state.itemStatus || STATUS_WEIGHT[event.status] > STATUS_WEIGHT[state.itemStatus]) state.itemStatus = event.status;
+    } else {
+      state.status = event.status;
+    }
+    this.hosts.set(event.host, state);
+    if (this.wrapper) this.wrapper.title = this.title();
+  }
+
+  addLine(line: string): void {
+    this.lines.push(line);
+    if (this.wrapper) this.wrapper.output = line;
+  }
+
+  title(): string {
+    const cells = [...this.hosts].flatMap(([host, state]) => {
+      const status = state.status ?? (this.finishedAs ? state.itemStatus : undefined);
+      if (status) return [`${host} ${colorForStatus(this.chalk, status)(status)}`];
+      // Hosts that never answered a finished task (run_once, ...) are left out.
+      if (this.finishedAs === 'done') return [];
+      return [`${host} ${this.chalk.dim(state.items > 0 ? `… ${state.items} items` : '…')}`];
+    });
+    return cells.length > 0 ? `${taskTitle(this.start)}  ${cells.join(' · ')}` : taskTitle(this.start);
+  }
+
+  private finalStatuses(): HostStatus[] {
+    return [...this.hosts.values()].flatMap((state) => state.status ?? state.itemStatus ?? []);
+  }
+
+  get hasFailures(): boolean {
+    return this.finalStatuses().some((status) => status === 'failed' || status === 'unreachable');
+  }
+
+  get allSkipped(): boolean {
+    const statuses = this.finalStatuses();
+    return statuses.length > 0 && statuses.every((status) => status === 'skipped');
+  }
+}
+
+export class ListrReporter implements Reporter {
+  private readonly chalk: ChalkInstance;
+  private readonly write: (s: string) => void;
+  private readonly views = new Map<number, TaskView>();
+  private readonly loops = new LoopTracker();
+  private readonly stats = new StatsTracker();
+  private chain: Promise<void> = Promise.resolve();
+  private check: boolean;
+  private recapPrinted = false;
+  private closed = false;
+  private wroteAnything = false;
+
+  constructor(private readonly options: TtyOptions) {
+    this.chalk = makeChalk(options.color);
+    this.check = options.check;
+    this.write = options.write ?? ((s) => void process.stdout.write(s));
+  }
+
+  handle(event: RunEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case 'playbook_start':
+        this.check ||= event.check;
+        return;
+      case 'play_start':
+        this.enqueueLines([this.chalk.bold(playTitle(event.name, this.check))], true);
+        return;
+      case 'task_start':
+        this.startTask(event);
+        return;
+      case 'host_result':
+        this.recordResult(event);
+        return;
+      case 'task_end':
+        this.views.get(event.id)?.finish('done');
+        this.views.delete(event.id);
+        return;
+      case 'play_end':
+        this.finishOpenTasks('done');
+        return;
+      case 'warning':
+        this.showWarning(formatWarning(event.message, event.host, this.chalk));
+        return;
+      case 'recap':
+        this.recapPrinted = true;
+        this.finishOpenTasks('done');
+        this.enqueueLines([formatRecap(event.stats, this.options.color)], true);
+        if (this.options.verbosity >= 3) this.enqueueLines([`run took ${(event.durationMs / 1000).toFixed(1)} s`]);
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.chain;
+    this.closed = true;
+    this.finishOpenTasks('interrupted');
+    if (!this.recapPrinted && !this.stats.isEmpty) this.enqueueLines([formatRecap(this.stats.snapshot(), this.options.color)], true);
+    await this.chain;
+  }
+
+  private startTask(event: TaskStartEvent): void {
+    // Tasks run one after another: a task that starts ends any the runner forgot to close.
+    this.finishOpenTasks('done');
+    const view = new TaskView(event, this.chalk);
+    this.views.set(event.id, view);
+    this.enqueue(() => this.renderTask(view));
+  }
+
+  private recordResult(event: HostResultEvent): void {
+    this.stats.record(event);
+    const view = this.views.get(event.taskId);
+    const isRepeat = this.loops.isSummaryOfReportedItems(event);
+    if (!view) {
+      // A result outside any announced task: still show it rather than lose it.
+      this.enqueueLines(this.linesFor(event, true));
+      return;
+    }
+    view.recordResult(event);
+    // A loop's summary repeats its items, except for the failure it carries.
+    if (!isRepeat || isFailureLike(event.status)) {
+      for (const line of this.linesFor(event, false)) view.addLine(line);
+    }
+  }
+
+  /**
+   * Under a task we show what the title cannot: failures, debug messages,
+   * diffs, and at -v every result. Bare ok/changed/skipped lines would only
+   * repeat the title.
+   */
+  private linesFor(event: HostResultEvent, always: boolean): string[] {
+    const format = { chalk: this.chalk, verbosity: this.options.verbosity, diff: this.options.diff };
+    return always || !isBareStatus(event, format) ? formatHostResult(event, format) : [];
+  }
+
+  private showWarning(line: string): void {
+    const running = [...this.views.values()].find((view) => !view.finishedAs);
+    if (running) running.addLine(line);
+    else this.enqueueLines([line]);
+  }
+
+  private finishOpenTasks(outcome: Outcome): void {
+    for (const view of this.views.values()) view.finish(outcome);
+    this.views.clear();
+  }
+
+  private enqueue(step: () => Promise<void> | void): void {
+    this.chain = this.chain.then(step).catch((error: unknown) => {
+      this.write(`${this.chalk.red(`output error: ${error instanceof Error ? error.message : String(error)}`)}\n`);
+    });
+  }
+
+  /** Plain lines between task renders; `separated` puts an empty line before them unless at the very top. */
+  private enqueueLines(lines: string[], separated = false): void {
+    this.enqueue(() => {
+      const gap = separated && this.wroteAnything ? '\n' : '';
+      this.wroteAnything = true;
+      this.write(gap + lines.map((line) => `${line}\n`).join(''));
+    });
+  }
+
+  private async renderTask(view: TaskView): Promise<void> {
+    this.wroteAnything = true;
+    try {
+      await this.listrFor(view).run();
+    } catch {
+      // listr2 itself broke (terminal gone...): the task's outcome still gets printed.
+      this.write([view.title(), ...view.lines].map((line) => `${line}\n`).join(''));
+    }
+  }
+
+  private listrFor(view: TaskView): Listr<unknown, typeof TtyRenderer, typeof TtyRenderer> {
+    return new Listr<unknown, typeof TtyRenderer, typeof TtyRenderer>(
+      [
+        {
+          title: view.title(),
+          task: async (_ctx, wrapper) => {
+            view.attach(wrapper);
+            const outcome = await view.finished;
+            wrapper.title = view.title();
+            // The title stays as drawn: the thrown message is the title itself.
+            if (outcome === 'interrupted') throw new Error(`${view.title()}  ${this.chalk.red('(interrupted)')}`);
+            if (view.hasFailures) throw new Error(view.title());
+            if (view.allSkipped) wrapper.skip(view.title());
+          },
+          rendererOptions: {
+            outputBar: Infinity,
+            persistentOutput: true,
+            ...(this.options.verbosity >= 3 && { timer: PRESET_TIMER }),
+          },
+        },
+      ],
+      {
+        concurrent: false,
+        exitOnError: false,
+        // The CLI owns Ctrl-C: listr2's own handler would exit the process before the report is written.
+        registerSignalListeners: false,
+        renderer: TtyRenderer,
+        rendererOptions: this.rendererOptions(),
+        fallbackRenderer: TtyRenderer,
+        fallbackRendererOptions: this.rendererOptions(),
+      },
+    );
+  }
+
+  private rendererOptions(): ListrDefaultRendererOptions {
+    const processOutput = this.options.write ? capturedOutput(this.options.write) : new ProcessOutput();
+    const plainIcons = Object.fromEntries(Object.keys(LISTR_DEFAULT_RENDERER_STYLE.color ?? {}).map((level) => [level, (s: string) => s]));
+    return {
+      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput }),
+      collapseSubtasks: false,
+      collapseErrors: true,
+      showErrorMessage: true,
+      collapseSkips: true,
+      showSkipMessage: true,
+      suffixSkips: false,
+      ...(this.options.color ? {} : { color: plainIcons }),
+    };
+  }
+}
+
+/** A ProcessOutput that sends listr2's drawing (stdout and stderr) to `write`. */
+function capturedOutput(write: (s: string) => void): ProcessOutput {
+  return new ProcessOutput(fakeTerminal(write), fakeTerminal(write), { leaveEmptyLine: false });
+}
+
+/** The little of a tty.WriteStream that listr2 and log-update use; plain properties, since listr2 copies them. */
+function fakeTerminal(write: (s: string) => void): NodeJS.WriteStream {
+  const terminal = {
+    isTTY: true,
+    columns: process.stdout.columns || 80,
+    rows: process.stdout.rows || 24,
+    write(chunk: unknown, ...rest: unknown[]): boolean {
+      write(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    },
+  };
+  return terminal as unknown as NodeJS.WriteStream;
+}

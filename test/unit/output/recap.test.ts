@@ -1,0 +1,64 @@
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { emptyStats } from '../../../engine/output/events.js';
+import { formatRecap, shouldUseColor } from '../../../engine/output/index.js';
+import { ESC, RECAP_STATS } from './fixtures.js';
+
+/** Column (character offset) where each `key=` starts, per line. */
+function columnStarts(line: string): number[] {
+  return ['ok=', 'changed=', 'unreachable=', 'failed=', 'skipped=', 'rescued=', 'ignored='].map((key) => line.indexOf(key));
+}
+
+describe('formatRecap', () => {
+  test('aligns the columns like Ansible, hosts sorted', () => {
+    const lines = formatRecap({ uxsv03: RECAP_STATS.uxsv03!, uxsv01: RECAP_STATS.uxsv01! }, false).split('\n');
+    expect(lines).toEqual([
+      'PLAY RECAP *********************************************************************',
+      'uxsv01                     : ok=5    changed=2    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0',
+      'uxsv03                     : ok=1    changed=0    unreachable=1    failed=1    skipped=0    rescued=0    ignored=0',
+    ]);
+  });
+
+  test('long host names and big counts widen the columns for every host', () => {
+    const stats = { 'a-very-long-host-name.example.jp': { ...emptyStats(), ok: 123456 }, b: { ...emptyStats(), failed: 2 } };
+    const [, first, second] = formatRecap(stats, false).split('\n');
+    expect(first).toMatch(/^a-very-long-host-name\.example\.jp : ok=123456 changed=0 /);
+    expect(columnStarts(first!)).toEqual(columnStarts(second!));
+  });
+
+  test('colours non-zero counts without breaking the alignment', () => {
+    const recap = formatRecap(RECAP_STATS, true);
+    expect(recap).toContain(`${ESC}31mfailed=1   ${ESC}39m`);
+    expect(recap).toContain(`${ESC}33mchanged=2   ${ESC}39m`);
+    expect(recap).toContain(`${ESC}32mok=5   `);
+    expect(recap).toContain(' failed=0    '); // zero counts stay plain
+    const lines = stripVTControlCharacters(recap).split('\n').slice(1);
+    expect(new Set(lines.map((line) => columnStarts(line).join(','))).size).toBe(1);
+    expect(stripVTControlCharacters(recap)).toBe(formatRecap(RECAP_STATS, false));
+  });
+
+  test('no escape codes at all without colour', () => {
+    expect(formatRecap(RECAP_STATS, false)).not.toContain(ESC);
+  });
+});
+
+describe('shouldUseColor', () => {
+  test('NO_COLOR (any non-empty value) disables colour, even with FORCE_COLOR', () => {
+    expect(shouldUseColor({ NO_COLOR: '1' }, true)).toBe(false);
+    expect(shouldUseColor({ NO_COLOR: 'yes', FORCE_COLOR: '1' }, true)).toBe(false);
+    expect(shouldUseColor({ NO_COLOR: '' }, true)).toBe(true);
+  });
+
+  test('FORCE_COLOR enables colour without a TTY, except 0/false', () => {
+    expect(shouldUseColor({ FORCE_COLOR: '1' }, false)).toBe(true);
+    expect(shouldUseColor({ FORCE_COLOR: '' }, false)).toBe(true);
+    expect(shouldUseColor({ FORCE_COLOR: '0' }, true)).toBe(false);
+    expect(shouldUseColor({ FORCE_COLOR: 'false' }, true)).toBe(false);
+  });
+
+  test('otherwise colour follows the terminal', () => {
+    expect(shouldUseColor({}, true)).toBe(true);
+    expect(shouldUseColor({}, false)).toBe(false);
+    expect(shouldUseColor({ TERM: 'dumb' }, true)).toBe(false);
+  });
+});

@@ -1,0 +1,88 @@
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import type { RunEvent } from '../../../engine/output/events.js';
+import { createReporter, formatRecap } from '../../../engine/output/index.js';
+import { capture, RECAP_STATS, SECRET, sampleRun } from './fixtures.js';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+function ttyReporter(options: { color?: boolean; verbosity?: number } = {}) {
+  const out = capture();
+  const reporter = createReporter({ tty: true, color: false, verbosity: 0, diff: true, check: false, write: out.write, ...options });
+  return { reporter, out };
+}
+
+/** Feeds events with small pauses, as a real run delivers them over time. */
+async function play(reporter: ReturnType<typeof ttyReporter>['reporter'], events: RunEvent[]): Promise<void> {
+  for (const event of events) {
+    reporter.handle(event);
+    await tick();
+  }
+}
+
+/** What a terminal would show, minus the escape codes. */
+function visible(raw: string): string {
+  return stripVTControlCharacters(raw);
+}
+
+describe('TTY (listr2) output', () => {
+  test('draws each task with per-host states, shows failures and diffs under it, then the recap', async () => {
+    const { reporter, out } = ttyReporter();
+    await play(reporter, sampleRun());
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('PLAY [base]');
+    expect(text).toContain('✖ TASK [base-install : write motd]  uxsv01 ok · uxsv02 changed · uxsv03');
+    expect(text).toContain('✔ TASK [install packages]  uxsv01 changed · uxsv02 ok');
+    expect(text).toContain('› -old line');
+    expect(text).toContain('› failed: [uxsv02]: chmod failed');
+    expect(text).toContain('› ok: [uxsv01] => {"msg":"mode is normal"}');
+    expect(text).not.toContain(SECRET);
+    expect(text.endsWith(`${formatRecap(RECAP_STATS, false)}\n`)).toBe(true);
+  });
+
+  test('writes no colour codes without colour', async () => {
+    const { reporter, out } = ttyReporter({ color: false });
+    await play(reporter, sampleRun());
+    await reporter.close();
+    expect(out.text()).not.toMatch(/\u001b\[\d+(;\d+)*m/);
+  });
+
+  test('colours host states with colour on', async () => {
+    const { reporter, out } = ttyReporter({ color: true });
+    await play(reporter, sampleRun());
+    await reporter.close();
+    expect(out.text()).toContain('uxsv02 \u001b[33mchanged\u001b[39m');
+  });
+
+  test('close() resolves when the run stops mid-task, and still prints a recap', async () => {
+    const { reporter, out } = ttyReporter();
+    const started = sampleRun().slice(0, 5); // play, task 1, two results: no task_end, no recap
+    await play(reporter, started);
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('(interrupted)');
+    expect(text).toContain('PLAY RECAP');
+    expect(text).toMatch(/uxsv02 +: ok=1 +changed=1 /);
+  });
+
+  test('events arriving all at once (no pause) render too', async () => {
+    const { reporter, out } = ttyReporter();
+    for (const event of sampleRun()) reporter.handle(event);
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('TASK [set password]  uxsv01 changed · uxsv02 failed');
+    expect(text).toContain('PLAY RECAP');
+  });
+
+  test('a task left open by the runner is closed by the next one, so rendering never stalls', async () => {
+    const { reporter, out } = ttyReporter();
+    const task = (id: number, name: string): RunEvent => ({ type: 'task_start', id, name, location: 'x:1', hosts: ['uxsv01'], handler: false });
+    const ok = (taskId: number): RunEvent => ({ type: 'host_result', taskId, task: 't', host: 'uxsv01', status: 'ok', result: { changed: false }, durationMs: 1, noLog: false });
+    await play(reporter, [task(1, 'first'), ok(1), task(2, 'second'), ok(2), { type: 'task_end', id: 2, name: 'second' }]);
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('✔ TASK [first]  uxsv01 ok');
+    expect(text).toContain('✔ TASK [second]  uxsv01 ok');
+  });
+});
