@@ -1,0 +1,80 @@
+/**
+ * Building a connection from a host's variables (Ansible names).
+ */
+import { userInfo } from 'node:os';
+import { UserError } from '../errors.js';
+import { LocalConnection } from './local.js';
+import { SshConnection } from './ssh.js';
+import { expandHome, parseSshCommonArgs } from './ssh-options.js';
+import type { Connection, ConnectionSettings } from './types.js';
+
+export { quote, shellJoin } from './quote.js';
+export { LocalConnection } from './local.js';
+export { SshConnection } from './ssh.js';
+export { TIMEOUT_RC } from './wrap.js';
+
+export function createConnection(settings: ConnectionSettings): Connection {
+  return settings.connection === 'local' ? new LocalConnection(settings.host) : new SshConnection(settings);
+}
+
+/**
+ * Reads the connection variables. ansible_become* are deliberately not read:
+ * become is per task and the runner passes it to exec.
+ */
+export function settingsFromVars(
+  host: string,
+  vars: Record<string, unknown>,
+  options: { acceptNewHostKeys: boolean; knownHostsFile?: string },
+): ConnectionSettings {
+  const commonArgs = optionalString(host, vars, 'ansible_ssh_common_args');
+  const common = parseSshCommonArgs(commonArgs);
+  const privateKeyFile = optionalString(host, vars, 'ansible_ssh_private_key_file');
+  const password = optionalString(host, vars, 'ansible_password') ?? optionalString(host, vars, 'ansible_ssh_pass');
+  const knownHostsFile = common.userKnownHostsFile
+    ?? (options.knownHostsFile !== undefined ? expandHome(options.knownHostsFile) : undefined);
+  return {
+    host,
+    connection: connectionType(host, vars['ansible_connection']),
+    address: optionalString(host, vars, 'ansible_host') ?? host,
+    port: wholeNumber(host, vars, 'ansible_port', 22, 1, 65535),
+    user: optionalString(host, vars, 'ansible_user') ?? userInfo().username,
+    ...(privateKeyFile !== undefined ? { privateKeyFile: expandHome(privateKeyFile) } : {}),
+    ...(commonArgs !== undefined ? { commonArgs } : {}),
+    timeoutSec: wholeNumber(host, vars, 'ansible_ssh_timeout', 10, 1, 3600),
+    ...(knownHostsFile !== undefined ? { knownHostsFile } : {}),
+    acceptNewHostKeys: options.acceptNewHostKeys || common.acceptNewHostKeys === true,
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+function connectionType(host: string, value: unknown): 'ssh' | 'local' {
+  if (value === undefined || value === null) return 'ssh';
+  switch (String(value)) {
+    case 'ssh':
+    case 'smart':
+    case 'paramiko':
+      return 'ssh';
+    case 'local':
+      return 'local';
+    default:
+      throw new UserError(`host ${host}: ansible_connection ${JSON.stringify(value)} is not supported (use ssh or local)`);
+  }
+}
+
+function optionalString(host: string, vars: Record<string, unknown>, name: string): string | undefined {
+  const value = vars[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw new UserError(`host ${host}: ${name} must be a string, not ${JSON.stringify(value)}`);
+}
+
+function wholeNumber(host: string, vars: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+  const value = vars[name];
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(`host ${host}: ${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -1,0 +1,93 @@
+import { homedir, userInfo } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { LocalConnection, SshConnection, createConnection, settingsFromVars } from '../../../engine/connection/index.js';
+import { expandProxyCommand, parseSshCommonArgs, splitShellWords } from '../../../engine/connection/ssh-options.js';
+import { UserError } from '../../../engine/errors.js';
+
+describe('splitShellWords', () => {
+  it('handles quotes and backslashes like a shell, without expansion', () => {
+    expect(splitShellWords(`-o "ProxyCommand=ssh -W %h:%p jump" -o'A=b c' x\\ y "a\\"b" '$HOME'`)).toEqual([
+      '-o', 'ProxyCommand=ssh -W %h:%p jump', '-oA=b c', 'x y', 'a"b', '$HOME',
+    ]);
+    expect(splitShellWords('  ')).toEqual([]);
+    expect(splitShellWords(`''`)).toEqual(['']);
+    expect(() => splitShellWords(`"open`)).toThrow(UserError);
+  });
+});
+
+describe('parseSshCommonArgs', () => {
+  it('reads every spelling of -o', () => {
+    expect(parseSshCommonArgs(`-o ProxyCommand="nc %h %p"`).proxyCommand).toBe('nc %h %p');
+    expect(parseSshCommonArgs(`-o 'ProxyCommand nc %h %p'`).proxyCommand).toBe('nc %h %p');
+    expect(parseSshCommonArgs(`-oProxyCommand="nc %h %p"`).proxyCommand).toBe('nc %h %p');
+    expect(parseSshCommonArgs(`-o proxycommand=none`).proxyCommand).toBeUndefined();
+  });
+
+  it('reads known_hosts, host key checking and timing options, ignoring the rest', () => {
+    expect(parseSshCommonArgs(
+      '-C -o UserKnownHostsFile=~/kh -o StrictHostKeyChecking=accept-new -o ServerAliveInterval=5 -o ConnectTimeout=3 -o Compression=yes',
+    )).toEqual({
+      userKnownHostsFile: `${homedir()}/kh`,
+      acceptNewHostKeys: true,
+      serverAliveIntervalSec: 5,
+      connectTimeoutSec: 3,
+    });
+    expect(parseSshCommonArgs('-o StrictHostKeyChecking=no').acceptNewHostKeys).toBe(true);
+    expect(parseSshCommonArgs('-o StrictHostKeyChecking=yes').acceptNewHostKeys).toBe(false);
+    expect(() => parseSshCommonArgs('-o ConnectTimeout=soon')).toThrow(UserError);
+  });
+
+  it('expands ProxyCommand escapes', () => {
+    expect(expandProxyCommand('ip netns exec lab nc %h %p # %r 100%%', '10.0.0.2', 22, 'root'))
+      .toBe('ip netns exec lab nc 10.0.0.2 22 # root 100%');
+  });
+});
+
+describe('settingsFromVars', () => {
+  const options = { acceptNewHostKeys: false };
+
+  it('applies Ansible defaults', () => {
+    expect(settingsFromVars('web1', {}, options)).toEqual({
+      host: 'web1', connection: 'ssh', address: 'web1', port: 22, user: userInfo().username,
+      timeoutSec: 10, acceptNewHostKeys: false,
+    });
+  });
+
+  it('reads the connection variables and ignores become', () => {
+    const settings = settingsFromVars('web1', {
+      ansible_connection: 'smart',
+      ansible_host: '10.0.0.2',
+      ansible_port: '2222',
+      ansible_user: 'admin',
+      ansible_ssh_private_key_file: '~/.ssh/lab',
+      ansible_ssh_common_args: '-o UserKnownHostsFile=/etc/uxsv/known_hosts -o StrictHostKeyChecking=accept-new',
+      ansible_ssh_timeout: 30,
+      ansible_ssh_pass: 'pw',
+      ansible_become: true,
+      ansible_become_password: 'not a connection setting',
+    }, { acceptNewHostKeys: false, knownHostsFile: '/ignored/when/args/say/otherwise' });
+    expect(settings).toEqual({
+      host: 'web1', connection: 'ssh', address: '10.0.0.2', port: 2222, user: 'admin',
+      privateKeyFile: `${homedir()}/.ssh/lab`,
+      commonArgs: '-o UserKnownHostsFile=/etc/uxsv/known_hosts -o StrictHostKeyChecking=accept-new',
+      timeoutSec: 30, knownHostsFile: '/etc/uxsv/known_hosts', acceptNewHostKeys: true, password: 'pw',
+    });
+  });
+
+  it('prefers ansible_password and takes --known-hosts when the args have none', () => {
+    const settings = settingsFromVars('h', { ansible_password: 'a', ansible_ssh_pass: 'b' }, { acceptNewHostKeys: true, knownHostsFile: '/k' });
+    expect(settings).toMatchObject({ password: 'a', knownHostsFile: '/k', acceptNewHostKeys: true });
+  });
+
+  it('rejects bad values with the host named', () => {
+    expect(() => settingsFromVars('h', { ansible_connection: 'winrm' }, options)).toThrow(/host h: ansible_connection/);
+    expect(() => settingsFromVars('h', { ansible_port: 'ssh' }, options)).toThrow(/ansible_port/);
+    expect(() => settingsFromVars('h', { ansible_port: 70000 }, options)).toThrow(UserError);
+    expect(() => settingsFromVars('h', { ansible_user: ['root'] }, options)).toThrow(/ansible_user/);
+  });
+
+  it('creates the matching connection', () => {
+    expect(createConnection(settingsFromVars('h', { ansible_connection: 'local' }, options))).toBeInstanceOf(LocalConnection);
+    expect(createConnection(settingsFromVars('h', { ansible_connection: 'paramiko' }, options))).toBeInstanceOf(SshConnection);
+  });
+});
