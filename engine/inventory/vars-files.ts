@@ -1,0 +1,80 @@
+/**
+ * group_vars/ and host_vars/ as Ansible's host_group_vars plugin reads them:
+ * for a name, the first of `NAME`, `NAME.yml`, `NAME.yaml`, `NAME.json` that
+ * exists; a folder there means every file inside (recursively, sorted by
+ * name, hidden files skipped) merged in order. Values stay as written:
+ * templates are rendered later, when a task uses them.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { errorAt } from '../loader/validate.js';
+import { readYamlFile } from '../loader/yaml.js';
+
+export type Vars = Record<string, unknown>;
+
+const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
+
+export interface VarsFile {
+  file: string;
+  vars: Vars;
+}
+
+function kindOfPath(path: string): 'file' | 'dir' | undefined {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files holding the variables of `name` under `folder` (e.g. inventory/group_vars), in merge order. */
+export function findVarsFiles(folder: string, name: string): string[] {
+  for (const ext of EXTENSIONS) {
+    const candidate = join(folder, name + ext);
+    const kind = kindOfPath(candidate);
+    if (kind === 'file') return [candidate];
+    if (kind === 'dir') return filesInVarsFolder(candidate);
+  }
+  return [];
+}
+
+function filesInVarsFolder(folder: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(folder).sort()) {
+    if (entry.startsWith('.')) continue;
+    const path = join(folder, entry);
+    const kind = kindOfPath(path);
+    if (kind === 'dir') out.push(...filesInVarsFolder(path));
+    else if (kind === 'file' && EXTENSIONS.includes(extname(entry))) out.push(path);
+  }
+  return out;
+}
+
+/** Read one vars file; it must be a mapping (an empty file is an empty mapping). */
+export function readVarsFile(file: string, what: string): Vars {
+  const loaded = readYamlFile(file);
+  const data = loaded.data;
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    const got = Array.isArray(data) ? 'a list' : `the ${typeof data} ${JSON.stringify(data)}`;
+    throw errorAt(loaded, [], `${what} must be a mapping of variable names to values, got ${got}`);
+  }
+  return data as Vars;
+}
+
+/** Reads each file once per inventory; a run asks for the same group's vars for every host. */
+export class VarsFileCache {
+  private cache = new Map<string, Vars>();
+
+  varsFilesFor(folder: string, name: string, what: string): VarsFile[] {
+    return findVarsFiles(folder, name).map((file) => {
+      let vars = this.cache.get(file);
+      if (!vars) {
+        vars = readVarsFile(file, what);
+        this.cache.set(file, vars);
+      }
+      return { file, vars };
+    });
+  }
+}
