@@ -1,0 +1,31 @@
+import { UserError } from '../errors.js';
+
+export interface TemplateErrorDetails {
+  /** The undefined variable, as written (`a.b`), when that is the problem. */
+  variable?: string;
+  /** 1-based line in the template text, when known. */
+  line?: number;
+  /** True for a variable that refers to itself (directly or through others). */
+  recursion?: boolean;
+}
+
+/**
+ * A template that cannot be rendered: undefined variable, syntax error,
+ * failing filter. The message names the source (file, or playbook position
+ * and field) and the problem, so the CLI can print it as is.
+ */
+export class TemplateError extends UserError {
+  constructor(
+    message: string,
+    /** Where the template text came from, as the caller named it. */
+    readonly source: string,
+    readonly details: TemplateErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+
+  get variable(): string | undefined {
+    return this.details.variable;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Ansible's lazy variable templating: a variable whose value holds templates
+ * is rendered when it is read, with the same variables, so `a: "{{ b }}"`
+ * sees `b` whatever order the vars were defined in.
+ */
+import { TemplateError } from './errors.js';
+import { isDict, isString } from './python.js';
+import { Templar } from './templar.js';
+
+function holdsTemplate(value: unknown): boolean {
+  if (isString(value)) return Templar.isTemplate(String(value));
+  if (Array.isArray(value)) return value.some(holdsTemplate);
+  if (isDict(value)) return Object.entries(value).some(([k, v]) => Templar.isTemplate(k) || holdsTemplate(v));
+  return false;
+}
+
+/**
+ * Wrap a vars object so that values containing templates are rendered on
+ * access. Rendered values are remembered, so the wrapper assumes the
+ * underlying vars do not change: wrap again after changing them. A variable
+ * that refers to itself, directly or through others, is a TemplateError
+ * naming the chain (`a -> b -> a`).
+ */
+export function lazyVars(vars: Record<string, unknown>, templar: Templar, source: string): Record<string, unknown> {
+  const resolved = new Map<string, unknown>();
+  const resolving: string[] = [];
+  const proxy: Record<string, unknown> = new Proxy(vars, {
+    get(target, key) {
+      if (typeof key !== 'string') return Reflect.get(target, key);
+      if (resolved.has(key)) return resolved.get(key);
+      const raw = Reflect.get(target, key);
+      if (!holdsTemplate(raw)) {
+        resolved.set(key, raw);
+        return raw;
+      }
+      if (resolving.includes(key)) {
+        const chain = [...resolving.slice(resolving.indexOf(key)), key].join(' -> ');
+        throw new TemplateError(`${source}: variable '${key}' refers to itself: ${chain}`, source, { variable: key, recursion: true });
+      }
+      resolving.push(key);
+      try {
+        const value = templar.renderValue(raw, proxy, `${source}: variable '${key}'`);
+        resolved.set(key, value);
+        return value;
+      } finally {
+        resolving.pop();
+      }
+    },
+  });
+  return proxy;
+}

@@ -1,0 +1,67 @@
+/**
+ * Typed access to the parts of nunjucks that are not in its public typings:
+ * the lexer, parser, AST nodes, transformer, compiler and runtime. We compile
+ * templates with our own compiler subclass (see compiler.ts) so that variable
+ * lookups, truthiness and operators follow Jinja2/Ansible, without patching
+ * nunjucks' shared prototypes.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface NjNode {
+  typename: string;
+  lineno: number;
+  colno: number;
+  fields: string[];
+  children: NjNode[];
+  [field: string]: any;
+}
+
+export type NodeClass = (new (lineno: number, colno: number, ...fields: unknown[]) => NjNode) & {
+  extend(name: string, props: Record<string, unknown>): NodeClass;
+};
+
+export interface NjTokenizer {
+  forward(): void;
+  back(): void;
+  current(): string;
+  isFinished(): boolean;
+  _parseString(delimiter: string): string;
+  _extractString(str: string): string | null;
+  nextToken(): { type: string; value: string } | null;
+  in_code: boolean;
+}
+
+export interface NjFrame {
+  lookup(name: string): unknown;
+  set(name: string, value: unknown, resolveUp?: boolean): void;
+  push(isolateWrites?: boolean): NjFrame;
+}
+
+export interface NjContext {
+  ctx: Record<string, unknown>;
+  env: { globals: Record<string, unknown> };
+}
+
+export const lexer: {
+  lex(src: string, opts: Record<string, unknown>): NjTokenizer;
+  TOKEN_LEFT_BRACKET: string;
+  TOKEN_RIGHT_BRACKET: string;
+  TOKEN_COLON: string;
+  TOKEN_LEFT_CURLY: string;
+  TOKEN_RIGHT_CURLY: string;
+  TOKEN_VARIABLE_START: string;
+} = require('nunjucks/src/lexer');
+
+export const parser: { Parser: any } = require('nunjucks/src/parser');
+export const nodes: Record<string, NodeClass> = require('nunjucks/src/nodes');
+export const transformer: { transform(ast: NjNode, asyncFilters: string[], name?: string): NjNode } =
+  require('nunjucks/src/transformer');
+export const compiler: { Compiler: any } = require('nunjucks/src/compiler');
+export const runtime: {
+  SafeString: new (s: string) => object;
+  Frame: new () => NjFrame;
+} = require('nunjucks/src/runtime');
+export const lib: { TemplateError: new (...args: any[]) => Error } = require('nunjucks/src/lib');

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Templar, TemplateError, lazyVars } from '../../../engine/template/index.js';
+
+const t = new Templar();
+
+describe('lazyVars', () => {
+  it('renders chained variables on access, whatever their order', () => {
+    const vars = lazyVars({ url: 'http://{{ host }}:{{ port }}/', host: '{{ prefix }}01', prefix: 'web', port: 8080 }, t, 'vars');
+    expect(vars.url).toBe('http://web01:8080/');
+    expect(t.render('{{ url }}', vars, 'x')).toBe('http://web01:8080/');
+  });
+  it('keeps native types and templates nested structures', () => {
+    const vars = lazyVars({ ports: '{{ [base, base + 1] }}', base: 10, cfg: { listen: '{{ ports }}', name: 'n-{{ base }}' } }, t, 'vars');
+    expect(vars.ports).toEqual([10, 11]);
+    expect(vars.cfg).toEqual({ listen: [10, 11], name: 'n-10' });
+    expect(t.evaluate('cfg.listen[1]', vars, 'x')).toBe(11);
+  });
+  it('leaves values without templates untouched and does not render unused broken ones', () => {
+    const raw = { plain: { a: [1] }, broken: '{{ nowhere }}' };
+    const vars = lazyVars(raw, t, 'vars');
+    expect(vars.plain).toBe(raw.plain);
+    expect(t.render('{{ plain.a[0] }}', vars, 'x')).toBe('1');
+  });
+  it('reports a variable that refers to itself, with the chain', () => {
+    const direct = lazyVars({ a: '{{ a }}' }, t, 'host vars');
+    expect(() => direct.a).toThrow(/variable 'a' refers to itself: a -> a/);
+    const vars = lazyVars({ a: '{{ b }}', b: 'x{{ c }}', c: '{{ a }}' }, t, 'host vars');
+    let error: unknown;
+    try {
+      t.render('{{ a }}', vars, 'task when');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as Error).message).toContain('a -> b -> c -> a');
+    expect((error as Error).message).toContain('host vars');
+  });
+  it('an undefined variable inside a lazy value names the variable and the caller', () => {
+    const vars = lazyVars({ a: '{{ nowhere }}' }, t, 'group_vars/all.yml');
+    expect(() => t.render('v={{ a }}', vars, 'roles/x/templates/y.j2')).toThrow(
+      /roles\/x\/templates\/y\.j2: group_vars\/all\.yml: variable 'a': 'nowhere' is undefined/,
+    );
+  });
+  it('is defined and default see lazy variables', () => {
+    const vars = lazyVars({ a: '{{ 1 + 1 }}' }, t, 'vars');
+    expect(t.evaluate('a is defined and b is not defined', vars, 'x')).toBe(true);
+    expect(t.evaluate('b | default(a)', vars, 'x')).toBe(2);
+  });
+});
