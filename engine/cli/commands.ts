@@ -1,6 +1,7 @@
-/** Commands beyond `play`: the lab, and (later) the cluster's own shortcuts. */
+/** Commands beyond `play`: the lab, and the cluster's own shortcuts. */
 import type { Command } from 'commander';
+import { registerLabCommands } from '../../lab/cli.js';
 
-export function registerExtraCommands(_program: Command, _io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, _setExit: (code: number) => void): void {
-  // Filled as the lab and cluster commands land.
+export function registerExtraCommands(program: Command, _io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): void {
+  registerLabCommands(program, setExit);
 }

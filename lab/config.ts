@@ -1,0 +1,58 @@
+// Names, addresses and paths of the lab. Everything the lab creates on this
+// machine carries the `uxsv-` prefix, so cleanup can find it without guessing.
+
+export const LAB_VERSION = 1;
+
+export const LAB_HOSTS = ['uxsv01', 'uxsv02', 'uxsv03'] as const;
+export type LabHost = (typeof LAB_HOSTS)[number];
+
+export const LAB_NETWORK = '198.51.100.0/24';
+export const LAB_PREFIX_LENGTH = 24;
+/** The control side of the bridge: SSH enters here, and it serves NTP to the hosts. */
+export const CONTROL_ADDRESS = '198.51.100.1';
+/** The client namespace's static address (a DHCP client may add another). */
+export const CLIENT_ADDRESS = '198.51.100.100';
+
+export const HOST_ADDRESSES: Record<LabHost, string> = {
+  uxsv01: '198.51.100.11',
+  uxsv02: '198.51.100.12',
+  uxsv03: '198.51.100.13',
+};
+
+/** Service addresses that move between hosts (for /etc/hosts only; the roles own them). */
+export const SERVICE_NAMES: Record<string, string> = {
+  www: '198.51.100.21',
+  www3: '198.51.100.23',
+};
+
+export const DOMAIN = 'example.jp';
+
+/** Network namespaces: the bridge lives in LAB_NETNS, which is also where the ProxyCommand runs. */
+export const LAB_NETNS = 'uxsv-lab';
+export const CLIENT_NETNS = 'uxsv-client';
+export const NETNS_PREFIX = 'uxsv-';
+export const BRIDGE = 'br0';
+export const hostNetns = (host: LabHost): string => `uxsv-${host}`;
+/** Bridge-side end of a host's veth (inside LAB_NETNS); the host side is `host0`. */
+export const hostBridgePort = (host: LabHost): string => `vh-${host}`;
+export const CLIENT_BRIDGE_PORT = 'vc-client';
+export const HOST_IFACE = 'host0';
+export const CLIENT_IFACE = 'eth0';
+
+/** Built images, keyed by their package lists: survives `down` and repository clones. */
+export const IMAGE_CACHE_DIR = process.env.UXSV_LAB_IMAGE_CACHE ?? '/var/cache/uxsv-lab/images';
+/** The lab's SSH key and known_hosts: outside the repository, at fixed paths the inventory names. */
+export const KEY_DIR = '/var/lib/uxsv-lab';
+export const SSH_KEY = `${KEY_DIR}/id_ed25519`;
+export const KNOWN_HOSTS = `${KEY_DIR}/known_hosts`;
+/** Host disks (overlay upper dirs) and mount points. */
+export const HOSTS_DIR = `${KEY_DIR}/hosts`;
+/** Runtime state: pids, failures, logs. Lives in /run so a reboot of the machine forgets it. */
+export const RUN_DIR = '/run/uxsv-lab';
+export const STATE_FILE = `${RUN_DIR}/state.json`;
+
+export const PROXY_COMMAND = `ip netns exec ${LAB_NETNS} socat - TCP:%h:%p`;
+
+export function isLabHost(name: string): name is LabHost {
+  return (LAB_HOSTS as readonly string[]).includes(name);
+}
