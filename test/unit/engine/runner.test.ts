@@ -42,7 +42,7 @@ describe('runner', () => {
     expect(run.code).toBe(0);
     expect(results(run, 'show').h1[0].msg).toBe('1,3 1');
     expect(run.output).toContain('(item=n=1)');
-    expect(results(run, 'items').h1.map((r) => r.msg)).toEqual(['a', 'b', 'c', 'All items completed']);
+    expect(results(run, 'items').h1.map((r) => r.msg)).toEqual(['a', 'b', 'c']);
   });
 
   it('when with bare expressions, is defined, and block conditions', async () => {
