@@ -19,6 +19,20 @@ export const HOST_ADDRESSES: Record<LabHost, string> = {
   uxsv03: '198.51.100.13',
 };
 
+/**
+ * Management addresses: the interface's primary address, fixed, what SSH (the
+ * inventory's ansible_host) uses. The host's own service address (HOST_ADDRESSES)
+ * can move to another host when it fails; a host that comes back after such a
+ * takeover must not claim it again, so the lab sets it only when nobody on the
+ * bridge answers for it (duplicate address detection, as a server's network
+ * configuration would), and the engine can still reach the host to restore it.
+ */
+export const MGMT_ADDRESSES: Record<LabHost, string> = {
+  uxsv01: '198.51.100.111',
+  uxsv02: '198.51.100.112',
+  uxsv03: '198.51.100.113',
+};
+
 /** Service addresses that move between hosts (for /etc/hosts only; the roles own them). */
 export const SERVICE_NAMES: Record<string, string> = {
   www: '198.51.100.21',

@@ -18,7 +18,7 @@ import {
   type LabHost,
 } from './config.js';
 import { createHostCgroups, nspawnLockFile, removeLabCgroups } from './cgroups.js';
-import { netnsPids } from './network.js';
+import { hostAddressScript, netnsPids } from './network.js';
 import { isAlive, run, sleep } from './run.js';
 
 export const hostDir = (host: LabHost): string => join(HOSTS_DIR, host);
@@ -86,8 +86,7 @@ export async function bootHost(host: LabHost): Promise<number> {
     'n=0; while [ $n -lt 20 ]; do',
     '  systemd-nspawn "$@"; rc=$?; [ $rc -eq 133 ] || exit $rc; n=$((n+1))',
     // A reboot forgets the aliases the host carried, as on real hardware.
-    `  ip -n ${hostNetns(host)} addr flush dev ${HOST_IFACE}`,
-    `  ip -n ${hostNetns(host)} addr add ${HOST_ADDRESSES[host]}/${LAB_PREFIX_LENGTH} dev ${HOST_IFACE}`,
+    hostAddressScript(host).replace(/^/gm, '  '),
     'done',
   ].join('\n');
   const log = openSync(hostLog(host), 'a');

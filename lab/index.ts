@@ -46,7 +46,7 @@ import { isAlive, run, runInteractive, sleep } from './run.js';
 import { ensureLabKey, removeKnownHosts, sshArgv, writeKnownHosts } from './ssh.js';
 import { newState, readState, writeState, type LabState } from './state.js';
 
-export { LAB_HOSTS, HOST_ADDRESSES, CONTROL_ADDRESS, CLIENT_ADDRESS, KNOWN_HOSTS, SSH_KEY, PROXY_COMMAND } from './config.js';
+export { LAB_HOSTS, HOST_ADDRESSES, MGMT_ADDRESSES, CONTROL_ADDRESS, CLIENT_ADDRESS, KNOWN_HOSTS, SSH_KEY, PROXY_COMMAND } from './config.js';
 export type { LabHost } from './config.js';
 export { sshArgv, sshOptions } from './ssh.js';
 

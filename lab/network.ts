@@ -14,6 +14,7 @@ import {
   CLIENT_NETNS,
   CONTROL_ADDRESS,
   HOST_ADDRESSES,
+  MGMT_ADDRESSES,
   HOST_IFACE,
   LAB_HOSTS,
   LAB_NETNS,
@@ -70,15 +71,29 @@ export async function createHostNetwork(host: LabHost): Promise<void> {
 }
 
 /**
- * Gives the host's interface its own address and nothing else. The address is
- * set from outside because the namespace outlives the host; after a crash the
+ * Gives the host's interface its management address and, when no other host
+ * carries it (after a takeover), its own service address; nothing else. Set
+ * from outside because the namespace outlives the host; after a crash the
  * aliases the host had carried must be gone, as on real hardware.
  */
 export async function resetHostAddresses(host: LabHost): Promise<void> {
+  await run(['sh', '-c', hostAddressScript(host)]);
+}
+
+/** Shell that (re)sets a host's addresses; also run by the boot loop after a reboot. */
+export function hostAddressScript(host: LabHost): string {
   const netns = hostNetns(host);
-  await ip('-n', netns, 'addr', 'flush', 'dev', HOST_IFACE);
-  await ip('-n', netns, 'addr', 'add', `${HOST_ADDRESSES[host]}/${LAB_PREFIX_LENGTH}`, 'dev', HOST_IFACE);
-  await ip('-n', netns, 'link', 'set', HOST_IFACE, 'up');
+  return [
+    `ip -n ${netns} addr flush dev ${HOST_IFACE}`,
+    `ip -n ${netns} addr add ${MGMT_ADDRESSES[host]}/${LAB_PREFIX_LENGTH} dev ${HOST_IFACE}`,
+    `ip -n ${netns} link set ${HOST_IFACE} up`,
+    // Duplicate address detection from the bridge: arping -D exits 0 when nobody answers.
+    `if ip netns exec ${LAB_NETNS} arping -q -D -c 1 -w 1 -I ${BRIDGE} ${HOST_ADDRESSES[host]}; then`,
+    `  ip -n ${netns} addr add ${HOST_ADDRESSES[host]}/${LAB_PREFIX_LENGTH} dev ${HOST_IFACE}`,
+    'else',
+    `  echo "${host}: ${HOST_ADDRESSES[host]} is in use on the lab network (taken over); not claiming it" >&2`,
+    'fi',
+  ].join('\n');
 }
 
 /** A powered-off host answers nothing: its interface goes down and loses every address. */

@@ -58,6 +58,7 @@ export const MACHINE_PACKAGES: readonly string[] = [
   'swaks',
   'isc-dhcp-client',
   'iputils-ping',
+  'iputils-arping',
 ];
 
 const LISTS: Record<string, readonly string[]> = {

@@ -3,7 +3,7 @@
 // with the lab down, connecting fails at once on this machine).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { HOST_ADDRESSES, KEY_DIR, KNOWN_HOSTS, PROXY_COMMAND, SSH_KEY, type LabHost } from './config.js';
+import { HOST_ADDRESSES, MGMT_ADDRESSES, KEY_DIR, KNOWN_HOSTS, PROXY_COMMAND, SSH_KEY, type LabHost } from './config.js';
 import { run } from './run.js';
 
 /** The lab's public key, creating the key pair once (it is kept across `down`). */
@@ -17,11 +17,11 @@ export async function ensureLabKey(): Promise<string> {
   return readFile(`${SSH_KEY}.pub`, 'utf8');
 }
 
-/** known_hosts lines naming each host both by name and by address. */
+/** known_hosts lines naming each host by name, management address and service address. */
 export async function writeKnownHosts(hostKeys: Partial<Record<LabHost, string>>): Promise<void> {
   const lines = Object.entries(hostKeys).map(([host, key]) => {
     const [type, blob] = (key ?? '').split(/\s+/);
-    return `${host},${HOST_ADDRESSES[host as LabHost]} ${type} ${blob}`;
+    return `${host},${MGMT_ADDRESSES[host as LabHost]},${HOST_ADDRESSES[host as LabHost]} ${type} ${blob}`;
   });
   await writeFile(KNOWN_HOSTS, lines.join('\n') + '\n', { mode: 0o644 });
 }
@@ -55,7 +55,7 @@ export function sshArgv(host: LabHost, command: readonly string[] = [], { batch 
   const argv = ['ssh', ...sshOptions()];
   if (batch) argv.push('-o', 'BatchMode=yes');
   if (tty) argv.push('-t');
-  argv.push(`root@${HOST_ADDRESSES[host]}`);
+  argv.push(`root@${MGMT_ADDRESSES[host]}`);
   if (command.length > 0) argv.push('--', ...command);
   return argv;
 }

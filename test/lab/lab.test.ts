@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   HOST_ADDRESSES,
+  MGMT_ADDRESSES,
   KNOWN_HOSTS,
   LAB_HOSTS,
   PROXY_COMMAND,
@@ -31,7 +32,7 @@ const inventory = parse(readFileSync(new URL('../../inventory/lab/hosts.yml', im
 describe('inventory/lab', () => {
   it('names the lab hosts at their lab addresses', () => {
     expect(Object.keys(inventory.all.hosts)).toEqual([...LAB_HOSTS]);
-    for (const host of LAB_HOSTS) expect(inventory.all.hosts[host]!.ansible_host).toBe(HOST_ADDRESSES[host]);
+    for (const host of LAB_HOSTS) expect(inventory.all.hosts[host]!.ansible_host).toBe(MGMT_ADDRESSES[host]);
   });
 
   it('uses the lab key, known_hosts and the ProxyCommand that enters the lab namespace', () => {
@@ -65,7 +66,7 @@ describe.skipIf(process.env.UXSV_LAB !== '1')('the lab', () => {
     for (const host of status.hosts) {
       expect(host.state).toBe('running');
       expect(['running', 'degraded']).toContain(host.systemd);
-      expect(host.addresses).toEqual([`${HOST_ADDRESSES[host.host]}/24`]);
+      expect(host.addresses).toEqual([`${MGMT_ADDRESSES[host.host]}/24`, `${HOST_ADDRESSES[host.host]}/24`]);
       expect(host.uptimeSeconds).toBeGreaterThanOrEqual(0);
     }
   });
@@ -156,8 +157,25 @@ describe.skipIf(process.env.UXSV_LAB !== '1')('the lab', () => {
     const status = (await labStatus()).hosts.find((host) => host.host === 'uxsv03')!;
     expect(status.state).toBe('running');
     // A crash keeps the disk but not the aliases the host carried.
-    expect(status.addresses).toEqual([`${HOST_ADDRESSES.uxsv03}/24`]);
+    expect(status.addresses).toEqual([`${MGMT_ADDRESSES.uxsv03}/24`, `${HOST_ADDRESSES.uxsv03}/24`]);
     expect((await onHost('uxsv03', 'cat /root/crash-marker')).stdout.trim()).toBe('before-the-crash');
+  });
+
+  it('a host whose address was taken over comes back on its management address only', async () => {
+    await labFail('uxsv03', 'power');
+    try {
+      await onHost('uxsv02', `ip addr add ${HOST_ADDRESSES.uxsv03}/24 dev host0`);
+    } finally {
+      await labHeal('uxsv03');
+    }
+    try {
+      const status = (await labStatus()).hosts.find((host) => host.host === 'uxsv03')!;
+      expect(status.state).toBe('running');
+      expect(status.addresses).toEqual([`${MGMT_ADDRESSES.uxsv03}/24`]);
+    } finally {
+      await onHost('uxsv02', `ip addr del ${HOST_ADDRESSES.uxsv03}/24 dev host0`);
+      await onHost('uxsv03', `ip addr add ${HOST_ADDRESSES.uxsv03}/24 dev host0`);
+    }
   });
 
   it('brings back a host that reboots itself, without the aliases it carried', async () => {
@@ -174,6 +192,7 @@ describe.skipIf(process.env.UXSV_LAB !== '1')('the lab', () => {
     );
     expect(bootedAgain).toBe(true);
     expect((await labStatus()).hosts.find((host) => host.host === 'uxsv02')!.addresses).toEqual([
+      `${MGMT_ADDRESSES.uxsv02}/24`,
       `${HOST_ADDRESSES.uxsv02}/24`,
     ]);
   });
