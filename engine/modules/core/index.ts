@@ -1,6 +1,7 @@
 import type { Module } from '../types.js';
 import { command, raw, shell } from './command.js';
 import { assertModule, debug, failModule, ping, setFact, setup } from './control.js';
+import { placementModule } from './placement.js';
 
 /** The core modules; the registry (../registry.ts) collects every group. */
-export const coreModules: Module<any, any>[] = [command, shell, raw, ping, debug, setFact, assertModule, failModule, setup];
+export const coreModules: Module<any, any>[] = [command, shell, raw, ping, debug, setFact, assertModule, failModule, setup, placementModule];
