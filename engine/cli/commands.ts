@@ -1,7 +1,9 @@
 /** Commands beyond `play`: the lab, and the cluster's own shortcuts. */
 import type { Command } from 'commander';
 import { registerLabCommands } from '../../lab/cli.js';
+import { registerClusterCommands } from './cluster.js';
 
-export function registerExtraCommands(program: Command, _io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): void {
+export function registerExtraCommands(program: Command, io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): void {
+  registerClusterCommands(program, io, setExit);
   registerLabCommands(program, setExit);
 }

@@ -6,7 +6,7 @@ import type { Node, Play, Playbook } from '../loader/model.js';
 import { modules } from '../modules/registry.js';
 import { createReporter, JsonReport, combineReporters, shouldUseColor } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
-import { Runner, checkNotifyTargets, taskTitle, type RunResult } from '../runner/runner.js';
+import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXIT } from './exit-codes.js';
@@ -68,7 +68,7 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
     return { exitCode: EXIT.OK };
   }
   if (options.listHosts || options.listTasks) {
-    io.write(listing(playbooks, inventory, options));
+    io.write(listing(playbooks, inventory, options, extraVars));
     return { exitCode: EXIT.OK };
   }
   const verbosity = options.verbose ?? 0;
@@ -116,17 +116,18 @@ export function exitCodeOf(result: RunResult): number {
   return EXIT.OK;
 }
 
-function listing(playbooks: Playbook[], inventory: Inventory, options: PlayOptions): string {
+function listing(playbooks: Playbook[], inventory: Inventory, options: PlayOptions, extraVars: Record<string, unknown>): string {
   const out: string[] = [];
   const only = splitList(options.tags);
   const skip = splitList(options.skipTags);
   for (const pb of playbooks) {
     out.push(`\nplaybook: ${pb.file}\n`);
     pb.plays.forEach((play: Play, i) => {
-      out.push(`  play #${i + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]`);
+      const pattern = playPattern(play, extraVars, inventory);
+      out.push(`  play #${i + 1} (${pattern}): ${play.name}\tTAGS: [${play.tags.join(', ')}]`);
       if (options.listHosts) {
-        const hosts = inventory.select(play.hosts, options.limit);
-        out.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+        const hosts = inventory.select(pattern, options.limit);
+        out.push(`    pattern: ['${pattern}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
       }
       if (options.listTasks) {
         out.push('    tasks:');

@@ -92,7 +92,16 @@ export class Loader {
         if (importKey) {
           validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
           const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
-          plays.push(...this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays);
+          const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
+          // vars on import_playbook apply to every imported play, over the play's own vars.
+          const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
+          const importTags = asList((entry as Vars).tags);
+          for (const play of imported) {
+            play.vars = { ...play.vars, ...importVars };
+            if ((entry as Vars).when !== undefined) throw errorAt(loaded, [i, 'when'], "'when' on import_playbook is not supported; use a condition in the imported plays");
+            play.tags.push(...importTags);
+          }
+          plays.push(...imported);
           return;
         }
         plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));

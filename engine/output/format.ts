@@ -30,7 +30,8 @@ export interface LineFormat {
 
 /** `TASK [role : name]`, or `RUNNING HANDLER [...]` for handlers, as Ansible does. */
 export function taskTitle(event: TaskStartEvent): string {
-  const name = event.role ? `${event.role} : ${event.name}` : event.name;
+  // The runner may already have prefixed the role (its task titles do).
+  const name = event.role && !event.name.startsWith(`${event.role} : `) ? `${event.role} : ${event.name}` : event.name;
   return `${event.handler ? 'RUNNING HANDLER' : 'TASK'} [${name}]`;
 }
 

@@ -125,6 +125,14 @@ export function checkNotifyTargets(play: Play): void {
   visit([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks, ...play.handlers]);
 }
 
+/** `hosts:` may be a template of play vars and extra vars (Ansible renders it before any host is known). */
+export function playPattern(play: Play, extraVars: Vars, inventory: Inventory, templar = new Templar()): string {
+  if (!Templar.isTemplate(play.hosts)) return play.hosts;
+  const vars = lazyVars({ ...play.vars, ...extraVars, groups: inventory.groupsVar() }, templar, location(play));
+  const rendered = templar.renderValue(play.hosts, vars, `${location(play)} hosts`);
+  return Array.isArray(rendered) ? rendered.join(',') : String(rendered);
+}
+
 export class Runner {
   private readonly store: VariableStore;
   private readonly templar = new Templar();
@@ -191,12 +199,14 @@ export class Runner {
   // ---------- plays ----------
 
   private async runPlay(play: Play): Promise<void> {
-    const selected = this.inventory.select(play.hosts, this.options.limit);
+    const pattern = playPattern(play, this.options.extraVars, this.inventory, this.templar);
+    play = { ...play, name: this.playName(play) };
+    const selected = this.inventory.select(pattern, this.options.limit);
     const hosts = selected.filter((h) => !this.state(h).failed && !this.state(h).unreachable);
     for (const h of selected) this.state(h);
     this.emit({ type: 'play_start', name: play.name, hosts });
     if (!hosts.length) {
-      this.emit({ type: 'warning', message: `no hosts matched '${play.hosts}'${this.options.limit ? ` with --limit ${this.options.limit}` : ''}` });
+      this.emit({ type: 'warning', message: `no hosts matched '${pattern}'${this.options.limit ? ` with --limit ${this.options.limit}` : ''}` });
       this.emit({ type: 'play_end', name: play.name });
       return;
     }
@@ -218,6 +228,16 @@ export class Runner {
       if (this.stopping()) break;
     }
     this.emit({ type: 'play_end', name: play.name });
+  }
+
+  /** Play names may use play vars and extra vars, as in Ansible; a name that cannot be rendered stays as written. */
+  private playName(play: Play): string {
+    if (!Templar.isTemplate(play.name)) return play.name;
+    try {
+      return this.templar.render(play.name, lazyVars({ ...play.vars, ...this.options.extraVars }, this.templar, location(play)), `${location(play)} name`);
+    } catch {
+      return play.name;
+    }
   }
 
   private renderPlayKeyword(play: Play, value: unknown, host: string): unknown {
@@ -336,6 +356,8 @@ export class Runner {
         await this.flushHandlers(ctx);
         return hosts.filter((h) => ctx.active.has(h));
       case 'end_play':
+        // Like Ansible, the condition of end_play is evaluated once, on the first host.
+        if (hosts.length && !this.conditionsHold(node, hosts[0], ctx)) return hosts;
         throw new EndPlay();
       case 'end_batch':
         ctx.active.clear();
@@ -615,7 +637,8 @@ export class Runner {
     return v !== undefined && bool(v);
   }
 
-  private async executeLoop(task: TaskNode, host: string, ctx: PlayContext, baseVars: Vars, items: unknown[], base: Omit<Outcome, 'status' | 'result' | 'durationMs'>, t0: number): Promise<Outcome> {
+  private async executeLoop(task: TaskNode, host: string, ctx: PlayContext, initialVars: Vars, items: unknown[], base: Omit<Outcome, 'status' | 'result' | 'durationMs'>, t0: number): Promise<Outcome> {
+    let baseVars = initialVars;
     const control = (task.keywords.loop_control as Vars | undefined) ?? {};
     const loopVar = String(control.loop_var ?? 'item');
     const results: ModuleResult[] = [];
@@ -631,6 +654,8 @@ export class Runner {
       };
       const t1 = Date.now();
       const { status, result } = await this.executeOnce(task, host, ctx, baseVars, extra);
+      // As in Ansible, facts set by one item are seen by the next (accumulating set_fact loops).
+      if (result.ansible_facts && !result.failed) baseVars = { ...baseVars, ...(result.ansible_facts as Vars) };
       const label = control.label !== undefined ? String(this.templar.renderValue(control.label, lazyVars({ ...baseVars, ...extra }, this.templar, location(task)), `${location(task)} loop_control.label`)) : typeof item === 'string' ? item : JSON.stringify(item);
       results.push({ ...result, [loopVar]: item, ansible_loop_var: loopVar });
       if (status === 'failed') anyFailed = true;

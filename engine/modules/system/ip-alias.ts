@@ -60,6 +60,12 @@ for f in ${ETC_DIR}/*; do
   mkdir -p ${RUN_DIR} && cp -- "$f" ${RUN_DIR}/"$iface"
   while read -r addr label; do
     case "$addr" in ''|'#'*) continue ;; esac
+    # Duplicate address detection: after a takeover another host carries the
+    # address; claiming it again would split the network's view (split brain).
+    if command -v arping >/dev/null 2>&1 && ! arping -q -D -c 2 -w 3 -I "$iface" "\${addr%/*}"; then
+      echo "uxsv-ip-aliases: \${addr} is in use by another host; not claiming it" >&2
+      continue
+    fi
     if [ -n "$label" ]; then ip addr replace "$addr" dev "$iface" label "$label"
     else ip addr replace "$addr" dev "$iface"; fi
   done < "$f"

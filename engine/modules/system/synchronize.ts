@@ -45,6 +45,8 @@ export interface SynchronizeArgs {
   rsync_path?: string;
   rsync_timeout?: number;
   verify_host?: unknown;
+  /** Ours: a known_hosts file on the rsync host; implies verify_host. */
+  known_hosts?: string;
 }
 
 const CHANGED_MARK = '<<CHANGED>>';
@@ -100,7 +102,8 @@ export function sshCommand(args: SynchronizeArgs, remote: RemoteEnd): string {
   const words = ['ssh', '-S', 'none', '-o', 'BatchMode=yes'];
   if (args.ssh_key) words.push('-i', args.ssh_key);
   if (remote.port !== undefined) words.push('-o', `Port=${remote.port}`);
-  if (!toBool(args.verify_host, false)) words.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
+  if (args.known_hosts) words.push('-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${args.known_hosts}`);
+  else if (!toBool(args.verify_host, false)) words.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
   // rsync splits --rsh on spaces itself, honouring quotes.
   return shellJoin(words);
 }
@@ -184,6 +187,7 @@ export const synchronize: Module<SynchronizeArgs, SyncState> = {
       dest_host: { type: 'string' },
       mode: { enum: ['push', 'pull'] },
       ssh_key: { type: 'string' },
+      known_hosts: { type: 'string', description: 'ours: known_hosts file on the host that runs rsync; the remote key must be in it' },
       delete: boolSchema,
       archive: boolSchema,
       checksum: boolSchema,

@@ -326,4 +326,27 @@ describe('runner', () => {
     expect(entry).toMatchObject({ task: 'c', status: 'changed', changed: true });
     expect(typeof entry.duration_ms).toBe('number');
   });
+
+  it('set_fact in a loop sees the facts of the previous items (accumulating lists)', async () => {
+    p = project();
+    const run = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - set_fact:\n        acc: "{{ acc | default([]) + [item * 2] }}"\n      loop: [1, 2, 3]\n    - name: show\n      debug: msg="{{ acc | join(',') }}"\n`);
+    expect(results(run, 'show').h1[0].msg).toBe('2,4,6');
+  });
+
+  it('import_playbook vars reach the imported plays, templated hosts and play names use them', async () => {
+    p = project({ 'inner.yml': '- name: "inner {{ flavour }}"\n  hosts: "{{ target }}"\n  gather_facts: false\n  tasks:\n    - name: show\n      debug: msg="{{ flavour }}"\n' });
+    const run = await play(p, `- import_playbook: inner.yml\n  vars: {flavour: sweet, target: 'web:!h2'}\n`);
+    expect(run.code).toBe(0);
+    expect(Object.keys(results(run, 'show')).filter((h) => results(run, 'show')[h].length)).toEqual(['h1']);
+    expect(results(run, 'show').h1[0].msg).toBe('sweet');
+    expect(run.output).toContain('PLAY [inner sweet]');
+  });
+
+  it('meta end_play honours its condition', async () => {
+    p = project();
+    const run = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - meta: end_play\n      when: stop | default(false) | bool\n    - name: after\n      debug: msg=ran\n`);
+    expect(results(run, 'after').h1.length).toBe(1);
+    const stopped = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - meta: end_play\n      when: stop | default(false) | bool\n    - name: after\n      debug: msg=ran\n`, ['-e', 'stop=true']);
+    expect(results(stopped, 'after').h1 ?? []).toEqual([]);
+  });
 });
