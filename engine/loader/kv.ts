@@ -28,6 +28,13 @@ export function splitArgs(text: string): string[] {
       quote = c;
       current += c;
       started = true;
+    } else if (c === '\n' && jinjaDepth === 0) {
+      // Like Ansible's split_args, a line break stays in the text (multi-line `shell: |` scripts).
+      if (started) {
+        words.push(current + '\n');
+      } else if (words.length) words[words.length - 1] += '\n';
+      current = '';
+      started = false;
     } else if (/\s/.test(c) && jinjaDepth === 0) {
       if (started) words.push(current);
       current = '';
@@ -66,7 +73,7 @@ export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?
   const args: Record<string, unknown> = {};
   const raw: string[] = [];
   for (const word of words) {
-    const m = KEY.exec(word);
+    const m = KEY.exec(word.replace(/\n+$/, ''));
     if (m && (!freeFormKeys || freeFormKeys.has(m[1]))) args[m[1]] = unquote(m[2]);
     else if (freeFormKeys) raw.push(word);
     else throw new UserError(`argument '${word}' is not of the form key=value`, where);

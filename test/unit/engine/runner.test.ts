@@ -349,4 +349,11 @@ describe('runner', () => {
     const stopped = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - meta: end_play\n      when: stop | default(false) | bool\n    - name: after\n      debug: msg=ran\n`, ['-e', 'stop=true']);
     expect(results(stopped, 'after').h1 ?? []).toEqual([]);
   });
+
+  it('a multi-line free-form shell script keeps its line breaks', async () => {
+    p = project();
+    const run = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: script\n      shell: |\n        if true; then\n          echo yes\n        fi\n        echo second line chdir=/\n      args:\n        chdir: /tmp\n`);
+    expect(run.code).toBe(0);
+    expect(results(run, 'script').h1[0].stdout).toBe('yes\nsecond line');
+  });
 });
