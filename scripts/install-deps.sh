@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 # (debootstrap, systemd-nspawn, the client-side tools the lab tests use).
 PACKAGES=(
   openssh-server openssh-client rsync sudo cron iproute2 procps
-  debootstrap systemd-container socat
-  bind9-dnsutils curl swaks isc-dhcp-client chrony netcat-openbsd
+  debootstrap systemd-container socat util-linux iputils-ping iputils-arping
+  bind9-dnsutils curl swaks isc-dhcp-client chrony
 )
 
 missing=()
