@@ -16,7 +16,7 @@ export const IMAGE_PACKAGES: readonly string[] = [
   'sudo',
   'python3',
   'iputils-ping',
-  'arping',
+  'iputils-arping',
   'ca-certificates',
 ];
 

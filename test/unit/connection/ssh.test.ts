@@ -217,7 +217,7 @@ describe('SshConnection', () => {
     expect(conn.stats.handshakes).toBe(2);
   });
 
-  it.skipIf(!HAS_SUDO)('becomes another user with sudo (skipped: sudo is not installed)', async () => {
+  it.skipIf(!HAS_SUDO)('becomes another user with sudo (needs sudo)', async () => {
     const user = 'uxsvbecome';
     execFileSync('sh', ['-c', `id ${user} >/dev/null 2>&1 || useradd --no-create-home ${user}`]);
     const conn = connect();
