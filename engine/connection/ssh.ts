@@ -331,10 +331,15 @@ export class SshConnection implements Connection {
       exitCode = code ?? signalExitCode(signal);
     });
     const completion = new Promise<number>((resolve, reject) => {
-      channel.on('close', () => {
-        if (exitCode !== undefined) resolve(exitCode);
-        else if (this.client !== client) reject(new UnreachableError(`ssh to ${this.target}: connection lost during command`, this.host));
-        else resolve(-1);   // the server closed the channel without an exit status
+      channel.on('close', (code?: unknown, signal?: unknown) => {
+        // ssh2 may pass the exit status to 'close', and an 'exit' may still be queued: settle on the next turn.
+        if (exitCode === undefined && typeof code === 'number') exitCode = code;
+        if (exitCode === undefined && typeof signal === 'string') exitCode = signalExitCode(signal);
+        setImmediate(() => {
+          if (exitCode !== undefined) resolve(exitCode);
+          else if (this.client !== client) reject(new UnreachableError(`ssh to ${this.target}: connection lost during command`, this.host));
+          else resolve(-1); // the server closed the channel without an exit status
+        });
       });
     });
     channel.on('error', () => { /* surfaced through 'close' */ });

@@ -68,7 +68,8 @@ export async function readFileStates(ctx: ModuleContext, paths: string[], option
   const script = paths.map((p, i) => statScript(p, i, options.content ?? false, followFor(i))).join('\n');
   const res = await ctx.run(script);
   if (res.rc !== 0) {
-    throw new RemoteCommandError(`cannot stat ${paths.join(', ')}: ${res.stderr.toString().trim()}`, res.rc, res.stderr.toString());
+    const why = res.timedOut ? 'timed out' : res.stderr.toString().trim() || `rc ${res.rc}, no error output (the command was cut off?)`;
+    throw new RemoteCommandError(`cannot stat ${[...new Set(paths)].join(', ')}: ${why}`, res.rc, res.stderr.toString());
   }
   return parseStatRecords(res.stdout.toString('latin1'), paths);
 }
