@@ -40,6 +40,13 @@ export async function labConnection(host: string): Promise<Connection> {
   return conn;
 }
 
+/** Closes and forgets a host's connection (after its reboot, the next labContext connects again). */
+export async function dropLabConnection(host: string): Promise<void> {
+  const conn = open.get(host);
+  open.delete(host);
+  await conn?.close().catch(() => undefined);
+}
+
 /** A ModuleContext on a lab host, shaped like the runner's. */
 export async function labContext(host: string, options: { check?: boolean; diff?: boolean; vars?: Record<string, unknown> } = {}): Promise<ModuleContext> {
   const conn = await labConnection(host);
