@@ -211,7 +211,16 @@ export class Runner {
       return;
     }
     for (const batch of this.batches(play, hosts)) {
-      const ctx: PlayContext = { play, varsFiles: new Map(), playHosts: hosts, batchHosts: batch, notified: new Map(), handlers: [...play.handlers], active: new Set(batch) };
+      const ctx: PlayContext = {
+        play,
+        varsFiles: new Map(),
+        playHosts: hosts,
+        batchHosts: batch,
+        notified: new Map(),
+        handlers: [...play.handlers],
+        active: new Set(batch),
+        isDown: (h) => this.state(h).failed || this.state(h).unreachable,
+      };
       try {
         this.loadVarsFiles(ctx);
         if (bool(this.renderPlayKeyword(play, play.gatherFacts, batch[0]))) await this.gather(ctx);

@@ -28,6 +28,8 @@ export interface PlayVarsContext {
   varsFiles: Map<string, Vars>;
   playHosts: string[];
   batchHosts: string[];
+  /** Failed or unreachable hosts leave ansible_play_hosts (not ansible_play_hosts_all). */
+  isDown?: (host: string) => boolean;
 }
 
 export class VariableStore {
@@ -110,10 +112,10 @@ export class VariableStore {
       group_names: this.inventory.groupNamesOf(host),
       groups: this.inventory.groupsVar(),
       hostvars: this.hostvarsProxy(ctx),
-      ansible_play_hosts: ctx.playHosts,
+      ansible_play_hosts: ctx.isDown ? ctx.playHosts.filter((h) => !ctx.isDown!(h)) : ctx.playHosts,
       ansible_play_hosts_all: ctx.playHosts,
-      ansible_play_batch: ctx.batchHosts,
-      play_hosts: ctx.batchHosts,
+      ansible_play_batch: ctx.isDown ? ctx.batchHosts.filter((h) => !ctx.isDown!(h)) : ctx.batchHosts,
+      play_hosts: ctx.isDown ? ctx.batchHosts.filter((h) => !ctx.isDown!(h)) : ctx.batchHosts,
       ansible_play_name: ctx.play.name,
       playbook_dir: ctx.play.baseDir,
       inventory_dir: undefined,
