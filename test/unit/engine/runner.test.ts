@@ -356,4 +356,15 @@ describe('runner', () => {
     expect(run.code).toBe(0);
     expect(results(run, 'script').h1[0].stdout).toBe('yes\nsecond line');
   });
+
+  it('ansible_play_hosts leaves out failed and unreachable hosts; ansible_play_hosts_all keeps them', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: all\n  gather_facts: false\n  tasks:\n    - ping:\n    - fail: msg=down\n      when: inventory_hostname == 'h2'\n    - name: show\n      debug: msg="{{ ansible_play_hosts | join(',') }} / {{ ansible_play_hosts_all | join(',') }}"\n`,
+      [],
+      `all:\n  hosts:\n    h1: {ansible_connection: local}\n    h2: {ansible_connection: local}\n    gone: {ansible_host: 127.0.0.1, ansible_port: 1}\n`,
+    );
+    expect(results(run, 'show').h1[0].msg).toBe('h1 / h1,h2,gone');
+  });
 });
