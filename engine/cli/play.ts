@@ -10,6 +10,8 @@ import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } fr
 import { tagsSelected } from '../runner/tags.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXIT } from './exit-codes.js';
+import { setActiveVaultSecrets } from '../vault/index.js';
+import { resolveVaultSecrets } from '../vault/cli.js';
 
 export interface PlayOptions {
   inventory?: string[];
@@ -29,6 +31,8 @@ export interface PlayOptions {
   acceptNewHostKeys?: boolean;
   knownHosts?: string;
   taskTimeout?: string;
+  vaultPasswordFile?: string[];
+  askVaultPass?: boolean;
 }
 
 export interface PlayIo {
@@ -60,6 +64,7 @@ export interface PlayOutcome {
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
+  if (options.vaultPasswordFile?.length || options.askVaultPass) setActiveVaultSecrets(await resolveVaultSecrets(options));
   const { playbooks, loader } = loadPlaybooks(files);
   const inventory = loadInventory(options.inventory);
   const extraVars = parseExtraVars(options.extraVars ?? []);

@@ -14,6 +14,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--report <file>', 'write a JSON report of the run')
     .option('--accept-new-host-keys', 'record the host key of hosts never seen before (a changed key is always refused)')
     .option('--known-hosts <file>', 'known_hosts file (default: UserKnownHostsFile of the inventory, else ~/.ssh/known_hosts)')
-    .option('--task-timeout <seconds>', 'default time limit of a task on a host', '1800');
+    .option('--task-timeout <seconds>', 'default time limit of a task on a host', '1800')
+    .option('--vault-password-file <file>', 'vault password file, for vault-encrypted vars files and !vault values (repeatable)', collect)
+    .option('--ask-vault-pass', 'ask for the vault password');
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
+import { decryptLoaded, isVaultText } from '../vault/index.js';
 
 export type DataPath = Array<string | number>;
 
@@ -44,7 +45,8 @@ function pyyamlTags(tags: Tags): Tags {
       out.push({ ...t, test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|[-+]?\.[0-9_]+[eE][-+][0-9]+)$/ } as typeof t);
     } else out.push(t);
   }
-  out.push({ tag: '!unsafe', resolve: (s: string) => s }, { tag: '!vault', resolve: (s: string) => ({ __vault__: s }) });
+  // `!vault |` values are decrypted as they load (the run's vault passwords); without one, loading fails clearly.
+  out.push({ tag: '!unsafe', resolve: (s: string) => s }, { tag: '!vault', resolve: (s: string) => decryptLoaded(s, 'a !vault value') });
   return out;
 }
 
@@ -57,6 +59,7 @@ export function readYamlFile(file: string, displayName = file): LoadedYaml {
   } catch (err) {
     throw new UserError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: displayName });
   }
+  if (isVaultText(text)) text = decryptLoaded(text, displayName);
   return parseYaml(text, displayName);
 }
 
