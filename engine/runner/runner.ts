@@ -21,6 +21,7 @@ import { gatherFacts } from './facts.js';
 import { limiter } from './limit.js';
 import { tagsSelected } from './tags.js';
 import { OMIT_TOKEN, VariableStore, type PlayVarsContext } from './vars.js';
+import { acquireLock, releaseLock, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TTL_SEC, type LockHolder, type LockOptions } from './lock.js';
 
 export interface RunOptions {
   check: boolean;
@@ -39,6 +40,8 @@ export interface RunOptions {
   reporter: Reporter;
   /** Tests replace how connections are made. */
   connect?: (settings: ConnectionSettings) => Connection;
+  /** Age after which another run's lock on a host counts as left by a dead run (default 4 h). */
+  lockTtlSec?: number;
   /** Called when SIGINT asked the run to stop: the runner finishes the step in flight. */
   stopRequested?: () => boolean;
 }
@@ -869,6 +872,11 @@ export class Runner {
         const conn = (this.options.connect ?? createConnection)(settings);
         this.made.set(host, conn);
         await conn.connect();
+        // Over SSH, the run holds the host's lock until it closes the connection.
+        if (settings.connection === 'ssh') {
+          const lock = this.lockOptions(vars);
+          this.locks.set(host, { options: lock, holder: await acquireLock(conn, host, lock) });
+        }
         return conn;
       })();
       this.connections.set(host, p);
@@ -878,11 +886,23 @@ export class Runner {
     return p;
   }
 
+  private readonly locks = new Map<string, { options: LockOptions; holder: LockHolder }>();
+
+  private lockOptions(vars: Record<string, unknown>): LockOptions {
+    return {
+      dir: typeof vars.uxsv_lock_dir === 'string' ? vars.uxsv_lock_dir : DEFAULT_LOCK_DIR,
+      ttlSec: this.options.lockTtlSec ?? DEFAULT_LOCK_TTL_SEC,
+    };
+  }
+
   private async closeConnection(host: string): Promise<void> {
     const p = this.connections.get(host);
     this.connections.delete(host);
     const conn = this.made.get(host);
     this.made.delete(host);
+    const lock = this.locks.get(host);
+    this.locks.delete(host);
+    if (conn && lock) await releaseLock(conn, host, lock.options, lock.holder);
     if (conn) {
       this.connectionStats.push({ host, ...conn.stats });
       await conn.close().catch(() => undefined);
