@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { UserError } from '../errors.js';
+import { shellWords } from './quote.js';
 
 export interface SshCommonOptions {
   proxyCommand?: string;
@@ -18,46 +19,7 @@ export interface SshCommonOptions {
 
 /** Split like a POSIX shell would (quotes, backslashes), without any expansion. */
 export function splitShellWords(text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end === -1) throw new UserError(`unterminated single quote in ssh arguments: ${text}`);
-      word += text.slice(i + 1, end);
-      inWord = true;
-      i = end + 1;
-    } else if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        // Inside double quotes a backslash only escapes these characters.
-        if (text[i] === '\\' && i + 1 < text.length && '$`"\\\n'.includes(text[i + 1]!)) i++;
-        word += text[i];
-        i++;
-      }
-      if (i >= text.length) throw new UserError(`unterminated double quote in ssh arguments: ${text}`);
-      inWord = true;
-      i++;
-    } else if (c === '\\') {
-      if (i + 1 < text.length && text[i + 1] !== '\n') word += text[i + 1];
-      inWord = true;
-      i += 2;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      i++;
-    } else {
-      word += c;
-      inWord = true;
-      i++;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
+  return shellWords(text, 'ssh arguments');
 }
 
 export function parseSshCommonArgs(text: string | undefined): SshCommonOptions {
