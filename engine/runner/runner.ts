@@ -806,9 +806,9 @@ export class Runner {
     const getConn = async () => (conn ??= await runner.connection(target));
     const mctx: ModuleContext = {
       host: target,
+      // The raw connection, for modules that need it after their first `run` (which opens it).
       get conn(): Connection {
-        if (!conn) throw new Error('internal: connection used before it was opened; use ctx.run');
-        return conn;
+        return conn ?? runner.connectionSync(target);
       },
       async run(command, options = {}) {
         const c = await getConn();
@@ -830,10 +830,6 @@ export class Runner {
       verbosity: this.options.verbosity,
       timeoutMs: o.timeoutMs,
     };
-    if (!task.module.controllerOnly) {
-      // Open lazily but expose `conn` for modules that need the raw connection after their first `run`.
-      Object.defineProperty(mctx, 'conn', { get: () => conn ?? runner.connectionSync(target) });
-    }
     return mctx;
   }
 
