@@ -367,4 +367,10 @@ describe('runner', () => {
     );
     expect(results(run, 'show').h1[0].msg).toBe('h1 / h1,h2,gone');
   });
+
+  it('the setup module gathers facts as a task, like gather_facts', async () => {
+    p = project();
+    const run = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - setup:\n    - name: show\n      debug: msg="{{ ansible_os_family }} {{ ansible_facts.pkg_mgr }}"\n`);
+    expect(results(run, 'show').h1[0].msg).toBe('Debian apt');
+  });
 });
