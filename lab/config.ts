@@ -65,7 +65,8 @@ export const HOSTS_DIR = `${KEY_DIR}/hosts`;
 export const RUN_DIR = '/run/uxsv-lab';
 export const STATE_FILE = `${RUN_DIR}/state.json`;
 
-export const PROXY_COMMAND = `ip netns exec ${LAB_NETNS} socat - TCP:%h:%p`;
+/** nodelay: without it Nagle holds back every small SSH packet until an ACK (~40 ms per command). */
+export const PROXY_COMMAND = `ip netns exec ${LAB_NETNS} socat - TCP:%h:%p,nodelay`;
 
 export function isLabHost(name: string): name is LabHost {
   return (LAB_HOSTS as readonly string[]).includes(name);
