@@ -6,21 +6,38 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { driveCommand, prepareCommand, putFileCommand, signalExitCode, type RunningCommand } from './wrap.js';
+import { ResidentShells } from './resident.js';
 import type { BecomeSpec, Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
 
 export class LocalConnection implements Connection {
-  readonly stats: ConnectionStats = { handshakes: 0, commands: 0 };
+  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0 };
   private readonly loginUser = userInfo().username;
+  private readonly resident: ResidentShells;
 
-  constructor(readonly host: string = 'localhost') {}
+  constructor(readonly host: string = 'localhost') {
+    this.resident = new ResidentShells({
+      host,
+      loginUser: this.loginUser,
+      start: async (line) => {
+        this.stats.channels++;
+        return startLocal(line);
+      },
+      oneShot: (command, options) => this.execOneShot(command, options),
+    });
+  }
 
   async connect(): Promise<void> {
     // Nothing to open.
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const prepared = prepareCommand(command, options, this.loginUser);
     this.stats.commands++;
+    return this.resident.run(command, options, () => this.execOneShot(command, options));
+  }
+
+  private async execOneShot(command: string, options: ExecOptions): Promise<ExecResult> {
+    const prepared = prepareCommand(command, options, this.loginUser);
+    this.stats.channels++;
     return driveCommand(startLocal(prepared.line), prepared, options.stdin, options.timeoutMs);
   }
 
@@ -32,7 +49,7 @@ export class LocalConnection implements Connection {
   }
 
   async close(): Promise<void> {
-    // Nothing to close: every command ends with its process.
+    this.resident.close();
   }
 }
 

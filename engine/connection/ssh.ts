@@ -20,6 +20,7 @@ import {
   HostKeyError, UnreachableError,
   type BecomeSpec, type Connection, type ConnectionSettings, type ConnectionStats, type ExecOptions, type ExecResult,
 } from './types.js';
+import { ResidentShells } from './resident.js';
 import { driveCommand, prepareCommand, putFileCommand, signalExitCode, type RunningCommand } from './wrap.js';
 
 /** Below OpenSSH's default MaxSessions (10), leaving room for other sessions. */
@@ -41,7 +42,7 @@ type AuthMethod = PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod;
 
 export class SshConnection implements Connection {
   readonly host: string;
-  readonly stats: ConnectionStats = { handshakes: 0, commands: 0 };
+  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0 };
   private readonly common: SshCommonOptions;
   private readonly knownHostsFile: string;
   private readonly acceptNewHostKeys: boolean;
@@ -50,6 +51,7 @@ export class SshConnection implements Connection {
   private opening: Promise<Client> | undefined;
   private proxy: ChildProcess | undefined;
   private everConnected = false;
+  private readonly resident: ResidentShells;
 
   constructor(private readonly settings: ConnectionSettings) {
     this.host = settings.host;
@@ -57,6 +59,18 @@ export class SshConnection implements Connection {
     this.knownHostsFile = this.common.userKnownHostsFile
       ?? (settings.knownHostsFile !== undefined ? expandHome(settings.knownHostsFile) : join(homedir(), '.ssh', 'known_hosts'));
     this.acceptNewHostKeys = settings.acceptNewHostKeys || this.common.acceptNewHostKeys === true;
+    this.resident = new ResidentShells({
+      host: this.host,
+      loginUser: settings.user,
+      // The resident shell's channel is not counted against MAX_OPEN_CHANNELS: it stays open all run.
+      start: async (line) => {
+        const client = await this.ready();
+        const channel = await this.openChannel(client, line);
+        this.stats.channels++;
+        return this.running(client, channel);
+      },
+      oneShot: (command, options) => this.execOneShot(command, options),
+    });
   }
 
   /** "root@127.0.0.1:2222", the start of every failure message. */
@@ -69,12 +83,18 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.commands++;
+    return this.resident.run(command, options, () => this.execOneShot(command, options));
+  }
+
+  /** A command on a channel of its own: the path when the resident shell is busy or unavailable. */
+  private async execOneShot(command: string, options: ExecOptions): Promise<ExecResult> {
     const prepared = prepareCommand(command, options, this.settings.user, { killsProcessGroup: false });
     const client = await this.ready();
-    this.stats.commands++;
     const release = await this.channels.acquire();
     try {
       const channel = await this.openChannel(client, prepared.line);
+      this.stats.channels++;
       return await driveCommand(this.running(client, channel), prepared, options.stdin, options.timeoutMs);
     } finally {
       release();
@@ -89,6 +109,8 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
+    // Ending its stdin lets each resident shell exit by itself and remove its temp folder.
+    this.resident.close();
     await this.opening?.catch(() => undefined);
     const client = this.client;
     this.client = undefined;
@@ -174,6 +196,8 @@ export class SshConnection implements Connection {
       client.on('ready', () => {
         if (settled) return;
         settled = true;
+        // Small packets go out at once: Nagle would hold each command's line until an ACK.
+        client.setNoDelay(true);
         this.stats.handshakes++;
         this.everConnected = true;
         this.client = client;

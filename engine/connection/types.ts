@@ -50,6 +50,8 @@ export interface ConnectionStats {
   handshakes: number;
   /** Remote command lines run. */
   commands: number;
+  /** SSH channels opened (ssh) or processes spawned (local): a resident shell is one, a one-off command one each. */
+  channels: number;
 }
 
 export interface Connection {
