@@ -15,6 +15,9 @@ import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml
 import { parseKeyValue } from './kv.js';
 import { checkArgsStatic } from './args.js';
 
+/** One object, so ajv compiles it once (compiled schemas are cached by identity). */
+const taskKeywordsSchema = { type: 'object', properties: taskKeywords };
+
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
   /** Extra role folders (ANSIBLE_ROLES_PATH, ansible.cfg roles_path). */
@@ -209,7 +212,7 @@ export class Loader {
     const keywords: Vars = {};
     for (const k of Object.keys(entry)) if (k in taskKeywords && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
     if (entry.local_action !== undefined) keywords.delegate_to = 'localhost';
-    validateAt({ type: 'object', properties: taskKeywords }, keywords, loaded, p, 'task');
+    validateAt(taskKeywordsSchema, keywords, loaded, p, 'task');
     const tags = [...inherited, ...asList(keywords.tags)];
     const origin = this.origin(loaded, p);
     const short = shortName(action);
