@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
+import { registerSecretLeaves } from '../vault/secrets.js';
 
 export type DataPath = Array<string | number>;
 
@@ -59,8 +60,28 @@ export function readYamlFile(file: string, displayName = file): LoadedYaml {
   } catch (err) {
     throw new UserError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: displayName });
   }
-  if (isVaultText(text)) text = decryptLoaded(text, displayName);
+  if (isVaultText(text)) return parseDecrypted(decryptLoaded(text, displayName, 'file'), displayName);
   return parseYaml(text, displayName);
+}
+
+/** What an error's code frame shows for each line of a vault-encrypted file. */
+const HIDDEN_LINE = '(vault-encrypted, not shown)';
+
+/**
+ * A vault-encrypted YAML file, decrypted: its leaf strings are registered as
+ * secrets (engine/vault/secrets.ts), and no error quotes its lines in a code
+ * frame (a syntax error comes before the leaves are known).
+ */
+function parseDecrypted(plaintext: string, file: string): LoadedYaml {
+  let loaded: LoadedYaml;
+  try {
+    loaded = parseYaml(plaintext, file);
+  } catch (err) {
+    if (err instanceof UserError && err.frame !== undefined) throw new UserError(err.message, err.position);
+    throw err;
+  }
+  registerSecretLeaves(loaded.data);
+  return { ...loaded, text: plaintext.split('\n').map(() => HIDDEN_LINE).join('\n') };
 }
 
 export function parseYaml(text: string, file: string): LoadedYaml {

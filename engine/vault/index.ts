@@ -12,6 +12,7 @@ import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, 
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { UserError } from '../errors.js';
+import { registerSecret } from './secrets.js';
 
 const HEADER = '$ANSIBLE_VAULT';
 const CIPHER = 'AES256';
@@ -230,10 +231,17 @@ export function setActiveVaultSecrets(secrets: VaultSecrets | undefined): void {
   activeSecrets = secrets;
 }
 
-/** Decrypt vaulted text found while loading `source`, or explain that a password is needed. */
-export function decryptLoaded(text: string, source: string): string {
+/**
+ * Decrypt vaulted text found while loading `source`, or explain that a password
+ * is needed. The plaintext is registered as a secret (engine/vault/secrets.ts),
+ * so no output shows it: a `value` with its lines; a whole `file` as it is,
+ * its leaf strings being registered by the loader once parsed.
+ */
+export function decryptLoaded(text: string, source: string, kind: 'value' | 'file' = 'value'): string {
   if (!activeSecrets || activeSecrets.empty) {
     throw new UserError('this is vault-encrypted: give the vault password with --vault-password-file FILE or --ask-vault-pass', { file: source });
   }
-  return activeSecrets.decrypt(text, source).toString('utf8');
+  const plaintext = activeSecrets.decrypt(text, source).toString('utf8');
+  registerSecret(plaintext, { lines: kind === 'value' });
+  return plaintext;
 }
