@@ -2,6 +2,7 @@
 /** The `uxsv` command. */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
+import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
@@ -45,7 +46,7 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR: ${err.format()}\n`);
+      process.stderr.write(`ERROR: ${maskSecrets(err.format())}\n`);
       return EXIT.USAGE;
     }
     throw err;
@@ -59,7 +60,7 @@ if (isMain) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`uxsv: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.stderr.write(`uxsv: internal error: ${maskSecrets((err as Error).stack ?? String(err))}\n`);
       process.exitCode = 70;
     },
   );

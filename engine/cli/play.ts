@@ -11,6 +11,7 @@ import { tagsSelected } from '../runner/tags.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXIT } from './exit-codes.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
+import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import { resolveVaultSecrets } from '../vault/cli.js';
 
 export interface PlayOptions {
@@ -64,6 +65,8 @@ export interface PlayOutcome {
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
+  // The output masks what this run decrypts as it loads (engine/vault/secrets.ts), and only that.
+  clearSecrets();
   if (options.vaultPasswordFile?.length || options.askVaultPass) setActiveVaultSecrets(await resolveVaultSecrets(options));
   const { playbooks, loader } = loadPlaybooks(files);
   const inventory = loadInventory(options.inventory);
@@ -73,7 +76,7 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
     return { exitCode: EXIT.OK };
   }
   if (options.listHosts || options.listTasks) {
-    io.write(listing(playbooks, inventory, options, extraVars));
+    io.write(maskSecrets(listing(playbooks, inventory, options, extraVars)));
     return { exitCode: EXIT.OK };
   }
   const verbosity = options.verbose ?? 0;

@@ -1,7 +1,8 @@
 /**
  * Events the runner emits; the output layer (listr2 on a TTY, plain lines
- * otherwise) and the JSON report consume them. Results in events are already
- * censored for no_log.
+ * otherwise) and the JSON report consume them. The runner already censors
+ * no_log results; each reporter passes every event through censorEvent
+ * (censor.ts) before using it, which masks vault values and enforces no_log.
  */
 import type { ModuleResult } from '../modules/types.js';
 

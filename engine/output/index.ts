@@ -2,7 +2,8 @@
  * The output layer: consumers of the runner's RunEvents (engine/output/events.ts).
  *   - createReporter: listr2 on a TTY, Ansible-like plain lines otherwise;
  *   - JsonReport: the `--report FILE` JSON, written atomically at close();
- *   - combineReporters: feed several at once.
+ *   - combineReporters: feed several at once;
+ *   - censorEvent: what every reporter applies first (vault values masked, no_log enforced).
  */
 import type { Reporter } from './events.js';
 import { PlainReporter } from './plain.js';
@@ -10,6 +11,7 @@ import { ListrReporter } from './tty.js';
 
 export type { HostStats, HostStatus, Reporter, RunEvent } from './events.js';
 export { emptyStats } from './events.js';
+export { censorEvent } from './censor.js';
 export { combineReporters } from './combine.js';
 export { NO_LOG_MESSAGE, VERBOSE_ALWAYS_KEY } from './format.js';
 export { JsonReport, REPORT_VERSION, type ReportEntry, type ReportWarning, type RunReport } from './json-report.js';

@@ -6,6 +6,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileDiff } from '../modules/types.js';
+import { censorEvent } from './censor.js';
 import type { HostStats, HostStatus, Reporter, RunEvent } from './events.js';
 import { NO_LOG_MESSAGE, type HostResultEvent, type TaskStartEvent } from './format.js';
 import { LoopTracker, StatsTracker } from './recap.js';
@@ -64,7 +65,8 @@ export class JsonReport implements Reporter {
 
   constructor(private readonly path: string) {}
 
-  handle(event: RunEvent): void {
+  handle(raw: RunEvent): void {
+    const event = censorEvent(raw);
     switch (event.type) {
       case 'playbook_start':
         this.playbooks.push(event.file);

@@ -3,6 +3,7 @@
  * event as it happens, stable and greppable.
  */
 import type { ChalkInstance } from 'chalk';
+import { censorEvent } from './censor.js';
 import type { Reporter, RunEvent } from './events.js';
 import { formatHostResult, formatWarning, isFailureLike, playTitle, taskTitle, type HostResultEvent } from './format.js';
 import { formatRecap, LoopTracker, StatsTracker } from './recap.js';
@@ -29,7 +30,8 @@ export class PlainReporter implements Reporter {
     this.check = options.check;
   }
 
-  handle(event: RunEvent): void {
+  handle(raw: RunEvent): void {
+    const event = censorEvent(raw);
     switch (event.type) {
       case 'playbook_start':
         this.check ||= event.check;

@@ -21,6 +21,8 @@ import {
   type ListrDefaultRendererOptions,
   type ListrTaskWrapper,
 } from 'listr2';
+import { maskSecrets } from '../vault/secrets.js';
+import { censorEvent } from './censor.js';
 import type { HostStatus, Reporter, RunEvent } from './events.js';
 import { formatHostResult, formatWarning, isBareStatus, isFailureLike, playTitle, taskTitle, type HostResultEvent, type TaskStartEvent } from './format.js';
 import { formatRecap, LoopTracker, StatsTracker } from './recap.js';
@@ -147,8 +149,9 @@ export class ListrReporter implements Reporter {
     this.write = options.write ?? ((s) => void process.stdout.write(s));
   }
 
-  handle(event: RunEvent): void {
+  handle(raw: RunEvent): void {
     if (this.closed) return;
+    const event = censorEvent(raw);
     switch (event.type) {
       case 'playbook_start':
         this.check ||= event.check;
@@ -236,7 +239,7 @@ export class ListrReporter implements Reporter {
 
   private enqueue(step: () => Promise<void> | void): void {
     this.chain = this.chain.then(step).catch((error: unknown) => {
-      this.write(`${this.chalk.red(`output error: ${error instanceof Error ? error.message : String(error)}`)}\n`);
+      this.write(`${this.chalk.red(`output error: ${maskSecrets(error instanceof Error ? error.message : String(error))}`)}\n`);
     });
   }
 
