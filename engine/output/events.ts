@@ -5,6 +5,7 @@
  * (censor.ts) before using it, which masks vault values and enforces no_log.
  */
 import type { ModuleResult } from '../modules/types.js';
+import type { ConnectionStats } from '../connection/types.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
 
@@ -38,7 +39,7 @@ export type RunEvent =
   | { type: 'task_end'; id: number; name: string }
   | { type: 'play_end'; name: string }
   | { type: 'warning'; message: string; host?: string }
-  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number };
+  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; connections?: Record<string, ConnectionStats> };
 
 export interface Reporter {
   handle(event: RunEvent): void;

@@ -5,6 +5,7 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ConnectionStats } from '../connection/types.js';
 import type { FileDiff } from '../modules/types.js';
 import { censorEvent } from './censor.js';
 import type { HostStats, HostStatus, Reporter, RunEvent } from './events.js';
@@ -49,6 +50,25 @@ export interface RunReport {
   recap: Record<string, HostStats>;
   hosts: Record<string, ReportEntry[]>;
   warnings: ReportWarning[];
+  /** Per host: SSH handshakes, command lines run, channels opened (a resident shell is one). */
+  connections: Record<string, ConnectionStats>;
+  /** The engine process itself, for the benchmark and for anyone watching its cost. */
+  engine: EngineUsage;
+}
+
+export interface EngineUsage {
+  cpu_user_ms: number;
+  cpu_system_ms: number;
+  max_rss_mb: number;
+}
+
+function engineUsage(): EngineUsage {
+  const usage = process.resourceUsage();
+  return {
+    cpu_user_ms: Math.round(usage.userCPUTime / 1000),
+    cpu_system_ms: Math.round(usage.systemCPUTime / 1000),
+    max_rss_mb: Math.round(usage.maxRSS / 1024),
+  };
 }
 
 export class JsonReport implements Reporter {
@@ -60,6 +80,7 @@ export class JsonReport implements Reporter {
   private readonly loops = new LoopTracker();
   private readonly stats = new StatsTracker();
   private recap: Record<string, HostStats> | undefined;
+  private connections: Record<string, ConnectionStats> = {};
   private check = false;
   private currentPlay: string | null = null;
 
@@ -86,6 +107,7 @@ export class JsonReport implements Reporter {
         return;
       case 'recap':
         this.recap = event.stats;
+        this.connections = event.connections ?? {};
         return;
       case 'task_end':
       case 'play_end':
@@ -104,6 +126,8 @@ export class JsonReport implements Reporter {
       recap: this.recap ?? this.stats.snapshot(),
       hosts: this.hosts,
       warnings: this.warnings,
+      connections: this.connections,
+      engine: engineUsage(),
     };
   }
 

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Connection, ConnectionSettings } from '../connection/types.js';
+import type { Connection, ConnectionSettings, ConnectionStats } from '../connection/types.js';
 import { UnreachableError } from '../connection/types.js';
 import { createConnection, settingsFromVars } from '../connection/index.js';
 import { UserError } from '../errors.js';
@@ -52,7 +52,7 @@ export interface RunResult {
   anyUnreachable: boolean;
   anyChanged: boolean;
   interrupted: boolean;
-  connections: Array<{ host: string; handshakes: number; commands: number }>;
+  connections: Array<{ host: string } & ConnectionStats>;
 }
 
 interface HostState {
@@ -181,7 +181,8 @@ export class Runner {
     }
     const stats: Record<string, HostStats> = {};
     for (const [host, s] of this.hosts) stats[host] = s.stats;
-    this.emit({ type: 'recap', stats, durationMs: Date.now() - started });
+    const connections = Object.fromEntries(this.connectionStats.map(({ host, ...counts }) => [host, counts]));
+    this.emit({ type: 'recap', stats, durationMs: Date.now() - started, connections });
     return {
       stats,
       anyFailed: [...this.hosts.values()].some((s) => s.failed),

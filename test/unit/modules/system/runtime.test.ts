@@ -89,7 +89,9 @@ describe('synchronize', () => {
     expect((await runModule(synchronize, args, localContext())).changed).toBe(false);
     writeFileSync(join(dest, 'extra'), 'e');
     const del = await runModule(synchronize, args, localContext());
-    expect(del.itemized).toEqual(['*deleting   extra']);
+    // Writing `extra` also touched dest's own time, unless it fell in the same
+    // clock tick as the sync before: rsync then lists './' too. Not the point here.
+    expect((del.itemized as string[]).filter((line) => !line.endsWith(' ./'))).toEqual(['*deleting   extra']);
   });
 });
 
