@@ -85,13 +85,16 @@ function statScript(path: string, index: number, withContent: boolean, follow: b
   const content = withContent
     ? `if [ "$(stat -L -c %s -- "$p")" -le ${CONTENT_LIMIT} ]; then printf 'C '; base64 -w0 < "$p"; echo; fi`
     : '';
+  // No command substitutions: each would fork a subshell, and a task's cost is
+  // mostly the processes it starts on the host. `|| echo` ends a line whose
+  // command printed nothing.
   return [
     `p=${quote(path)}`,
     `echo "@R ${index}"`,
     'if [ -e "$p" ] || [ -L "$p" ]; then',
-    `  printf 'S %s\\n' "$(${statCmd})"`,
+    `  printf 'S '; ${statCmd} || echo`,
     `  if [ -L "$p" ]; then printf 'L '; readlink -- "$p" | base64 -w0; echo; printf 'R '; readlink -f -- "$p" | base64 -w0; echo; fi`,
-    `  if ${isRegular} && [ -r "$p" ]; then printf 'H %s\\n' "$(sha1sum < "$p" | cut -c1-40)"; ${content} fi`,
+    `  if ${isRegular} && [ -r "$p" ]; then printf 'H '; sha1sum < "$p" || echo; ${content} fi`,
     'fi',
   ].join('\n');
 }
@@ -107,7 +110,7 @@ function parseStatRecords(out: string, paths: string[]): RemoteFileState[] {
     else if (tag === 'S ') Object.assign(current, parseStatLine(value));
     else if (tag === 'L ') current.linkTarget = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '');
     else if (tag === 'R ') current.realPath = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '') || undefined;
-    else if (tag === 'H ') current.sha1 = value.trim() || undefined;
+    else if (tag === 'H ') current.sha1 = /^[0-9a-f]{40}/.exec(value)?.[0];   // sha1sum prints "<hash>  -"
     else if (tag === 'C ') current.content = Buffer.from(value, 'base64');
   }
   return states;
