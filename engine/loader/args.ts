@@ -5,21 +5,21 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Module } from '../modules/types.js';
+import { AJV_VARIANTS, precompiled } from './precompiled.js';
 import { describeError } from './validate.js';
 
-const strictAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false });
 // Ansible coerces argument types ("22" -> 22, "yes" -> true); ajv's coercion covers numbers and true/false.
-const coercingAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, coerceTypes: true });
+const ajvs = { argsStrict: new Ajv(AJV_VARIANTS.argsStrict), argsCoercing: new Ajv(AJV_VARIANTS.argsCoercing) };
+const caches = { argsStrict: new WeakMap<object, ValidateFunction>(), argsCoercing: new WeakMap<object, ValidateFunction>() };
 
-const cache = new WeakMap<object, { strict: ValidateFunction; coercing: ValidateFunction }>();
-
-function validators(schema: object) {
-  let v = cache.get(schema);
-  if (!v) {
-    v = { strict: strictAjv.compile(schema), coercing: coercingAjv.compile(schema) };
-    cache.set(schema, v);
+/** Each variant on first use only: a run with no templated arguments never needs the coercing one. */
+function validator(variant: 'argsStrict' | 'argsCoercing', schema: object): ValidateFunction {
+  let fn = caches[variant].get(schema);
+  if (!fn) {
+    fn = precompiled(variant, schema) ?? ajvs[variant].compile(schema);
+    caches[variant].set(schema, fn);
   }
-  return v;
+  return fn;
 }
 
 const TEMPLATE = /\{\{|\{%/;
@@ -71,7 +71,7 @@ export interface ArgProblem {
 export function checkArgsStatic(mod: Module, args: Record<string, unknown>): ArgProblem | undefined {
   const copy = structuredClone(args);
   coerceBooleans(mod.schema as Record<string, any>, copy);
-  const fn = validators(mod.schema).strict;
+  const fn = validator('argsStrict', mod.schema);
   if (fn(copy)) return undefined;
   const real = (fn.errors ?? []).filter((e: ErrorObject) => {
     if (e.keyword === 'additionalProperties') return true;
@@ -102,7 +102,7 @@ function toProblem(mod: Module, errors: ErrorObject[]): ArgProblem {
 export function checkArgsRuntime(mod: Module, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: ArgProblem } {
   const copy = structuredClone(args);
   coerceBooleans(mod.schema as Record<string, any>, copy);
-  const fn = validators(mod.schema).coercing;
+  const fn = validator('argsCoercing', mod.schema);
   if (fn(copy)) return { args: copy };
   return { problem: toProblem(mod, fn.errors ?? []) };
 }

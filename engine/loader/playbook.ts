@@ -9,14 +9,11 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
 import type { BlockNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
-import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, varsFileSchema } from './schemas.js';
+import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
 import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue } from './kv.js';
 import { checkArgsStatic } from './args.js';
-
-/** One object, so ajv compiles it once (compiled schemas are cached by identity). */
-const taskKeywordsSchema = { type: 'object', properties: taskKeywords };
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;

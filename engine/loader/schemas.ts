@@ -76,6 +76,9 @@ export const taskKeywords = {
   with_fileglob: { anyOf: [{ type: 'array' }, { type: 'string' }] },
 };
 
+/** The keywords of one task, checked apart from its module's arguments. One object, so it is compiled once. */
+export const taskKeywordsSchema = { type: 'object', properties: taskKeywords };
+
 export const blockKeywords = {
   ...common,
   block: { type: 'array' },

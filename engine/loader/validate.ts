@@ -4,16 +4,17 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
+import { AJV_VARIANTS, precompiled } from './precompiled.js';
 import { codeFrame, positionOf, type DataPath, type LoadedYaml } from './yaml.js';
 
-export const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+export const ajv = new Ajv(AJV_VARIANTS.loader);
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function compile(schema: object): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    fn = ajv.compile(schema);
+    fn = precompiled('loader', schema) ?? ajv.compile(schema);
     compiled.set(schema, fn);
   }
   return fn;

@@ -1,0 +1,44 @@
+/**
+ * Validators generated at build time (`npm run build` runs
+ * engine/loader/precompile.ts): compiling every module's schema with ajv took
+ * about a third of a short run's CPU. A schema is found by a hash of its
+ * variant and its JSON, so a schema edited without a rebuild is simply
+ * compiled at run time as before (and the tests, which run from the sources,
+ * always compile).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Options, ValidateFunction } from 'ajv';
+
+/** The three ways the engine uses ajv, each with its own options. */
+export const AJV_VARIANTS = {
+  /** Playbooks, roles, inventories: every error, so the most useful one can be shown. */
+  loader: { allErrors: true, strict: false, allowUnionTypes: true },
+  /** Module arguments at load time: no coercion, so template strings are seen as they are. */
+  argsStrict: { allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false },
+  /** Module arguments at run time: coerced like Ansible ("22" -> 22). */
+  argsCoercing: { allErrors: true, strict: false, allowUnionTypes: true, coerceTypes: true },
+} satisfies Record<string, Options>;
+
+export type AjvVariant = keyof typeof AJV_VARIANTS;
+
+export const generatedFile = (variant: AjvVariant): string => `validators-${variant}.generated.cjs`;
+
+export function schemaKey(variant: AjvVariant, schema: object): string {
+  return `v_${variant}_${createHash('sha1').update(JSON.stringify(schema)).digest('hex').slice(0, 20)}`;
+}
+
+const require = createRequire(import.meta.url);
+const loaded = new Map<AjvVariant, Record<string, ValidateFunction> | null>();
+
+/** The build's validator for this schema, or undefined (then compile it). */
+export function precompiled(variant: AjvVariant, schema: object): ValidateFunction | undefined {
+  let table = loaded.get(variant);
+  if (table === undefined) {
+    const file = new URL(generatedFile(variant), import.meta.url);
+    table = existsSync(file) ? (require(file.pathname) as Record<string, ValidateFunction>) : null;
+    loaded.set(variant, table);
+  }
+  return table?.[schemaKey(variant, schema)];
+}
