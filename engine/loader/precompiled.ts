@@ -23,22 +23,19 @@ export const AJV_VARIANTS = {
 
 export type AjvVariant = keyof typeof AJV_VARIANTS;
 
-export const generatedFile = (variant: AjvVariant): string => `validators-${variant}.generated.cjs`;
+/** One file per schema, so a run loads only the validators of the modules it uses. */
+export const GENERATED_DIR = 'validators.generated';
 
 export function schemaKey(variant: AjvVariant, schema: object): string {
   return `v_${variant}_${createHash('sha1').update(JSON.stringify(schema)).digest('hex').slice(0, 20)}`;
 }
 
 const require = createRequire(import.meta.url);
-const loaded = new Map<AjvVariant, Record<string, ValidateFunction> | null>();
 
 /** The build's validator for this schema, or undefined (then compile it). */
 export function precompiled(variant: AjvVariant, schema: object): ValidateFunction | undefined {
-  let table = loaded.get(variant);
-  if (table === undefined) {
-    const file = new URL(generatedFile(variant), import.meta.url);
-    table = existsSync(file) ? (require(file.pathname) as Record<string, ValidateFunction>) : null;
-    loaded.set(variant, table);
-  }
-  return table?.[schemaKey(variant, schema)];
+  const key = schemaKey(variant, schema);
+  const file = new URL(`${GENERATED_DIR}/${key}.cjs`, import.meta.url);
+  if (!existsSync(file)) return undefined;
+  return (require(file.pathname) as Record<string, ValidateFunction>)[key];
 }

@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 
 const DIST = new URL('../../../dist/engine/', import.meta.url);
-const built = existsSync(new URL('loader/validators-loader.generated.cjs', DIST));
+const built = existsSync(new URL('loader/validators.generated/', DIST));
 
 describe('precompiled validators', () => {
   it('are built (npm run build)', () => {
