@@ -65,6 +65,26 @@ export const HOSTS_DIR = `${KEY_DIR}/hosts`;
 export const RUN_DIR = '/run/uxsv-lab';
 export const STATE_FILE = `${RUN_DIR}/state.json`;
 
+/**
+ * Light hosts (`uxsv lab up --light N`, for benchmarks): only sshd in a
+ * namespace of its own on the bridge, chrooted into the image read-only, with
+ * tmpfs for what it writes. Light host i (1..LIGHT_MAX) is `lightNN`.
+ */
+export const LIGHT_MAX = 50;
+export const LIGHT_NETNS_PREFIX = 'uxsv-light-';
+export const LIGHT_IFACE = 'eth0';
+/** Runtime files of the light hosts: shared host key, known_hosts, inventory, logs, mount points. */
+export const LIGHT_DIR = `${RUN_DIR}/light`;
+export const LIGHT_INVENTORY = `${LIGHT_DIR}/hosts.yml`;
+export const LIGHT_KNOWN_HOSTS = `${LIGHT_DIR}/known_hosts`;
+const twoDigits = (index: number): string => String(index).padStart(2, '0');
+export const lightName = (index: number): string => `light${twoDigits(index)}`;
+export const lightNetns = (index: number): string => `${LIGHT_NETNS_PREFIX}${twoDigits(index)}`;
+/** Bridge-side end of a light host's veth (inside LAB_NETNS); at most 15 characters. */
+export const lightBridgePort = (index: number): string => `vl-${twoDigits(index)}`;
+/** 198.51.100.30 .. .79: nothing else on the lab network uses that range. */
+export const lightAddress = (index: number): string => `198.51.100.${29 + index}`;
+
 /** nodelay: without it Nagle holds back every small SSH packet until an ACK (~40 ms per command). */
 export const PROXY_COMMAND = `ip netns exec ${LAB_NETNS} socat - TCP:%h:%p,nodelay`;
 
