@@ -1,5 +1,6 @@
 // `uxsv lab ...` subcommands. The main CLI calls registerLabCommands(program).
 import { Command, Option } from 'commander';
+import { UserError } from '../engine/errors.js';
 import {
   labDown,
   labExec,
@@ -8,6 +9,8 @@ import {
   labSsh,
   labStatus,
   labUp,
+  labUpLight,
+  LIGHT_MAX,
   parseHost,
   type FailMode,
   type LabStatus,
@@ -27,8 +30,20 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .command('up')
     .description('build the image if needed, start the network and the hosts, wait until they answer SSH')
     .option('--boot-timeout <seconds>', 'how long to wait for the hosts to boot', '90')
-    .action(async (options: { bootTimeout: string }) => {
-      const status = await labUp({ log, bootTimeoutMs: Number(options.bootTimeout) * 1000 });
+    .option(
+      '--light <n>',
+      'also run N light hosts (sshd only, 0..50; replaces any there are, 0 removes them) for benchmarks; ' +
+        'a running lab is left as it is; inventory: /run/uxsv-lab/light/hosts.yml',
+    )
+    .action(async (options: { bootTimeout: string; light?: string }) => {
+      const upOptions = { log, bootTimeoutMs: Number(options.bootTimeout) * 1000 };
+      if (options.light !== undefined) {
+        if (!/^\d+$/.test(options.light)) throw new UserError(`--light takes a number from 0 to ${LIGHT_MAX} (got "${options.light}")`);
+        await labUpLight(Number(options.light), upOptions);
+        process.stdout.write(formatStatus(await labStatus()));
+        return;
+      }
+      const status = await labUp(upOptions);
       process.stdout.write(formatStatus(status));
     });
 
@@ -99,6 +114,11 @@ export function formatStatus(status: LabStatus): string {
   }
   rows.push(['control', status.control.ntp ? 'ntp serving' : 'ntp stopped', '-', status.control.address, '-']);
   rows.push(['client', 'up', '-', status.client.addresses.join(',') || '-', '-']);
+  if (status.light) {
+    const { hosts, running, addresses } = status.light;
+    const state = running === hosts ? `${hosts} hosts up` : `${hosts} hosts, ${running} up`;
+    rows.push(['light', state, '-', addresses, '-']);
+  }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
 }

@@ -28,6 +28,7 @@ import {
   systemState,
 } from './hosts.js';
 import { ensureImage } from './image.js';
+import { lightStatus, removeLightHosts, type LightStatus } from './light.js';
 import {
   createBridge,
   createClientNetwork,
@@ -49,6 +50,8 @@ import { newState, readState, writeState, type LabState } from './state.js';
 export { LAB_HOSTS, HOST_ADDRESSES, MGMT_ADDRESSES, CONTROL_ADDRESS, CLIENT_ADDRESS, KNOWN_HOSTS, SSH_KEY, PROXY_COMMAND } from './config.js';
 export type { LabHost } from './config.js';
 export { sshArgv, sshOptions } from './ssh.js';
+export { LIGHT_INVENTORY, LIGHT_KNOWN_HOSTS, LIGHT_MAX, lightAddress, lightName } from './config.js';
+export { labUpLight, lightSshArgv, removeLightHosts, type LightStatus } from './light.js';
 
 export type FailMode = 'power' | 'cable';
 export type HostRunState = 'running' | 'starting' | 'powered off' | 'cable pulled' | 'stopped' | 'absent';
@@ -67,6 +70,8 @@ export interface LabStatus {
   control: { address: string; ntp: boolean };
   client: { addresses: string[] };
   hosts: HostStatus[];
+  /** Light hosts (`lab up --light N`), when there are any. */
+  light?: LightStatus;
 }
 
 export interface LabUpOptions {
@@ -164,6 +169,8 @@ async function logTail(host: LabHost): Promise<string> {
 
 /** Stops and removes everything the lab made: processes, mounts, namespaces (and their veths), runtime files. */
 export async function labDown(): Promise<void> {
+  // First, so the checks it makes before deleting their folder run.
+  await removeLightHosts();
   const state = readState();
   const pids = new Set<number>();
   if (state?.chronyPid) pids.add(state.chronyPid);
@@ -192,11 +199,13 @@ export async function labStatus(): Promise<LabStatus> {
           .stdout.matchAll(/inet (\S+)/g),
       ].map((match) => match[1]!)
     : [];
+  const light = await lightStatus();
   return {
     up,
     control: { address: CONTROL_ADDRESS, ntp: !!state?.chronyPid && isAlive(state.chronyPid) },
     client: { addresses: clientAddresses },
     hosts,
+    ...(light.hosts > 0 ? { light } : {}),
   };
 }
 
