@@ -17,7 +17,7 @@ trap 'node dist/engine/cli/main.js lab down || true' EXIT
 node dist/engine/cli/main.js lab up
 # In this order: the lab itself (it fails and heals hosts), the modules that
 # need systemd, each role on its own, then the whole cluster through every mode.
-for t in lab engine modules base dns dhcp web mail ntp mirror cluster; do
+for t in lab light engine modules base dns dhcp web mail ntp mirror cluster; do
   echo "== lab tests: $t"
   UXSV_LAB=1 npx vitest run --project lab "test/lab/$t.test.ts"
 done

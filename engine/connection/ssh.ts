@@ -17,7 +17,7 @@ import {
 } from './known-hosts.js';
 import { expandHome, expandProxyCommand, parseSshCommonArgs, type SshCommonOptions } from './ssh-options.js';
 import {
-  HostKeyError, UnreachableError,
+  ConnectionLostError, HostKeyError, UnreachableError,
   type BecomeSpec, type Connection, type ConnectionSettings, type ConnectionStats, type ExecOptions, type ExecResult,
 } from './types.js';
 import { ResidentShells } from './resident.js';
@@ -31,7 +31,8 @@ const RECONNECT_RETRIES = 2;
 const RECONNECT_PAUSE_MS = 1000;
 /** How long a client error waits for a dying ProxyCommand to report its own reason. */
 const PROXY_EXIT_GRACE_MS = 500;
-const KEEPALIVE_INTERVAL_MS = 15_000;
+/** A host that died silently (power cut, cable) is noticed after about four intervals. */
+const KEEPALIVE_INTERVAL_MS = 5_000;
 const KEEPALIVE_COUNT_MAX = 3;
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -333,7 +334,7 @@ export class SshConnection implements Connection {
 
   private openChannel(client: Client, line: string): Promise<ClientChannel> {
     return new Promise<ClientChannel>((resolve, reject) => {
-      const lost = (why: string): UnreachableError => new UnreachableError(`ssh to ${this.target}: ${why}`, this.host);
+      const lost = (why: string): UnreachableError => new ConnectionLostError(`ssh to ${this.target}: ${why}`, this.host);
       if (this.client !== client) {
         reject(lost('connection lost'));
         return;
@@ -361,7 +362,7 @@ export class SshConnection implements Connection {
         if (exitCode === undefined && typeof signal === 'string') exitCode = signalExitCode(signal);
         setImmediate(() => {
           if (exitCode !== undefined) resolve(exitCode);
-          else if (this.client !== client) reject(new UnreachableError(`ssh to ${this.target}: connection lost during command`, this.host));
+          else if (this.client !== client) reject(new ConnectionLostError(`ssh to ${this.target}: connection lost during command`, this.host));
           else resolve(-1); // the server closed the channel without an exit status
         });
       });

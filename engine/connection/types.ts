@@ -40,6 +40,15 @@ export class UnreachableError extends Error {
   }
 }
 
+/**
+ * An established connection dropped while a command was running or starting.
+ * The command may or may not have run: the runner reconnects and runs the
+ * task again, a bounded number of times (as Ansible's ssh retries do).
+ */
+export class ConnectionLostError extends UnreachableError {
+  override name = 'ConnectionLostError';
+}
+
 /** Thrown when a host key does not match known_hosts; never retried. */
 export class HostKeyError extends UnreachableError {
   override name = 'HostKeyError';

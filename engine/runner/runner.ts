@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Connection, ConnectionSettings, ConnectionStats } from '../connection/types.js';
-import { UnreachableError } from '../connection/types.js';
+import { ConnectionLostError, UnreachableError } from '../connection/types.js';
 import { createConnection, settingsFromVars } from '../connection/index.js';
 import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
@@ -79,7 +79,12 @@ interface Outcome {
   durationMs: number;
   /** Set when the failure should stop the whole play (any_errors_fatal). */
   fatal?: boolean;
+  /** Unreachable because an established connection dropped: worth another try. */
+  connectionLost?: boolean;
 }
+
+/** A dropped connection (not a host that cannot be reached) gets the step this many more times. */
+export const RETRIES_AFTER_DROP = 2;
 
 class EndPlay extends Error {}
 
@@ -465,15 +470,20 @@ export class Runner {
       hosts.map((host) =>
         this.fork(async (): Promise<Outcome> => {
           const t0 = Date.now();
-          try {
-            const conn = await this.connection(host);
-            const facts = await gatherFacts(conn, this.options.taskTimeoutSec * 1000);
-            this.store.setFacts(host, facts);
-            return { host, status: 'ok', result: { changed: false }, noLog: false, notify: [], durationMs: Date.now() - t0 };
-          } catch (err) {
-            const unreachable = err instanceof UnreachableError;
-            return { host, status: unreachable ? 'unreachable' : 'failed', result: { changed: false, failed: true, unreachable, msg: (err as Error).message }, noLog: false, notify: [], durationMs: Date.now() - t0 };
-          }
+          return this.retryingDrops(host, 'Gathering Facts', async (): Promise<Outcome> => {
+            try {
+              const conn = await this.connection(host);
+              const facts = await gatherFacts(conn, this.options.taskTimeoutSec * 1000);
+              this.store.setFacts(host, facts);
+              return { host, status: 'ok', result: { changed: false }, noLog: false, notify: [], durationMs: Date.now() - t0 };
+            } catch (err) {
+              const unreachable = err instanceof UnreachableError;
+              return {
+                host, status: unreachable ? 'unreachable' : 'failed', result: { changed: false, failed: true, unreachable, msg: (err as Error).message },
+                noLog: false, notify: [], durationMs: Date.now() - t0, connectionLost: err instanceof ConnectionLostError,
+              };
+            }
+          });
         }),
       ),
     );
@@ -623,7 +633,28 @@ export class Runner {
     return undefined;
   }
 
-  private async runTaskOnHost(task: TaskNode, host: string, ctx: PlayContext): Promise<Outcome> {
+  /**
+   * A step on a host, again after a dropped connection (the next command
+   * reconnects): the step may have run in part, and Ansible's modules, like
+   * ours, are written to be run again.
+   */
+  private async retryingDrops(host: string, what: string, step: () => Promise<Outcome>): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await step();
+      if (!outcome.connectionLost || attempt > RETRIES_AFTER_DROP || this.stopping()) return outcome;
+      this.emit({
+        type: 'warning',
+        host,
+        message: `${what}: ${String(outcome.result.msg)}; reconnecting and running it again (try ${attempt + 1} of ${RETRIES_AFTER_DROP + 1})`,
+      });
+    }
+  }
+
+  private runTaskOnHost(task: TaskNode, host: string, ctx: PlayContext): Promise<Outcome> {
+    return this.retryingDrops(host, `task '${task.name}' (${location(task)})`, () => this.runTaskOnHostOnce(task, host, ctx));
+  }
+
+  private async runTaskOnHostOnce(task: TaskNode, host: string, ctx: PlayContext): Promise<Outcome> {
     const t0 = Date.now();
     const register = task.keywords.register as string | undefined;
     const noLogRaw = this.keyword(task, 'no_log');
@@ -639,7 +670,12 @@ export class Runner {
       }
       return await this.executeLoop(task, host, ctx, baseVars, items, base, t0);
     } catch (err) {
-      if (err instanceof UnreachableError) return { ...base, status: 'unreachable', result: { changed: false, unreachable: true, msg: err.message }, durationMs: Date.now() - t0 };
+      if (err instanceof UnreachableError) {
+        return {
+          ...base, status: 'unreachable', result: { changed: false, unreachable: true, msg: err.message }, durationMs: Date.now() - t0,
+          connectionLost: err instanceof ConnectionLostError,
+        };
+      }
       if (err instanceof UserError) return { ...base, status: 'failed', result: { changed: false, failed: true, msg: err.format() }, durationMs: Date.now() - t0, fatal: this.errorsFatal(task) };
       throw err;
     }

@@ -78,4 +78,37 @@ describe('engine over SSH', () => {
     expect(r.result!.stats.s1).toMatchObject({ ok: 2, changed: 1 });
     expect(r.output).toMatch(/unreachable: \[gone\]/);
   });
+
+  // $PPID of a command is the sshd process of this connection: killing it drops the connection.
+  const DROPPING = (when: string) => `- hosts: s1
+  gather_facts: false
+  tasks:
+    - name: before
+      command: echo before
+    - name: drops the connection
+      shell: |
+        ${when}
+        echo survived
+    - name: after
+      command: echo after
+`;
+
+  it('a dropped connection is reconnected and the task run again; the run tells so and succeeds', async () => {
+    const marker = p.path('dropped-once');
+    p.write('site.yml', DROPPING(`if [ ! -e ${marker} ]; then touch ${marker}; kill -9 $PPID; sleep 10; fi`));
+    const r = await run(['site.yml'], inventory(sshd.knownHostsPath));
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).toMatch(/\[WARNING\].*task 'drops the connection'.*connection lost.*reconnecting and running it again \(try 2 of 3\)/);
+    expect(r.result!.stats.s1).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
+    expect(r.result!.connections.find((c) => c.host === 's1')?.handshakes).toBe(2);
+  });
+
+  it('a connection that keeps dropping is given up after three tries: unreachable, exit 4', async () => {
+    p.write('site.yml', DROPPING('kill -9 $PPID; sleep 10'));
+    const r = await run(['site.yml'], inventory(sshd.knownHostsPath));
+    expect(r.exitCode, r.output).toBe(4);
+    expect(r.output.match(/reconnecting and running it again/g)).toHaveLength(2);
+    expect(r.output).toMatch(/unreachable: \[s1\]/);
+    expect(r.result!.stats.s1).toMatchObject({ ok: 1, unreachable: 1 });
+  });
 });
