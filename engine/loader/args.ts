@@ -3,20 +3,19 @@
  * are still templates cannot be type-checked, so errors on them are deferred
  * to run time, when the rendered arguments are checked again.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Module } from '../modules/types.js';
-import { AJV_VARIANTS, precompiled } from './precompiled.js';
+import { validatorFor } from './precompiled.js';
 import { describeError } from './validate.js';
 
 // Ansible coerces argument types ("22" -> 22, "yes" -> true); ajv's coercion covers numbers and true/false.
-const ajvs = { argsStrict: new Ajv(AJV_VARIANTS.argsStrict), argsCoercing: new Ajv(AJV_VARIANTS.argsCoercing) };
 const caches = { argsStrict: new WeakMap<object, ValidateFunction>(), argsCoercing: new WeakMap<object, ValidateFunction>() };
 
 /** Each variant on first use only: a run with no templated arguments never needs the coercing one. */
 function validator(variant: 'argsStrict' | 'argsCoercing', schema: object): ValidateFunction {
   let fn = caches[variant].get(schema);
   if (!fn) {
-    fn = precompiled(variant, schema) ?? ajvs[variant].compile(schema);
+    fn = validatorFor(variant, schema);
     caches[variant].set(schema, fn);
   }
   return fn;

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Options, ValidateFunction } from 'ajv';
+import type { Ajv, Options, ValidateFunction } from 'ajv';
 
 /** The three ways the engine uses ajv, each with its own options. */
 export const AJV_VARIANTS = {
@@ -38,4 +38,23 @@ export function precompiled(variant: AjvVariant, schema: object): ValidateFuncti
   const file = new URL(`${GENERATED_DIR}/${key}.cjs`, import.meta.url);
   if (!existsSync(file)) return undefined;
   return (require(file.pathname) as Record<string, ValidateFunction>)[key];
+}
+
+const compilers = new Map<AjvVariant, Ajv>();
+
+/**
+ * The validator of a schema: the build's, else compiled now. ajv itself (some
+ * sixty files) is loaded only for the second case, so a run whose schemas are
+ * all precompiled never loads it.
+ */
+export function validatorFor(variant: AjvVariant, schema: object): ValidateFunction {
+  const fast = precompiled(variant, schema);
+  if (fast) return fast;
+  let compiler = compilers.get(variant);
+  if (!compiler) {
+    const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+    compiler = new AjvClass(AJV_VARIANTS[variant]);
+    compilers.set(variant, compiler);
+  }
+  return compiler.compile(schema);
 }

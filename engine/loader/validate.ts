@@ -2,19 +2,18 @@
  * JSON Schema validation (ajv) that reports a user's mistake as
  * file:line:col, the key, and what was expected.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
-import { AJV_VARIANTS, precompiled } from './precompiled.js';
+import { validatorFor } from './precompiled.js';
 import { codeFrame, positionOf, type DataPath, type LoadedYaml } from './yaml.js';
 
-export const ajv = new Ajv(AJV_VARIANTS.loader);
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function compile(schema: object): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    fn = precompiled('loader', schema) ?? ajv.compile(schema);
+    fn = validatorFor('loader', schema);
     compiled.set(schema, fn);
   }
   return fn;
