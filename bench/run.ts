@@ -1,0 +1,369 @@
+/**
+ * The benchmark (`npm run bench`): runs the engine as an operator would (the
+ * CLI, a new process per run) against the lab, and prints a table of medians
+ * with min and max; writes bench/results.json and the README's table.
+ *
+ * Figures: site.yml with nothing to change; a synthetic 100-task playbook
+ * (changing everything, then nothing) on the three lab hosts, on 10 and on 50
+ * light hosts (sshd only); SSH handshakes, channels and processes started on
+ * the hosts per run; every degrade and restore, and how much of each is the
+ * engine's own CPU time; the engine's peak memory.
+ *
+ * Options: --runs N (default 5), --switch-runs N (default 1), --skip-switch,
+ * --skip-light, --no-readme. Needs root (the lab).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { labFail, labHeal, labStatus, labUp, LAB_HOSTS, type LabHost } from '../lab/index.js';
+import { hostLeader } from '../lab/hosts.js';
+import { labUpLight } from '../lab/light.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist/engine/cli/main.js');
+const LAB_INVENTORY = join(ROOT, 'inventory/lab');
+const SYNTHETIC = join(ROOT, 'bench/playbooks/synthetic.yml');
+const CLEANUP = join(ROOT, 'bench/playbooks/cleanup.yml');
+const RESULTS = join(ROOT, 'bench/results.json');
+const README = join(ROOT, 'README.md');
+const SYNTHETIC_TASKS = 100;
+
+const pexecFile = promisify(execFile);
+
+interface Options {
+  runs: number;
+  switchRuns: number;
+  switch: boolean;
+  light: boolean;
+  readme: boolean;
+}
+
+/** What one engine run gives: its wall time from the outside, and what its report says. */
+interface Run {
+  wallMs: number;
+  exitCode: number;
+  /** task results per host (ok + skipped + failed), averaged over hosts */
+  tasksPerHost: number;
+  hosts: number;
+  changed: number;
+  handshakes: number;
+  channels: number;
+  commands: number;
+  cpuMs: number;
+  maxRssMb: number;
+  /** Share of the machine's CPU time (all cores) that was busy during the run: hosts, sshd, proxies and the engine. */
+  machineBusyPct: number;
+}
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+interface Figure {
+  name: string;
+  hosts: number;
+  tasksPerHost: number;
+  wallMs: Summary;
+  perTaskPerHostMs: number;
+  engineCpuMs: Summary;
+  engineCpuPerTaskPerHostMs: number;
+  /** The same without the engine's start-up (loading, parsing), measured by --syntax-check of the same playbook. */
+  engineRunCpuPerTaskPerHostMs?: number;
+  machineBusyPct: number;
+  handshakes: number;
+  channels: number;
+  commands: number;
+  remoteProcesses?: number;
+  maxRssMb: number;
+  changed: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { runs: 5, switchRuns: 1, switch: true, light: true, readme: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const number = (): number => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${arg} needs a whole number ≥ 1`);
+      return n;
+    };
+    if (arg === '--runs') options.runs = number();
+    else if (arg === '--switch-runs') options.switchRuns = number();
+    else if (arg === '--skip-switch') options.switch = false;
+    else if (arg === '--skip-light') options.light = false;
+    else if (arg === '--no-readme') options.readme = false;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median: round(median), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), runs: values.length };
+}
+
+const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+const scratch = mkdtempSync(join(tmpdir(), 'uxsv-bench-'));
+let reportCount = 0;
+
+/** Busy and total CPU ticks of the whole machine, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);   // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** One run of the CLI in a process of its own, as from a shell. */
+async function uxsv(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const report = join(scratch, `report-${++reportCount}.json`);
+  const ticks = machineTicks();
+  const started = process.hrtime.bigint();
+  const exitCode = await new Promise<number>((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args, '--report', report], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...env },
+    });
+    child.once('error', fail);
+    child.once('close', (code) => done(code ?? -1));
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const after = machineTicks();
+  const machineBusyPct = (100 * (after.busy - ticks.busy)) / Math.max(1, after.total - ticks.total);
+  const data = JSON.parse(readFileSync(report, 'utf8')) as {
+    recap: Record<string, { ok: number; changed: number; skipped: number; failed: number }>;
+    connections?: Record<string, { handshakes: number; channels: number; commands: number }>;
+    engine?: { cpu_user_ms: number; cpu_system_ms: number; max_rss_mb: number };
+  };
+  const recaps = Object.values(data.recap);
+  const connections = Object.values(data.connections ?? {});
+  const sum = <T>(items: T[], pick: (item: T) => number): number => items.reduce((total, item) => total + pick(item), 0);
+  return {
+    wallMs,
+    exitCode,
+    hosts: recaps.length,
+    tasksPerHost: recaps.length ? sum(recaps, (r) => r.ok + r.skipped + r.failed) / recaps.length : 0,
+    changed: sum(recaps, (r) => r.changed),
+    handshakes: sum(connections, (c) => c.handshakes),
+    channels: sum(connections, (c) => c.channels),
+    commands: sum(connections, (c) => c.commands),
+    cpuMs: data.engine ? data.engine.cpu_user_ms + data.engine.cpu_system_ms : NaN,
+    maxRssMb: data.engine?.max_rss_mb ?? NaN,
+    machineBusyPct,
+  };
+}
+
+async function mustSucceed(what: string, run: Promise<Run>): Promise<Run> {
+  const result = await run;
+  if (result.exitCode !== 0) throw new Error(`${what} exited with ${result.exitCode}`);
+  return result;
+}
+
+/**
+ * Processes created in each lab host's pid namespace, from its last pid: pids
+ * are handed out one after the other, so the difference counts every process
+ * (and thread) started there, ours and the host's own.
+ */
+async function labLastPids(): Promise<number[]> {
+  return Promise.all(LAB_HOSTS.map(async (host: LabHost) => {
+    const leader = await hostLeader(host);
+    if (leader === undefined) return NaN;
+    const { stdout } = await pexecFile('nsenter', [`--target=${leader}`, '--pid', '--mount', '--', 'cat', '/proc/sys/kernel/ns_last_pid']);
+    return Number(stdout.trim());
+  }));
+}
+
+/** The engine's CPU time to start, load and validate a playbook, and run it on no host. */
+async function startupCpuMs(inventory: string, playbook: string, runs: number): Promise<number> {
+  const results: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    results.push((await mustSucceed('start-up', uxsv(['play', '-i', inventory, '--limit', 'no-such-host', playbook]))).cpuMs);
+  }
+  return summarize(results).median;
+}
+
+function figure(name: string, runs: Run[], remoteProcesses?: number, startupMs?: number): Figure {
+  const first = runs[0]!;
+  const wall = summarize(runs.map((r) => r.wallMs));
+  const cpu = summarize(runs.map((r) => r.cpuMs));
+  const taskHosts = first.tasksPerHost * first.hosts;
+  return {
+    name,
+    hosts: first.hosts,
+    tasksPerHost: round(first.tasksPerHost),
+    wallMs: wall,
+    perTaskPerHostMs: round(wall.median / first.tasksPerHost, 2),
+    engineCpuMs: cpu,
+    engineCpuPerTaskPerHostMs: round(cpu.median / taskHosts, 2),
+    ...(startupMs !== undefined ? { engineRunCpuPerTaskPerHostMs: round((cpu.median - startupMs) / taskHosts, 2) } : {}),
+    machineBusyPct: round(summarize(runs.map((r) => r.machineBusyPct)).median, 0),
+    handshakes: first.handshakes,
+    channels: first.channels,
+    commands: first.commands,
+    ...(remoteProcesses !== undefined ? { remoteProcesses } : {}),
+    maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)),
+    changed: first.changed,
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+/** The synthetic playbook on an inventory: `runs` times changing everything (a new folder each time), then nothing. */
+async function synthetic(label: string, inventory: string, hosts: number, runs: number, env: Record<string, string> = {}): Promise<Figure[]> {
+  const forks = String(Math.max(10, hosts));
+  const changing: Run[] = [];
+  const unchanged: Run[] = [];
+  let processes: number | undefined;
+  for (let i = 0; i < runs; i++) {
+    const dir = `/var/tmp/uxsv-bench/run-${Date.now()}-${i}`;
+    const args = ['play', '-i', inventory, '-f', forks, '-e', `bench_dir=${dir}`, SYNTHETIC];
+    changing.push(await mustSucceed(`${label} (changing)`, uxsv(args, env)));
+    const before = label.startsWith('lab') ? await labLastPids() : undefined;
+    unchanged.push(await mustSucceed(`${label} (no change)`, uxsv(args, env)));
+    if (before && processes === undefined) {
+      const after = await labLastPids();
+      // Minus the one `cat` that read the counter in each host.
+      processes = after.reduce((total, value, index) => total + (value - before[index]! - 1), 0);
+    }
+  }
+  await mustSucceed(`${label} (cleanup)`, uxsv(['play', '-i', inventory, '-f', forks, CLEANUP], env));
+  const startup = await startupCpuMs(inventory, SYNTHETIC, runs);
+  return [
+    figure(`${label}: synthetic, all changed`, changing, undefined, startup),
+    figure(`${label}: synthetic, no change`, unchanged, processes, startup),
+  ];
+}
+
+async function siteNoChange(runs: number): Promise<Figure> {
+  log('site.yml until nothing changes (the lab may be fresh)');
+  for (let i = 0; i < 3; i++) {
+    const run = await mustSucceed('site.yml', uxsv(['play', '-i', LAB_INVENTORY, join(ROOT, 'playbooks/site.yml')]));
+    if (run.changed === 0) break;
+  }
+  const results: Run[] = [];
+  let processes: number | undefined;
+  for (let i = 0; i < runs; i++) {
+    const before = await labLastPids();
+    results.push(await mustSucceed('site.yml (no change)', uxsv(['play', '-i', LAB_INVENTORY, join(ROOT, 'playbooks/site.yml')])));
+    const after = await labLastPids();
+    processes ??= after.reduce((total, value, index) => total + (value - before[index]! - 1), 0);
+  }
+  return figure('lab: site.yml, no change', results, processes, await startupCpuMs(LAB_INVENTORY, join(ROOT, 'playbooks/site.yml'), runs));
+}
+
+/** Each degrade after a power failure, then the restore after the host is back. */
+async function switches(runs: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const host of LAB_HOSTS) {
+    const degrade: Run[] = [];
+    const restore: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      log(`${host}: power failure, degrade, heal, restore`);
+      await labFail(host, 'power');
+      degrade.push(await mustSucceed(`degrade ${host}`, uxsv(['degrade', host, '-i', LAB_INVENTORY])));
+      await labHeal(host);
+      restore.push(await mustSucceed(`restore after ${host}`, uxsv(['restore', '-i', LAB_INVENTORY])));
+    }
+    figures.push(figure(`lab: degrade ${host} (degrade-${host}.yml)`, degrade), figure(`lab: restore after ${host} (normal.yml)`, restore));
+  }
+  return figures;
+}
+
+function machine(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+  };
+}
+
+const TARGETS = [
+  'no-change synthetic, 100 tasks × 3 hosts: ≤ 1 s wall, process start included',
+  'engine overhead per task per host: ≤ 3 ms',
+  '50 hosts: ≤ 3 × the 3-host wall time; engine memory ≤ 200 MB',
+  'one SSH handshake per host per run',
+];
+
+function table(figures: Figure[]): string {
+  const rows = [
+    '| run | hosts | tasks per host | wall, median (min–max) | wall per task | engine CPU per task and host (after start-up) | machine CPU busy | SSH handshakes | SSH channels | processes started on the hosts | engine peak RSS |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const s = (ms: Summary): string => `${(ms.median / 1000).toFixed(2)} s (${(ms.min / 1000).toFixed(2)}–${(ms.max / 1000).toFixed(2)})`;
+  for (const f of figures) {
+    const after = f.engineRunCpuPerTaskPerHostMs !== undefined ? ` (${f.engineRunCpuPerTaskPerHostMs} ms)` : '';
+    rows.push(`| ${f.name} | ${f.hosts} | ${f.tasksPerHost} | ${s(f.wallMs)} | ${f.perTaskPerHostMs} ms | ${f.engineCpuPerTaskPerHostMs} ms${after} | ` +
+      `${f.machineBusyPct} % | ${f.handshakes} | ${f.channels} | ${f.remoteProcesses ?? '–'} | ${f.maxRssMb} MB |`);
+  }
+  return rows.join('\n');
+}
+
+function updateReadme(markdown: string): void {
+  const text = readFileSync(README, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from === -1 || to === -1) {
+    log('README has no bench markers; table not copied');
+    return;
+  }
+  writeFileSync(README, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (the lab)');
+  const startedAt = new Date();
+  if (!(await labStatus()).up) {
+    log('lab up');
+    await labUp({ log });
+  }
+  const figures: Figure[] = [];
+  figures.push(await siteNoChange(options.runs));
+  log('synthetic playbook on the three lab hosts');
+  figures.push(...await synthetic('lab', LAB_INVENTORY, 3, options.runs));
+  log('the same, one process per command (UXSV_RESIDENT_SHELL=0)');
+  figures.push(...(await synthetic('lab, no resident shell', LAB_INVENTORY, 3, options.runs, { UXSV_RESIDENT_SHELL: '0' })));
+  if (options.light) {
+    for (const count of [10, 50]) {
+      log(`${count} light hosts`);
+      const inventory = await labUpLight(count);
+      figures.push(...await synthetic(`${count} light hosts`, inventory, count, Math.max(1, Math.ceil(options.runs / 2))));
+    }
+    await labUpLight(0);
+  }
+  if (options.switch) figures.push(...await switches(options.switchRuns));
+
+  const markdown = [
+    `Measured ${startedAt.toISOString().slice(0, 10)} on ${String(machine().cpu)}, ${String(machine().cores)} cores, ` +
+      `${String(machine().memoryGiB)} GiB, Node ${process.version}, by \`npm run bench\` (medians of ${options.runs} runs; ` +
+      'light hosts and switches fewer). Wall time is from the shell: process start, loading and the run.',
+    '',
+    table(figures),
+  ].join('\n');
+  process.stdout.write(`${markdown}\n`);
+  writeFileSync(RESULTS, `${JSON.stringify({ measured: startedAt.toISOString(), machine: machine(), options, targets: TARGETS, figures }, null, 2)}\n`);
+  log(`wrote ${RESULTS}`);
+  if (options.readme) updateReadme(markdown);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(scratch, { recursive: true, force: true }));
+
