@@ -22,7 +22,7 @@ import { hostLeader } from '../lab/hosts.js';
 import { labUpLight } from '../lab/light.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist/engine/cli/main.js');
+const CLI = join(ROOT, 'dist/uxsv.mjs');
 const LAB_INVENTORY = join(ROOT, 'inventory/lab');
 const SYNTHETIC = join(ROOT, 'bench/playbooks/synthetic.yml');
 const CLEANUP = join(ROOT, 'bench/playbooks/cleanup.yml');

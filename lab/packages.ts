@@ -68,7 +68,9 @@ const LISTS: Record<string, readonly string[]> = {
 };
 
 // `node dist/lab/packages.js machine` prints one list, space-separated, for shell scripts.
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// (Only as that file: inside the bundled `uxsv`, import.meta.url is the bundle's.)
+const thisFile = fileURLToPath(import.meta.url);
+if (process.argv[1] && thisFile === process.argv[1] && thisFile.endsWith('packages.js')) {
   const list = LISTS[process.argv[2] ?? 'machine'];
   if (!list) {
     process.stderr.write(`usage: packages.js [${Object.keys(LISTS).join('|')}]\n`);

@@ -13,8 +13,8 @@ if [[ "${UXSV_SKIP_LAB:-}" == 1 ]]; then
   exit 0
 fi
 echo "== lab"
-trap 'node dist/engine/cli/main.js lab down || true' EXIT
-node dist/engine/cli/main.js lab up
+trap 'node dist/uxsv.mjs lab down || true' EXIT
+node dist/uxsv.mjs lab up
 # In this order: the lab itself (it fails and heals hosts), the modules that
 # need systemd, each role on its own, then the whole cluster through every mode.
 for t in lab light engine modules base dns dhcp web mail ntp mirror cluster; do

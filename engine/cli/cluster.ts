@@ -20,7 +20,8 @@ import { addRunOptions } from './run-options.js';
 /** The repository's playbooks folder (beside dist/ when installed from the repository). */
 export function playbooksDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.resolve(here, '../../../playbooks'), path.resolve(here, '../../playbooks'), path.resolve('playbooks')]) {
+  // dist/engine/cli/ (tsc output), dist/ (the bundle), then the current folder.
+  for (const candidate of [path.resolve(here, '../../../playbooks'), path.resolve(here, '../playbooks'), path.resolve('playbooks')]) {
     if (existsSync(path.join(candidate, 'site.yml'))) return candidate;
   }
   throw new UserError('cannot find the playbooks folder (playbooks/site.yml); run uxsv from the repository');

@@ -53,8 +53,8 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   }
 }
 
-const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
-if (isMain) {
+/** Runs the command line of this process and sets its exit code. */
+export function runCli(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -65,3 +65,6 @@ if (isMain) {
     },
   );
 }
+
+const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
+if (isMain) runCli();

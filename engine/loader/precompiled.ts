@@ -32,10 +32,22 @@ export function schemaKey(variant: AjvVariant, schema: object): string {
 
 const require = createRequire(import.meta.url);
 
+/** Beside this file (dist/engine/loader/), or below it when this is the bundle (dist/uxsv.mjs). */
+let generatedDir: URL | null | undefined;
+function findGeneratedDir(): URL | null {
+  for (const relative of [`${GENERATED_DIR}/`, `engine/loader/${GENERATED_DIR}/`]) {
+    const dir = new URL(relative, import.meta.url);
+    if (existsSync(dir)) return dir;
+  }
+  return null;
+}
+
 /** The build's validator for this schema, or undefined (then compile it). */
 export function precompiled(variant: AjvVariant, schema: object): ValidateFunction | undefined {
+  generatedDir ??= findGeneratedDir();
+  if (!generatedDir) return undefined;
   const key = schemaKey(variant, schema);
-  const file = new URL(`${GENERATED_DIR}/${key}.cjs`, import.meta.url);
+  const file = new URL(`${key}.cjs`, generatedDir);
   if (!existsSync(file)) return undefined;
   return (require(file.pathname) as Record<string, ValidateFunction>)[key];
 }

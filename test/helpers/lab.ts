@@ -90,5 +90,5 @@ export function labExec(cmd: string, timeoutMs = 60_000): Promise<Exec> {
 
 /** `uxsv ARGS` with the built CLI (dist/), as an operator would run it. */
 export function uxsvCli(args: string[], timeoutMs = 600_000): Promise<Exec> {
-  return run([process.execPath, resolve(import.meta.dirname, '../../dist/engine/cli/main.js'), ...args], timeoutMs);
+  return run([process.execPath, resolve(import.meta.dirname, '../../dist/uxsv.mjs'), ...args], timeoutMs);
 }

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/mail.yml';
-const CLI = 'dist/engine/cli/main.js';
+const CLI = 'dist/uxsv.mjs';
 const ADDR = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13' } as const;
 type Host = keyof typeof ADDR;
 const HOSTS = Object.keys(ADDR) as Host[];

@@ -42,7 +42,7 @@ describe('faults', () => {
   });
 
   it('Ctrl-C finishes the step in flight, prints the recap and exits 130', async () => {
-    const cli = path.resolve('dist/engine/cli/main.js');
+    const cli = path.resolve('dist/uxsv.mjs');
     if (!existsSync(cli)) throw new Error('build first (npm run build)');
     p.write('inventory.yml', 'all:\n  hosts:\n    h1: {ansible_connection: local}\n');
     p.write('slow.yml', `- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: step in flight\n      shell: sleep 2; echo done > ${p.path('step1')}\n    - name: never started\n      shell: echo no > ${p.path('step2')}\n`);
