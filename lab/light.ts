@@ -372,6 +372,9 @@ export async function removeLightHosts(): Promise<void> {
   if (indices.length > 0) {
     await run(['ip', '-force', '-batch', '-'], { input: indices.map((index) => `netns del ${lightNetns(index)}\n`).join(''), allowFail: true });
   }
+  // The bridge side still knows the old hosts' MAC addresses; new hosts at the
+  // same addresses would go unanswered until those entries expire.
+  if (netnsExists(LAB_NETNS)) await run(['ip', '-n', LAB_NETNS, 'neigh', 'flush', 'dev', BRIDGE], { allowFail: true });
   const left = [...lightIndices().map(lightNetns), ...(await lightBridgePorts())];
   if (left.length > 0) throw new Error(`could not remove the light hosts' ${left.join(', ')}`);
   // The hosts' mounts only ever exist in their own mount namespaces; if one

@@ -13,9 +13,9 @@
  *     <stdin bytes, if any>
  *
  * The driver reads the header and the lines with the `read` builtin (which
- * never reads past a newline), copies exactly the stdin bytes into a private
- * file with `head -c`, runs the command in a subshell (so `cd`, `exit`, `set`
- * or a variable cannot touch the next command), then prints
+ * never reads past a newline), hands the command exactly its stdin bytes with
+ * `head -c` (and drains what it leaves unread), runs it in a subshell (so `cd`,
+ * `exit`, `set` or a variable cannot touch the next command), then prints
  * `\n<token> <id> <rc>\n` on stdout and `\n<token> <id>\n` on stderr. The token
  * is random per shell, so no output can fake the end of a command.
  *
@@ -29,7 +29,7 @@ import { quote } from './quote.js';
 import { BECOME_PROMPT, buildShellLine, needsBecome, prepareCommand, TIMEOUT_RC, type RunningCommand } from './wrap.js';
 import { UnreachableError, type BecomeSpec, type ExecOptions, type ExecResult } from './types.js';
 
-/** stdin larger than this goes through a command of its own (it would be copied to a temp file first). */
+/** stdin larger than this goes through a command of its own (the resident shell's pipe is not meant for bulk data). */
 export const RESIDENT_STDIN_LIMIT = 4 * 1024 * 1024;
 /** How long starting the shell (and sudo's password exchange) may take before we give up on it. */
 const START_TIMEOUT_MS = 15_000;
@@ -48,17 +48,13 @@ export interface ResidentTransport {
 
 /**
  * The driver. Variables carry a prefix so a user's `shell:` line that uses `$n`
- * or `$s` does not see ours; the EXIT trap removes the stdin file (subshells
- * do not inherit traps).
+ * or `$s` does not see ours. It writes no file: a full or read-only /tmp does
+ * not stop it.
  */
 function driverScript(token: string): string {
   return [
-    '__uxsv_d=$(mktemp -d "${TMPDIR:-/tmp}/uxsv-shell.XXXXXX") || exit 1',   // mode 0700: stdin may be secret
-    'trap \'rm -rf -- "$__uxsv_d"\' EXIT',
-    "trap 'exit 129' HUP",
-    "trap 'exit 143' TERM",
     `printf '%s ready %s\\n' ${token} "$$"`,
-    'while IFS=" " read -r __uxsv_id __uxsv_n; do',
+    'while IFS=" " read -r __uxsv_id __uxsv_n __uxsv_inline; do',
     '  __uxsv_s=; __uxsv_ok=',
     '  while IFS= read -r __uxsv_l; do',
     `    if [ "$__uxsv_l" = ${token} ]; then __uxsv_ok=1; break; fi`,
@@ -66,13 +62,15 @@ function driverScript(token: string): string {
     '"',
     '  done',
     '  [ -n "$__uxsv_ok" ] || exit 0',
-    '  if [ "$__uxsv_n" -gt 0 ]; then',
-    '    head -c "$__uxsv_n" > "$__uxsv_d/in" || exit 1',
-    '    __uxsv_in=$__uxsv_d/in',
+    '  if [ "$__uxsv_inline" = 1 ]; then',
+    '    eval "$__uxsv_s" </dev/null',
+    '  elif [ "$__uxsv_n" -gt 0 ]; then',
+    // head reads exactly the command's stdin from ours; cat drains what the
+    // command left unread, so the next header is where the loop expects it.
+    '    head -c "$__uxsv_n" | { (eval "$__uxsv_s"); __uxsv_rc=$?; cat >/dev/null; exit "$__uxsv_rc"; }',
     '  else',
-    '    __uxsv_in=/dev/null',
+    '    (eval "$__uxsv_s") </dev/null',
     '  fi',
-    '  (eval "$__uxsv_s") < "$__uxsv_in"',
     '  __uxsv_rc=$?',
     `  printf '\\n%s %s %s\\n' ${token} "$__uxsv_id" "$__uxsv_rc"`,
     `  printf '\\n%s %s\\n' ${token} "$__uxsv_id" >&2`,
@@ -80,9 +78,11 @@ function driverScript(token: string): string {
   ].join('\n');
 }
 
+const SCANNER_KEEP_BYTES = 64 * 1024;
+
 /** Finds a marker in a stream that arrives in chunks: a growing buffer, each byte searched about once. */
 class MarkerScanner {
-  private buffer = Buffer.alloc(64 * 1024);
+  private buffer = Buffer.alloc(SCANNER_KEEP_BYTES);
   private length = 0;
   /** Bytes before this offset hold no marker start (beyond a marker's length of overlap). */
   private searched = 0;
@@ -130,6 +130,15 @@ class MarkerScanner {
   }
 
   private keep(rest: Buffer): void {
+    if (this.buffer.length > SCANNER_KEEP_BYTES && rest.length <= SCANNER_KEEP_BYTES) {
+      // One large output must not hold its buffer for the rest of the run.
+      const smaller = Buffer.alloc(SCANNER_KEEP_BYTES);
+      rest.copy(smaller, 0);
+      this.buffer = smaller;
+      this.length = rest.length;
+      this.searched = 0;
+      return;
+    }
     rest.copy(this.buffer, 0);   // copy handles the overlap (rest is a later part of the same buffer)
     this.length = rest.length;
     this.searched = 0;
@@ -249,14 +258,15 @@ export class ResidentShell {
     const id = this.nextId++;
     const script = buildShellLine(command, options);
     const input = options.stdin === undefined ? Buffer.alloc(0) : Buffer.isBuffer(options.stdin) ? options.stdin : Buffer.from(options.stdin);
+    const inline = options.inline === true && options.cwd === undefined && Object.keys(options.env ?? {}).length === 0 && input.length === 0;
     return new Promise<ExecResult>((resolve, reject) => {
       const pending: Pending = { id, resolve, reject };
       this.pending = pending;
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => this.timedOut(pending), options.timeoutMs);
       }
-      running.stdin.write(`${id} ${input.length}\n${script}\n${this.token}\n`);
-      if (input.length > 0) running.stdin.write(input);
+      // One write: the header, the command and its stdin go out in one packet when they fit.
+      running.stdin.write(Buffer.concat([Buffer.from(`${id} ${input.length} ${inline ? 1 : 0}\n${script}\n${this.token}\n`), input]));
     });
   }
 
@@ -330,7 +340,7 @@ export class ResidentShell {
     });
   }
 
-  /** Closes stdin: the driver's read loop ends and the shell exits, removing its temp folder. */
+  /** Closes stdin: the driver's read loop ends and the shell exits. */
   close(): void {
     this.dead = true;
     const running = this.running;

@@ -110,7 +110,7 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
-    // Ending its stdin lets each resident shell exit by itself and remove its temp folder.
+    // Ending its stdin lets each resident shell end by itself.
     this.resident.close();
     await this.opening?.catch(() => undefined);
     const client = this.client;

@@ -22,6 +22,12 @@ export interface ExecOptions {
   become?: BecomeSpec;
   /** Working directory (quoted `cd` before the command). */
   cwd?: string;
+  /**
+   * The command only tests and prints with shell builtins (`[ -e ... ]`,
+   * `echo`): no assignment, cd, exit, export or set. A resident shell then
+   * runs it itself, without starting a process. Ignored with env or cwd.
+   */
+  inline?: boolean;
 }
 
 export interface ExecResult {

@@ -42,7 +42,8 @@ async function readGuards(ctx: ModuleContext, args: CommandArgs): Promise<GuardS
   const test = (p: string) => `if [ -e ${quote(p)} ]; then echo 1; else echo 0; fi`;
   const cmd = [args.creates ? test(args.creates) : 'echo -', args.removes ? test(args.removes) : 'echo -'].join('; ');
   const cd = args.chdir ? `cd -- ${quote(args.chdir)} && ` : '';
-  const r = await ctx.run(`${cd}{ ${cmd}; }`);
+  // Without chdir the test is builtins only: the resident shell answers it without a process.
+  const r = await ctx.run(`${cd}{ ${cmd}; }`, { inline: cd === '' });
   const [c, rm] = r.stdout.toString().trim().split('\n');
   return { createsExists: c === '1' ? true : c === '0' ? false : undefined, removesExists: rm === '1' ? true : rm === '0' ? false : undefined };
 }

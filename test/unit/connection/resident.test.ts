@@ -3,7 +3,7 @@
  * connection runs in one long-lived /bin/sh, locally and over a real sshd,
  * with the same results as a process per command.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,10 +82,15 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
 
   it('hands a command that does not read its stdin nothing that confuses the next one', async () => {
     const conn = connect();
-    const result = await conn.exec('true', { stdin: 'echo injected\n' });
-    expect(result.rc).toBe(0);
+    // More than a pipe holds, and lines that would be commands if the shell read them.
+    const stdin = '1 0\necho injected\n'.repeat(100_000);
+    const result = await conn.exec('exit 3', { stdin });
+    expect(result.rc).toBe(3);
+    const half = await conn.exec('head -c 5', { stdin });
+    expect(text(half.stdout)).toBe('1 0\ne');
     const next = await conn.exec('echo next');
     expect(text(next.stdout)).toBe('next\n');
+    expect(conn.stats.channels).toBe(1);
   });
 
   it('carries large output intact (4 MiB)', async () => {
@@ -125,14 +130,28 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
     expect(text(after.stdout)).toBe('after\n');
   });
 
-  it('removes its temp folder when the connection closes', async () => {
+  it('runs an inline test in the shell itself, any other command in a subshell of its own', async () => {
     const conn = connect();
-    const folder = text((await conn.exec('echo "$__uxsv_d"')).stdout).trim();
-    expect(folder).toMatch(/uxsv-shell\./);
-    expect(existsSync(folder)).toBe(true);
+    // /proc/self is whoever reads it: the resident shell itself, or a forked subshell.
+    const probe = 'read -r __probe_pid __probe_rest < /proc/self/stat; echo "$__probe_pid $$"';
+    const [inlinePid, shellPid] = text((await conn.exec(probe, { inline: true })).stdout).trim().split(' ');
+    expect(inlinePid).toBe(shellPid);
+    const [forkedPid, samePid] = text((await conn.exec(probe)).stdout).trim().split(' ');
+    expect(samePid).toBe(shellPid);
+    expect(forkedPid).not.toBe(shellPid);
+    // With env or cwd it cannot stay inline: they would stick to the shell.
+    const [withEnvPid] = text((await conn.exec(probe, { inline: true, env: { A: '1' } })).stdout).trim().split(' ');
+    expect(withEnvPid).not.toBe(shellPid);
+    expect(text((await conn.exec('printf %s "${A-unset}"')).stdout)).toBe('unset');
+  });
+
+  it('ends with the connection, leaving no process behind', async () => {
+    const conn = connect();
+    const shellPid = Number(text((await conn.exec('echo $$')).stdout));   // $$ is the resident shell's pid
+    expect(isAlive(shellPid)).toBe(true);
     await conn.close();
-    for (let i = 0; i < 30 && existsSync(folder); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(folder)).toBe(false);
+    for (let i = 0; i < 30 && isAlive(shellPid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(shellPid)).toBe(false);
   });
 });
 
