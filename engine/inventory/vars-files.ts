@@ -2,11 +2,14 @@
  * group_vars/ and host_vars/ as Ansible's host_group_vars plugin reads them:
  * for a name, the first of `NAME`, `NAME.yml`, `NAME.yaml`, `NAME.json` that
  * exists; a folder there means every file inside (recursively, sorted by
- * name, hidden files skipped) merged in order. Values stay as written:
- * templates are rendered later, when a task uses them.
+ * name, hidden files skipped) merged in order. Symbolic links are followed
+ * (inventory/production/group_vars/all/ links to the files it shares with the
+ * lab); a link to nothing is an error, not a file silently left out. Values
+ * stay as written: templates are rendered later, when a task uses them.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { UserError } from '../errors.js';
 import { errorAt } from '../loader/validate.js';
 import { readYamlFile } from '../loader/yaml.js';
 
@@ -39,11 +42,30 @@ export function findVarsFiles(folder: string, name: string): string[] {
   return [];
 }
 
+/** Refuses a symbolic link whose target is missing (or a loop of links). */
+function checkLink(path: string): void {
+  let isLink = false;
+  try {
+    isLink = lstatSync(path).isSymbolicLink();
+  } catch {
+    return;
+  }
+  if (!isLink) return;
+  try {
+    statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'which leads to a loop of symbolic links' : code === 'ENOENT' ? 'which does not exist' : `which cannot be read (${code ?? String(err)})`;
+    throw new UserError(`this vars file is a symbolic link to ${readlinkSync(path)}, ${why}`, { file: path });
+  }
+}
+
 function filesInVarsFolder(folder: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(folder).sort()) {
     if (entry.startsWith('.')) continue;
     const path = join(folder, entry);
+    checkLink(path);
     const kind = kindOfPath(path);
     if (kind === 'dir') out.push(...filesInVarsFolder(path));
     else if (kind === 'file' && EXTENSIONS.includes(extname(entry))) out.push(path);
