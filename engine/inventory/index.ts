@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parseYaml } from '../loader/yaml.js';
+import { parseYaml, readTextFile } from '../loader/yaml.js';
 import { ALL, InventoryGraph } from './graph.js';
 import { addIniInventory, looksLikeIni } from './ini-source.js';
 import { applySubscript, isLocalhostName, isWildcardTerm, orderTerms, splitPattern, splitSubscript, termMatcher } from './patterns.js';
@@ -218,12 +218,8 @@ function addFolder(graph: InventoryGraph, folder: string): void {
 }
 
 function addFile(graph: InventoryGraph, file: string): void {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read inventory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
-  }
+  // Bounded and strict UTF-8, like every YAML file: a binary or Latin-1 INI file is refused, not read as host names.
+  const text = readTextFile(file);
   graph.currentSource = file;
   const ext = extname(basename(file));
   const isIni = ext === '.ini' || ext === '.cfg' || (!['.yml', '.yaml', '.json'].includes(ext) && looksLikeIni(text));

@@ -65,7 +65,7 @@ function filesInVarsFolder(folder: string): string[] {
   for (const entry of readdirSync(folder).sort()) {
     if (entry.startsWith('.')) continue;
     const path = join(folder, entry);
-    checkLink(path);
+    if (EXTENSIONS.includes(extname(entry))) checkLink(path);
     const kind = kindOfPath(path);
     if (kind === 'dir') out.push(...filesInVarsFolder(path));
     else if (kind === 'file' && EXTENSIONS.includes(extname(entry))) out.push(path);

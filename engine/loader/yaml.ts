@@ -3,8 +3,8 @@
  * are booleans and `0644` is octal, so we parse with version 1.1 too, and
  * keep the document so any value can be traced back to file:line:col.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node, type SchemaOptions } from 'yaml';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CST, Lexer, LineCounter, parseDocument, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { registerSecretLeaves } from '../vault/secrets.js';
@@ -53,13 +53,83 @@ function pyyamlTags(tags: Tags): Tags {
 
 type Tags = Parameters<Extract<NonNullable<SchemaOptions['customTags']>, (tags: never) => unknown>>[0];
 
-export function readYamlFile(file: string, displayName = file): LoadedYaml {
-  let text: string;
+/**
+ * A text file as Ansible reads it: UTF-8, a leading BOM dropped. At most
+ * YAML_LIMITS.bytes are read (so /dev/zero or a 50 MB file costs nothing),
+ * and a binary, UTF-16 or Latin-1 file is refused at its first bad byte
+ * instead of being read with replacement characters.
+ */
+export function readTextFile(file: string, displayName = file): string {
+  let bytes: Buffer;
+  let size: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    const fd = openSync(file, 'r');
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isFile()) size = stat.size;
+      const chunks: Buffer[] = [];
+      let total = 0;
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+        chunks.push(Buffer.from(chunk.subarray(0, n)));
+        total += n;
+        if (total > YAML_LIMITS.bytes) throw tooLargeError(displayName, size !== undefined ? formatSize(size) : `more than ${formatSize(YAML_LIMITS.bytes)}`);
+      }
+      bytes = Buffer.concat(chunks);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: displayName });
   }
+  return decodeUtf8(bytes, displayName, { binary: 'refuse' });
+}
+
+/** Strict UTF-8 (a BOM dropped); `binary: 'refuse'` also refuses NUL bytes, which no YAML or INI file has. */
+export function decodeUtf8(bytes: Buffer, file: string, options: { binary?: 'refuse' } = {}): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new UserError('this file is UTF-16 text; uxsv reads UTF-8, as Ansible does (convert it: iconv -f UTF-16 -t UTF-8)', { file, line: 1, col: 1 });
+  }
+  if (options.binary === 'refuse') {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) throw binaryFileError(file, bytes.subarray(0, nul).toString('utf8'));
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, bad).toString('utf8');
+    const at = endOf(before);
+    const hex = bytes[bad]?.toString(16).toUpperCase().padStart(2, '0');
+    return invalidUtf8(file, at, hex, bytes.toString('utf8'));
+  }
+}
+
+function invalidUtf8(file: string, at: Position, hex: string | undefined, lossy: string): never {
+  throw new UserError(
+    `not valid UTF-8 (byte 0x${hex} at line ${at.line}, column ${at.col}); uxsv reads UTF-8, as Ansible does (convert a Latin-1 file: iconv -f LATIN1 -t UTF-8)`,
+    { file, ...at },
+    codeFrame(lossy, at.line, at.col),
+  );
+}
+
+/** Offset of the first byte that is not part of a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const extra = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (extra < 0) return i;
+    for (let k = 1; k <= extra; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+    if ((c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] > 0x9f) || (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] > 0x8f)) return i;
+    i += extra + 1;
+  }
+  return 0;
+}
+
+export function readYamlFile(file: string, displayName = file): LoadedYaml {
+  const text = readTextFile(file, displayName);
   if (isVaultText(text)) return parseDecrypted(decryptLoaded(text, displayName, 'file'), displayName);
   return parseYaml(text, displayName);
 }
@@ -85,30 +155,163 @@ function parseDecrypted(plaintext: string, file: string): LoadedYaml {
 }
 
 export function parseYaml(text: string, file: string): LoadedYaml {
-  if (text.includes('\0')) throw new UserError('this is a binary file, not YAML', { file });
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM, as PyYAML skips it
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw binaryFileError(file, text.slice(0, nul));
+  if (text.length > YAML_LIMITS.bytes) throw tooLargeError(file, `${formatSize(Buffer.byteLength(text))}`);
+  checkTokenCount(text, file);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
     merge: true,
     lineCounter: lines,
     prettyErrors: false,
-    uniqueKeys: true,
+    // The yaml package checks unique keys in quadratic time (a 20000-key mapping took 2 s); checkNodes does it with a set.
+    uniqueKeys: false,
     // Ansible tags we do not interpret here stay plain values (`!unsafe`); `!vault` is handled by the vault layer.
     customTags: pyyamlTags,
   });
-  const error = doc.errors[0];
+  // An unknown tag (`!!python/object/apply:os.system`, a typo like `!vualt`) is refused, as PyYAML's safe loader does, not read as a plain value.
+  const error = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (error) {
     const at = lines.linePos(error.pos[0]);
-    const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    let reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    // The parser catches its own stack overflow on very deep nesting and reports it as a syntax error.
+    if (/Maximum call stack size exceeded/.test(reason)) reason = 'nested too deeply';
+    else if (error.code === 'MULTIPLE_DOCS') reason = 'a second document starts here (a file holds one YAML document)';
+    else if (error.code === 'TAG_RESOLVE_FAILED') reason = `unknown tag ${reason.replace(/^Unresolved tag: /, '').replace(/^tag:yaml\.org,2002:/, '!!')} (known: the YAML 1.1 tags, !unsafe and !vault)`;
     throw new UserError(`YAML syntax error: ${reason}`, { file, line: at.line, col: at.col }, codeFrame(text, at.line, at.col));
   }
-  let data: unknown;
+  const loaded = { file, text, data: undefined as unknown, doc, lines };
+  checkNodes(loaded);
   try {
-    data = doc.toJS({ maxAliasCount: 1000 });
+    loaded.data = doc.toJS({ maxAliasCount: YAML_LIMITS.aliasCount });
   } catch (err) {
-    throw new UserError(`YAML error: ${(err as Error).message}`, { file });
+    if (err instanceof UserError) throw err; // a !vault value that cannot be decrypted
+    const bomb = /alias count/i.test((err as Error).message) ? biggestAlias(loaded) : undefined;
+    if (!bomb) throw new UserError(`YAML error: ${(err as Error).message}`, { file, line: 1, col: 1 });
+    throw nodeError(loaded, bomb.node, `alias *${bomb.node.source} expands to ${bomb.size} values: refused as an alias bomb (aliases may expand to about ${YAML_LIMITS.aliasCount} values in one file)`);
   }
-  return { file, text, data, doc, lines };
+  return loaded;
+}
+
+/**
+ * What one YAML file may cost (issue 7, hostile input). The yaml package
+ * needs about 2 µs and 400 bytes per token (a million-item list took 8 s and
+ * 1 GB) and PyYAML has no limits at all; real playbooks, roles and vars files
+ * are a few kB. So bigger, deeper or alias-expanding files are refused with a
+ * clear message before they can hang the run or exhaust memory.
+ */
+export const YAML_LIMITS = { bytes: 4 * 1024 * 1024, tokens: 1_000_000, depth: 100, aliasCount: 1000 };
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function tooLargeError(file: string, size: string): UserError {
+  return new UserError(`file too large: ${size} (uxsv reads YAML files of at most ${formatSize(YAML_LIMITS.bytes)})`, { file, line: 1, col: 1 });
+}
+
+/** Line and column (1-based) just after `before`, the text that precedes a position. */
+function endOf(before: string): Position {
+  const nl = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: before.length - nl };
+}
+
+function binaryFileError(file: string, before: string): UserError {
+  const at = endOf(before);
+  return new UserError(`this is a binary file, not text (a NUL byte at line ${at.line}, column ${at.col})`, { file, ...at });
+}
+
+/**
+ * The lexer is cheap (0.4 µs a token) next to the parser: count first and
+ * stop at the limit. Flow nesting (`[[[[...`) is checked here too: the
+ * parser overflows its stack at about 400 levels and takes seconds to do so.
+ */
+function checkTokenCount(text: string, file: string): void {
+  let count = 0;
+  let offset = 0;
+  let flowDepth = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    const type = CST.tokenType(lexeme);
+    if (type === 'flow-seq-start' || type === 'flow-map-start') flowDepth++;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') flowDepth--;
+    const tooDeep = flowDepth > YAML_LIMITS.depth;
+    if (!tooDeep && (type === 'space' || ++count <= YAML_LIMITS.tokens)) {
+      // Four one-character lexemes are the lexer's own markers, not source text.
+      if (!(lexeme.length === 1 && ['\u{FEFF}', '\x02', '\x18', '\x1f'].includes(lexeme))) offset += lexeme.length;
+      continue;
+    }
+    const at = endOf(text.slice(0, offset));
+    if (tooDeep) throw new UserError(`nested too deeply (more than ${YAML_LIMITS.depth} levels)`, { file, ...at }, codeFrame(text, at.line, at.col));
+    throw new UserError(`file too large: more than ${YAML_LIMITS.tokens} YAML tokens (keys, values, indicators) by line ${at.line}; uxsv refuses files this big rather than spend seconds and gigabytes on them`, { file, ...at });
+  }
+}
+
+function nodeError(loaded: LoadedYaml, node: Node, message: string): UserError {
+  const at = node.range ? loaded.lines.linePos(node.range[0]) : { line: 1, col: 1 };
+  return new UserError(message, { file: loaded.file, line: at.line, col: at.col }, codeFrame(loaded.text, at.line, at.col));
+}
+
+/**
+ * One walk over the parsed nodes, without recursion (the nesting is what is
+ * checked): too deep nesting, duplicate keys (Ansible only warns and keeps
+ * the last; a duplicate is nearly always a mistake), aliases to no anchor,
+ * and an alias inside the node it names (a recursive structure, which would
+ * loop forever in every walk after this one).
+ */
+function checkNodes(loaded: LoadedYaml): void {
+  const { doc } = loaded;
+  const open = new Set<unknown>();
+  const stack: Array<{ node: unknown; depth: number; leave?: boolean }> = [{ node: doc.contents, depth: 1 }];
+  while (stack.length) {
+    const { node, depth, leave } = stack.pop()!;
+    if (leave) {
+      open.delete(node);
+      continue;
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (!target) throw nodeError(loaded, node, `alias *${node.source} names no anchor (an anchor &${node.source} must come before it)`);
+      if (open.has(target)) throw nodeError(loaded, node, `alias *${node.source} is inside the value it names: a recursive structure`);
+      continue;
+    }
+    if (!isCollection(node)) continue;
+    if (depth > YAML_LIMITS.depth) throw nodeError(loaded, node as Node, `nested too deeply (more than ${YAML_LIMITS.depth} levels)`);
+    open.add(node);
+    stack.push({ node, depth, leave: true });
+    const keys = new Map<string, Node>();
+    for (const item of node.items) {
+      if (isPair(item)) {
+        if (isScalar(item.key) && String(item.key.value) !== '<<') {
+          const name = String(item.key.value);
+          const first = keys.get(name);
+          if (first) throw nodeError(loaded, item.key, `duplicate key '${name}' (first at line ${first.range ? loaded.lines.linePos(first.range[0]).line : '?'}): keys must be unique`);
+          keys.set(name, item.key);
+        }
+        stack.push({ node: item.value, depth: depth + 1 }, { node: item.key, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+}
+
+/** The alias that expands to the most values (for an alias bomb's message); its anchor's size is counted once. */
+function biggestAlias(loaded: LoadedYaml): { node: Alias; size: number } | undefined {
+  const sizes = new Map<unknown, number>();
+  let best: { node: Alias; size: number } | undefined;
+  const size = (node: unknown): number => {
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let n = 1;
+    if (isAlias(node)) {
+      n = size(node.resolve(loaded.doc));
+      if (!best || n > best.size) best = { node, size: n };
+    } else if (isCollection(node)) for (const item of node.items) n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    sizes.set(node, n);
+    return n;
+  };
+  size(loaded.doc.contents);
+  return best;
 }
 
 /** The node at a data path (keys and indexes); with `key`, the key node of the last step. */
@@ -130,13 +333,13 @@ function nodeAt(loaded: LoadedYaml, path: DataPath, key = false): Node | undefin
   return node as Node | undefined;
 }
 
-/** file position of the value (or, with key=true, of the key) at `path`; falls back to the nearest ancestor. */
+/** file position of the value (or, with key=true, of the key) at `path`; falls back to the nearest ancestor, and to the start of an empty file. */
 export function positionOf(loaded: LoadedYaml, path: DataPath, key = false): Position | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = nodeAt(loaded, path.slice(0, depth), key && depth === path.length);
     if (node?.range) return loaded.lines.linePos(node.range[0]);
   }
-  return undefined;
+  return { line: 1, col: 1 };
 }
 
 /** Two lines of context, the line, and a caret under the column. */
@@ -145,11 +348,15 @@ export function codeFrame(text: string, line: number, col: number): string {
   const first = Math.max(1, line - 2);
   const last = Math.min(all.length, line + 1);
   const width = String(last).length;
+  // A very long line (minified JSON, a generated file) is shown as a window around the column.
+  const CLIP = 160;
+  const start = col > CLIP / 2 ? col - 1 - CLIP / 2 : 0;
+  const clip = (s: string, from: number) => (from > 0 ? '…' : '') + s.slice(from, from + CLIP) + (s.length > from + CLIP ? '…' : '');
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const mark = n === line ? '>' : ' ';
-    out.push(`${mark} ${String(n).padStart(width)} | ${all[n - 1] ?? ''}`);
-    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`);
+    out.push(`${mark} ${String(n).padStart(width)} | ${clip(all[n - 1] ?? '', n === line ? start : 0)}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1 - start + (start > 0 ? 1 : 0)))}^`);
   }
   return out.join('\n');
 }

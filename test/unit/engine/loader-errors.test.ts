@@ -99,7 +99,7 @@ describe('loader errors', () => {
     p.write('inventory.yml', 'all: {}\n');
     const run = await uxsv(p, ['play', 'bin.yml', '-i', 'inventory.yml']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('bin.yml: this is a binary file, not YAML');
+    expect(run.stderr).toContain('bin.yml:1:2: this is a binary file, not text (a NUL byte at line 1, column 2)');
   });
 
   it('undefined variable names the variable and the task position', async () => {
