@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { parseKeyValue } from '../loader/kv.js';
 import { parseYaml, readYamlFile } from '../loader/yaml.js';
+import { errorAt } from '../loader/validate.js';
 
 export function parseExtraVars(values: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -10,9 +11,10 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
     const text = value.trim();
     if (text.startsWith('@')) {
       const file = path.resolve(text.slice(1));
-      const data = readYamlFile(file, text.slice(1)).data;
+      const loaded = readYamlFile(file, text.slice(1));
+      const data = loaded.data;
       if (data === null || data === undefined) continue;
-      if (typeof data !== 'object' || Array.isArray(data)) throw new UserError('extra vars file must hold a mapping', { file: text.slice(1) });
+      if (typeof data !== 'object' || Array.isArray(data)) throw errorAt(loaded, [], 'extra vars file must hold a mapping');
       Object.assign(out, data);
     } else if (text.startsWith('{') || text.startsWith('---')) {
       const data = parseYaml(text, '-e argument').data;

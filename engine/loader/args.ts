@@ -86,7 +86,7 @@ export function checkArgsStatic(mod: Module, args: Record<string, unknown>): Arg
 function toProblem(mod: Module, errors: ErrorObject[]): ArgProblem {
   const rank = (e: ErrorObject) => (e.keyword === 'additionalProperties' ? 3 : e.keyword === 'required' ? 2 : 1);
   const e = [...errors].sort((a, b) => rank(b) - rank(a))[0];
-  const d = describeError(e, `arguments of ${mod.name}`);
+  const d = describeError(e, `arguments of ${mod.name}`, errors);
   let message = d.message.replace(/^'([^']+)'/, `argument '$1'`);
   if (e.keyword === 'additionalProperties') {
     const known = Object.keys((mod.schema as Record<string, any>).properties ?? {}).sort();

@@ -22,6 +22,7 @@ export interface LoaderOptions {
 }
 
 const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
+const INCLUDE_ARG_KEYS = new Set(['file', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate']);
 const META_ACTIONS = new Set(['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_facts', 'refresh_inventory', 'reset_connection', 'clear_host_errors', 'end_batch']);
 
 function shortName(action: string): string {
@@ -35,6 +36,12 @@ function asList(value: unknown): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** A file as messages show it: relative to the working folder, or absolute when outside it (not ../../dev/zero). */
+function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
 }
 
 function distance(a: string, b: string): number {
@@ -61,7 +68,7 @@ export class Loader {
   private enter(file: string, loaded: LoadedYaml | undefined, p: DataPath): void {
     const real = path.resolve(file);
     if (this.stack.includes(real)) {
-      const chain = [...this.stack.slice(this.stack.indexOf(real)), real].map((f) => path.relative(process.cwd(), f) || f).join(' -> ');
+      const chain = [...this.stack.slice(this.stack.indexOf(real)), real].map(shownPath).join(' -> ');
       throw errorAt(loaded, p, `circular include: ${chain}`);
     }
     this.stack.push(real);
@@ -80,8 +87,9 @@ export class Loader {
     }
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+      const loaded = readYamlFile(file, shownPath(file));
       const data = loaded.data;
+      if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
       if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
       const plays: Play[] = [];
       const baseDir = path.dirname(path.resolve(file));
@@ -114,6 +122,11 @@ export class Loader {
 
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
     validateAt(playSchema, raw, loaded, p, 'play');
+    // serial is checked here, not as the play starts: a typo must stop the run before any play of it ran.
+    ((Array.isArray(raw.serial) ? raw.serial : raw.serial === undefined || raw.serial === null ? [] : [raw.serial]) as unknown[]).forEach((s, i) => {
+      const text = String(s).trim();
+      if (!/^\d+(\.\d+)?%?$/.test(text) && !/\{\{|\{%/.test(text)) throw errorAt(loaded, [...p, 'serial', ...(Array.isArray(raw.serial) ? [i] : [])], `serial must be a number or a percentage, got '${text}'`);
+    });
     const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(',') : String(raw.hosts);
     const keywords: Vars = {};
     for (const k of Object.keys(raw)) if (!['hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'gather_facts', 'serial', 'name'].includes(k)) keywords[k] = raw[k];
@@ -155,7 +168,7 @@ export class Loader {
 
   taskList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): Node[] {
     if (list === undefined || list === null) return [];
-    if (!Array.isArray(list)) throw errorAt(loaded, p, `'${String(p[p.length - 1])}' must be a list of tasks`);
+    if (!Array.isArray(list)) throw errorAt(loaded, p, p.length ? `'${String(p[p.length - 1])}' must be a list of tasks` : 'this file must be a list of tasks');
     const nodes: Node[] = [];
     list.forEach((raw, i) => nodes.push(...this.task(raw, loaded, [...p, i], scope, tags)));
     return nodes;
@@ -278,7 +291,11 @@ export class Loader {
 
   private include(kind: string, rawArgs: unknown, keywords: Vars, loaded: LoadedYaml, p: DataPath, action: string, scope: Scope, tags: string[], origin: Origin): Node[] {
     let args: Vars;
-    if (typeof rawArgs === 'string') {
+    if (typeof rawArgs === 'string' && /^\s*[A-Za-z_]\w*=/.test(rawArgs)) {
+      // `import_role: name=a` and `include_tasks: file=a.yml` are key=value, as in Ansible (not a role named 'name=a').
+      args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, INCLUDE_ARG_KEYS);
+      if (args._raw_params !== undefined && kind.endsWith('_role') && args.name === undefined) args.name = args._raw_params;
+    } else if (typeof rawArgs === 'string') {
       args = kind.endsWith('_role') ? { name: rawArgs } : { file: rawArgs };
       if (kind.endsWith('_tasks') || kind === 'include') args = { file: rawArgs.trim() };
     } else if (rawArgs && typeof rawArgs === 'object') args = { ...(rawArgs as Vars) };
@@ -291,6 +308,8 @@ export class Loader {
 
     const dynamic = kind === 'include_tasks' || kind === 'include_role' || kind === 'include';
     const isTemplated = /\{\{|\{%/.test(String(args.file ?? args.name));
+    const loopKey = Object.keys(keywords).find((k) => k === 'loop' || k.startsWith('with_'));
+    if (dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `${kind} with a loop is not supported; loop inside the included file instead`, true);
     if (dynamic || isTemplated) {
       if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
       const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
@@ -323,7 +342,7 @@ export class Loader {
   loadTaskFile(file: string, scope: Scope, tags: string[], from?: { loaded: LoadedYaml; path: DataPath }): Node[] {
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+      const loaded = readYamlFile(file, shownPath(file));
       if (loaded.data === null || loaded.data === undefined) return [];
       const fileScope: Scope = { ...scope, baseDir: scope.role ? scope.baseDir : path.dirname(file) };
       return this.taskList(loaded.data, loaded, [], fileScope, tags);
@@ -358,7 +377,7 @@ export class Loader {
       if (from) throw errorAt(from.loaded, from.path, `vars file not found: ${file}`);
       throw new UserError(`vars file not found: ${file}`);
     }
-    const loaded = readYamlFile(file, path.relative(process.cwd(), file) || file);
+    const loaded = readYamlFile(file, shownPath(file));
     validateAt(varsFileSchema, loaded.data, loaded, [], 'vars file');
     return (loaded.data as Vars) ?? {};
   }
@@ -412,7 +431,7 @@ export class Loader {
     else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
     const handlerFile = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
-      const hl = readYamlFile(handlerFile, path.relative(process.cwd(), handlerFile));
+      const hl = readYamlFile(handlerFile, shownPath(handlerFile));
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
     }
     return { scopes, tasks, handlers };
@@ -421,7 +440,7 @@ export class Loader {
   private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {
     const file = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'meta', f)).find((f) => existsSync(f));
     if (!file) return { dependencies: [] };
-    const loaded = readYamlFile(file, path.relative(process.cwd(), file));
+    const loaded = readYamlFile(file, shownPath(file));
     validateAt(roleMetaSchema, loaded.data, loaded, [], 'role meta');
     const data = (loaded.data as Vars) ?? {};
     return { dependencies: (data.dependencies as unknown[]) ?? [], allow_duplicates: data.allow_duplicates as boolean | undefined, loaded };

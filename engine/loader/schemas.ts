@@ -10,7 +10,8 @@
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const boolish = { anyOf: [{ type: 'boolean' }, { type: 'string' }] };
 const condition = { anyOf: [{ type: 'boolean' }, { type: 'string' }, { type: 'array', items: { anyOf: [{ type: 'boolean' }, { type: 'string' }] } }] };
-const vars = { type: 'object', description: 'Variables' };
+// Ansible refuses a play, block, task or role `vars:` key that is not an identifier ("not a valid variable name").
+const vars = { type: 'object', description: 'Variables', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
 const intish = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
 
 /** Keywords shared by plays, blocks and tasks (Ansible's Base/Conditional/Taggable/Become). */

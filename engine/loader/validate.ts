@@ -36,7 +36,7 @@ function pickError(errors: ErrorObject[]): ErrorObject {
   return [...errors].sort((a, b) => rank(b) - rank(a))[0];
 }
 
-export function describeError(e: ErrorObject, what: string): { message: string; path: DataPath; atKey: boolean } {
+export function describeError(e: ErrorObject, what: string, all: ErrorObject[] = [e]): { message: string; path: DataPath; atKey: boolean } {
   const path = pathOf(e.instancePath);
   const where = path.length ? `'${path.join('.')}'` : what;
   switch (e.keyword) {
@@ -46,10 +46,16 @@ export function describeError(e: ErrorObject, what: string): { message: string; 
     }
     case 'required':
       return { message: `missing required key '${(e.params as { missingProperty: string }).missingProperty}' in ${where}`, path, atKey: false };
-    case 'type':
-      return { message: `${where} must be ${String((e.params as { type: string | string[] }).type).replace(/,/g, ' or ')}`, path, atKey: false };
+    case 'type': {
+      // anyOf branches fail one type each: name them all ('hosts' must be string or array), not only the first.
+      const types = new Set(all.filter((o) => o.keyword === 'type' && o.instancePath === e.instancePath).flatMap((o) => String((o.params as { type: string | string[] }).type).split(',')));
+      return { message: `${where} must be ${[...types].join(' or ')}`, path, atKey: false };
+    }
     case 'enum':
       return { message: `${where} must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`, path, atKey: false };
+    case 'pattern':
+      if (e.propertyName !== undefined) return { message: `'${e.propertyName}' is not a valid variable name (letters, digits and _, not starting with a digit)`, path: [...path, e.propertyName], atKey: true };
+      return { message: `${where} ${e.message ?? 'is invalid'}`, path, atKey: false };
     default:
       return { message: `${where} ${e.message ?? 'is invalid'}`, path, atKey: false };
   }
@@ -63,7 +69,7 @@ export function validateAt(schema: object, data: unknown, loaded: LoadedYaml | u
   const fn = compile(schema);
   if (fn(data)) return;
   const error = pickError(fn.errors ?? []);
-  const { message, path, atKey } = describeError(error, what);
+  const { message, path, atKey } = describeError(error, what, fn.errors ?? []);
   throw errorAt(loaded, [...basePath, ...path], message, atKey, file);
 }
 
