@@ -22,7 +22,12 @@ export function hasHostRange(name: string): boolean {
 /** The host names a (possibly ranged) name stands for, in order. */
 export function expandHostRange(name: string): string[] {
   const m = RANGE.exec(name);
-  if (!m) return [name];
+  if (!m) {
+    // Ansible refuses `www[01:]` ("host range must specify end value"); taken as a name it would be an unreachable host.
+    const half = /\[[^\]]*:[^\]]*\]/.exec(name);
+    if (half) throw new HostRangeError(`host range '${half[0]}' must be [begin:end] or [begin:end:step] (numbers or single letters)`);
+    return [name];
+  }
   const head = name.slice(0, m.index);
   const tail = name.slice(m.index + m[0].length);
   const start = m[1] === '' ? '0' : m[1];
