@@ -1,6 +1,6 @@
 /**
  * `uxsv vault ...`: the ansible-vault subcommands we need (encrypt, decrypt,
- * view, edit, encrypt_string), reading and writing files ansible-vault can open.
+ * view, edit, rekey, encrypt_string), reading and writing files ansible-vault can open.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -16,6 +16,10 @@ import { encrypt, isVaultText, parseVaultText, readPasswordFile, VaultSecrets } 
 export interface VaultPasswordOptions {
   vaultPasswordFile?: string[];
   askVaultPass?: boolean;
+}
+
+export interface RekeyOptions extends VaultPasswordOptions {
+  newVaultPasswordFile?: string;
 }
 
 const INDENT = ' '.repeat(10); // ansible-vault encrypt_string indents the block by 10 spaces
@@ -63,6 +67,22 @@ export async function resolveVaultSecrets(options: VaultPasswordOptions, confirm
   return secrets;
 }
 
+/**
+ * The passwords of `rekey`, like ansible-vault rekey: the old ones from
+ * --vault-password-file / --ask-vault-pass (asked on a terminal when neither
+ * is given), the new one from --new-vault-password-file (asked twice on a
+ * terminal when not given). Without a terminal both must come from files.
+ */
+export async function resolveRekeyPasswords(options: RekeyOptions): Promise<{ old: VaultSecrets; newPassword: string }> {
+  const askOld = !options.vaultPasswordFile?.length && !options.askVaultPass && Boolean(process.stdin.isTTY);
+  const old = await resolveVaultSecrets({ ...options, askVaultPass: options.askVaultPass || askOld });
+  let newPassword: string;
+  if (options.newVaultPasswordFile) newPassword = readPasswordFile(options.newVaultPasswordFile);
+  else if (process.stdin.isTTY) newPassword = await askPassword(true);
+  else throw new UserError('no new vault password given: use --new-vault-password-file FILE (or run on a terminal to be asked)');
+  return { old, newPassword };
+}
+
 /** Replaces `file` through a temp file in the same directory and a rename, keeping mode and owner. */
 export function writeFileAtomic(file: string, data: Buffer | string): void {
   const before = statSync(file, { throwIfNoEntry: false });
@@ -106,6 +126,19 @@ function decryptFiles(files: string[], secrets: VaultSecrets): void {
   // Decrypt everything first so one bad file leaves all of them untouched.
   const plaintexts = files.map((file) => secrets.decrypt(readInput(file).toString('utf8'), file));
   files.forEach((file, i) => writeFileAtomic(file, plaintexts[i]));
+}
+
+/**
+ * Re-encrypts each file with the new password, keeping its vault id, its mode
+ * and owner (writeFileAtomic). Everything is decrypted first, so a file the old
+ * passwords cannot open leaves all of them as they were.
+ */
+function rekeyFiles(files: string[], old: VaultSecrets, newPassword: string): void {
+  const decrypted = files.map((file) => {
+    const vaultText = readInput(file).toString('utf8');
+    return { file, vaultId: parseVaultText(vaultText, file).vaultId, plaintext: old.decrypt(vaultText, file) };
+  });
+  for (const { file, vaultId, plaintext } of decrypted) writeFileAtomic(file, encrypt(plaintext, newPassword, vaultId));
 }
 
 /** Overwrites a plaintext temp file before removing it, like ansible-vault's shred fallback. */
@@ -181,6 +214,17 @@ export function registerVaultCommands(program: Command, io: { write(text: string
     .action(async (file: string, options: VaultPasswordOptions) => {
       editFile(file, await resolveVaultSecrets(options));
     });
+
+  withPasswordOptions(
+    vault
+      .command('rekey')
+      .description('re-encrypt vault files with a new password, in place (the old one: --vault-password-file or --ask-vault-pass)')
+      .argument('<file...>', 'vault files')
+      .option('--new-vault-password-file <file>', 'file holding the new vault password, or an executable printing it'),
+  ).action(async (files: string[], options: RekeyOptions) => {
+    const { old, newPassword } = await resolveRekeyPasswords(options);
+    rekeyFiles(files, old, newPassword);
+  });
 
   withPasswordOptions(
     vault
