@@ -16,6 +16,8 @@ import { NORMAL, servicesByHost, validatePlacement, type ModePlacement, type Pla
 import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayIo, type PlayOptions } from './play.js';
 import { addRunOptions } from './run-options.js';
+import { setActiveVaultSecrets } from '../vault/index.js';
+import { resolveVaultSecrets, type VaultPasswordOptions } from '../vault/cli.js';
 
 /** The repository's playbooks folder (beside dist/ when installed from the repository). */
 export function playbooksDir(): string {
@@ -32,6 +34,19 @@ interface ClusterView {
   hosts: string[];
   placement: Placement;
   vars: Record<string, unknown>;
+}
+
+/**
+ * The vault passwords of a cluster command, read once (--ask-vault-pass asks
+ * once) and made active before the inventory is read: production's
+ * group_vars/all/vault.yml is encrypted. The options returned carry them to
+ * runPlay.
+ */
+async function withVault<T extends VaultPasswordOptions>(options: T): Promise<T & { vaultSecrets?: PlayOptions['vaultSecrets'] }> {
+  const given = options.vaultPasswordFile?.length || options.askVaultPass;
+  const vaultSecrets = given ? await resolveVaultSecrets(options) : undefined;
+  setActiveVaultSecrets(vaultSecrets);
+  return { ...options, vaultSecrets };
 }
 
 /** The cluster's hosts and placement matrix, from the inventory, validated. */
@@ -176,7 +191,8 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
       .description('switch to two-host operation without HOST (playbooks/degrade-HOST.yml)')
       .argument('<host>', 'the host that is down or leaves for maintenance')
       .option('--planned', 'planned maintenance: HOST is up; its services stop and its data gets a last mirror pass first'),
-  ).action(async (host: string, options: PlayOptions & { planned?: boolean }) => {
+  ).action(async (host: string, given: PlayOptions & { planned?: boolean }) => {
+    const options = await withVault(given);
     const view = loadCluster(options.inventory);
     if (!view.hosts.includes(host)) throw new UserError(`'${host}' is not a cluster host (${view.hosts.join(', ')})`);
     const playbook = path.join(playbooksDir(), `degrade-${host}.yml`);
@@ -184,13 +200,15 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
     setExit(await timed(io, `degrade ${host}${options.planned ? ' (planned)' : ''}`, async () => (await runPlay([playbook], { ...options, extraVars: extra }, io)).exitCode));
   });
 
-  addRunOptions(program.command('restore').description('return to three hosts after the repaired host is back (playbooks/normal.yml)')).action(async (options: PlayOptions) => {
+  addRunOptions(program.command('restore').description('return to three hosts after the repaired host is back (playbooks/normal.yml)')).action(async (given: PlayOptions) => {
+    const options = await withVault(given);
     loadCluster(options.inventory);
     const playbook = path.join(playbooksDir(), 'normal.yml');
     setExit(await timed(io, 'restore', async () => (await runPlay([playbook], options, io)).exitCode));
   });
 
-  addRunOptions(program.command('check').description("drift check: run the current mode's playbook in check mode (exit 0 in sync, 3 drift, 2 failed, 4 unreachable)")).action(async (options: PlayOptions) => {
+  addRunOptions(program.command('check').description("drift check: run the current mode's playbook in check mode (exit 0 in sync, 3 drift, 2 failed, 4 unreachable)")).action(async (given: PlayOptions) => {
+    const options = await withVault(given);
     const view = loadCluster(options.inventory);
     const readings = await readCluster(view);
     const mode = agreedMode(readings);
@@ -212,7 +230,10 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
     .description("the seed's table from the live hosts: services by host, addresses, mode; '!' marks what differs from the placement")
     .option('-i, --inventory <path>', 'inventory file or folder (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print JSON')
-    .action(async (options: { inventory?: string[]; json?: boolean }) => {
+    .option('--vault-password-file <file>', 'vault password file, for vault-encrypted vars files such as group_vars/all/vault.yml (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--ask-vault-pass', 'ask for the vault password')
+    .action(async (given: VaultPasswordOptions & { inventory?: string[]; json?: boolean }) => {
+      const options = await withVault(given);
       const view = loadCluster(options.inventory);
       const readings = await readCluster(view);
       let mode: string | undefined;

@@ -10,7 +10,7 @@ import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } fr
 import { tagsSelected } from '../runner/tags.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXIT } from './exit-codes.js';
-import { setActiveVaultSecrets } from '../vault/index.js';
+import { setActiveVaultSecrets, type VaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import { resolveVaultSecrets } from '../vault/cli.js';
 
@@ -34,6 +34,8 @@ export interface PlayOptions {
   taskTimeout?: string;
   vaultPasswordFile?: string[];
   askVaultPass?: boolean;
+  /** The vault passwords, already read by the caller (uxsv degrade/restore/check read the inventory first). */
+  vaultSecrets?: VaultSecrets;
 }
 
 export interface PlayIo {
@@ -67,7 +69,9 @@ export interface PlayOutcome {
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
   // The output masks what this run decrypts as it loads (engine/vault/secrets.ts), and only that.
   clearSecrets();
-  if (options.vaultPasswordFile?.length || options.askVaultPass) setActiveVaultSecrets(await resolveVaultSecrets(options));
+  // Only this run's passwords: none given means none (not those of an earlier run in the same process).
+  const given = options.vaultPasswordFile?.length || options.askVaultPass;
+  setActiveVaultSecrets(options.vaultSecrets ?? (given ? await resolveVaultSecrets(options) : undefined));
   const { playbooks, loader } = loadPlaybooks(files);
   const inventory = loadInventory(options.inventory);
   const extraVars = parseExtraVars(options.extraVars ?? []);

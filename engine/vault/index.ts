@@ -239,7 +239,9 @@ export function setActiveVaultSecrets(secrets: VaultSecrets | undefined): void {
  */
 export function decryptLoaded(text: string, source: string, kind: 'value' | 'file' = 'value'): string {
   if (!activeSecrets || activeSecrets.empty) {
-    throw new UserError('this is vault-encrypted: give the vault password with --vault-password-file FILE or --ask-vault-pass', { file: source });
+    // `source` names the file (e.g. inventory/production/group_vars/all/vault.yml), or says "a !vault value".
+    const what = kind === 'file' ? 'this file is vault-encrypted' : 'this value is vault-encrypted';
+    throw new UserError(`${what} and no vault password was given: pass --vault-password-file FILE (or --ask-vault-pass)`, { file: source });
   }
   const plaintext = activeSecrets.decrypt(text, source).toString('utf8');
   registerSecret(plaintext, { lines: kind === 'value' });
