@@ -9,6 +9,7 @@ import type { Reporter } from '../output/events.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
 import { parseExtraVars } from './extra-vars.js';
+import { preflight } from './preflight.js';
 import { EXIT } from './exit-codes.js';
 import { setActiveVaultSecrets, type VaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
@@ -83,6 +84,7 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
     io.write(maskSecrets(listing(playbooks, inventory, options, extraVars)));
     return { exitCode: EXIT.OK };
   }
+  preflight(playbooks, inventory, loader, { extraVars, limit: options.limit });
   const verbosity = options.verbose ?? 0;
   const color = shouldUseColor(io.env, io.isTty);
   const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
