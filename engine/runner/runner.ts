@@ -88,6 +88,9 @@ export const RETRIES_AFTER_DROP = 2;
 
 class EndPlay extends Error {}
 
+/** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
+const MAX_INCLUDE_DEPTH = 100;
+
 const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 const CONDITION_KEYWORDS = ['when'];
 
@@ -430,34 +433,61 @@ export class Runner {
     }
     const byTarget = new Map<string, string[]>();
     const survivors: string[] = [];
+    // As in Ansible, an include that cannot be done (undefined variable, missing or broken file) fails on its hosts; the run goes on.
+    const failures = new Map<string, UserError>();
     for (const host of hosts) {
-      if (!this.conditionsHold(node, host, ctx)) {
-        survivors.push(host);
-        continue;
+      try {
+        if (!this.conditionsHold(node, host, ctx)) {
+          survivors.push(host);
+          continue;
+        }
+        const vars = lazyVars(this.store.taskVars(host, ctx, node.scope, node.keywords.vars as Vars), this.templar, location(node));
+        const args = this.templar.renderValue(node.args, vars, `${location(node)} ${node.kind}`) as Vars;
+        const key = JSON.stringify(args);
+        byTarget.set(key, [...(byTarget.get(key) ?? []), host]);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        failures.set(host, err);
       }
-      const vars = lazyVars(this.store.taskVars(host, ctx, node.scope, node.keywords.vars as Vars), this.templar, location(node));
-      const args = this.templar.renderValue(node.args, vars, `${location(node)} ${node.kind}`) as Vars;
-      const key = JSON.stringify(args);
-      byTarget.set(key, [...(byTarget.get(key) ?? []), host]);
     }
+    this.failInclude(node, failures, ctx);
     const { when: _when, ...inherited } = node.keywords;
     for (const [key, group] of byTarget) {
       const args = JSON.parse(key) as Vars;
       const scope: Scope = { parent: node.scope, kind: 'include', keywords: inherited, role: node.scope.role, baseDir: node.scope.baseDir };
       let nodes: Node[];
-      if (node.kind === 'include_tasks') {
-        const file = this.loader.resolveTaskFile(String(args.file), node.scope);
-        if (!file) throw new UserError(`task file not found: ${String(args.file)} (looked in ${this.loader.taskFileCandidates(String(args.file), node.scope).join(', ')})`, { file: node.origin.file, line: node.origin.line });
-        nodes = this.loader.loadTaskFile(file, scope, node.tags);
-      } else {
-        const role = this.loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, node.tags, new Set(), args);
-        ctx.play.roles.push(...role.scopes.filter((r) => !ctx.play.roles.includes(r)));
-        ctx.handlers.push(...role.handlers);
-        nodes = role.tasks;
+      try {
+        // An include of itself with no condition to end it would recurse until memory runs out.
+        let depth = 0;
+        for (let s: Scope | undefined = node.scope; s; s = s.parent) if (s.kind === 'include') depth++;
+        if (depth >= MAX_INCLUDE_DEPTH) throw new UserError(`${node.kind} '${String(args.file ?? args.name)}' is nested more than ${MAX_INCLUDE_DEPTH} levels deep: an include of itself (directly or through others) needs a condition that ends it`, { file: node.origin.file, line: node.origin.line, col: node.origin.col });
+        if (node.kind === 'include_tasks') {
+          const file = this.loader.resolveTaskFile(String(args.file), node.scope);
+          if (!file) throw new UserError(`task file not found: ${String(args.file)} (looked in ${this.loader.taskFileCandidates(String(args.file), node.scope).join(', ')})`, { file: node.origin.file, line: node.origin.line });
+          nodes = this.loader.loadTaskFile(file, scope, node.tags);
+        } else {
+          const role = this.loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, node.tags, new Set(), args);
+          ctx.play.roles.push(...role.scopes.filter((r) => !ctx.play.roles.includes(r)));
+          ctx.handlers.push(...role.handlers);
+          nodes = role.tasks;
+        }
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        this.failInclude(node, new Map(group.map((h) => [h, err])), ctx);
+        continue;
       }
       survivors.push(...(await this.runNodes(nodes, group, ctx)));
     }
     return hosts.filter((h) => survivors.includes(h));
+  }
+
+  /** Reports an include that failed on some hosts as a failed task there. */
+  private failInclude(node: IncludeNode, failures: Map<string, UserError>, ctx: PlayContext): void {
+    if (!failures.size) return;
+    const title = taskTitle(node);
+    this.emit({ type: 'task_start', id: node.id, name: title, role: node.scope.role?.name, location: location(node), hosts: [...failures.keys()], handler: false });
+    for (const [host, err] of failures) this.record({ host, status: 'failed', result: { changed: false, failed: true, msg: err.format() }, noLog: false, notify: [], durationMs: 0 }, node.id, title, ctx, false);
+    this.emit({ type: 'task_end', id: node.id, name: title });
   }
 
   // ---------- tasks ----------
