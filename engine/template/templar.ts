@@ -194,17 +194,23 @@ export class Templar {
       const reason = err.reason;
       if (reason instanceof TemplateError) {
         if (reason.details.recursion) return reason;
-        return new TemplateError(`${where}: ${reason.message}`, source, { ...reason.details, line: err.line });
+        // A variable's own error already names the task ("site.yml:4: variable 'port': ..."): name it once.
+        const task = /^\S+:\d+/.exec(source)?.[0];
+        const inner = task && reason.message.startsWith(`${task}: `) ? reason.message.slice(task.length + 2) : reason.message;
+        return new TemplateError(`${where}: ${inner}`, source, { ...reason.details, line: err.line });
       }
       if (reason instanceof UndefinedVariableError) {
         return new TemplateError(`${where}: ${undefinedMessage(reason)}`, source, { variable: reason.variable, line: err.line });
       }
-      const message = reason instanceof Error ? bareMessage(reason) : String(reason);
+      // A macro or include that calls itself ends in a JavaScript stack overflow; say what it means.
+      const overflow = reason instanceof RangeError && /call stack/.test(reason.message);
+      const message = overflow ? 'recursion too deep (a macro or include that calls itself?)' : reason instanceof Error ? bareMessage(reason) : String(reason);
       return new TemplateError(`${where}: ${message}`, source, { line: err.line });
     }
     if (err instanceof lib.TemplateError) {
       // A syntax error from the parser: lineno is 1-based there.
-      const line = (err as { lineno?: number }).lineno;
+      // "unexpected end of file" comes without a line: it is the last one.
+      const line = (err as { lineno?: number }).lineno ?? (/end of file/.test(err.message) ? text.split('\n').length : undefined);
       const where = `${source}${multiline && line ? ` line ${line}` : ''}`;
       return new TemplateError(`${where}: template syntax error: ${bareMessage(err)}`, source, { line });
     }

@@ -10,6 +10,7 @@ import { readFileStates, resolveMode, type RemoteFileState } from '../lib/fileop
 import { quote } from '../../connection/quote.js';
 import { boolSchema, fileAttributeProperties, pick, stringSchema, text, toBool } from '../lib/args.js';
 import { md5, planContent, sha1, wantedAttributes } from './common.js';
+import { decodeUtf8 } from '../../loader/yaml.js';
 
 /** One file to put on the host. */
 interface Item {
@@ -238,7 +239,9 @@ export const template: Module<Record<string, any>, CopyState> = {
 };
 
 function renderLocal(ctx: ModuleContext, src: string, args: Record<string, any>): Buffer {
-  const rendered = ctx.renderTemplate(readFileSync(src, 'utf8'), src);
+  // Strict UTF-8 (Ansible refuses a Latin-1 template rather than write U+FFFD into a config file); errors name the task and the template.
+  const shown = relative(process.cwd(), src).startsWith('..') ? src : relative(process.cwd(), src);
+  const rendered = ctx.renderTemplate(decodeUtf8(readFileSync(src), shown), `${ctx.location}: template ${shown}`);
   const newline = typeof args.newline_sequence === 'string' ? args.newline_sequence : '\n';
   return Buffer.from(newline === '\n' ? rendered : rendered.replace(/\r\n|\r|\n/g, newline), 'utf8');
 }
