@@ -266,12 +266,17 @@ function planIpAlias(ctx: ModuleContext, args: IpAliasArgs, state: IpAliasState)
   };
 }
 
-/** Gratuitous ARP so neighbours learn the address's new home; bounded, and a failure is not fatal. */
+/**
+ * Gratuitous ARP so neighbours learn the address's new home: three
+ * announcements a second apart, sent in the background (detached, bounded by
+ * timeout) so the task does not wait two seconds for them — during a switch
+ * those seconds are downtime. Lists the addresses being announced.
+ */
 async function announce(ctx: ModuleContext, iface: string, added: AliasSpec[]): Promise<string[] | string> {
   const ips = added.map((a) => a.address.split('/')[0]!);
   const script = [
     'command -v arping >/dev/null 2>&1 || { echo missing; exit 0; }',
-    ...ips.map((ip) => `timeout 5 arping -q -U -c 2 -I ${quote(iface)} ${quote(ip)} >/dev/null 2>&1 && echo ${quote(ip)}; true`),
+    ...ips.map((ip) => `setsid timeout 5 arping -q -U -c 3 -I ${quote(iface)} ${quote(ip)} </dev/null >/dev/null 2>&1 & echo ${quote(ip)}`),
   ].join('\n');
   const res = await runText(ctx, script);
   if (res.stdout.trim() === 'missing') return 'skipped: arping is not installed (iputils-arping)';
@@ -318,7 +323,7 @@ export const ipAlias: Module<IpAliasArgs, IpAliasState> = {
       'of the default route). state=present adds what is missing (`ip addr add`) and removes managed addresses no longer ' +
       'in the set; state=absent removes all managed addresses. Managed = recorded by the module (/run/uxsv/ip-aliases/IFACE, ' +
       'and /etc/uxsv/ip-aliases/IFACE when persisted) or carrying one of the set\'s labels; the primary address (the first ' +
-      'one the module did not add) is never removed. garp (default true) sends 2 gratuitous ARPs per added address with ' +
+      'one the module did not add) is never removed. garp (default true) sends 3 gratuitous ARPs per added address, a second apart and in the background, with ' +
       'iputils arping when installed. persist (default false) keeps the set in /etc/uxsv/ip-aliases/IFACE and installs and ' +
       'enables uxsv-ip-aliases.service, which re-adds it at boot; persist=false removes that record.',
     returns: {
