@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { placementProblems, servicesByHost, validatePlacement } from '../../../engine/cluster/placement.js';
 import { Inventory } from '../../../engine/inventory/index.js';
+import { readPasswordFile, setActiveVaultSecrets, VaultSecrets } from '../../../engine/vault/index.js';
 
 const HOSTS = ['uxsv01', 'uxsv02', 'uxsv03'];
 const ADDRESSES = [...HOSTS, 'www', 'www3'];
@@ -30,10 +31,16 @@ describe('placement matrix', () => {
   });
 
   it('is loaded from both inventories through the shared group_vars', () => {
-    for (const inv of ['inventory/lab', 'inventory/production']) {
-      const vars = Inventory.load([inv]).hostVars('uxsv02');
-      expect(rules(vars.cluster_modes)).toEqual([]);
-      expect(Object.keys(vars.cluster_addresses as object).sort()).toEqual([...ADDRESSES].sort());
+    // Production's group_vars/all/ also holds the vault-encrypted secrets (test/unit/vault/production.test.ts).
+    setActiveVaultSecrets(new VaultSecrets([readPasswordFile('inventory/production/vault-password.example')]));
+    try {
+      for (const inv of ['inventory/lab', 'inventory/production']) {
+        const vars = Inventory.load([inv]).hostVars('uxsv02');
+        expect(rules(vars.cluster_modes)).toEqual([]);
+        expect(Object.keys(vars.cluster_addresses as object).sort()).toEqual([...ADDRESSES].sort());
+      }
+    } finally {
+      setActiveVaultSecrets(undefined);
     }
   });
 
