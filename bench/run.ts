@@ -274,7 +274,12 @@ async function switches(runs: number): Promise<Figure[]> {
       await labHeal(host);
       restore.push(await mustSucceed(`restore after ${host}`, uxsv(['restore', '-i', LAB_INVENTORY])));
     }
-    figures.push(figure(`lab: degrade ${host} (degrade-${host}.yml)`, degrade), figure(`lab: restore after ${host} (normal.yml)`, restore));
+    const degradeStartup = await startupCpuMs(LAB_INVENTORY, join(ROOT, `playbooks/degrade-${host}.yml`), runs);
+    const restoreStartup = await startupCpuMs(LAB_INVENTORY, join(ROOT, 'playbooks/normal.yml'), runs);
+    figures.push(
+      figure(`lab: \`uxsv degrade ${host}\` (degrade-${host}.yml), ${host} powered off`, degrade, undefined, degradeStartup),
+      figure(`lab: \`uxsv restore\` after it (normal.yml)`, restore, undefined, restoreStartup),
+    );
   }
   return figures;
 }
@@ -298,13 +303,14 @@ const TARGETS = [
 
 function table(figures: Figure[]): string {
   const rows = [
-    '| run | hosts | tasks per host | wall, median (min–max) | wall per task | engine CPU per task and host (after start-up) | machine CPU busy | SSH handshakes | SSH channels | processes started on the hosts | engine peak RSS |',
-    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| run | hosts | tasks per host | wall, median (min–max) | wall per task | engine CPU (share of wall) | engine CPU per task and host, after start-up | machine CPU busy | SSH handshakes | SSH channels | processes started on the hosts | engine peak RSS |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const s = (ms: Summary): string => `${(ms.median / 1000).toFixed(2)} s (${(ms.min / 1000).toFixed(2)}–${(ms.max / 1000).toFixed(2)})`;
   for (const f of figures) {
-    const after = f.engineRunCpuPerTaskPerHostMs !== undefined ? ` (${f.engineRunCpuPerTaskPerHostMs} ms)` : '';
-    rows.push(`| ${f.name} | ${f.hosts} | ${f.tasksPerHost} | ${s(f.wallMs)} | ${f.perTaskPerHostMs} ms | ${f.engineCpuPerTaskPerHostMs} ms${after} | ` +
+    const share = `${(f.engineCpuMs.median / 1000).toFixed(2)} s (${Math.round((100 * f.engineCpuMs.median) / f.wallMs.median)} %)`;
+    const perTask = `${f.engineRunCpuPerTaskPerHostMs ?? f.engineCpuPerTaskPerHostMs} ms`;
+    rows.push(`| ${f.name} | ${f.hosts} | ${f.tasksPerHost} | ${s(f.wallMs)} | ${f.perTaskPerHostMs} ms | ${share} | ${perTask} | ` +
       `${f.machineBusyPct} % | ${f.handshakes} | ${f.channels} | ${f.remoteProcesses ?? '–'} | ${f.maxRssMb} MB |`);
   }
   return rows.join('\n');
