@@ -32,7 +32,7 @@ describe('placement matrix', () => {
 
   it('is loaded from both inventories through the shared group_vars', () => {
     // Production's group_vars/all/ also holds the vault-encrypted secrets (test/unit/vault/production.test.ts).
-    setActiveVaultSecrets(new VaultSecrets([readPasswordFile('inventory/production/vault-password.example')]));
+    setActiveVaultSecrets(new VaultSecrets([readPasswordFile('examples/vault-password.example')]));
     try {
       for (const inv of ['inventory/lab', 'inventory/production']) {
         const vars = Inventory.load([inv]).hostVars('uxsv02');

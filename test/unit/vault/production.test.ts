@@ -1,7 +1,7 @@
 /**
  * Issue 7: the production inventory's secrets live in
  * inventory/production/group_vars/all/vault.yml (Ansible Vault 1.1), encrypted
- * with the example password of inventory/production/vault-password.example
+ * with the example password of examples/vault-password.example
  * until the site rekeys it. The shared settings are links to inventory/group_vars/all/.
  */
 import { chmodSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { decrypt, DECRYPTION_FAILED, encrypt, parseVaultText, readPasswordFile, 
 
 const PROD = 'inventory/production';
 const VAULT = `${PROD}/group_vars/all/vault.yml`;
-const EXAMPLE = `${PROD}/vault-password.example`;
+const EXAMPLE = 'examples/vault-password.example';
 const PLACEHOLDER = 'SITE MUST SET';
 
 interface Run {
@@ -139,6 +139,14 @@ describe('production inventory: secrets in group_vars/all/vault.yml', () => {
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(run.output).not.toMatch(/TASK|PLAY RECAP/);
     }
+  });
+
+  it('a run on the placeholders stops at the guards, before any host is contacted (exit 2)', async () => {
+    const run = await uxsv(['play', '-i', PROD, '--vault-password-file', EXAMPLE, 'playbooks/site.yml']);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("still hold the example vault file's placeholders");
+    expect(run.output).not.toMatch(/unreachable: \[/);   // 192.0.2.x is never dialled
+    expect(run.output).not.toContain(PLACEHOLDER.toLowerCase());
   });
 
   it('a wrong password exits 1 naming vault.yml', async () => {
