@@ -23,9 +23,11 @@ export interface ExecOptions {
   /** Working directory (quoted `cd` before the command). */
   cwd?: string;
   /**
-   * The command only tests and prints with shell builtins (`[ -e ... ]`,
-   * `echo`): no assignment, cd, exit, export or set. A resident shell then
-   * runs it itself, without starting a process. Ignored with env or cwd.
+   * The command changes nothing in the shell that runs it: builtins such as
+   * `[ -e ... ]` and `echo`, and programs, but no assignment, cd, exit,
+   * export, set, trap or function. A resident shell then runs it itself
+   * instead of in a subshell: a builtin-only test starts no process at all.
+   * Ignored with env or cwd.
    */
   inline?: boolean;
 }

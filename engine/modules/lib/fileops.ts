@@ -4,6 +4,7 @@
  * task's become/environment/timeout apply, and every value through `quote`.
  * Each public function costs one remote round trip.
  */
+import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../../connection/quote.js';
 import type { FileDiff, ModuleContext } from '../types.js';
@@ -66,7 +67,7 @@ export async function readFileStates(ctx: ModuleContext, paths: string[], option
   if (paths.length === 0) return [];
   const followFor = (i: number) => (Array.isArray(options.follow) ? options.follow[i] !== false : options.follow !== false);
   const script = paths.map((p, i) => statScript(p, i, options.content ?? false, followFor(i))).join('\n');
-  const res = await ctx.run(script);
+  const res = await ctx.run(script, { inline: true });
   if (res.rc !== 0) {
     const why = res.timedOut ? 'timed out' : res.stderr.toString().trim() || `rc ${res.rc}, no error output (the command was cut off?)`;
     throw new RemoteCommandError(`cannot stat ${[...new Set(paths)].join(', ')}: ${why}`, res.rc, res.stderr.toString());
@@ -77,24 +78,27 @@ export async function readFileStates(ctx: ModuleContext, paths: string[], option
 const STAT_FORMAT = "'%f %a %u %g %s %Y %i %d %U %G'";
 
 function statScript(path: string, index: number, withContent: boolean, follow: boolean): string {
+  const p = quote(path);
   // With follow, a dangling link still exists (as a link) like os.lstat fallback.
   const statCmd = follow
-    ? `stat -L -c ${STAT_FORMAT} -- "$p" 2>/dev/null || stat -c ${STAT_FORMAT} -- "$p"`
-    : `stat -c ${STAT_FORMAT} -- "$p"`;
-  const isRegular = follow ? '[ -f "$p" ]' : '[ -f "$p" ] && [ ! -L "$p" ]';
-  const content = withContent
-    ? `if [ "$(stat -L -c %s -- "$p")" -le ${CONTENT_LIMIT} ]; then printf 'C '; base64 -w0 < "$p"; echo; fi`
-    : '';
-  // No command substitutions: each would fork a subshell, and a task's cost is
-  // mostly the processes it starts on the host. `|| echo` ends a line whose
+    ? `stat -L -c ${STAT_FORMAT} -- ${p} 2>/dev/null || stat -c ${STAT_FORMAT} -- ${p}`
+    : `stat -c ${STAT_FORMAT} -- ${p}`;
+  const isRegular = follow ? `[ -f ${p} ]` : `[ -f ${p} ] && [ ! -L ${p} ]`;
+  // With the content, its hash is computed here, not on the host.
+  const hash = `printf 'H '; sha1sum < ${p} || echo;`;
+  const body = withContent
+    ? `if [ "$(stat -L -c %s -- ${p})" -le ${CONTENT_LIMIT} ]; then printf 'C '; base64 -w0 < ${p}; echo; else ${hash} fi`
+    : hash;
+  // A task's cost is mostly the processes it starts on the host: no variable
+  // (so the resident shell can run this without a subshell: `inline`) and no
+  // command substitution but the size check. `|| echo` ends a line whose
   // command printed nothing.
   return [
-    `p=${quote(path)}`,
     `echo "@R ${index}"`,
-    'if [ -e "$p" ] || [ -L "$p" ]; then',
+    `if [ -e ${p} ] || [ -L ${p} ]; then`,
     `  printf 'S '; ${statCmd} || echo`,
-    `  if [ -L "$p" ]; then printf 'L '; readlink -- "$p" | base64 -w0; echo; printf 'R '; readlink -f -- "$p" | base64 -w0; echo; fi`,
-    `  if ${isRegular} && [ -r "$p" ]; then printf 'H '; sha1sum < "$p" || echo; ${content} fi`,
+    `  if [ -L ${p} ]; then printf 'L '; readlink -- ${p} | base64 -w0; echo; printf 'R '; readlink -f -- ${p} | base64 -w0; echo; fi`,
+    `  if ${isRegular} && [ -r ${p} ]; then ${body} fi`,
     'fi',
   ].join('\n');
 }
@@ -111,7 +115,10 @@ function parseStatRecords(out: string, paths: string[]): RemoteFileState[] {
     else if (tag === 'L ') current.linkTarget = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '');
     else if (tag === 'R ') current.realPath = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '') || undefined;
     else if (tag === 'H ') current.sha1 = /^[0-9a-f]{40}/.exec(value)?.[0];   // sha1sum prints "<hash>  -"
-    else if (tag === 'C ') current.content = Buffer.from(value, 'base64');
+    else if (tag === 'C ') {
+      current.content = Buffer.from(value, 'base64');
+      current.sha1 = createHash('sha1').update(current.content).digest('hex');
+    }
   }
   return states;
 }
