@@ -55,13 +55,11 @@ export interface Run {
   report?: any;
 }
 
-/** `uxsv ARGS` inside the project folder; output captured, NO_COLOR, not a TTY. */
-export async function uxsv(p: Project, args: string[]): Promise<Run> {
+/** `uxsv ARGS` in the current folder; output and stderr captured, NO_COLOR, not a TTY. */
+export async function uxsvHere(args: string[]): Promise<Run> {
   let output = '';
   let stderr = '';
-  const cwd = process.cwd();
   const origErr = process.stderr.write.bind(process.stderr);
-  process.chdir(p.dir);
   (process.stderr as any).write = (chunk: any) => {
     stderr += String(chunk);
     return true;
@@ -71,6 +69,16 @@ export async function uxsv(p: Project, args: string[]): Promise<Run> {
     return { code, output, stderr };
   } finally {
     (process.stderr as any).write = origErr;
+  }
+}
+
+/** `uxsv ARGS` inside the project folder. */
+export async function uxsv(p: Project, args: string[]): Promise<Run> {
+  const cwd = process.cwd();
+  process.chdir(p.dir);
+  try {
+    return await uxsvHere(args);
+  } finally {
     process.chdir(cwd);
   }
 }

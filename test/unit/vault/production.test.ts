@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../../engine/cli/main.js';
+import { uxsvHere } from '../../helpers/engine.js';
 import { loadCluster } from '../../../engine/cli/cluster.js';
 import { Inventory } from '../../../engine/inventory/index.js';
 import { decrypt, DECRYPTION_FAILED, encrypt, parseVaultText, readPasswordFile, setActiveVaultSecrets, VaultSecrets } from '../../../engine/vault/index.js';
@@ -19,28 +19,8 @@ const VAULT = `${PROD}/group_vars/all/vault.yml`;
 const EXAMPLE = 'examples/vault-password.example';
 const PLACEHOLDER = 'SITE MUST SET';
 
-interface Run {
-  code: number;
-  output: string;
-  stderr: string;
-}
-
-/** `uxsv ARGS` in-process from the repository root, stderr captured. */
-async function uxsv(args: string[]): Promise<Run> {
-  let output = '';
-  let stderr = '';
-  const origErr = process.stderr.write.bind(process.stderr);
-  (process.stderr as any).write = (chunk: any) => {
-    stderr += String(chunk);
-    return true;
-  };
-  try {
-    const code = await main(args, { write: (t: string) => void (output += t), isTty: false, env: { NO_COLOR: '1' } });
-    return { code, output, stderr };
-  } finally {
-    (process.stderr as any).write = origErr;
-  }
-}
+/** `uxsv ARGS` in-process from the repository root. */
+const uxsv = uxsvHere;
 
 /** Every leaf of a YAML value, with its path. */
 function leaves(value: unknown, at = ''): Array<[string, unknown]> {
