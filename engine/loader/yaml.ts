@@ -229,6 +229,7 @@ function binaryFileError(file: string, before: string): UserError {
  * parser overflows its stack at about 400 levels and takes seconds to do so.
  */
 function checkTokenCount(text: string, file: string): void {
+  if (cannotExceedLimits(text)) return;
   let count = 0;
   let offset = 0;
   let flowDepth = 0;
@@ -246,6 +247,21 @@ function checkTokenCount(text: string, file: string): void {
     if (tooDeep) throw new UserError(`nested too deeply (more than ${YAML_LIMITS.depth} levels)`, { file, ...at }, codeFrame(text, at.line, at.col));
     throw new UserError(`file too large: more than ${YAML_LIMITS.tokens} YAML tokens (keys, values, indicators) by line ${at.line}; uxsv refuses files this big rather than spend seconds and gigabytes on them`, { file, ...at });
   }
+}
+
+/**
+ * Most files are a few kB: a token is at least a character, and the flow
+ * nesting cannot pass the limit with fewer opening brackets than that, so the
+ * count above (a second lexing pass, a sixth of the parse) is skipped for them.
+ */
+function cannotExceedLimits(text: string): boolean {
+  if (text.length > YAML_LIMITS.tokens) return false;
+  let openers = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x5b || c === 0x7b) && ++openers > YAML_LIMITS.depth) return false;   // [ {
+  }
+  return true;
 }
 
 function nodeError(loaded: LoadedYaml, node: Node, message: string): UserError {
