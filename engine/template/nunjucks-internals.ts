@@ -5,9 +5,15 @@
  * lookups, truthiness and operators follow Jinja2/Ansible, without patching
  * nunjucks' shared prototypes.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+// Static imports, so the bundler (scripts/bundle.mjs) puts these modules in
+// the same bundle as nunjucks itself: one copy of each, shared.
+import lexerModule from 'nunjucks/src/lexer.js';
+import parserModule from 'nunjucks/src/parser.js';
+import nodesModule from 'nunjucks/src/nodes.js';
+import transformerModule from 'nunjucks/src/transformer.js';
+import compilerModule from 'nunjucks/src/compiler.js';
+import runtimeModule from 'nunjucks/src/runtime.js';
+import libModule from 'nunjucks/src/lib.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface NjNode {
@@ -53,15 +59,14 @@ export const lexer: {
   TOKEN_LEFT_CURLY: string;
   TOKEN_RIGHT_CURLY: string;
   TOKEN_VARIABLE_START: string;
-} = require('nunjucks/src/lexer');
+} = lexerModule;
 
-export const parser: { Parser: any } = require('nunjucks/src/parser');
-export const nodes: Record<string, NodeClass> = require('nunjucks/src/nodes');
-export const transformer: { transform(ast: NjNode, asyncFilters: string[], name?: string): NjNode } =
-  require('nunjucks/src/transformer');
-export const compiler: { Compiler: any } = require('nunjucks/src/compiler');
+export const parser: { Parser: any } = parserModule;
+export const nodes: Record<string, NodeClass> = nodesModule;
+export const transformer: { transform(ast: NjNode, asyncFilters: string[], name?: string): NjNode } = transformerModule;
+export const compiler: { Compiler: any } = compilerModule;
 export const runtime: {
   SafeString: new (s: string) => object;
   Frame: new () => NjFrame;
-} = require('nunjucks/src/runtime');
-export const lib: { TemplateError: new (...args: any[]) => Error } = require('nunjucks/src/lib');
+} = runtimeModule;
+export const lib: { TemplateError: new (...args: any[]) => Error } = libModule;
