@@ -7,7 +7,7 @@
  *
  * Wire protocol, on the shell's stdin:
  *
- *     <id> <stdin bytes>\n
+ *     <id> <stdin bytes> <inline: 0 or 1>\n
  *     <the command's lines>\n
  *     <token>\n
  *     <stdin bytes, if any>
@@ -15,7 +15,8 @@
  * The driver reads the header and the lines with the `read` builtin (which
  * never reads past a newline), hands the command exactly its stdin bytes with
  * `head -c` (and drains what it leaves unread), runs it in a subshell (so `cd`,
- * `exit`, `set` or a variable cannot touch the next command), then prints
+ * `exit`, `set` or a variable cannot touch the next command; an `inline`
+ * command, which promises to change nothing, runs in the shell itself), then prints
  * `\n<token> <id> <rc>\n` on stdout and `\n<token> <id>\n` on stderr. The token
  * is random per shell, so no output can fake the end of a command.
  *
