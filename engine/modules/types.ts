@@ -8,6 +8,29 @@
  *      before it, so check mode and diff mode come for free.
  */
 import type { Connection, BecomeSpec, ExecOptions, ExecResult } from '../connection/types.js';
+import type { Fact } from '../facts/types.js';
+
+/**
+ * The Jinja2 environment options of the template module and the template
+ * lookup (Ansible's names): delimiters, whitespace control, newlines.
+ */
+export interface TemplateOptions {
+  variable_start_string?: string;
+  variable_end_string?: string;
+  block_start_string?: string;
+  block_end_string?: string;
+  comment_start_string?: string;
+  comment_end_string?: string;
+  trim_blocks?: boolean;
+  lstrip_blocks?: boolean;
+  newline_sequence?: string;
+  /** Keep a trailing newline of the template (the template module does). */
+  keep_trailing_newline?: boolean;
+  /** Native types (`jinja2_native`): the result is a Python-like value, not text. */
+  native?: boolean;
+  /** Variables added over the task's own for this render (template lookup's template_vars). */
+  extraVars?: Record<string, unknown>;
+}
 
 export type JSONSchema = Record<string, unknown>;
 
@@ -69,7 +92,13 @@ export interface ModuleContext {
   /** All variables visible to the task on this host (facts, hostvars, ...). */
   vars: Record<string, unknown>;
   /** Render a Jinja2 template text with the task's variables; `source` names it in errors. */
-  renderTemplate(text: string, source: string): string;
+  renderTemplate(text: string, source: string, options?: TemplateOptions): string;
+  /**
+   * Read a fact of this host (engine/facts), from the runner's cache when it
+   * was read ahead. Modules call `readFact(ctx, fact, params)`, which falls
+   * back to `run` when this is absent.
+   */
+  fact?<P, V>(fact: Fact<P, V>, params: P): Promise<V>;
   /**
    * Find a local file for `src` (copy: 'files', template: 'templates'),
    * looked up like Ansible: role's folder, then the playbook's, then as given.

@@ -36,10 +36,26 @@ export type RunEvent =
       delegatedTo?: string;
       noLog: boolean;
     }
+  /** One failed attempt of a task with `until`, before it is tried again (Ansible's "FAILED - RETRYING"). */
+  | { type: 'retry'; taskId: number; task: string; host: string; attempt: number; retriesLeft: number; result: ModuleResult; noLog: boolean }
+  /** A dynamic include was loaded for these hosts (Ansible's "included: FILE for HOSTS"). */
+  | { type: 'include'; taskId: number; file: string; hosts: string[]; item?: string }
   | { type: 'task_end'; id: number; name: string }
+  /** Every host of the play has failed or ended: the play stops (Ansible's "NO MORE HOSTS LEFT"). */
+  | { type: 'no_hosts_remaining' }
+  /** The play's pattern matched no host (Ansible's "skipping: no hosts matched"). */
+  | { type: 'no_hosts_matched'; pattern: string }
   | { type: 'play_end'; name: string }
   | { type: 'warning'; message: string; host?: string }
-  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; connections?: Record<string, ConnectionStats> };
+  | { type: 'deprecation'; message: string; version?: string }
+  | {
+      type: 'recap';
+      stats: Record<string, HostStats>;
+      durationMs: number;
+      connections?: Record<string, ConnectionStats>;
+      /** set_stats: per host (`per_host: true`) and for the whole run (`_run`). */
+      custom?: Record<string, Record<string, unknown>>;
+    };
 
 export interface Reporter {
   handle(event: RunEvent): void;

@@ -15,6 +15,7 @@ import type { Loader } from '../loader/playbook.js';
 import type { BlockNode, IncludeNode, MetaNode, Node, Play, Playbook, Scope, TaskNode, Vars } from '../loader/model.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { ModuleContext, ModuleResult } from '../modules/types.js';
+import { runModule } from '../modules/driver.js';
 import { emptyStats, type HostStats, type HostStatus, type Reporter } from '../output/events.js';
 import { Templar, lazyVars } from '../template/index.js';
 import { gatherFacts } from './facts.js';
@@ -787,7 +788,7 @@ export class Runner {
     const delaySec = Number(render(task.keywords.delay ?? 5, 'delay'));
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
-      result = await this.invokeModule(task, mctx, checked.args, check);
+      result = await this.invokeModule(task, mctx, checked.args);
       if (delegateTo) result._delegated_to = delegateTo;
       this.applyResultConditions(task, result, { ...baseVars, ...extra }, where);
       if (task.keywords.until === undefined) break;
@@ -842,29 +843,8 @@ export class Runner {
     return { user, ...(password !== undefined ? { password: String(password) } : {}) };
   }
 
-  private async invokeModule(task: TaskNode, mctx: ModuleContext, args: Vars, check: boolean): Promise<ModuleResult> {
-    const mod = task.module;
-    try {
-      const state = await mod.read(mctx, args);
-      const plan = await mod.plan(mctx, args, state);
-      const result: ModuleResult = { changed: plan.changed, ...(plan.result ?? {}) };
-      if (plan.diff && mctx.diff) result.diff = plan.diff;
-      if (plan.failed) return { ...result, changed: false, failed: true, msg: plan.msg ?? result.msg as string | undefined };
-      if (plan.msg) result.msg = plan.msg;
-      if (check && !mod.controllerOnly) {
-        if (plan.skipInCheckMode) return { changed: false, skipped: true, msg: 'skipped, running in check mode' };
-        return result;
-      }
-      if (plan.apply) {
-        const applied = await plan.apply();
-        if (applied) Object.assign(result, applied);
-      }
-      return result;
-    } catch (err) {
-      if (err instanceof UnreachableError) throw err;
-      if (err instanceof UserError) return { changed: false, failed: true, msg: err.format() };
-      return { changed: false, failed: true, msg: (err as Error).message ?? String(err) };
-    }
+  private invokeModule(task: TaskNode, mctx: ModuleContext, args: Vars): Promise<ModuleResult> {
+    return runModule(task.module, args, mctx);
   }
 
   private moduleContext(task: TaskNode, target: string, ctx: PlayContext, vars: Vars, o: { check: boolean; diff: boolean; timeoutMs: number; become?: { user: string; password?: string }; environment: Record<string, string> }): ModuleContext {

@@ -1,14 +1,16 @@
 /**
  * A ModuleContext on the local machine (the real LocalConnection) for module
- * unit tests, and `runModule`,
- * which drives a module the way the runner does (read → plan → apply unless
- * check mode) and shapes the result like a task result.
+ * unit tests. Modules are driven with the engine's own driver (`runModule`,
+ * engine/modules/driver.ts) and templates rendered by the engine's Templar,
+ * so tests run the semantics of production.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import nunjucks from 'nunjucks';
 import { LocalConnection } from '../../engine/connection/local.js';
-import type { Module, ModuleContext, ModuleResult } from '../../engine/modules/types.js';
+import type { ModuleContext } from '../../engine/modules/types.js';
+import { Templar } from '../../engine/template/index.js';
+
+export { runModule } from '../../engine/modules/driver.js';
 
 export interface LocalContextOptions {
   check?: boolean;
@@ -22,7 +24,7 @@ export interface LocalContextOptions {
 export function localContext(options: LocalContextOptions = {}): ModuleContext {
   const conn = new LocalConnection(options.host ?? 'localhost');
   const vars = { inventory_hostname: options.host ?? 'localhost', ...(options.vars ?? {}) };
-  const env = new nunjucks.Environment(undefined, { autoescape: false, throwOnUndefined: true });
+  const templar = new Templar();
   return {
     host: conn.host,
     conn,
@@ -33,7 +35,9 @@ export function localContext(options: LocalContextOptions = {}): ModuleContext {
     check: options.check ?? false,
     diff: options.diff ?? false,
     vars,
-    renderTemplate: (text) => env.renderString(text, vars),
+    renderTemplate: (text, source) => templar.render(text, vars, source),
+    evaluate: (expr, source) => templar.evaluate(expr, vars, source),
+    isTrue: (condition, source) => templar.isTrue(condition, vars, source),
     findFile: (kind, name) => {
       if (isAbsolute(name)) return name;
       const dir = kind === 'files' ? options.filesDir : options.templatesDir;
@@ -46,21 +50,4 @@ export function localContext(options: LocalContextOptions = {}): ModuleContext {
     location: 'test.yml:1',
     verbosity: 0,
   };
-}
-
-/** read → plan → apply (unless check mode), shaped like the runner's task result. */
-export async function runModule(mod: Module<any, any>, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
-  try {
-    const state = await mod.read(ctx, args);
-    const plan = await mod.plan(ctx, args, state);
-    if (plan.failed) return { changed: false, failed: true, msg: plan.msg, ...(plan.result ?? {}) };
-    if (ctx.check && plan.skipInCheckMode) return { changed: false, skipped: true, msg: 'skipped in check mode' };
-    const base: ModuleResult = { changed: plan.changed, ...(plan.diff ? { diff: plan.diff } : {}), ...(plan.result ?? {}) };
-    if (plan.msg !== undefined) base.msg = plan.msg;
-    if (ctx.check || !plan.apply) return base;
-    const extra = await plan.apply();
-    return { ...base, ...(extra ?? {}) };
-  } catch (error) {
-    return { changed: false, failed: true, msg: error instanceof Error ? error.message : String(error) };
-  }
 }
