@@ -11,6 +11,18 @@
  * a lookup's result is data, never a template.
  */
 
+/** What the run offers lookups beyond the task's variables (given to the Templar by the runner). */
+export interface LookupHost {
+  /** Host names of the inventory matching a pattern (inventory_hostnames). */
+  hostsMatching(pattern: string): string[];
+  /** A warning in the run's output. */
+  warn(message: string): void;
+  /** Decrypts vault-encrypted text (unvault, file); throws when no password fits. */
+  decryptVault?(text: string, source: string): string;
+  /** A configuration setting by Ansible's name (DEFAULT_ROLES_PATH, ...), for the `config` lookup; undefined when unknown. */
+  config?(name: string): { value: unknown; known: boolean };
+}
+
 export interface LookupContext {
   /** The task's variables (lazy: values are rendered when read). */
   vars: Record<string, unknown>;

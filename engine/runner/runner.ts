@@ -24,7 +24,30 @@ import { tagsSelected } from './tags.js';
 import { OMIT_TOKEN, VariableStore, type PlayVarsContext } from './vars.js';
 import { acquireLock, releaseLock, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TTL_SEC, type LockHolder, type LockOptions } from './lock.js';
 
+/**
+ * Connection and privilege defaults from the command line (`-c`, `-u`, `-b`,
+ * `--become-user`, `-K`, `--private-key`, `-T`) and ansible.cfg. Inventory
+ * variables and play/task keywords override them, as in Ansible.
+ */
+export interface PlayDefaults {
+  connection?: string;
+  remoteUser?: string;
+  port?: number;
+  privateKeyFile?: string;
+  /** Connection timeout, seconds. */
+  timeoutSec?: number;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: string;
+  becomePassword?: string;
+  /** Gather facts when a play does not say (ansible.cfg `gathering`: implicit = true, explicit = false). */
+  gatherFacts?: boolean;
+  hostKeyChecking?: boolean;
+}
+
 export interface RunOptions {
+  /** See PlayDefaults. */
+  defaults?: PlayDefaults;
   check: boolean;
   diff: boolean;
   forks: number;

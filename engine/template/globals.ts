@@ -7,6 +7,8 @@ import path from 'node:path';
 import { splitKwargs } from './members.js';
 import { runtime, type NjContext } from './nunjucks-internals.js';
 import { py } from './runtime.js';
+import type { LookupHost } from '../lookups/types.js';
+import type { TemplateOptions } from '../modules/types.js';
 import { Undefined, dictLiteral, isDict, pyStr, truthy, type Dict } from './python.js';
 
 type LookupPlugin = (this: NjContext, terms: unknown[], kwargs: Dict) => unknown[];
@@ -48,8 +50,17 @@ function runLookup(plugins: Record<string, LookupPlugin>, context: NjContext, ar
   return { values: plugin.call(context, terms, kwargs), kwargs };
 }
 
-export function templateGlobals(searchPaths: string[]): Record<string, unknown> {
-  const plugins = lookupPlugins(searchPaths);
+export interface GlobalsOptions {
+  /** Folders searched for relative file names when the task's variables give no `ansible_search_path`. */
+  searchPaths: string[];
+  /** What the run offers lookups (inventory, warnings, vault, config); absent outside a run. */
+  host?: LookupHost;
+  /** Renders template text (the `template` lookup) with the given variables and options. */
+  render(text: string, vars: Record<string, unknown>, source: string, options?: TemplateOptions): string;
+}
+
+export function templateGlobals(options: GlobalsOptions): Record<string, unknown> {
+  const plugins = lookupPlugins(options.searchPaths);
   return {
     /** lookup(): one value, or the values joined with commas (wantlist=true gives the list). */
     lookup(this: NjContext, ...args: unknown[]): unknown {

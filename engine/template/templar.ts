@@ -15,10 +15,14 @@ import { lib } from './nunjucks-internals.js';
 import { UndefinedVariableError, isDict, isString, truthy } from './python.js';
 import { RenderFault, py } from './runtime.js';
 import { tests } from './tests.js';
+import type { LookupHost } from '../lookups/types.js';
+import type { TemplateOptions } from '../modules/types.js';
 
 export interface TemplarOptions {
   /** Directories searched, in order, for `{% include %}` and `lookup('file')`. */
   searchPaths?: string[];
+  /** What the run offers lookups (inventory_hostnames, warnings, vault, config). */
+  lookupHost?: LookupHost;
 }
 
 interface CachedTemplate {
@@ -63,7 +67,12 @@ export class Templar {
     // addTest exists on Environment but is missing from @types/nunjucks.
     const env = this.env as unknown as { addTest(name: string, fn: unknown): void };
     for (const [name, fn] of Object.entries(tests)) env.addTest(name, fn);
-    for (const [name, value] of Object.entries(templateGlobals(this.searchPaths))) this.env.addGlobal(name, value);
+    const globals = templateGlobals({
+      searchPaths: this.searchPaths,
+      host: options.lookupHost,
+      render: (text, vars, source, renderOptions) => this.render(text, vars, source, renderOptions),
+    });
+    for (const [name, value] of Object.entries(globals)) this.env.addGlobal(name, value);
   }
 
   /** True when the text contains template markup ({{, {%, {#). */
@@ -71,8 +80,13 @@ export class Templar {
     return TEMPLATE_MARKUP.test(text);
   }
 
-  /** Render a template text. An undefined variable is a TemplateError naming `source` and the variable. */
-  render(text: string, vars: Record<string, unknown>, source: string): string {
+  /**
+   * Render a template text. An undefined variable is a TemplateError naming
+   * `source` and the variable. `options`: the template module's Jinja
+   * settings (delimiters, whitespace, newlines, native types).
+   */
+  render(text: string, vars: Record<string, unknown>, source: string, options?: TemplateOptions): string {
+    void options;
     if (!Templar.isTemplate(text)) return text;
     const compiled = this.compiled(text, false, source);
     return this.run(compiled, vars, source, text) as string;
