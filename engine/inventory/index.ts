@@ -51,24 +51,33 @@ export class Inventory {
     return { graph, baseDirs };
   }
 
-  /** add_host: a host (new or known) joins groups and gets variables, for the rest of the run. */
-  addHost(name: string, groups: string[], vars: Vars): void {
-    this.graph.addHost(name, groups.length ? groups[0] : 'ungrouped');
-    for (const g of groups.slice(1)) this.graph.addHost(name, g);
+  /** add_host: a host (new or known) joins groups and gets variables, for the rest of the run. True when anything changed. */
+  addHost(name: string, groups: string[], vars: Vars): boolean {
+    const known = this.graph.hosts.get(name);
+    const before = known ? JSON.stringify([known.groups, known.vars]) : undefined;
+    if (!known) this.graph.addHost(name, 'ungrouped');
+    for (const g of groups) this.graph.addHost(name, g);
     Object.assign(this.graph.hosts.get(name)!.vars, vars);
     this.changed();
+    const after = this.graph.hosts.get(name)!;
+    return before !== JSON.stringify([after.groups, after.vars]);
   }
 
-  /** group_by: a group (made if new) under the given parents. */
-  addGroup(name: string, parents: string[] = []): void {
+  /** group_by: a group (made if new) under the given parents. True when the group is new. */
+  addGroup(name: string, parents: string[] = []): boolean {
+    const isNew = !this.graph.groups.has(name);
     this.graph.addGroup(name);
     for (const p of parents) if (p !== ALL) this.graph.addChild(p, name);
     this.changed();
+    return isNew;
   }
 
-  addHostToGroup(host: string, group: string): void {
+  /** True when the host was not in the group yet. */
+  addHostToGroup(host: string, group: string): boolean {
+    const already = this.graph.groups.get(group)?.hosts.includes(host) === true;
     this.graph.addHost(host, group);
     this.changed();
+    return !already;
   }
 
   /** meta: refresh_inventory: the sources read again; what add_host and group_by added is gone. */

@@ -47,6 +47,8 @@ export type RunEvent =
   | { type: 'no_hosts_matched'; pattern: string }
   | { type: 'play_end'; name: string }
   | { type: 'warning'; message: string; host?: string }
+  /** A message shown from this verbosity up (Ansible's display.vv ...), e.g. what a meta task did. */
+  | { type: 'verbose'; level: number; message: string; host?: string }
   | { type: 'deprecation'; message: string; version?: string }
   | {
       type: 'recap';

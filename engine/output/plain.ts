@@ -53,6 +53,9 @@ export class PlainReporter implements Reporter {
       case 'recap':
         this.printRecap(formatRecap(event.stats, this.options.color), event.durationMs);
         return;
+      case 'verbose':
+        if (this.options.verbosity >= event.level) this.print(event.message);
+        return;
       case 'no_hosts_matched':
         this.print('skipping: no hosts matched');
         return;

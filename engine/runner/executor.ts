@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { IncludeNode, TaskNode, Vars } from '../loader/model.js';
 import { runModule } from '../modules/driver.js';
+import { modules } from '../modules/registry.js';
 import type { ModuleResult } from '../modules/types.js';
 import type { HostStatus, RunEvent } from '../output/events.js';
 import { lazyVars, type Templar } from '../template/index.js';
@@ -209,6 +210,13 @@ export class TaskExecutor {
 
   private async module(task: TaskNode, host: string, vars: Vars, scopeVars: Vars, render: (v: unknown, what: string) => unknown): Promise<ModuleResult> {
     const where = location(task);
+    if (task.argProblem) return { changed: false, failed: true, msg: task.argProblem };
+    if (task.templatedAction) {
+      const name = String(untag(render(task.templatedAction, 'action')));
+      const mod = modules.get(name);
+      if (!mod) return { changed: false, failed: true, msg: `couldn't resolve module/action '${name}'. This often indicates a misspelling, missing collection, or incorrect module path.` };
+      task = { ...task, module: mod, moduleName: mod.name, templatedAction: undefined };
+    }
     const options = this.deps.options;
     const checkKeyword = keyword(task, 'check_mode');
     const check = checkKeyword === undefined ? options.check : toBool(render(checkKeyword, 'check_mode'), false);

@@ -12,7 +12,7 @@ import type { BlockNode, IncludeNode, Node, Scope, TaskNode, Vars } from '../loa
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
-import { tasksOf } from './iterator.js';
+import { tasksOf, type RunnableNode } from './iterator.js';
 import { location, taskTitle } from './keywords.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
@@ -36,6 +36,9 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
       else groups.set(key, { node: o.task, request, hosts: [o.host] });
     }
   }
+  // Each host gets its blocks in include order (loop items in order), inserted at once.
+  const perHost = new Map<string, BlockNode[]>();
+  const ordered: RunnableNode[] = [];
   for (const included of groups.values()) {
     let blocks: BlockNode[];
     try {
@@ -54,9 +57,11 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
       // Tasks included by a handler run as handlers where that handler ran.
       for (const t of kept.flatMap(tasksOf)) if (t.kind === 'task') for (const host of included.hosts) play.notifyHandler(t, host);
     }
-    for (const host of included.hosts) play.iterator.insert(host, kept, []);
-    play.iterator.addToOrder(kept.flatMap(tasksOf));
+    for (const host of included.hosts) perHost.set(host, [...(perHost.get(host) ?? []), ...kept]);
+    ordered.push(...kept.flatMap(tasksOf));
   }
+  for (const [host, blocks] of perHost) play.iterator.insert(host, blocks, []);
+  play.iterator.addToOrder(ordered);
 }
 
 function label(item: unknown): string {

@@ -170,21 +170,23 @@ export class PlayRun implements PlayVarsContext {
     return this.roleRuns.get(role)?.has(host) === true;
   }
 
-  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. */
-  addHost(info: Vars): void {
+  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. True when that changed the inventory. */
+  addHost(info: Vars): boolean {
     const plain = untag(info);
     const name = String(plain.host_name ?? plain.name ?? '');
-    if (!name) return;
+    if (!name) return false;
     const groups = (Array.isArray(plain.groups) ? plain.groups : plain.groups === undefined ? [] : [plain.groups]).map(String);
-    this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
+    const changed = this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
     this.run.store.inventoryChanged();
+    return changed;
   }
 
-  /** group_by: the host joins a group (made if new), under the given parents. */
-  addGroup(host: string, group: string, parents: string[]): void {
-    this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
-    this.run.inventory.addHostToGroup(host, group);
+  /** group_by: the host joins a group (made if new), under the given parents. True when that changed the inventory. */
+  addGroup(host: string, group: string, parents: string[]): boolean {
+    const made = this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
+    const joined = this.run.inventory.addHostToGroup(host, group);
     this.run.store.inventoryChanged();
+    return made || joined;
   }
 
   setStats(host: string, data: Vars, aggregate: boolean): void {
@@ -210,6 +212,12 @@ function runContextHost(run: RunState, play: PlayRun) {
     openedConnection: (host: string) => run.pool.opened(host),
     hostVars: (host: string) => lazyVars(run.store.hostLevelVars(host, play), run.templar, `hostvars['${host}']`),
     loadVarsFile: (file: string) => run.loader.loadVarsFile(file),
+    asyncStatus: (jid: string, mode: 'status' | 'cleanup', host: string) => {
+      const status = run.asyncJobs.status(jid, host);
+      if (mode === 'cleanup') run.asyncJobs.cleanup(jid);
+      return status;
+    },
+    native: Boolean(run.options.jinja2Native),
   };
 }
 
