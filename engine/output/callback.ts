@@ -280,9 +280,13 @@ export class AnsibleCallback {
     }
   }
 
-  /** --diff (or the task's diff): printed before a changed result's line. */
+  /**
+   * A changed result's diff, before its line, with --diff or the task's
+   * `diff: true` (as in Ansible, a task's `diff: false` does not hide a diff
+   * its module returned anyway under --diff).
+   */
   private diff(event: HostResultEvent, shown: ShownResult): void {
-    const diffMode = this.tasks.get(event.taskId)?.diff ?? this.options.diff;
+    const diffMode = this.options.diff || this.tasks.get(event.taskId)?.diff === true;
     if (!diffMode || event.status !== 'changed' || !isTruthy(shown.diff)) return;
     const text = diffText(shown.diff, { context: this.options.settings.diffContext, color: this.options.color });
     if (text === '') return;

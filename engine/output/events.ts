@@ -52,7 +52,7 @@ export type RunEvent =
       action?: string;
       /** The task runs in check mode (default: the play's). */
       check?: boolean;
-      /** The task shows diffs (its `diff` keyword, else --diff). */
+      /** The task's `diff` keyword, else --diff. A result's `diff` is printed with --diff or `diff: true` (modules return one only in diff mode). */
       diff?: boolean;
     }
   | {

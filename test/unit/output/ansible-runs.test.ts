@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../../engine/output/events.js';
-import { createReporter, outputSettings } from '../../../engine/output/index.js';
+import { createReporter, outputSettings, shouldUseColor } from '../../../engine/output/index.js';
 
 const RUNS = join(import.meta.dirname, 'ansible', 'runs');
 
@@ -50,7 +50,8 @@ export async function renderCase(c: Case): Promise<{ stdout: string; stderr: str
   const stderr: string[] = [];
   const reporter = createReporter({
     tty: false,
-    color: false,
+    // generate.sh runs with ANSIBLE_NOCOLOR=1, which a case's ANSIBLE_FORCE_COLOR overrides.
+    color: shouldUseColor({ ANSIBLE_NOCOLOR: '1', ...c.env }, false),
     verbosity: verbosityOf(c.args),
     diff: c.args.includes('--diff'),
     check: c.args.includes('--check'),
