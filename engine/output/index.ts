@@ -8,7 +8,7 @@
  */
 import type { Reporter } from './events.js';
 import { screenColumns } from './display.js';
-import { DEFAULT_SETTINGS, type OutputSettings } from './options.js';
+import { outputSettings, type OutputSettings } from './options.js';
 import { PlainReporter } from './plain.js';
 import { ListrReporter } from './tty.js';
 
@@ -31,7 +31,7 @@ export interface OutputOptions {
   diff: boolean;
   /** --check (a playbook_start event with check: true also sets it). */
   check: boolean;
-  /** Ansible's output settings (default: Ansible's defaults; outputSettings(env) reads its environment variables). */
+  /** Ansible's output settings (default: outputSettings(process.env), Ansible's defaults and environment variables). */
   settings?: OutputSettings;
   /** Default: process.stdout.write. */
   write?: (s: string) => void;
@@ -47,7 +47,7 @@ export function createReporter(options: OutputOptions): Reporter {
   const writeError = options.writeError ?? ((s: string) => void process.stderr.write(s));
   return new PlainReporter({
     ...options,
-    settings: options.settings ?? DEFAULT_SETTINGS,
+    settings: options.settings ?? outputSettings(process.env),
     columns: screenColumns(options.terminalColumns),
     write,
     writeError,

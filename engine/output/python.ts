@@ -86,7 +86,7 @@ export function pythonJson(value: unknown, options: JsonOptions = {}): string {
 }
 
 function asciiJsonString(text: string): string {
-  return JSON.stringify(text).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The JSON text of a non-container value, or undefined for lists and dicts. */

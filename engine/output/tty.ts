@@ -29,7 +29,7 @@ import { censorEvent } from './censor.js';
 import { screenColumns } from './display.js';
 import type { HostStatus, Reporter, RunEvent } from './events.js';
 import type { HostResultEvent, TaskStartEvent } from './format.js';
-import { DEFAULT_SETTINGS, type OutputSettings } from './options.js';
+import { outputSettings, type OutputSettings } from './options.js';
 import { formatRecap, StatsTracker } from './recap.js';
 import { colorForStatus, makeChalk } from './style.js';
 
@@ -171,7 +171,7 @@ export class ListrReporter implements Reporter {
       check: options.check,
       diff: options.diff,
       columns: screenColumns(options.terminalColumns ?? process.stdout.columns),
-      settings: options.settings ?? DEFAULT_SETTINGS,
+      settings: options.settings ?? outputSettings(process.env),
       write: (text, info) => this.showOutput(text, info),
     });
   }
@@ -228,7 +228,7 @@ export class ListrReporter implements Reporter {
     const view = info.taskId !== undefined ? this.views.get(info.taskId) : this.runningView();
     // A bare status only repeats the task's title, unless the task is not on screen.
     if (info.kind === 'status' && (view || info.taskId === undefined)) return;
-    const lines = text.replace(/\n$/, '').split('\n');
+    const lines = text.split('\n').filter((line) => line !== '');
     if (view) for (const line of lines) view.addLine(line);
     else this.enqueueLines(lines);
   }

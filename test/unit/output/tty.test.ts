@@ -35,8 +35,10 @@ describe('TTY (listr2) output', () => {
     expect(text).toContain('✖ TASK [base-install : write motd]  uxsv01 ok · uxsv02 changed · uxsv03');
     expect(text).toContain('✔ TASK [install packages]  uxsv01 changed · uxsv02 ok');
     expect(text).toContain('› -old line');
-    expect(text).toContain('› failed: [uxsv02]: chmod failed');
-    expect(text).toContain('› ok: [uxsv01] => {"msg":"mode is normal"}');
+    expect(text).toContain('› fatal: [uxsv02]: FAILED! => {"changed": false, "msg": "chmod failed"}');
+    expect(text).toContain('› ok: [uxsv01] => {\n  › "msg": "mode is normal"\n  › }');
+    // Bare statuses are in the title, not repeated under it.
+    expect(text).not.toContain('› ok: [uxsv01]\n');
     expect(text).not.toContain(SECRET);
     expect(text.endsWith(`${formatRecap(RECAP_STATS, false)}\n`)).toBe(true);
   });
