@@ -64,6 +64,8 @@ export class AnsibleCallback {
   private lastTaskName: string | undefined;
   private runCheck: boolean;
   private playCheck: boolean;
+  /** Under the free strategies hosts run different tasks at once: banners wait for results and name their own task. */
+  private hostsRunFree = false;
 
   constructor(private readonly options: CallbackOptions) {
     this.runCheck = options.check;
@@ -78,7 +80,7 @@ export class AnsibleCallback {
         if (this.runCheck && this.options.settings.checkModeMarkers) this.banner('DRY RUN');
         return;
       case 'play_start':
-        this.playStart(event.name, event.check);
+        this.playStart(event.name, event.check, event.strategy);
         return;
       case 'task_start':
         this.taskStart(event);
@@ -134,8 +136,9 @@ export class AnsibleCallback {
     if (this.runCheck && this.options.settings.checkModeMarkers) this.banner('DRY RUN', 'recap');
   }
 
-  private playStart(name: string, check: boolean | undefined): void {
+  private playStart(name: string, check: boolean | undefined, strategy: string | undefined): void {
     this.playCheck = check ?? this.runCheck;
+    this.hostsRunFree = strategy !== undefined && /^(ansible\.(builtin|legacy)\.)?(free|host_pinned)$/.test(strategy);
     const marker = this.playCheck && this.options.settings.checkModeMarkers ? ' [CHECK MODE]' : '';
     const title = name.trim();
     this.banner(title === '' ? `PLAY${marker}` : `PLAY [${title}]${marker}`);
@@ -144,6 +147,10 @@ export class AnsibleCallback {
   private taskStart(event: TaskStartEvent): void {
     this.tasks.set(event.id, event);
     this.prefixes.set(event.id, event.handler ? 'RUNNING HANDLER' : 'TASK');
+    if (this.hostsRunFree) {
+      this.lastTaskName = undefined;
+      return;
+    }
     this.lastTaskName = taskName(event);
     const { displaySkippedHosts, displayOkHosts } = this.options.settings;
     if (displaySkippedHosts && displayOkHosts) this.taskBanner(event.id);

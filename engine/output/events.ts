@@ -36,8 +36,8 @@ export interface HostStats {
 
 export type RunEvent =
   | { type: 'playbook_start'; file: string; check: boolean }
-  /** `check`: the play runs in check mode (default: the run's --check). */
-  | { type: 'play_start'; name: string; hosts: string[]; check?: boolean }
+  /** `check`: the play runs in check mode (default: the run's --check); `strategy`: linear (default), free, host_pinned... */
+  | { type: 'play_start'; name: string; hosts: string[]; check?: boolean; strategy?: string }
   | {
       type: 'task_start';
       id: number;

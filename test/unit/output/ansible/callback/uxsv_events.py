@@ -119,7 +119,8 @@ class CallbackModule(CallbackBase):
             hosts = [h.name for h in play.get_variable_manager()._inventory.get_hosts(play.hosts)]
         except Exception:
             hosts = []
-        self._emit({'type': 'play_start', 'name': play.get_name().strip(), 'hosts': hosts, 'check': bool(play.check_mode)})
+        self._emit({'type': 'play_start', 'name': play.get_name().strip(), 'hosts': hosts, 'check': bool(play.check_mode),
+                    'strategy': play.strategy})
 
     def _task_start(self, task, handler):
         self._end_task()
