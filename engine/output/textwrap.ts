@@ -53,17 +53,6 @@ function expandTabs(text: string, tabSize = 8): string {
   return out;
 }
 
-/** Code points, not UTF-16 units: Python's len(). */
-function length(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
-function sliceCodePoints(text: string, start: number, end?: number): string {
-  return Array.from(text).slice(start, end).join('');
-}
-
 function isBlank(chunk: string): boolean {
   return chunk.trim() === '';
 }
@@ -72,10 +61,37 @@ function splitChunks(text: string): string[] {
   return text.split(CHUNK).filter((chunk) => chunk !== undefined && chunk !== '');
 }
 
+/**
+ * Python counts code points, JS strings UTF-16 units. Characters beyond the
+ * BMP (emoji) are swapped for private-use characters the text does not hold,
+ * so lengths and cuts work on plain units (linear in the text), and swapped
+ * back in the result.
+ */
+function toSingleUnits(text: string): { text: string; restore: (line: string) => string } {
+  if (!/[\ud800-\udfff]/.test(text)) return { text, restore: (line) => line };
+  const used = new Set(text.match(/[\ue000-\uf8ff]/g) ?? []);
+  const toPlaceholder = new Map<string, string>();
+  const fromPlaceholder = new Map<string, string>();
+  let next = 0xe000;
+  const swapped = text.replace(/[\ud800-\udbff][\udc00-\udfff]/g, (pair) => {
+    let placeholder = toPlaceholder.get(pair);
+    if (placeholder !== undefined) return placeholder;
+    while (next <= 0xf8ff && used.has(String.fromCharCode(next))) next++;
+    // More distinct characters than placeholders: keep the rest as they are (counted as two).
+    if (next > 0xf8ff) return pair;
+    placeholder = String.fromCharCode(next++);
+    toPlaceholder.set(pair, placeholder);
+    fromPlaceholder.set(placeholder, pair);
+    return placeholder;
+  });
+  return { text: swapped, restore: (line) => line.replace(/[\ue000-\uf8ff]/g, (char) => fromPlaceholder.get(char) ?? char) };
+}
+
 /** The lines of `text` wrapped at `width`, as textwrap.wrap(text, width, drop_whitespace=...). */
 export function wrap(text: string, width: number, options: WrapOptions = {}): string[] {
   const dropWhitespace = options.dropWhitespace ?? true;
-  const munged = expandTabs(text).replace(/[\t\n\x0b\x0c\r]/g, ' ');
+  const { text: units, restore } = toSingleUnits(text);
+  const munged = expandTabs(units).replace(/[\t\n\x0b\x0c\r]/g, ' ');
   // Consumed from the end, as a stack.
   const chunks = splitChunks(munged).reverse();
   const lines: string[] = [];
@@ -85,16 +101,14 @@ export function wrap(text: string, width: number, options: WrapOptions = {}): st
     let used = 0;
     if (dropWhitespace && lines.length > 0 && isBlank(chunks[chunks.length - 1]!)) chunks.pop();
     while (chunks.length > 0) {
-      const size = length(chunks[chunks.length - 1]!);
+      const size = chunks[chunks.length - 1]!.length;
       if (used + size > lineWidth) break;
       line.push(chunks.pop()!);
       used += size;
     }
-    if (chunks.length > 0 && length(chunks[chunks.length - 1]!) > lineWidth) {
-      cutLongWord(chunks, line, used, lineWidth);
-    }
+    if (chunks.length > 0 && chunks[chunks.length - 1]!.length > lineWidth) cutLongWord(chunks, line, used, lineWidth);
     if (dropWhitespace && line.length > 0 && isBlank(line[line.length - 1]!)) line.pop();
-    if (line.length > 0) lines.push(line.join(''));
+    if (line.length > 0) lines.push(restore(line.join('')));
   }
   return lines;
 }
@@ -104,11 +118,10 @@ function cutLongWord(chunks: string[], line: string[], used: number, width: numb
   const spaceLeft = width - used < 1 ? 1 : width - used;
   const chunk = chunks[chunks.length - 1]!;
   let end = spaceLeft;
-  if (length(chunk) > spaceLeft) {
-    const head = Array.from(chunk).slice(0, spaceLeft);
-    const hyphen = head.lastIndexOf('-');
-    if (hyphen > 0 && head.slice(0, hyphen).some((char) => char !== '-')) end = hyphen + 1;
+  if (chunk.length > spaceLeft) {
+    const hyphen = chunk.lastIndexOf('-', spaceLeft - 1);
+    if (hyphen > 0 && /[^-]/.test(chunk.slice(0, hyphen))) end = hyphen + 1;
   }
-  line.push(sliceCodePoints(chunk, 0, end));
-  chunks[chunks.length - 1] = sliceCodePoints(chunk, end);
+  line.push(chunk.slice(0, end));
+  chunks[chunks.length - 1] = chunk.slice(end);
 }

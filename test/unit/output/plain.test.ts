@@ -207,3 +207,47 @@ describe('plain output', () => {
     expect(out).toContain('        "line 49999"\n    ]\n}\n');
   });
 });
+
+describe('hostile results', () => {
+  test('odd values anywhere in a result print as something, never throw', async () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const odd = {
+      changed: true,
+      cyclic,
+      big: 10n ** 30n,
+      when: new Date(0),
+      bytes: Buffer.from('bin'),
+      sym: Symbol('s'),
+      fn: () => 1,
+      nan: Number.NaN,
+      neg: -Infinity,
+      list: [undefined, null, [cyclic]],
+      warnings: 'not a list',
+      deprecations: [null, 'text', { msg: 42, version: 3 }],
+      diff: [null, 'text', { before: { a: cyclic }, after: 7 }, { prepared: 5 }, { before: 'x' }],
+      exception: { not: 'text' },
+    };
+    const { out, err } = await render(
+      [
+        task(1, 'odd', { diff: true }),
+        result(1, { status: 'changed', item: cyclic, result: odd }),
+        result(1, { status: 'failed', result: { ...odd, failed: true } }),
+        { type: 'include', taskId: 1, file: 'f', hosts: [], item: cyclic },
+        { type: 'retry', taskId: 1, task: 'odd', host: 'uxsv01', attempt: 1, retriesLeft: 1, result: odd, noLog: false },
+      ],
+      { verbosity: 4, diff: true },
+    );
+    expect(out).toContain("(item={'name': 'loop', 'self': {...}})");
+    expect(out).toContain('"big": 1000000000000000000000000000000');
+    expect(out).toContain('"nan": NaN');
+    expect(err).toContain('[DEPRECATION WARNING]: 42. This feature will be removed in version 3.');
+  });
+
+  test('a warning of one huge word is cut into lines in time linear in its size', async () => {
+    const { err } = await render([{ type: 'warning', message: `x${'y'.repeat(2_000_000)}😀` }]);
+    const lines = err.split('\n');
+    expect(lines[0]).toBe(`[WARNING]: x${'y'.repeat(79 - 12)}`);
+    expect(lines.at(-2)!.endsWith('y😀')).toBe(true);
+  });
+});

@@ -87,4 +87,31 @@ describe('TTY (listr2) output', () => {
     expect(text).toContain('✔ TASK [first]  uxsv01 ok');
     expect(text).toContain('✔ TASK [second]  uxsv01 ok');
   });
+
+  test('retries, includes, verbose notes and warnings show under their task; NO MORE HOSTS LEFT between tasks', async () => {
+    const { reporter, out } = ttyReporter({ verbosity: 2 });
+    await play(reporter, [
+      { type: 'play_start', name: 'p', hosts: ['uxsv01'] },
+      { type: 'task_start', id: 1, name: 'wait', location: 'x:1', hosts: ['uxsv01'], handler: false },
+      { type: 'retry', taskId: 1, task: 'wait', host: 'uxsv01', attempt: 1, retriesLeft: 2, result: { changed: false, failed: true }, noLog: false },
+      { type: 'warning', message: 'slow' },
+      { type: 'host_result', taskId: 1, task: 'wait', host: 'uxsv01', status: 'failed', result: { changed: false, failed: true, msg: 'gave up' }, durationMs: 1, noLog: false },
+      { type: 'task_end', id: 1, name: 'wait' },
+      { type: 'task_start', id: 2, name: 'inc', location: 'x:2', hosts: ['uxsv01'], handler: false, action: 'include_tasks' },
+      { type: 'host_result', taskId: 2, task: 'inc', host: 'uxsv01', status: 'ok', result: { changed: false }, durationMs: 1, noLog: false },
+      { type: 'include', taskId: 2, file: '/srv/a.yml', hosts: ['uxsv01'] },
+      { type: 'verbose', level: 2, message: 'META: ending play' },
+      { type: 'task_end', id: 2, name: 'inc' },
+      { type: 'no_hosts_remaining' },
+    ]);
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('› FAILED - RETRYING: [uxsv01]: wait (2 retries left).');
+    expect(text).toContain('› [WARNING]: slow');
+    expect(text).toContain('› fatal: [uxsv01]: FAILED! => {"changed": false, "msg": "gave up"}');
+    expect(text).toContain('› included: /srv/a.yml for uxsv01');
+    expect(text).toContain('› META: ending play');
+    expect(text).toContain('NO MORE HOSTS LEFT');
+    expect(text).not.toContain('TASK [wait] ***');
+  });
 });

@@ -49,6 +49,9 @@ texts = [
     '--- starts with dashes and 123-456-789 numbers-with-hyphens a1-b2 ab-cd-ef',
     '',
     '   ',
+    '😀 emoji 😀😀😀 wrapped words 🎉-🎉 in a line long-enough to be wrapped here and there',
+    '😀' * 45 + '-' + '🎉' * 40,
+    'private \ue000 use and 😀 together \ue001😀',
 ]
 wrap_cases = []
 for text in texts:
