@@ -52,6 +52,7 @@ export interface CallbackOptions {
 
 type RetryEvent = Extract<RunEvent, { type: 'retry' }>;
 type IncludeEvent = Extract<RunEvent, { type: 'include' }>;
+type AsyncEvent = Extract<RunEvent, { type: 'async' }>;
 
 export class AnsibleCallback {
   private readonly tasks = new Map<number, TaskStartEvent>();
@@ -93,6 +94,9 @@ export class AnsibleCallback {
         return;
       case 'include':
         this.include(event);
+        return;
+      case 'async':
+        this.async(event);
         return;
       case 'handler_notified':
         if (this.options.verbosity > 1) this.display(`NOTIFIED HANDLER ${event.handler} for ${event.host}`, { color: 'verbose', kind: 'verbose' });
@@ -161,7 +165,8 @@ export class AnsibleCallback {
     const task = this.tasks.get(taskId);
     const name = this.lastTaskName ?? (task ? taskName(task) : '');
     const check = (task?.check ?? this.playCheck) && this.options.settings.checkModeMarkers ? ' [CHECK MODE]' : '';
-    this.banner(`${this.prefixes.get(taskId) ?? 'TASK'} [${name}]${check}`);
+    const args = task?.args && !task.noLog && this.options.settings.displayArgsToStdout ? ` ${argsText(task.args)}` : '';
+    this.banner(`${this.prefixes.get(taskId) ?? 'TASK'} [${name}${args}]${check}`);
     if (this.options.verbosity >= 2) this.taskPath(taskId);
     this.lastBanner = taskId;
   }
@@ -328,6 +333,15 @@ export class AnsibleCallback {
     this.display(line, { color: 'debug', kind: 'detail', taskId: event.taskId });
   }
 
+  private async(event: AsyncEvent): void {
+    const jid = pythonStr(event.jid ?? null);
+    const line =
+      event.state === 'poll'
+        ? `ASYNC POLL on ${event.host}: jid=${jid} started=${pythonStr(event.started ?? null)} finished=${pythonStr(event.finished ?? null)}`
+        : `ASYNC ${event.state === 'ok' ? 'OK' : 'FAILED'} on ${event.host}: jid=${jid}`;
+    this.display(line, { color: 'debug', kind: 'detail', taskId: event.taskId });
+  }
+
   private include(event: IncludeEvent): void {
     let line = `included: ${event.file} for ${event.hosts.join(', ')}`;
     if (isTruthy(event.item)) line += ` => (item=${pythonStr(event.item)})`;
@@ -369,6 +383,13 @@ export class AnsibleCallback {
 export function taskName(event: TaskStartEvent): string {
   const name = (event.name || event.action || '').trim();
   return event.role && !name.startsWith(`${event.role} : `) ? `${event.role} : ${name}` : name;
+}
+
+/** `key=value, key=value` of a task's arguments, values as Python's str(). */
+function argsText(args: Record<string, unknown>): string {
+  return Object.entries(args)
+    .map(([key, value]) => `${key}=${pythonStr(value)}`)
+    .join(', ');
 }
 
 function deprecationOf(entry: unknown): Deprecation {

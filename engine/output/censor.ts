@@ -40,13 +40,18 @@ export function censorEvent(event: RunEvent): RunEvent {
       return { ...maskSecretsDeep(rest), host, result: event.noLog ? censoredResult(result) : maskSecretsDeep(result) };
     }
     case 'include':
+    case 'async':
     case 'handler_notified':
     case 'verbose':
       return maskSecretsDeep(event);
-    case 'play_start':
-    case 'task_start': {
+    case 'play_start': {
       const { hosts, ...rest } = event;
-      return { ...maskSecretsDeep(rest), hosts } as RunEvent;
+      return { ...maskSecretsDeep(rest), hosts };
+    }
+    case 'task_start': {
+      // A no_log task's arguments are its secrets.
+      const { hosts, args, ...rest } = event;
+      return { ...maskSecretsDeep(rest), hosts, ...(args !== undefined && !event.noLog && { args: maskSecretsDeep(args) }) };
     }
     case 'warning': {
       const { host, ...rest } = event;

@@ -54,6 +54,10 @@ export type RunEvent =
       check?: boolean;
       /** The task's `diff` keyword, else --diff. A result's `diff` is printed with --diff or `diff: true` (modules return one only in diff mode). */
       diff?: boolean;
+      /** The task's arguments as written (shown in the banner with display_args_to_stdout, unless no_log). */
+      args?: Record<string, unknown>;
+      /** The task's no_log keyword (its arguments are then never shown). */
+      noLog?: boolean;
     }
   | {
       type: 'host_result';
@@ -88,6 +92,8 @@ export type RunEvent =
     }
   /** A dynamic include was loaded for these hosts (Ansible's "included: FILE for HOSTS"); `item`: the loop item's label. */
   | { type: 'include'; taskId: number; file: string; hosts: string[]; item?: unknown }
+  /** An async task's job was polled (`poll`), or ended (`ok`, `failed`); `started`/`finished` as async_status returns them. */
+  | { type: 'async'; state: 'poll' | 'ok' | 'failed'; taskId: number; host: string; jid: unknown; started?: unknown; finished?: unknown }
   /** A handler was notified for a host (shown from -vv). */
   | { type: 'handler_notified'; handler: string; host: string }
   /** A message shown from verbosity `level` (Ansible's display.v/vv/vvv...: `META: ...`, `N plays in FILE`), as `<host> message` with a host. */

@@ -18,6 +18,8 @@ export interface OutputSettings {
   checkModeMarkers: boolean;
   /** `task path:` before a failure below -vv (show_task_path_on_failure). */
   showTaskPathOnFailure: boolean;
+  /** The task's arguments in its banner (display_args_to_stdout). */
+  displayArgsToStdout: boolean;
   /** Indent result dumps always (true), never (false), or as Ansible chooses (undefined) (callback_format_pretty). */
   prettyResults?: boolean;
   /** Print the warnings and deprecations that results carry (action_warnings). */
@@ -35,6 +37,7 @@ export const DEFAULT_SETTINGS: OutputSettings = {
   showCustomStats: false,
   checkModeMarkers: false,
   showTaskPathOnFailure: false,
+  displayArgsToStdout: false,
   actionWarnings: true,
   deprecationWarnings: true,
   diffContext: 3,
@@ -49,6 +52,7 @@ const BOOLEAN_ENV: Array<[keyof OutputSettings, string]> = [
   ['checkModeMarkers', 'ANSIBLE_CHECK_MODE_MARKERS'],
   ['showTaskPathOnFailure', 'ANSIBLE_SHOW_TASK_PATH_ON_FAILURE'],
   ['prettyResults', 'ANSIBLE_CALLBACK_FORMAT_PRETTY'],
+  ['displayArgsToStdout', 'ANSIBLE_DISPLAY_ARGS_TO_STDOUT'],
   ['actionWarnings', 'ANSIBLE_ACTION_WARNINGS'],
   ['deprecationWarnings', 'ANSIBLE_DEPRECATION_WARNINGS'],
 ];

@@ -30,7 +30,7 @@ import { screenColumns } from './display.js';
 import type { HostStatus, Reporter, RunEvent } from './events.js';
 import type { HostResultEvent, TaskStartEvent } from './format.js';
 import { outputSettings, type OutputSettings } from './options.js';
-import { formatRecap, StatsTracker } from './recap.js';
+import { customStatsLines, formatRecap, StatsTracker } from './recap.js';
 import { colorForStatus, makeChalk } from './style.js';
 
 export interface TtyOptions {
@@ -155,6 +155,7 @@ export class ListrReporter implements Reporter {
   private readonly stats = new StatsTracker();
   /** Makes the lines shown under tasks, as the plain output would print them. */
   private readonly callback: AnsibleCallback;
+  private readonly settings: OutputSettings;
   private chain: Promise<void> = Promise.resolve();
   private check: boolean;
   private recapPrinted = false;
@@ -165,13 +166,14 @@ export class ListrReporter implements Reporter {
     this.chalk = makeChalk(options.color);
     this.check = options.check;
     this.write = options.write ?? ((s) => void process.stdout.write(s));
+    this.settings = options.settings ?? outputSettings(process.env);
     this.callback = new AnsibleCallback({
       verbosity: options.verbosity,
       color: options.color,
       check: options.check,
       diff: options.diff,
       columns: screenColumns(options.terminalColumns ?? process.stdout.columns),
-      settings: options.settings ?? outputSettings(process.env),
+      settings: this.settings,
       write: (text, info) => this.showOutput(text, info),
     });
   }
@@ -210,6 +212,9 @@ export class ListrReporter implements Reporter {
         this.recapPrinted = true;
         this.finishOpenTasks('done');
         this.enqueueLines([formatRecap(event.stats, this.options.color)], true);
+        if (event.custom && Object.keys(event.custom).length > 0 && this.settings.showCustomStats) {
+          this.enqueueLines(['CUSTOM STATS:', ...customStatsLines(event.custom, this.options.verbosity)], true);
+        }
         if (this.options.verbosity >= 3) this.enqueueLines([`run took ${(event.durationMs / 1000).toFixed(1)} s`]);
         return;
       default:

@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../../engine/output/events.js';
-import { createReporter, formatRecap } from '../../../engine/output/index.js';
+import { createReporter, DEFAULT_SETTINGS, formatRecap } from '../../../engine/output/index.js';
 import { capture, RECAP_STATS, SECRET, sampleRun } from './fixtures.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -113,5 +113,21 @@ describe('TTY (listr2) output', () => {
     expect(text).toContain('› META: ending play');
     expect(text).toContain('NO MORE HOSTS LEFT');
     expect(text).not.toContain('TASK [wait] ***');
+  });
+
+  test('custom stats after the recap when asked for', async () => {
+    const out = capture();
+    const reporter = createReporter({
+      tty: true,
+      color: false,
+      verbosity: 0,
+      diff: false,
+      check: false,
+      write: out.write,
+      settings: { ...DEFAULT_SETTINGS, showCustomStats: true },
+    });
+    await play(reporter, [{ type: 'recap', stats: RECAP_STATS, durationMs: 1, custom: { _run: { total: 3 } } }]);
+    await reporter.close();
+    expect(visible(out.text())).toContain('CUSTOM STATS:\n\n\tRUN: { "total": 3}\n');
   });
 });

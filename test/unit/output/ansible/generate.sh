@@ -26,7 +26,7 @@ for case in "${cases[@]}"; do
     set +e
     env -i PATH=/usr/bin:/bin HOME="$work" LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \
       ANSIBLE_CALLBACK_PLUGINS="$here/callback" ANSIBLE_CALLBACKS_ENABLED=uxsv_events UXSV_EVENTS_FILE="$PWD/events.json" \
-      ANSIBLE_LOCAL_TEMP="$work/tmp" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 WORK="$work" \
+      ANSIBLE_LOCAL_TEMP="$work/tmp" ANSIBLE_ASYNC_DIR="$work/async" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 WORK="$work" \
       "${envs[@]}" \
       ansible-playbook -i "$here/runs/inventory" playbook.yml "${args[@]}" > stdout.raw 2> stderr.txt
     echo "$?" > exit-code

@@ -129,6 +129,7 @@ class CallbackModule(CallbackBase):
         event = {
             'type': 'task_start', 'id': _task_id(task), 'name': name, 'location': task.get_path() or '',
             'hosts': [], 'handler': handler, 'action': task.action, 'check': bool(task.check_mode), 'diff': bool(task.diff),
+            'args': dict(task.args), 'noLog': bool(task.no_log),
         }
         if role:
             event['role'] = role
@@ -203,6 +204,26 @@ class CallbackModule(CallbackBase):
         if delegate and delegate != result._host.get_name():
             event['delegatedTo'] = delegate
         self._emit(event)
+
+    def _async(self, result, state):
+        data = result._result
+        jid = data.get('ansible_job_id')
+        if not jid and state == 'failed' and 'async_result' in data:
+            jid = data['async_result'].get('ansible_job_id')
+        event = {'type': 'async', 'state': state, 'taskId': _task_id(result._task), 'host': result._host.get_name(), 'jid': jid}
+        if state == 'poll':
+            event['started'] = data.get('started')
+            event['finished'] = data.get('finished')
+        self._emit(event)
+
+    def v2_runner_on_async_poll(self, result):
+        self._async(result, 'poll')
+
+    def v2_runner_on_async_ok(self, result):
+        self._async(result, 'ok')
+
+    def v2_runner_on_async_failed(self, result):
+        self._async(result, 'failed')
 
     def v2_playbook_on_include(self, included_file):
         event = {'type': 'include', 'taskId': _task_id(included_file._task), 'file': included_file._filename,
