@@ -39,11 +39,16 @@ export function censorEvent(event: RunEvent): RunEvent {
       const { host, result, ...rest } = event;
       return { ...maskSecretsDeep(rest), host, result: event.noLog ? censoredResult(result) : maskSecretsDeep(result) };
     }
-    case 'include':
+    case 'include': {
+      const { hosts, ...rest } = event;
+      return { ...maskSecretsDeep(rest), hosts };
+    }
     case 'async':
     case 'handler_notified':
-    case 'verbose':
-      return maskSecretsDeep(event);
+    case 'verbose': {
+      const { host, ...rest } = event;
+      return { ...maskSecretsDeep(rest), ...(host !== undefined && { host }) } as RunEvent;
+    }
     case 'play_start': {
       const { hosts, ...rest } = event;
       return { ...maskSecretsDeep(rest), hosts };

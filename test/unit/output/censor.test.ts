@@ -75,6 +75,27 @@ describe('censorEvent', () => {
     expect(event).toMatchObject({ result: { attempts: 1, retries: 3, censored: NO_LOG_MESSAGE, _ansible_delegated_vars: { ansible_host: '10.0.0.2' } } });
   });
 
+  test('masks every text of the other events, never their host names, and drops a no_log task\'s arguments', () => {
+    registerSecret(VAULTED);
+    registerSecret('uxsv01');
+    const events: RunEvent[] = [
+      { type: 'include', taskId: 1, file: `/srv/${VAULTED}.yml`, hosts: ['uxsv01'], item: VAULTED },
+      { type: 'verbose', level: 2, message: `META: ${VAULTED}`, host: 'uxsv01' },
+      { type: 'handler_notified', handler: `restart ${VAULTED}`, host: 'uxsv01' },
+      { type: 'async', state: 'poll', taskId: 1, host: 'uxsv01', jid: VAULTED },
+      { type: 'deprecation', message: VAULTED },
+      { type: 'task_start', id: 1, name: 'a', location: 'x:1', hosts: ['uxsv01'], handler: false, args: { password: VAULTED } },
+      { type: 'task_start', id: 2, name: 'b', location: 'x:2', hosts: ['uxsv01'], handler: false, args: { password: 'plain-secret' }, noLog: true },
+    ];
+    const censored = events.map(censorEvent);
+    const text = JSON.stringify(censored);
+    expect(text).not.toContain(VAULTED);
+    expect(text).not.toContain('plain-secret');
+    expect(censored.slice(1, 4).every((e) => (e as { host: string }).host === 'uxsv01')).toBe(true);
+    expect(censored[0]).toMatchObject({ hosts: ['uxsv01'], item: MASK });
+    expect(censored[5]).toMatchObject({ args: { password: MASK } });
+  });
+
   test('reduces a no_log result to how it ended, with the item hidden', () => {
     const event = censorEvent({
       type: 'host_result',
