@@ -80,8 +80,9 @@ export class StatsTracker {
     if (event.item !== undefined) return;
     const hostStats = (this.stats[event.host] ??= emptyStats());
     hostStats[event.status] += 1;
-    // Ansible also counts changed and ignored-failure tasks as ok.
+    // Ansible also counts changed and ignored-failure tasks as ok, and an ignored failure's change.
     if (event.status === 'changed' || event.status === 'ignored') hostStats.ok += 1;
+    if (event.status === 'ignored' && event.result.changed === true) hostStats.changed += 1;
   }
 
   get isEmpty(): boolean {

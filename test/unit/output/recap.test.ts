@@ -2,6 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { emptyStats } from '../../../engine/output/events.js';
 import { formatRecap, shouldUseColor } from '../../../engine/output/index.js';
+import { StatsTracker } from '../../../engine/output/recap.js';
 import { ESC, RECAP_STATS } from './fixtures.js';
 
 /** Column (character offset) where each `key=` starts, per line. */
@@ -38,6 +39,20 @@ describe('formatRecap', () => {
 
   test('no escape codes at all without colour', () => {
     expect(formatRecap(RECAP_STATS, false)).not.toContain(ESC);
+  });
+});
+
+describe('StatsTracker (the recap of an interrupted run)', () => {
+  test("counts as Ansible does: changed and ignored results are ok too, an ignored failure's change counts, loop items do not", () => {
+    const tracker = new StatsTracker();
+    const base = { type: 'host_result', taskId: 1, task: 't', host: 'h', durationMs: 1, noLog: false } as const;
+    tracker.record({ ...base, status: 'ok', result: { changed: false } });
+    tracker.record({ ...base, status: 'changed', item: 'a', result: { changed: true } });
+    tracker.record({ ...base, status: 'changed', result: { changed: true } });
+    tracker.record({ ...base, status: 'ignored', result: { changed: true, failed: true } });
+    tracker.record({ ...base, status: 'rescued', result: { changed: false, failed: true } });
+    tracker.record({ ...base, status: 'skipped', result: { changed: false } });
+    expect(tracker.snapshot()).toEqual({ h: { ok: 3, changed: 2, unreachable: 0, failed: 0, skipped: 1, rescued: 1, ignored: 1 } });
   });
 });
 
