@@ -10,8 +10,7 @@
 import { basename } from 'node:path';
 import { bannerText, deprecationText, paint, warningText, type ColorName, type Deprecation } from './display.js';
 import { diffText } from './diffs.js';
-import type { HostStats, RunEvent } from './events.js';
-import type { HostResultEvent, TaskStartEvent } from './format.js';
+import type { HostResultEvent, HostStats, RunEvent, TaskStartEvent } from './events.js';
 import type { OutputSettings } from './options.js';
 import { customStatsLines, LoopTracker, recapLines } from './recap.js';
 import {

@@ -116,6 +116,9 @@ export type RunEvent =
       custom?: Record<string, Record<string, unknown>>;
     };
 
+export type HostResultEvent = Extract<RunEvent, { type: 'host_result' }>;
+export type TaskStartEvent = Extract<RunEvent, { type: 'task_start' }>;
+
 export interface Reporter {
   handle(event: RunEvent): void;
   /** Flush and stop (restores the terminal for listr2). */

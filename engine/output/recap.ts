@@ -4,9 +4,8 @@
  * recap when the run stopped before the runner sent one) and knowing which
  * loop summaries repeat what their items already said.
  */
-import { emptyStats, type HostStats } from './events.js';
+import { emptyStats, type HostResultEvent, type HostStats } from './events.js';
 import { bannerText, paint, type ColorName } from './display.js';
-import type { HostResultEvent } from './format.js';
 import { compareCodePoints } from './python.js';
 import { dumpResult } from './results.js';
 
