@@ -149,7 +149,7 @@ export class TaskExecutor {
       if (task.kind === 'task') {
         const status = statusOf(result, outcome.ignoreErrors);
         this.deps.emit({
-          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: itemLabel(label, outcome.noLog), status: status === 'ignored' ? 'failed' : status,
+          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: outcome.noLog ? '(censored)' : untag(label), status: status === 'ignored' ? 'failed' : status,
           result: outcome.noLog ? { changed: Boolean(result.changed), failed: result.failed } : publicResult(result), durationMs: Date.now() - t1,
           delegatedTo: result._ansible_delegated_to as string | undefined, noLog: outcome.noLog,
         });
@@ -269,7 +269,8 @@ export class TaskExecutor {
       const done = this.deps.templar.isTrue(until, lazyVars(resultVars, this.deps.templar, where), `${where} until`);
       if (done) break;
       if (attempt < attempts) {
-        this.deps.emit({ type: 'retry', taskId: task.id, task: taskTitle(task), host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false });
+        result.retries = attempts;
+        this.deps.emit({ type: 'retry', taskId: task.id, task: task.name ?? task.moduleName, host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false, ...(delegateTo ? { delegatedTo: delegateTo } : {}) });
         if (delaySec) await new Promise((r) => setTimeout(r, delaySec * 1000));
       } else {
         result.failed = true;
@@ -328,15 +329,12 @@ export function statusOf(result: ModuleResult, ignoreErrors: boolean): HostStatu
 export function publicResult(result: ModuleResult): ModuleResult {
   const plain = untag(result);
   const out: ModuleResult = { changed: Boolean(plain.changed) };
-  for (const [k, v] of Object.entries(plain)) if (k === '_ansible_verbose_always' || !INTERNAL_KEYS.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(plain)) if (SHOWN_INTERNAL.has(k) || !INTERNAL_KEYS.test(k)) out[k] = v;
   return out;
 }
 
-function itemLabel(label: unknown, noLog: boolean): string {
-  if (noLog) return '(censored)';
-  const plain = untag(label);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
-}
+/** Internal keys the output reads (how to show the result), not shown themselves. */
+const SHOWN_INTERNAL = new Set(['_ansible_verbose_always', '_ansible_verbose_override', '_ansible_delegated_vars', '_ansible_no_log']);
 
 /**
  * Privilege escalation for the task. As in Ansible, the connection variables

@@ -50,7 +50,7 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     }
     if (included.node.kind === 'include_tasks') {
       const item = Object.keys(included.request.itemVars).length ? included.request.itemVars[String(included.request.itemVars.ansible_loop_var ?? 'item')] : undefined;
-      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: label(item) } : {}) });
+      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: untag(item) } : {}) });
     }
     const kept = filterSelected(blocks, (n) => play.selected(n)) as BlockNode[];
     if (included.node.handler) {
@@ -62,11 +62,6 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
   }
   for (const [host, blocks] of perHost) play.iterator.insert(host, blocks, []);
   play.iterator.addToOrder(ordered);
-}
-
-function label(item: unknown): string {
-  const plain = untag(item);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
 }
 
 /** The include could not be done on these hosts (missing file, syntax error): it fails there. */

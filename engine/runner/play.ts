@@ -35,7 +35,7 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
   const playLevel: Vars = { ...run.options.extraVars, ...play.vars };
   for (const role of play.roles) Object.assign(playLevel, role.defaults, role.vars);
   for (const name of reservedNames(playLevel)) run.warn(`Found variable using reserved name: ${name}`);
-  run.emit({ type: 'play_start', name, hosts: all });
+  run.emit({ type: 'play_start', name, hosts: all, check: run.options.check, strategy: String(play.keywords.strategy ?? 'linear') });
   if (!all.length) {
     run.emit({ type: 'no_hosts_matched', pattern });
     run.emit({ type: 'play_end', name });

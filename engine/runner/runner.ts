@@ -9,6 +9,7 @@
  *   includes.ts    dynamic includes; meta.ts: meta actions
  *   vars.ts        variable precedence; pool.ts: connections and locks
  */
+import path from 'node:path';
 import { Inventory } from '../inventory/index.js';
 import type { Loader } from '../loader/playbook.js';
 import type { Playbook } from '../loader/model.js';
@@ -26,6 +27,12 @@ export { playPattern } from './play.js';
 export { taskTitle } from './keywords.js';
 export { checkNotifyTargets } from './notify-check.js';
 export { RETRIES_AFTER_DROP } from './play-run.js';
+
+/** A file as Ansible names it in messages: as given, relative to the working folder when inside it. */
+function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
 
 export class Runner {
   private readonly state: RunState;
@@ -53,6 +60,7 @@ export class Runner {
     try {
       playbooks: for (const pb of playbooks) {
         run.emit({ type: 'playbook_start', file: pb.file, check: run.options.check });
+        run.emit({ type: 'verbose', level: 2, message: `${pb.plays.length} plays in ${shownPath(pb.file)}` });
         for (const play of pb.plays) {
           if (run.stopping()) break playbooks;
           const outcome = await runPlay(run, play);

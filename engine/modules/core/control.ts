@@ -83,7 +83,7 @@ export const assertModule: Module<{ that: string | string[]; fail_msg?: unknown;
         return { changed: false, failed: true, msg: String(args.fail_msg ?? args.msg ?? 'Assertion failed'), result: { assertion: that, evaluated_to: false } };
       }
     }
-    return { changed: false, msg: String(args.success_msg ?? 'All assertions passed') };
+    return { changed: false, msg: String(args.success_msg ?? 'All assertions passed'), result: args.quiet ? {} : { _ansible_verbose_always: true } };
   },
 };
 

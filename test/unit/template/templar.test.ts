@@ -163,9 +163,14 @@ describe('evaluate and isTrue', () => {
     expect(is("{{ 'no' }}")).toBe(false);
     expect(is("{{ 'yes' }}")).toBe(true);
   });
-  it('string results: false/no/off/0/empty are false', () => {
-    for (const word of ['false', 'False', 'no', 'off', '0', '']) expect(t.isTrue(`value`, { value: word }, 'x')).toBe(false);
-    expect(t.isTrue('value', { value: 'anything' }, 'x')).toBe(true);
+  it('a bare variable is tested for truth as Python does: any non-empty string is true, even "false"', () => {
+    for (const word of ['false', 'False', 'no', '0', 'anything']) expect(t.isTrue(`value`, { value: word }, 'x')).toBe(true);
+    expect(t.isTrue('value', { value: '' }, 'x')).toBe(false);
+    expect(t.isTrue('value', { value: false }, 'x')).toBe(false);
+  });
+  it('a templated condition that renders to false/no/off/0/empty is false', () => {
+    for (const word of ['false', 'False', 'no', 'off', '0', '']) expect(t.isTrue(`{{ value }}`, { value: word }, 'x')).toBe(false);
+    expect(t.isTrue('{{ value }}', { value: 'true' }, 'x')).toBe(true);
   });
   it('an undefined variable in a condition is an error naming the task', () => {
     const err = errorOf(() => is('ghost == 1'));
