@@ -53,7 +53,9 @@ function applyInlineOptions(term: string, params: Dict): string {
     if (part.includes('=')) {
       const pieces = part.split('=');
       if (pieces.length !== 2) {
-        throw new LookupFailure(`Could not use '${part}' from '${repr(parts)}': ${pieces.length > 2 ? 'too many values to unpack (expected 2)' : 'not enough values to unpack (expected 2, got 1)'}`);
+        const reason = pieces.length > 2 ? 'too many values to unpack (expected 2)' : 'not enough values to unpack (expected 2, got 1)';
+        // Ansible's message, then the Python error it wraps.
+        throw new LookupFailure(`Could not use '${part}' from '${repr(parts)}': ${reason}. ${reason}`);
       }
       const [name, value] = pieces as [string, string];
       if (!Object.hasOwn(params, name)) throw new LookupFailure(`${name} is not a valid option.`);

@@ -121,6 +121,9 @@ export const template: LookupPlugin = {
       };
       if (opts.comment_start_string !== null && opts.comment_start_string !== undefined) options.comment_start_string = String(opts.comment_start_string);
       if (opts.comment_end_string !== null && opts.comment_end_string !== undefined) options.comment_end_string = String(opts.comment_end_string);
+      // Ansible returns text without template markup untouched: no rendering, no conversion.
+      const markers = ['{%', options.variable_start_string!, options.comment_start_string ?? '{#'];
+      if (!markers.some((marker) => text.includes(marker))) return text;
       const rendered = ctx.renderTemplate(text, file, vars, options);
       if (native || !opts.convert_data) return rendered;
       // Ansible's ansible_eval_concat: text that looks like a list, dict or bool is read as one
