@@ -16,7 +16,7 @@ describe('list lookups', () => {
 
   it('items flattens one level, list keeps its items', () => {
     expect(evaluate("query('items', [1, [2, [3]]], 4)")).toEqual([1, [2, [3]], 4]);
-    expect(evaluate("query('items', [[1, [2]], 3])")).toEqual([1, [2], 3]);
+    expect(evaluate("query('items', [1, [2]], 3)")).toEqual([1, [2], 3]);
     expect(evaluate("query('list', [1, [2, [3]]], 4)")).toEqual([[1, [2, [3]]], 4]);
   });
 
