@@ -33,8 +33,10 @@ function stringList(value: unknown): string[] | undefined {
 
 /**
  * What a lookup sees of the template being rendered: its variables, the
- * search path (`ansible_search_path`, else the role's folder, else the
- * Templar's search paths, else the playbook's folder), and the run.
+ * search path, and the run. The search path is the task's
+ * `ansible_search_path`; without it (a runner that does not set it, a
+ * template outside a task), the role's folder and the playbook's folder,
+ * else the Templar's search paths, else the playbook's folder.
  */
 export function lookupContext(vars: Dict, options: GlobalsOptions, source: string): LookupContext {
   const host = options.host;
@@ -42,7 +44,7 @@ export function lookupContext(vars: Dict, options: GlobalsOptions, source: strin
   const basedir = isString(playbookDir) ? String(playbookDir) : process.cwd();
   const roleDir = vars.role_path;
   const searchPath = stringList(vars.ansible_search_path)
-    ?? (isString(roleDir) ? [String(roleDir)] : options.searchPaths.length ? options.searchPaths : [basedir]);
+    ?? (isString(roleDir) ? [String(roleDir), basedir] : options.searchPaths.length ? options.searchPaths : [basedir]);
   const renderText = (text: string): unknown => (options.renderValue ? options.renderValue(text, vars, source) : options.render(text, vars, source));
   return {
     vars,

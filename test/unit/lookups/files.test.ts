@@ -83,7 +83,13 @@ describe('the search path', () => {
     const templarVars = { ansible_search_path: undefined };
     const { evaluate } = evaluator(root);
     expect(evaluate("lookup('file', 'testfile')", templarVars)).toBe('in files');
-    expect(evaluate("lookup('file', 'testfile')", { ...templarVars, role_path: path.join(root, 'roles/showfile') })).toBe('in role files');
+    const inRole = { ...templarVars, role_path: path.join(root, 'roles/showfile') };
+    expect(evaluate("lookup('file', 'testfile')", inRole)).toBe('in role files');
+    // fileglob, which only looks in the search path itself, still sees the playbook folder.
+    expect(evaluate("query('fileglob', 'testfil?')", inRole)).toEqual([path.join(root, 'roles/showfile/files/testfile')]);
+    rmSync(path.join(root, 'roles/showfile/files/testfile'));
+    rmSync(path.join(root, 'roles/showfile/testfile'));
+    expect(evaluate("query('fileglob', 'testfil?')", inRole)).toEqual([path.join(root, 'files/testfile')]);
   });
 
   it('expands ~ and environment variables in absolute names (a relative name is taken as written)', () => {
