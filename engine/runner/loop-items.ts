@@ -93,6 +93,14 @@ export function loopSubdir(action: string | undefined): string {
   return 'files';
 }
 
+/**
+ * Whether a task keyword is a loop: `loop`, or `with_<name>` for a lookup
+ * plugin `name` (Ansible's task loader accepts exactly these).
+ */
+export function isLoopKeyword(key: string): boolean {
+  return key === 'loop' || (key.startsWith('with_') && findLookup(key.slice('with_'.length)) !== undefined);
+}
+
 /** The loop keywords a task has: `loop` and every `with_<name>`. */
 function loopKeywords(keywords: Record<string, unknown>): string[] {
   // `loop: null` is no loop; `with_x: null` is an error (below).

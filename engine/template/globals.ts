@@ -4,11 +4,13 @@
  */
 import { callLookup } from '../lookups/call.js';
 import { templateValue } from '../lookups/terms.js';
+import type { LookupTemplateOptions } from '../lookups/template.js';
 import type { LookupContext, LookupHost } from '../lookups/types.js';
 import type { TemplateOptions } from '../modules/types.js';
 import { VARS_KEY } from './compiler.js';
 import { splitKwargs } from './members.js';
 import type { NjContext } from './nunjucks-internals.js';
+import { Templar } from './templar.js';
 import { dictLiteral, isDict, isString, pyStr, type Dict } from './python.js';
 
 export interface GlobalsOptions {
@@ -25,6 +27,15 @@ export interface GlobalsOptions {
    * rendered as text.
    */
   renderValue?(value: unknown, vars: Record<string, unknown>, source: string): unknown;
+}
+
+/**
+ * Adapter until Templar.render honours `options.searchPath` (the folders a
+ * template lookup's `{% include %}` searches): a Templar for those folders.
+ * Template lookups are rare enough to make one per call.
+ */
+function renderWithIncludes(text: string, file: string, vars: Dict, renderOptions: LookupTemplateOptions, host: LookupHost | undefined): string {
+  return new Templar({ searchPaths: renderOptions.searchPath, lookupHost: host }).render(text, vars, file, renderOptions);
 }
 
 function stringList(value: unknown): string[] | undefined {
@@ -49,7 +60,9 @@ export function lookupContext(vars: Dict, options: GlobalsOptions, source: strin
   return {
     vars,
     template: (value) => templateValue(value, renderText),
-    renderTemplate: (text, file, templateVars, renderOptions) => options.render(text, templateVars, file, renderOptions),
+    renderTemplate: (text, file, templateVars, renderOptions: LookupTemplateOptions) => (renderOptions.searchPath?.length
+      ? renderWithIncludes(text, file, templateVars, renderOptions, host)
+      : options.render(text, templateVars, file, renderOptions)),
     searchPath,
     basedir,
     hostsMatching: host ? (pattern) => host.hostsMatching(pattern) : undefined,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lookupForLoops } from '../../../engine/lookups/call.js';
-import { loopItems, loopSubdir } from '../../../engine/runner/loop-items.js';
+import { isLoopKeyword, loopItems, loopSubdir } from '../../../engine/runner/loop-items.js';
 import { lazyVars, Templar, TemplateError } from '../../../engine/template/index.js';
 import { isUnsafe, untag } from '../../../engine/template/trust.js';
 import { contextFor, errorOf, fixture, playVars, removeFixtures } from './fixture.js';
@@ -121,5 +121,10 @@ describe('loop items', () => {
     expect(failure({ with_items: [1], with_list: [2] }).message).toBe('duplicate loop in task: list');
     expect(failure({ with_file: ['nope.txt'] }).message).toBe('could not locate file in lookup: nope.txt');
     expect(path.isAbsolute(root)).toBe(true);
+  });
+
+  it('knows which keywords are loops', () => {
+    expect(['loop', 'with_items', 'with_ansible.builtin.file', 'with_inventory_hostnames', 'with_foo', 'loop_control', 'with_'].map(isLoopKeyword))
+      .toEqual([true, true, true, true, false, false, false]);
   });
 });

@@ -2,10 +2,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findLookup } from '../../../engine/lookups/index.js';
 import type { TemplateOptions } from '../../../engine/modules/types.js';
-import { lookupContext } from '../../../engine/template/globals.js';
-import { Templar } from '../../../engine/template/index.js';
 import { encrypt, VaultSecrets } from '../../../engine/vault/index.js';
-import { errorOf, evaluator, fixture, playVars, recordingHost, removeFixtures } from './fixture.js';
+import { contextFor, errorOf, evaluator, fixture, recordingHost, removeFixtures } from './fixture.js';
 
 afterAll(removeFixtures);
 
@@ -46,17 +44,26 @@ describe('template', () => {
     expect(errorOf(() => evaluate("lookup('template', 'nope.j2')")).message).toContain('the template file nope.j2 could not be found for the lookup');
   });
 
+  it('includes templates from beside the template and from the search path\'s templates folders', () => {
+    const dir = fixture({
+      'templates/hello.txt': "Hello {% include 'world.txt' %}!\n",
+      'templates/world.txt': 'world',
+      'roles/r/templates/role.j2': "{% include 'shared.j2' %}",
+      'templates/shared.j2': 'shared {{ name }}',
+    });
+    const { evaluate: ev } = evaluator(dir);
+    expect(ev("lookup('template', 'hello.txt')")).toBe('Hello world!\n');
+    expect(ev("lookup('template', 'role.j2')", { ansible_search_path: [path.join(dir, 'roles/r'), dir] })).toBe('shared World');
+  });
+
   it('gives the renderer the Jinja options and the folders for includes', () => {
-    const templar = new Templar();
+    const ctx = contextFor(root, undefined, { ansible_search_path: [path.join(root, 'roles/r'), root] });
     const seen: TemplateOptions[] = [];
-    const ctx = lookupContext(playVars(root, { ansible_search_path: [path.join(root, 'roles/r'), root] }), {
-      searchPaths: [],
-      render: (text, vars, source, options) => {
-        seen.push(options!);
-        return templar.render(text, vars, source, options);
-      },
-    }, 'test');
-    findLookup('template')!.run(['delims.j2'], { variable_start_string: '[%', variable_end_string: '%]', comment_start_string: '[#', comment_end_string: '#]' }, ctx);
+    const recording = { ...ctx, renderTemplate: (text: string, file: string, vars: Record<string, unknown>, options: TemplateOptions) => {
+      seen.push(options);
+      return ctx.renderTemplate(text, file, vars, options);
+    } };
+    findLookup('template')!.run(['delims.j2'], { variable_start_string: '[%', variable_end_string: '%]', comment_start_string: '[#', comment_end_string: '#]' }, recording);
     expect(seen[0]).toMatchObject({
       variable_start_string: '[%',
       variable_end_string: '%]',
