@@ -16,10 +16,13 @@
  * as Ansible does, whether the task is skipped by its `when` first).
  */
 import { UserError } from '../errors.js';
+import { lookupForLoops } from '../lookups/call.js';
 import { findLookup } from '../lookups/index.js';
 import { holdsTemplate } from '../lookups/terms.js';
-import type { Terms } from '../lookups/types.js';
+import type { LookupHost, Terms } from '../lookups/types.js';
+import { lookupContext } from '../template/globals.js';
 import { isDict, isString, pyStr } from '../template/python.js';
+import type { Templar } from '../template/templar.js';
 import { markUnsafe } from '../template/trust.js';
 
 export interface LoopLookupOptions {
@@ -133,4 +136,19 @@ export function loopItems(keywords: Record<string, unknown>, deps: LoopDeps): un
     if (Array.isArray(terms)) terms = terms.filter((t) => !stillTemplated(t));
   } else terms = listify(value, deps.render);
   return markUnsafe(deps.lookup(name, terms, { subdir: loopSubdir(deps.action) }));
+}
+
+/**
+ * The deps of loopItems for a task rendered by `templar` with `vars` (which
+ * should hold the task's `ansible_search_path` and `playbook_dir`);
+ * `source` names the task in template errors.
+ */
+export function templarLoopDeps(templar: Templar, vars: Record<string, unknown>, source: string, host?: LookupHost, action?: string): LoopDeps {
+  const ctx = lookupContext(vars, {
+    searchPaths: [],
+    host,
+    render: (text, v, src, options) => templar.render(text, v, src, options),
+    renderValue: (value, v, src) => templar.renderValue(value, v, src),
+  }, source);
+  return { render: (value) => templar.renderValue(value, vars, source), lookup: lookupForLoops(ctx), action };
 }

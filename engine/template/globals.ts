@@ -1,7 +1,8 @@
 /**
  * Functions available in every template: `lookup`, `query`/`q` (the lookup
- * plugins of engine/lookups), `range` and `dict`.
+ * plugins of engine/lookups), and Jinja's `range`, `dict` and `lipsum`.
  */
+import { randomInt } from 'node:crypto';
 import { callLookup } from '../lookups/call.js';
 import { templateValue } from '../lookups/terms.js';
 import type { LookupTemplateOptions } from '../lookups/template.js';
@@ -11,7 +12,7 @@ import { VARS_KEY } from './compiler.js';
 import { splitKwargs } from './members.js';
 import type { NjContext } from './nunjucks-internals.js';
 import { Templar } from './templar.js';
-import { dictLiteral, isDict, isString, pyStr, type Dict } from './python.js';
+import { dictLiteral, isDict, isString, pyStr, truthy, type Dict } from './python.js';
 
 export interface GlobalsOptions {
   /** Folders searched for relative file names when the task's variables give no `ansible_search_path`. */
@@ -72,6 +73,49 @@ export function lookupContext(vars: Dict, options: GlobalsOptions, source: strin
   };
 }
 
+const LOREM = ('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna '
+  + 'aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo consequat duis aute irure '
+  + 'in reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt culpa '
+  + 'qui officia deserunt mollit anim id est laborum curabitur pretium tincidunt lacus nunc pulvinar sapien').split(' ');
+
+const pick = (from: number, to: number): number => from + randomInt(to - from + 1);
+
+/** Jinja's lipsum(n=5, html=True, min=20, max=100): paragraphs of placeholder Latin. */
+function lipsum(...args: unknown[]): string {
+  const { positional, kwargs } = splitKwargs(args);
+  const [n = kwargs.n ?? 5, html = kwargs.html ?? true, min = kwargs.min ?? 20, max = kwargs.max ?? 100] = positional;
+  const paragraphs: string[] = [];
+  for (let p = 0; p < Number(n); p++) {
+    const words: string[] = [];
+    let last = '';
+    let lastComma = 0;
+    let lastPeriod = 0;
+    let capital = true;
+    const count = pick(Number(min), Number(max));
+    for (let i = 0; i < count; i++) {
+      let word = LOREM[randomInt(LOREM.length)]!;
+      while (word === last) word = LOREM[randomInt(LOREM.length)]!;
+      last = word;
+      if (capital) word = word[0]!.toUpperCase() + word.slice(1);
+      capital = false;
+      if (i - pick(3, 7) > lastComma) {
+        lastComma = i;
+        lastPeriod += 2;
+        word += ',';
+      }
+      if (i - pick(10, 19) > lastPeriod) {
+        lastComma = lastPeriod = i;
+        word = `${word.replace(/,$/, '')}.`;
+        capital = true;
+      }
+      words.push(word);
+    }
+    const text = words.join(' ').replace(/[.,]?$/, '.');
+    paragraphs.push(truthy(html) ? `<p>${text}</p>` : text);
+  }
+  return paragraphs.join(truthy(html) ? '\n' : '\n\n');
+}
+
 export function templateGlobals(options: GlobalsOptions): Record<string, unknown> {
   const call = (context: NjContext, args: unknown[], query: boolean): unknown => {
     const { positional, kwargs } = splitKwargs(args);
@@ -99,6 +143,7 @@ export function templateGlobals(options: GlobalsOptions): Record<string, unknown
       for (let i = from; by > 0 ? i < to : i > to; i += by) out.push(i);
       return out;
     },
+    lipsum,
     dict(...args: unknown[]): Dict {
       const { positional, kwargs } = splitKwargs(args);
       const base = positional[0];

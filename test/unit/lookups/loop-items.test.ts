@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lookupForLoops } from '../../../engine/lookups/call.js';
-import { isLoopKeyword, loopItems, loopSubdir } from '../../../engine/runner/loop-items.js';
+import { isLoopKeyword, loopItems, loopSubdir, templarLoopDeps } from '../../../engine/runner/loop-items.js';
 import { lazyVars, Templar, TemplateError } from '../../../engine/template/index.js';
 import { isUnsafe, untag } from '../../../engine/template/trust.js';
-import { contextFor, errorOf, fixture, playVars, removeFixtures } from './fixture.js';
+import type { LookupHost } from '../../../engine/lookups/types.js';
+import { contextFor, errorOf, fixture, playVars, recordingHost, removeFixtures } from './fixture.js';
 
 afterAll(removeFixtures);
 
@@ -25,11 +26,10 @@ const data = {
 };
 
 /** loopItems as a runner calls it: the task's variables (lazy), the engine's Templar, the lookups. */
-function itemsOf(keywords: Record<string, unknown>, action = 'debug'): unknown[] | undefined {
+function itemsOf(keywords: Record<string, unknown>, action = 'debug', host?: LookupHost): unknown[] | undefined {
   const templar = new Templar();
   const vars = lazyVars(playVars(root, data), templar, 'task');
-  const ctx = contextFor(root, undefined, data);
-  const items = loopItems(keywords, { render: (value) => templar.renderValue(value, vars, 'task'), lookup: lookupForLoops({ ...ctx, vars }), action });
+  const items = loopItems(keywords, templarLoopDeps(templar, vars, 'task', host, action));
   return items === undefined ? undefined : untag(items);
 }
 
@@ -84,6 +84,17 @@ describe('loop items', () => {
     expect(itemsOf({ with_template: 't.j2' })).toEqual(['Hi World\n']);
     expect(itemsOf({ with_csvfile: 'Smith file=people.csv delimiter=,' })).toEqual(['Jane']);
     expect(itemsOf({ with_ini: 'user section=global file=lookup.ini' })).toEqual(['bob']);
+  });
+
+  it('with_env and with_inventory_hostnames', () => {
+    process.env.UXSV_LOOP_ENV = 'from env';
+    try {
+      expect(itemsOf({ with_env: ['UXSV_LOOP_ENV', 'UXSV_LOOP_NOPE'] })).toEqual(['from env', '']);
+    } finally {
+      delete process.env.UXSV_LOOP_ENV;
+    }
+    const host = recordingHost({ hostsMatching: (pattern) => (pattern === 'web' ? ['w1', 'w2'] : []) });
+    expect(itemsOf({ with_inventory_hostnames: 'web' }, 'debug', host)).toEqual(['w1', 'w2']);
   });
 
   it('with_first_found passes over undefined names and looks in the folder of the task\'s action', () => {
