@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bcrypt, md5Crypt, shaCrypt } from '../../../engine/lookups/crypt.js';
@@ -19,6 +19,8 @@ describe('password', () => {
     const file = path.join(root, 'lookup/password');
     expect(readFileSync(file, 'utf8')).toBe(`${first}\n`);
     expect([mode(path.dirname(file)), mode(file)]).toEqual(['700', '600']);
+    // The lock taken while writing is gone.
+    expect(readdirSync(path.dirname(file))).toEqual(['password']);
     expect(evaluate("lookup('password', 'lookup/password length=30')")).toBe(first);
     expect(evaluate(`lookup('password', '${file}')`)).toBe(first);
   });
