@@ -20,13 +20,15 @@ export const file: LookupPlugin = {
     const opts = resolveOptions('file', { rstrip: { type: 'bool', default: true }, lstrip: { type: 'bool', default: false } }, options);
     return termList(terms).map((term) => {
       const name = pyStr(term);
+      const missing = () => new LookupError(`could not locate file in lookup: ${name}`);
       const found = findInSearchPath(ctx, 'files', name);
+      if (found === undefined) throw missing();
       let text: string;
       try {
-        if (found === undefined) throw new LookupError('not found', 'ansible.errors.AnsibleParserError');
         text = readFileContents(ctx, found).toString('utf8');
       } catch (err) {
-        if (err instanceof LookupError && err.pyClass === 'ansible.errors.AnsibleParserError') throw new LookupError(`could not locate file in lookup: ${name}`);
+        // A file that cannot be read (a folder, no permission) counts as missing, as in Ansible.
+        if (err instanceof LookupError && err.pyClass === 'ansible.errors.AnsibleParserError') throw missing();
         throw err;
       }
       if (opts.lstrip) text = pyLstrip(text);

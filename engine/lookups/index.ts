@@ -28,8 +28,3 @@ const BY_NAME = new Map<string, LookupPlugin>(PLUGINS.flatMap((p) => [[p.name, p
 export function findLookup(name: string): LookupPlugin | undefined {
   return BY_NAME.get(name);
 }
-
-/** Every short name, sorted. */
-export function lookupNames(): string[] {
-  return PLUGINS.map((p) => p.name).sort();
-}

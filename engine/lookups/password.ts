@@ -6,10 +6,9 @@
  * `encrypt=` returns a crypt(3) hash and keeps the salt (and the bcrypt
  * ident) in the file, after the password.
  */
-import { randomInt } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { isString, pyStr } from '../template/python.js';
 import { bcrypt, md5Crypt, repairBcryptSalt, shaCrypt } from './crypt.js';
 import { LookupError } from './errors.js';

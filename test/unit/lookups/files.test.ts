@@ -126,7 +126,6 @@ describe('fileglob', () => {
 
   it('finds a pattern with a folder through the search path', () => {
     expect(evaluate("query('fileglob', 'sub/*.txt')")).toEqual([`${root}/files/sub/b.txt`]);
-    expect(evaluate("query('fileglob', 'files/?.txt')").constructor).toBe(Array);
     expect(sorted(evaluate("query('fileglob', 'files/?.txt')"))).toEqual([`${root}/files/a.txt`, `${root}/files/x.txt`]);
     expect(evaluate(`query('fileglob', '${root}/files/sub/*')`)).toEqual([`${root}/files/sub/b.txt`]);
   });
