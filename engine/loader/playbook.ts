@@ -14,6 +14,7 @@ import { errorAt, validateAt } from './validate.js';
 import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue } from './kv.js';
 import { checkArgsStatic } from './args.js';
+import { findLookup } from '../lookups/index.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
@@ -78,8 +79,9 @@ function isDirectory(p: string): boolean {
   }
 }
 
+/** `loop`, and `with_<name>` for every lookup plugin `name`. */
 function isLoopKeyword(key: string): boolean {
-  return key === 'loop' || /^with_[A-Za-z0-9_]+$/.test(key);
+  return key === 'loop' || (key.startsWith('with_') && findLookup(key.slice('with_'.length)) !== undefined);
 }
 
 function isTaskKeyword(key: string): boolean {

@@ -19,7 +19,8 @@ import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { moduleContext, type ContextHost } from './context.js';
 import { conditionsOf, environmentLayers, keyword, location, taskTitle } from './keywords.js';
-import { loopItems } from './loop-items.js';
+import { loopItems, templarLoopDeps } from './loop-items.js';
+import type { LookupHost } from '../lookups/types.js';
 import type { AsyncJobs } from './async-jobs.js';
 import type { PlayDefaults, RunOptions } from './options.js';
 import { OMIT_TOKEN, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
@@ -52,6 +53,7 @@ export interface TaskOutcome {
 export interface ExecutorDeps {
   store: VariableStore;
   templar: Templar;
+  lookupHost?: LookupHost;
   options: RunOptions;
   contextHost: ContextHost;
   asyncJobs: AsyncJobs;
@@ -79,10 +81,7 @@ export class TaskExecutor {
       let items: unknown[] | undefined;
       let loopError: unknown;
       try {
-        items = loopItems(task.keywords, {
-          render: (value) => this.deps.templar.renderValue(value, vars, `${location(task)} loop`),
-          lookup: (name, terms, options) => this.deps.templar.lookup(name, terms, options, vars, `${location(task)} with_${name}`),
-        });
+        items = loopItems(task.keywords, templarLoopDeps(this.deps.templar, vars, `${location(task)} loop`, this.deps.lookupHost, task.kind === 'task' ? task.moduleName : task.kind));
       } catch (err) {
         loopError = err;
       }

@@ -49,7 +49,7 @@ export class PlayRun implements PlayVarsContext {
       isNotified: (handler, host) => this.notified.get(handler)?.has(host) === true && this.handlerMayRun(host),
     });
     this.executor = new TaskExecutor(
-      { store: run.store, templar: run.templar, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
+      { store: run.store, templar: run.templar, lookupHost: run.lookupHost, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
       this,
     );
   }

@@ -15,6 +15,7 @@ import type { Loader } from '../loader/playbook.js';
 import type { Playbook } from '../loader/model.js';
 import type { HostStats } from '../output/events.js';
 import { Templar } from '../template/index.js';
+import type { LookupHost } from '../lookups/types.js';
 import { untag } from '../template/trust.js';
 import type { RunOptions, RunResult } from './options.js';
 import { runPlay } from './play.js';
@@ -42,16 +43,15 @@ export class Runner {
       check: options.check, diff: options.diff, verbosity: options.verbosity, forks: options.forks, limit: options.limit,
       tags: options.tags, skipTags: options.skipTags, inventorySources: options.inventorySources, configFile: options.configFile,
     });
-    const templar = new Templar({
-      lookupHost: {
-        hostsMatching: (pattern) => inventory.select(pattern),
-        warn: (message) => this.state.warn(message),
-        ...(options.decryptVault ? { decryptVault: options.decryptVault } : {}),
-        ...(options.config ? { config: options.config } : {}),
-      },
-    });
+    const lookupHost: LookupHost = {
+      hostsMatching: (pattern) => inventory.select(pattern),
+      warn: (message) => this.state.warn(message),
+      ...(options.decryptVault ? { decryptVault: options.decryptVault } : {}),
+      ...(options.config ? { config: options.config } : {}),
+    };
+    const templar = new Templar({ lookupHost });
     const pool = new ConnectionPool({ acceptNewHostKeys: options.acceptNewHostKeys, knownHostsFile: options.knownHostsFile, connect: options.connect, lockTtlSec: options.lockTtlSec });
-    this.state = new RunState(inventory, loader, options, store, templar, pool);
+    this.state = new RunState(inventory, loader, options, store, templar, pool, lookupHost);
   }
 
   async run(playbooks: Playbook[]): Promise<RunResult> {
