@@ -13,7 +13,7 @@ import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
 import { tasksOf, type RunnableNode } from './iterator.js';
-import { location, taskTitle } from './keywords.js';
+import { asStringList, location, taskTitle } from './keywords.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
 export const MAX_INCLUDE_DEPTH = 100;
@@ -46,6 +46,8 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       failInclude(play, included, err);
+      // The include failed on these hosts: any_errors_fatal and max_fail_percentage count it.
+      for (const o of outcomes) if (o.task === included.node && included.hosts.includes(o.host)) o.status = 'failed';
       continue;
     }
     if (included.node.kind === 'include_tasks') {
@@ -88,7 +90,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
   const params: Vars = { ...((node.keywords.vars as Vars | undefined) ?? {}), ...request.itemVars };
   for (const [k, v] of Object.entries(request.args)) if (!INCLUDE_OPTIONS.has(k)) params[k] = v;
   const scope: Scope = { parent: node.scope, kind: 'include', keywords: { ...applied, vars: params }, role: node.scope.role, baseDir: node.scope.baseDir, dynamic: true };
-  const tags = Array.isArray(applied.tags) ? applied.tags.map(String) : applied.tags !== undefined ? [String(applied.tags)] : [];
+  // The include's own tags stay on the include; the play's, blocks' and roles' around it reach the included tasks, with `apply`'s.
+  const tags = [...inheritedTags(node.scope), ...asStringList(applied.tags)];
   const loader = play.run.loader;
   let nodes: Node[];
   if (node.kind === 'include_tasks') {
@@ -111,6 +114,12 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
 /** Tasks included from a handler are handlers themselves. */
 function markHandlers(nodes: Node[]): void {
   for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task') (t as TaskNode).handler = { listen: [] };
+}
+
+function inheritedTags(scope: Scope): string[] {
+  const out: string[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) out.push(...asStringList(s.keywords.tags).flatMap((t) => t.split(',').map((x) => x.trim())));
+  return [...new Set(out)];
 }
 
 const INCLUDE_OPTIONS = new Set(['file', '_raw_params', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate', 'vars']);

@@ -154,11 +154,13 @@ function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: st
         } else run.store.setFacts(h, facts);
       }
     }
-    if (item.add_host && play.addHost(item.add_host as Vars)) {
+    // As Ansible does, a changed inventory makes the task changed, unless changed_when says otherwise.
+    const mayChange = task.keywords.changed_when === undefined;
+    if (item.add_host && play.addHost(item.add_host as Vars) && mayChange) {
       item.changed = true;
       o.result.changed = true;
     }
-    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)))) {
+    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups))) && mayChange) {
       item.changed = true;
       o.result.changed = true;
     }
