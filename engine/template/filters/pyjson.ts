@@ -49,7 +49,7 @@ function codePointCompare(a: string, b: string): number {
 }
 
 export function typeNameForJson(value: unknown): string {
-  if (typeof value === 'function') return 'method';
+  if (typeof value === 'function') return 'builtin_function_or_method';
   if (value instanceof Undefined) return 'AnsibleUndefined';
   return (value as object)?.constructor?.name ?? typeof value;
 }
