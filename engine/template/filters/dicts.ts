@@ -69,7 +69,10 @@ function combine(value: unknown, ...args: unknown[]): unknown {
   const { positional, kwargs } = splitKwargs(args);
   const { recursive = false, list_merge: listMerge = 'replace', ...unknown } = kwargs;
   if (Object.keys(unknown).length > 0) throw new FilterError("'recursive' and 'list_merge' are the only valid keyword arguments");
-  const dicts = [value, ...positional].flatMap((d) => (Array.isArray(d) ? d : [d]));
+  // Ansible flattens the terms one level with its flatten filter, which also drops None.
+  const dicts = [value, ...positional]
+    .flatMap((d) => (Array.isArray(d) ? d : [d]))
+    .filter((d) => d !== null && d !== undefined && !(isString(d) && ['None', 'null'].includes(String(d))));
   checkDefined(dicts);
   if (dicts.length === 0) return {};
   if (dicts.length === 1) return dicts[0];
@@ -113,7 +116,7 @@ function items(value: unknown): unknown[][] {
 
 function dictsort(value: unknown, ...args: unknown[]): unknown[][] {
   const [caseSensitive = false, by = 'key', reverse = false] = bindArgs('dictsort', args, ['case_sensitive', 'by', 'reverse']);
-  const position = by === 'key' ? 0 : by === 'value' ? 1 : undefined;
+  const position = pyStr(by) === 'key' ? 0 : pyStr(by) === 'value' ? 1 : undefined;
   if (position === undefined) throw new FilterError('You can only sort by either "key" or "value"');
   strict(value);
   if (!isDict(value)) throw new TypeError(`'${className(value)}' object has no attribute 'items'`);
@@ -163,7 +166,8 @@ function subelements(value: unknown, ...args: unknown[]): unknown[][] {
 
 /** rekey_on_member: a dict of the items keyed by one of their members. */
 function rekeyOnMember(value: unknown, ...args: unknown[]): Dict {
-  const [key, duplicates = 'error'] = bindArgs('rekey_on_member', args, ['key', 'duplicates']);
+  const [key, duplicatesArg = 'error'] = bindArgs('rekey_on_member', args, ['key', 'duplicates']);
+  const duplicates = pyStr(duplicatesArg);
   if (duplicates !== 'error' && duplicates !== 'overwrite') {
     throw new FilterError(`duplicates parameter to rekey_on_member has unknown value: ${pyStr(duplicates)}`);
   }

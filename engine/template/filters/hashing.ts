@@ -5,7 +5,7 @@
  * sha512_crypt and bcrypt, salt, salt_size, rounds and ident.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { isString, pyStr } from '../python.js';
+import { isString, pyStr, truthy } from '../python.js';
 import { bcrypt, canonicalBcryptSalt, isBcryptSalt } from './bcrypt.js';
 import { CRYPT_ALPHABET, md5Crypt, shaCrypt, SHA_CRYPT_ROUNDS } from './crypt.js';
 import { decodeText, encodeText } from './encoding.js';
@@ -170,7 +170,7 @@ function checkedSettings(name: string, scheme: CryptScheme, salt: string | undef
   }
   let id: string | undefined;
   if (name === 'bcrypt') {
-    id = ident === undefined || ident === null || ident === '' ? '2b' : pyStr(ident);
+    id = ident === undefined || !truthy(ident) ? '2b' : pyStr(ident);
     if (!['2a', '2b', '2y'].includes(id)) throw new RangeError(`invalid ident: '${id}'`);
   }
   return { salt: salt ?? randomSalt(size, name === 'bcrypt'), rounds: r, ident: id };
@@ -187,10 +187,10 @@ function passwordHash(value: unknown, ...args: unknown[]): string {
   if (!scheme) throw twice(`passlib does not support '${name}' algorithm`);
   strict(value);
   if (!isString(value)) throw new TypeError(`secret must be unicode or bytes, not ${pyTypeName(value)}`);
-  let cleanSalt = salt === null || salt === '' || salt === false ? undefined : pyStr(salt);
+  let cleanSalt = !truthy(salt) ? undefined : pyStr(salt);
   if (cleanSalt !== undefined && name === 'bcrypt' && isBcryptSalt(cleanSalt)) cleanSalt = canonicalBcryptSalt(cleanSalt);
   try {
-    const settings = checkedSettings(name, scheme, cleanSalt, saltSize, rounds === null || rounds === 0 ? undefined : rounds, ident);
+    const settings = checkedSettings(name, scheme, cleanSalt, saltSize, !truthy(rounds) ? undefined : rounds, ident);
     return scheme.run(String(value), settings.salt, settings.rounds, settings.ident);
   } catch (err) {
     if (err instanceof RangeError) throw twice(`Could not hash the secret.. ${err.message}`);

@@ -11,14 +11,32 @@ import { registerSecret } from '../../vault/secrets.js';
 import { isString, pyStr, truthy } from '../python.js';
 import { FilterError, FilterTypeError, bindArgs, pyTypeName, strict, type FilterFn } from './support.js';
 
-/** Marks a string as an encrypted vault value (Ansible's AnsibleVaultEncryptedUnicode), for `is vault_encrypted`. */
+/**
+ * Marks a value as an encrypted vault value (Ansible's
+ * AnsibleVaultEncryptedUnicode): `is vault_encrypted` is true for it, and
+ * `unvault` decrypts its `ciphertext` with the password it is given. A
+ * loader that keeps `!vault` values as such objects sets the same marker.
+ */
 export const VAULT_ENCRYPTED = Symbol.for('uxsv.vaultEncrypted');
 
-export class VaultText extends String {
-  readonly [VAULT_ENCRYPTED] = true;
+export interface VaultEncrypted {
+  [VAULT_ENCRYPTED]: true;
+  /** The vault text ($ANSIBLE_VAULT;...). */
+  ciphertext: string;
 }
 
-export function isVaultEncrypted(value: unknown): boolean {
+/** What `vault(..., wrap_object=true)` gives: the vault text, marked as encrypted. */
+export class VaultText extends String implements VaultEncrypted {
+  readonly [VAULT_ENCRYPTED] = true as const;
+  readonly ciphertext: string;
+
+  constructor(ciphertext: string) {
+    super(ciphertext);
+    this.ciphertext = ciphertext;
+  }
+}
+
+export function isVaultEncrypted(value: unknown): value is VaultEncrypted {
   return typeof value === 'object' && value !== null && (value as { [VAULT_ENCRYPTED]?: boolean })[VAULT_ENCRYPTED] === true;
 }
 
@@ -62,8 +80,9 @@ function vault(value: unknown, ...args: unknown[]): unknown {
 function unvault(value: unknown, ...args: unknown[]): string {
   const [secret] = bindArgs('unvault', args, ['secret', 'vaultid']);
   if (!isString(strict(secret))) throw new FilterTypeError(`Secret passed is required to be as string, instead we got: ${pythonClass(secret)}`);
-  if (!isString(strict(value))) throw new FilterTypeError(`Vault should be in the form of a string, instead we got: ${pythonClass(value)}`);
-  const text = String(value);
+  strict(value);
+  if (!isString(value) && !isVaultEncrypted(value)) throw new FilterTypeError(`Vault should be in the form of a string, instead we got: ${pythonClass(value)}`);
+  const text = isVaultEncrypted(value) ? value.ciphertext : String(value);
   if (!isVaultText(text)) return text;
   let plaintext: string;
   try {

@@ -24,6 +24,8 @@ describe('combine', () => {
     expect(ev("[{'a': 1}, {'b': 2}] | combine")).toEqual({ a: 1, b: 2 });
     expect(ev("{'a': 1} | combine({'a': 2}, {'a': 3, 'c': 1})")).toEqual({ a: 3, c: 1 });
     expect(ev('[] | combine')).toEqual({});
+    expect(ev('None | combine')).toEqual({});
+    expect(ev("[{'a': 1}, None] | combine({'b': 2})")).toEqual({ a: 1, b: 2 });
   });
   it("refuses what Ansible refuses, with its messages", () => {
     expect(() => ev("{'a': 1} | combine([1])")).toThrow(`failed to combine variables, expected dicts but got a 'dict' and a 'int': \n{"a": 1}\n1`);

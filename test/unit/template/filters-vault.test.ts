@@ -1,6 +1,7 @@
 // vault and unvault. Expected values were checked against ansible-playbook 2.14.
 import { describe, expect, it } from 'vitest';
 import { Templar } from '../../../engine/template/index.js';
+import { VaultText } from '../../../engine/template/filters/vault.js';
 import { clearSecrets, maskSecrets } from '../../../engine/vault/secrets.js';
 
 const t = new Templar();
@@ -46,6 +47,12 @@ describe('unvault', () => {
     expect(maskSecrets('the password is secret')).not.toContain('secret');
     clearSecrets();
     expect(ev("'plain' | unvault('test')")).toBe('plain');
+  });
+  it('decrypts a value a loader kept encrypted (marked as such), with the password given', () => {
+    const kept = new VaultText(ANSIBLE_VAULTED);
+    expect(ev('v is vault_encrypted', { v: kept })).toBe(true);
+    expect(ev("v | unvault('test')", { v: kept })).toBe('secret');
+    expect(ev('v is vault_encrypted', { v: ANSIBLE_VAULTED })).toBe(false);
   });
   it('a wrong password is an error', () => {
     expect(() => ev('v | unvault("wrong")', { v: ANSIBLE_VAULTED })).toThrow(
