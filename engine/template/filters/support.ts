@@ -114,11 +114,9 @@ export function getAttribute(item: unknown, attribute: unknown, fallback?: unkno
 }
 
 function lookupItem(container: unknown, key: string | number, path: string): unknown {
-  if (typeof key === 'number' && isDict(container)) {
-    // A dict has string keys only: `x.0` finds a '0' key neither in Python nor here.
-    return new Undefined(path, `'dict object' has no attribute '${key}'`);
-  }
-  return member(container, key, true, path);
+  // A digit part indexes a list; on a dict it finds the key written with those digits
+  // (YAML's `80: http` is an integer key in Ansible, a string key here).
+  return member(container, typeof key === 'number' && isDict(container) ? String(key) : key, true, path);
 }
 
 /** Jinja2's ignore_case postprocessor. */

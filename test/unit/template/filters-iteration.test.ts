@@ -20,6 +20,11 @@ describe('map', () => {
     expect(() => ev("users | map(attribute='city') | join(',')")).toThrow(/has no attribute 'city'/);
     expect(ev("users | map(attribute='city') | select('defined') | list")).toEqual(['NY', 'ny', 'LA']);
   });
+  it('by a path whose digit parts index lists, or find integer keys of dicts', () => {
+    const hosts = [{ ports: { 80: 'http' } }, { ports: { 443: 'https' } }];
+    expect(ev("hosts | map(attribute='ports.80', default='-') | list", { hosts })).toEqual(['http', '-']);
+    expect(ev("[[1, 2], [3, 4]] | map(attribute='1') | list")).toEqual([2, 4]);
+  });
   it('through a filter with its arguments', () => {
     expect(ev("['a', 'B'] | map('upper') | list")).toEqual(['A', 'B']);
     expect(ev("['a,b', 'c'] | map('split', ',') | list")).toEqual([['a', 'b'], ['c']]);
