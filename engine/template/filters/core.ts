@@ -7,6 +7,7 @@ import { member } from '../members.js';
 import { Undefined, isDict, isString, isUndefinedValue, iterate, pyStr, repr, truthy, type Dict } from '../python.js';
 import { TaggedText, UNSAFE } from '../trust.js';
 import { FilterError, bindArgs, isPyObject, pySorted, strict, text, type FilterFn } from './support.js';
+import { isMarkup } from './html.js';
 import { isVaultEncrypted } from './vault.js';
 
 function defaultFilter(value: unknown, ...args: unknown[]): unknown {
@@ -140,6 +141,7 @@ function typeName(value: unknown): string {
 function typeDebug(value: unknown): string {
   strict(value);
   if (isVaultEncrypted(value)) return 'AnsibleVaultEncryptedUnicode';
+  if (isMarkup(value)) return 'Markup';
   if (value instanceof TaggedText && value.tags & UNSAFE) return 'AnsibleUnsafeText';
   if (value === null || value === undefined) return 'NoneType';
   if (typeof value === 'boolean') return 'bool';

@@ -101,6 +101,7 @@ describe('conversions and inspection', () => {
     expect(ev('1.5 | type_debug')).toBe('float');
     expect(ev('None | type_debug')).toBe('NoneType');
     expect(ev('true | type_debug')).toBe('bool');
+    expect(ev("'x' | e | type_debug")).toBe('Markup');
   });
   it('pprint sorts keys and wraps long structures at 80 columns', () => {
     expect(ev("{'b': [1, 'x'], 'a': None} | pprint")).toBe("{'a': None, 'b': [1, 'x']}");
