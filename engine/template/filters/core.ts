@@ -153,15 +153,15 @@ function typeDebug(value: unknown): string {
   return 'dict';
 }
 
-/** attr: an attribute only, never a dict key (so `{'a': 1} | attr('a')` is undefined). */
+/** attr: an attribute (a method), never a dict key: `{'a': 1} | attr('a')` is undefined. */
 function attr(value: unknown, ...args: unknown[]): unknown {
   const [name] = bindArgs('attr', args, ['name']);
   strict(value);
   const key = pyStr(name);
-  if (isDict(value) && Object.hasOwn(value, key) && typeof (value as Dict)[key] !== 'function') {
-    const found = member({}, key, true, key);
-    if (typeof found === 'function') return member(value, key, false, key);
-    return new Undefined(key, `'dict object' has no attribute '${key}'`);
+  if (isDict(value) && Object.hasOwn(value, key)) {
+    // Only the names dicts have as methods (items, keys, get...) are attributes of a dict.
+    const isMethod = typeof member({}, key, true, key) === 'function';
+    if (!isMethod) return new Undefined(key, `'dict object' has no attribute '${key}'`);
   }
   return member(value, key, true, key);
 }
