@@ -14,6 +14,7 @@ import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
 import { tasksOf, type RunnableNode } from './iterator.js';
 import { asStringList, location, taskTitle } from './keywords.js';
+import { roleChain } from './vars.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
 export const MAX_INCLUDE_DEPTH = 100;
@@ -103,7 +104,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
     if (node.handler) markHandlers(nodes);
   } else {
     const args = request.args;
-    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, new Set(), args);
+    // include_role runs the role again even if the play has it; its dependencies run once per play.
+    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, play.play.roleKeys, args, roleChain(node.scope), false);
     if (args.public === true || args.public === 'yes' || args.public === 'true') play.play.roles.push(...role.scopes.filter((r) => !play.play.roles.includes(r)));
     play.handlers.push(...role.handlers);
     nodes = role.tasks;
