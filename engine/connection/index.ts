@@ -4,6 +4,7 @@
 import { userInfo } from 'node:os';
 import { UserError } from '../errors.js';
 import { LocalConnection } from './local.js';
+import { checkedOutputLimit, defaultOutputLimit, OUTPUT_LIMIT_VAR } from './output-limit.js';
 import { SshConnection } from './ssh.js';
 import { expandHome, parseSshCommonArgs } from './ssh-options.js';
 import type { Connection, ConnectionSettings } from './types.js';
@@ -14,7 +15,9 @@ export { SshConnection } from './ssh.js';
 export { TIMEOUT_RC } from './wrap.js';
 
 export function createConnection(settings: ConnectionSettings): Connection {
-  return settings.connection === 'local' ? new LocalConnection(settings.host) : new SshConnection(settings);
+  return settings.connection === 'local'
+    ? new LocalConnection(settings.host, settings.outputLimit !== undefined ? { outputLimit: settings.outputLimit } : {})
+    : new SshConnection(settings);
 }
 
 /**
@@ -44,7 +47,18 @@ export function settingsFromVars(
     ...(knownHostsFile !== undefined ? { knownHostsFile } : {}),
     acceptNewHostKeys: options.acceptNewHostKeys || common.acceptNewHostKeys === true,
     ...(password !== undefined ? { password } : {}),
+    outputLimit: outputLimitFrom(host, vars),
   };
+}
+
+/** uxsv_output_limit, else UXSV_OUTPUT_LIMIT, else the default. */
+function outputLimitFrom(host: string, vars: Record<string, unknown>): number {
+  const value = vars[OUTPUT_LIMIT_VAR];
+  if (value === undefined || value === null || value === '') return defaultOutputLimit();
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new UserError(`host ${host}: ${OUTPUT_LIMIT_VAR} must be a size, not ${JSON.stringify(value)}`);
+  }
+  return checkedOutputLimit(value, `host ${host}: ${OUTPUT_LIMIT_VAR}`);
 }
 
 function connectionType(host: string, value: unknown): 'ssh' | 'local' {

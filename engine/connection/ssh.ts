@@ -20,6 +20,7 @@ import {
   ConnectionLostError, HostKeyError, UnreachableError,
   type BecomeSpec, type Connection, type ConnectionSettings, type ConnectionStats, type ExecOptions, type ExecResult,
 } from './types.js';
+import { defaultOutputLimit } from './output-limit.js';
 import { ResidentShells } from './resident.js';
 import { driveCommand, prepareCommand, putFileCommand, signalExitCode, type RunningCommand } from './wrap.js';
 
@@ -43,7 +44,7 @@ type AuthMethod = PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod;
 
 export class SshConnection implements Connection {
   readonly host: string;
-  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0 };
+  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0, reused: 0 };
   private readonly common: SshCommonOptions;
   private readonly knownHostsFile: string;
   private readonly acceptNewHostKeys: boolean;
@@ -53,9 +54,11 @@ export class SshConnection implements Connection {
   private proxy: ChildProcess | undefined;
   private everConnected = false;
   private readonly resident: ResidentShells;
+  private readonly outputLimit: number;
 
   constructor(private readonly settings: ConnectionSettings) {
     this.host = settings.host;
+    this.outputLimit = settings.outputLimit ?? defaultOutputLimit();
     this.common = parseSshCommonArgs(settings.commonArgs);
     this.knownHostsFile = this.common.userKnownHostsFile
       ?? (settings.knownHostsFile !== undefined ? expandHome(settings.knownHostsFile) : join(homedir(), '.ssh', 'known_hosts'));
@@ -63,6 +66,7 @@ export class SshConnection implements Connection {
     this.resident = new ResidentShells({
       host: this.host,
       loginUser: settings.user,
+      outputLimit: this.outputLimit,
       // The resident shell's channel is not counted against MAX_OPEN_CHANNELS: it stays open all run.
       start: async (line) => {
         const client = await this.ready();
@@ -96,7 +100,7 @@ export class SshConnection implements Connection {
     try {
       const channel = await this.openChannel(client, prepared.line);
       this.stats.channels++;
-      return await driveCommand(this.running(client, channel), prepared, options.stdin, options.timeoutMs);
+      return await driveCommand(this.running(client, channel), prepared, options.stdin, options.timeoutMs, options.outputLimit ?? this.outputLimit);
     } finally {
       release();
     }

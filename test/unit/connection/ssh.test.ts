@@ -50,7 +50,7 @@ describe('SshConnection', () => {
     expect(result.rc).toBe(5);
     expect(result.stdout.toString()).toBe('root\n');
     expect(result.stderr.toString()).toBe('err\n');
-    expect(conn.stats).toEqual({ handshakes: 1, commands: 1, channels: 1 });
+    expect(conn.stats).toEqual({ handshakes: 1, commands: 1, channels: 1, reused: 0 });
   });
 
   it('runs 20 commands at once over one handshake', async () => {
@@ -60,7 +60,7 @@ describe('SshConnection', () => {
     );
     expect(results.map((r) => r.stdout.toString().trim())).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
     // One resident shell; the 19 commands that found it busy got channels of their own.
-    expect(conn.stats).toEqual({ handshakes: 1, commands: 20, channels: 20 });
+    expect(conn.stats).toEqual({ handshakes: 1, commands: 20, channels: 20, reused: 0 });
   });
 
   it('passes every byte value through stdin and back', async () => {
