@@ -1,0 +1,363 @@
+/**
+ * A run's side of the multiplexer (server.ts): find the kept connection's
+ * socket, or the multiplexer's, or start the multiplexer; check each socket
+ * before trusting it (paths.ts); say hello; then run commands over it
+ * (MuxLink, with the same channels, exit codes and failures as a connection
+ * of the run's own).
+ *
+ * Persistence is only an optimisation: whenever the multiplexer cannot be
+ * used (no multiplexer program in this build, a folder that cannot be
+ * trusted, a multiplexer that does not answer), the run connects by itself,
+ * and `multiplexerProblem()` says why.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { TransientUnreachableError, type SshLink } from '../ssh-client.js';
+import { targetKey, targetName, type SshTarget } from '../ssh-target.js';
+import { ConnectionLostError, HostKeyError, UnreachableError } from '../types.js';
+import type { RunningCommand } from '../wrap.js';
+import {
+  connectionSocket, controlSocket, defaultPersistDir, ensurePrivateDir, lstatOrUndefined, socketProblem, unlinkIfSame,
+} from './paths.js';
+import {
+  DATA_CHUNK_BYTES, encodeFrame, FrameDecoder, FrameType, MUX_PROTOCOL, muxIdentity, readLine,
+  type ConnectFailure, type Frame, type Hello, type HelloReply,
+} from './protocol.js';
+
+/** How long a new multiplexer may take to say it listens. */
+const START_TIMEOUT_MS = 10_000;
+/** Beyond the connect timeout, how long a hello may take (the kept connection's check, a busy machine). */
+const HELLO_MARGIN_MS = 8_000;
+
+interface MuxCommand {
+  argv: string[];
+  identity: string;
+}
+
+let command: MuxCommand | undefined;
+let detected = false;
+let problem: string | undefined;
+const starting = new Map<string, Promise<boolean>>();
+
+/**
+ * The program that runs the multiplexer: `node dist/uxsv.mjs __mux` in the
+ * bundled command, `node .../mux/main.js` in the unbundled build; none when
+ * running from sources.
+ */
+export function multiplexerCommand(): MuxCommand | undefined {
+  if (detected) return command;
+  detected = true;
+  const self = fileURLToPath(import.meta.url);
+  if (basename(self) === 'uxsv.mjs') {
+    command = { argv: [process.execPath, self, '__mux'], identity: muxIdentity(self) };
+  } else {
+    const main = join(dirname(self), 'main.js');
+    if (existsSync(main)) command = { argv: [process.execPath, main], identity: muxIdentity(main) };
+  }
+  return command;
+}
+
+/** Sets the program that runs the multiplexer (its argv without the folder), or none. */
+export function setMultiplexerCommand(argv: string[] | undefined): void {
+  detected = true;
+  problem = undefined;
+  command = argv === undefined ? undefined : { argv, identity: muxIdentity(argv[1] ?? argv[0]!) };
+}
+
+/** Why kept connections could not be used in this process, if that happened. */
+export function multiplexerProblem(): string | undefined {
+  return problem;
+}
+
+export interface Attached {
+  link: SshLink;
+  /** True when the multiplexer made the connection for this run (a handshake); false when it was kept from an earlier one. */
+  fresh: boolean;
+}
+
+/**
+ * A connection through the multiplexer, or undefined when it cannot be used
+ * (the caller connects by itself). Rejects like a connection of our own
+ * would when the host cannot be reached or its key is refused.
+ */
+export async function attachMultiplexer(target: SshTarget, options: { persistSec: number; dir?: string }): Promise<Attached | undefined> {
+  const mux = multiplexerCommand();
+  if (!mux) return undefined;
+  const dir = options.dir ?? defaultPersistDir();
+  try {
+    ensurePrivateDir(dir);
+  } catch (error) {
+    problem = `connections are not kept between runs: ${(error as Error).message}`;
+    return undefined;
+  }
+  const key = targetKey(target);
+  const hello: Hello = { protocol: MUX_PROTOCOL, identity: mux.identity, key, target, persistSec: options.persistSec };
+  const replyTimeout = target.connectTimeoutSec * 1000 + HELLO_MARGIN_MS;
+  // Two rounds: the second after a multiplexer of another build retired or one did not answer.
+  for (let round = 0; round < 2; round++) {
+    let found = await connectTrusted(connectionSocket(dir, key)) ?? await connectTrusted(controlSocket(dir));
+    if (!found) {
+      if (!(await startMultiplexer(mux, dir))) return undefined;
+      found = await connectTrusted(controlSocket(dir));
+      if (!found) return undefined;
+    }
+    const { socket, path, id } = found;
+    let answer: { reply: HelloReply; rest: Buffer } | undefined;
+    try {
+      socket.write(`${JSON.stringify(hello)}\n`);
+      const { line, rest } = await readLine(socket, replyTimeout);
+      answer = { reply: JSON.parse(line) as HelloReply, rest };
+    } catch {
+      // No answer: whatever listens there is not a multiplexer we can use. Its name goes, a new one comes.
+      socket.destroy();
+      unlinkIfSame(path, id);
+      continue;
+    }
+    const { reply, rest } = answer;
+    if (reply.ok) return { link: new MuxLink(socket, rest, target), fresh: reply.fresh };
+    socket.destroy();
+    if (reply.why === 'connect') throw connectError(reply.error, target.host);
+    if (reply.why !== 'identity' && reply.why !== 'retiring') {
+      problem = `the multiplexer refused the connection (${reply.why}${reply.message ? `: ${reply.message}` : ''})`;
+      return undefined;
+    }
+  }
+  problem = 'the multiplexer could not be replaced';
+  return undefined;
+}
+
+interface Found {
+  socket: Socket;
+  path: string;
+  id: { ino: number; dev: number };
+}
+
+/** A connected socket, if `path` is a socket we may trust and someone listens on it; a stale or untrusted one is removed. */
+function connectTrusted(path: string): Promise<Found | undefined> {
+  const stat = lstatOrUndefined(path);
+  if (!stat) return Promise.resolve(undefined);
+  const refused = socketProblem(stat);
+  if (refused !== undefined) {
+    problem = `refused ${path}: ${refused}; it was removed`;
+    unlinkIfSame(path, stat);
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => { /* 'close' follows */ });
+      resolve({ socket, path, id: { ino: stat.ino, dev: stat.dev } });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      // Nobody listens: the multiplexer that made it is gone.
+      if (error.code === 'ECONNREFUSED') unlinkIfSame(path, stat);
+      resolve(undefined);
+    });
+  });
+}
+
+/** Starts the multiplexer in the background (once at a time per folder in this process); true when it listens. */
+function startMultiplexer(mux: MuxCommand, dir: string): Promise<boolean> {
+  let pending = starting.get(dir);
+  if (!pending) {
+    pending = new Promise<boolean>((resolve) => {
+      const [program, ...args] = mux.argv;
+      const child = spawn(program!, [...args, dir], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+      let said = '';
+      const finish = (ok: boolean, why?: string): void => {
+        clearTimeout(timer);
+        if (!ok) problem = `connections are not kept between runs: the multiplexer did not start (${why})`;
+        child.stdout?.destroy();
+        child.unref();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(false, `no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+      child.once('error', (error) => finish(false, error.message));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        const line = said.split('\n')[0]!;
+        if (said.includes('\n')) finish(line.startsWith('ready '), line);
+      });
+      child.once('exit', (code) => finish(false, said.trim() || `exit code ${code}`));
+    }).finally(() => starting.delete(dir));
+    starting.set(dir, pending);
+  }
+  return pending;
+}
+
+function connectError(failure: ConnectFailure, host: string): UnreachableError {
+  switch (failure.kind) {
+    case 'hostkey': return new HostKeyError(failure.message, host);
+    case 'transient': return new TransientUnreachableError(failure.message, host);
+    default: return new UnreachableError(failure.message, host);
+  }
+}
+
+/** A connection kept by the multiplexer, seen from the run: channels over one Unix socket. */
+class MuxLink implements SshLink {
+  private readonly decoder = new FrameDecoder();
+  private readonly channels = new Map<number, MuxChannel>();
+  private readonly opening = new Map<number, { resolve(channel: MuxChannel): void; reject(error: Error): void }>();
+  private nextChannel = 1;
+  private closed = false;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(private readonly socket: Socket, rest: Buffer, private readonly target: SshTarget) {
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('close', () => this.lost(`ssh to ${targetName(target)}: connection lost (the multiplexer went away)`));
+    if (rest.length > 0) this.received(rest);
+    socket.resume();
+  }
+
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  exec(line: string): Promise<RunningCommand> {
+    if (this.closed) return Promise.reject(this.lostError('connection lost'));
+    const channel = this.nextChannel++;
+    return new Promise<RunningCommand>((resolve, reject) => {
+      this.opening.set(channel, { resolve, reject });
+      this.socket.write(encodeFrame(FrameType.Open, channel, line));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    await this.closedPromise;
+    clearTimeout(timer);
+  }
+
+  /** stdin for a channel, in frames; `done` once the socket took it (or the link is gone). */
+  sendData(channel: number, chunk: Buffer, done: (error?: Error | null) => void): void {
+    if (this.closed) {
+      done(this.lostError('connection lost'));
+      return;
+    }
+    let flushed = true;
+    for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
+      flushed = this.socket.write(encodeFrame(FrameType.Data, channel, chunk.subarray(at, at + DATA_CHUNK_BYTES)));
+    }
+    if (flushed) done();
+    else this.socket.once('drain', () => done());
+  }
+
+  send(type: FrameType, channel: number): void {
+    if (!this.closed) this.socket.write(encodeFrame(type, channel));
+  }
+
+  private received(chunk: Buffer): void {
+    for (const frame of this.decoder.push(chunk)) this.handle(frame);
+    if (this.decoder.error) this.socket.destroy();
+  }
+
+  private handle(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.Opened: {
+        const waiting = this.opening.get(frame.channel);
+        if (!waiting) return;
+        this.opening.delete(frame.channel);
+        const channel = new MuxChannel(this, frame.channel);
+        this.channels.set(frame.channel, channel);
+        waiting.resolve(channel);
+        return;
+      }
+      case FrameType.OpenFailed: {
+        const waiting = this.opening.get(frame.channel);
+        this.opening.delete(frame.channel);
+        waiting?.reject(new ConnectionLostError(frame.payload.toString('utf8'), this.target.host));
+        return;
+      }
+      case FrameType.Out:
+        this.channels.get(frame.channel)?.stdout.push(frame.payload);
+        return;
+      case FrameType.Err:
+        this.channels.get(frame.channel)?.stderr.push(frame.payload);
+        return;
+      case FrameType.Exit:
+        this.channels.get(frame.channel)?.exited(frame.payload.readInt32BE(0));
+        this.channels.delete(frame.channel);
+        return;
+      case FrameType.Lost:
+        this.channels.get(frame.channel)?.lost(new ConnectionLostError(frame.payload.toString('utf8'), this.target.host));
+        this.channels.delete(frame.channel);
+        return;
+      default:
+        this.socket.destroy();
+    }
+  }
+
+  private lost(message: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const waiting of this.opening.values()) waiting.reject(new ConnectionLostError(message, this.target.host));
+    this.opening.clear();
+    for (const channel of this.channels.values()) channel.lost(new ConnectionLostError(message, this.target.host));
+    this.channels.clear();
+  }
+
+  private lostError(why: string): ConnectionLostError {
+    return new ConnectionLostError(`ssh to ${targetName(this.target)}: ${why}`, this.target.host);
+  }
+}
+
+/** One command on a MuxLink, shaped like any other RunningCommand. */
+class MuxChannel implements RunningCommand {
+  readonly stdout = new Readable({ read() { /* pushed as frames arrive */ } });
+  readonly stderr = new Readable({ read() { /* pushed as frames arrive */ } });
+  readonly stdin: Writable;
+  readonly completion: Promise<number>;
+  private settle!: { resolve(code: number): void; reject(error: Error): void };
+  private finished = false;
+
+  constructor(private readonly link: MuxLink, private readonly id: number) {
+    this.stdin = new Writable({
+      write: (chunk: Buffer, _encoding, done) => link.sendData(id, chunk, done),
+      final: (done) => {
+        link.send(FrameType.Eof, id);
+        done();
+      },
+    });
+    this.completion = new Promise<number>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.completion.catch(() => undefined);
+  }
+
+  /** The exit code settles once both streams were read to their end, as a child process's 'close' does. */
+  exited(code: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stdout.push(null);
+    this.stderr.push(null);
+    void Promise.all([ended(this.stdout), ended(this.stderr)]).then(() => this.settle.resolve(code));
+  }
+
+  lost(error: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stdout.push(null);
+    this.stderr.push(null);
+    this.settle.reject(error);
+  }
+
+  kill(): void {
+    this.link.send(FrameType.Kill, this.id);
+  }
+}
+
+function ended(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+  });
+}
