@@ -24,7 +24,8 @@ export interface TestSshd {
   /**
    * Stops the server and every connection it has (their sshd processes are
    * killed, as in a reboot), then starts it again on the same port; with
-   * newHostKey, under a host key of its own (known_hosts still has the old one).
+   * newHostKey, under a host key of its own (known_hosts still has the old
+   * one), else under the original one.
    */
   restart(options?: { newHostKey?: boolean }): Promise<void>;
   stop(): Promise<void>;
@@ -117,6 +118,8 @@ export async function startSshd(): Promise<TestSshd> {
         const newKey = join(dir, `host_ed25519_${Date.now()}`);
         keygen(newKey);
         writeConfig(newKey);
+      } else {
+        writeConfig(hostKey);
       }
       running = await launch();
     },

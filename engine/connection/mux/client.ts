@@ -287,8 +287,9 @@ class MuxLink implements SshLink {
         this.channels.delete(frame.channel);
         return;
       case FrameType.Lost:
-        this.channels.get(frame.channel)?.lost(new ConnectionLostError(frame.payload.toString('utf8'), this.target.host));
-        this.channels.delete(frame.channel);
+        // The multiplexer's connection to the host dropped: this link is done, whatever else is in flight.
+        this.lost(frame.payload.toString('utf8'));
+        this.socket.destroy();
         return;
       default:
         this.socket.destroy();

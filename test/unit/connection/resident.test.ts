@@ -145,6 +145,13 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
     expect(text((await conn.exec('printf %s "${A-unset}"')).stdout)).toBe('unset');
   });
 
+  it('keeps its token off the command line, which every user of the host can read', async () => {
+    const conn = connect();
+    const cmdline = (await conn.exec('tr "\\0" " " < /proc/$$/cmdline')).stdout.toString();
+    expect(cmdline).toContain('read -r __uxsv_token');
+    expect(cmdline).not.toMatch(/uxsv-[0-9a-f]{16,}/);
+  });
+
   it('ends with the connection, leaving no process behind', async () => {
     const conn = connect();
     const shellPid = Number(text((await conn.exec('echo $$')).stdout));   // $$ is the resident shell's pid
