@@ -53,7 +53,7 @@ export class LocalConnection implements Connection {
     }
   }
 
-  async close(): Promise<void> {
+  async close(_options?: { reset?: boolean }): Promise<void> {
     this.resident.close();
   }
 }

@@ -34,7 +34,8 @@ export interface SshLink {
   exec(line: string): Promise<RunningCommand>;
   /** False once the connection closed. */
   readonly alive: boolean;
-  close(): Promise<void>;
+  /** With `reset`, a connection kept for later runs is not kept. */
+  close(options?: { reset?: boolean }): Promise<void>;
 }
 
 /** A RunningCommand on an ssh2 channel; `abandon` closes the channel without a signal, as a dropped connection does. */

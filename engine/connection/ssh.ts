@@ -86,13 +86,13 @@ export class SshConnection implements Connection {
     }
   }
 
-  async close(): Promise<void> {
+  async close(options: { reset?: boolean } = {}): Promise<void> {
     // Ending its stdin lets each resident shell end by itself.
     this.resident.close();
     await this.opening?.catch(() => undefined);
     const link = this.link;
     this.link = undefined;
-    if (link) await link.close();
+    if (link) await link.close(options);
   }
 
   private ready(): Promise<SshLink> {

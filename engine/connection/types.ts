@@ -101,7 +101,12 @@ export interface Connection {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Copy a local file's bytes to the host atomically (temp file in the same folder, then rename). */
   putFile(content: Buffer, remotePath: string, options?: { mode?: string; become?: BecomeSpec }): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Ends the run's use of the connection. With `reset` (meta: reset_connection),
+   * a connection kept for later runs is ended too, so the next connect makes a
+   * new one (a new login: new group memberships, limits, environment).
+   */
+  close(options?: { reset?: boolean }): Promise<void>;
   readonly stats: ConnectionStats;
 }
 

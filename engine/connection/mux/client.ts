@@ -228,8 +228,9 @@ class MuxLink implements SshLink {
     });
   }
 
-  async close(): Promise<void> {
+  async close(options: { reset?: boolean } = {}): Promise<void> {
     if (this.closed) return;
+    if (options.reset) this.socket.write(encodeFrame(FrameType.Reset, 0));
     this.socket.end();
     const timer = setTimeout(() => this.socket.destroy(), 1000);
     await this.closedPromise;

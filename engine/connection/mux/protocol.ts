@@ -10,7 +10,8 @@
  *    payload. A channel is one command: OPEN with its command line, DATA and
  *    EOF for its stdin, KILL; back come OPENED or OPEN_FAILED, OUT and ERR,
  *    and at the end EXIT with the exit code or LOST when the connection to
- *    the host dropped during the command.
+ *    the host dropped during the command. RESET (channel 0) asks that the
+ *    connection not be kept after this run.
  */
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
@@ -50,6 +51,8 @@ export const FrameType = {
   Data: 2,
   Eof: 3,
   Kill: 4,
+  /** Channel 0: do not keep this connection for later runs (reset_connection). */
+  Reset: 5,
   // multiplexer -> run
   Opened: 10,
   OpenFailed: 11,

@@ -269,7 +269,7 @@ class Upstream {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.persistMs = persistSec * 1000;
-    const attachment = new Attachment(socket, this.link!, () => this.detach(attachment));
+    const attachment = new Attachment(socket, this.link!, () => this.detach(attachment), () => this.retire());
     this.attachments.add(attachment);
     attachment.start(rest);
   }
@@ -336,7 +336,12 @@ class Attachment {
   private closed = false;
   private endWhenEmpty = false;
 
-  constructor(private readonly socket: Socket, private readonly link: DirectLink, private readonly onDetach: () => void) {}
+  constructor(
+    private readonly socket: Socket,
+    private readonly link: DirectLink,
+    private readonly onDetach: () => void,
+    private readonly onReset: () => void,
+  ) {}
 
   start(rest: Buffer): void {
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -382,6 +387,9 @@ class Attachment {
         return;
       case FrameType.Kill:
         state?.running?.kill();
+        return;
+      case FrameType.Reset:
+        this.onReset();
         return;
       default:
         this.socket.destroy();

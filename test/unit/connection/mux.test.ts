@@ -282,6 +282,17 @@ describe('kept connections', () => {
     expect(readdirSync(dir).filter((name) => name.endsWith('.sock'))).toEqual([]);
   });
 
+  it('close with reset (reset_connection) ends the kept connection: the next run logs in anew', async () => {
+    const dir = newDir();
+    const first = await run(dir);
+    const conn = open(dir);
+    await conn.exec('true');
+    await conn.close({ reset: true });
+    expect(await eventually(() => !isAlive(first.session))).toBe(true);
+    const third = await run(dir);
+    expect(third.conn.stats).toMatchObject({ handshakes: 1, reused: 0 });
+  });
+
   it('persistSec 0 keeps nothing: every run connects by itself', async () => {
     const dir = newDir();
     const first = await run(dir, { persistSec: 0 });
