@@ -4,6 +4,7 @@
  * tests start the real multiplexer as a process of its own.
  */
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -36,3 +37,25 @@ export async function bundleProgram(entry: string, dir: string, name: string): P
 
 export const bundleMultiplexer = (dir: string, name = 'mux.mjs'): Promise<string> =>
   bundleProgram('engine/connection/mux/main.ts', dir, name);
+
+/** The multiplexers that ran for `dir`, from their log, in the order they started. */
+export function multiplexerPids(dir: string): number[] {
+  let log = '';
+  try {
+    log = readFileSync(join(dir, 'mux.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return [...log.matchAll(/started, pid (\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** Ends the multiplexers a test started (by their pids, from their log). */
+export function stopMultiplexers(dir: string): void {
+  for (const pid of multiplexerPids(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -19,7 +19,7 @@ import { resolveTarget, targetKey } from '../../../engine/connection/ssh-target.
 import { ConnectionLostError, HostKeyError, type ConnectionSettings } from '../../../engine/connection/types.js';
 import { startSshd, type TestSshd } from '../../helpers/sshd.js';
 import { MiB } from './memory.js';
-import { bundleMultiplexer, bundleProgram } from './mux-program.js';
+import { bundleMultiplexer, bundleProgram, multiplexerPids } from './mux-program.js';
 
 const HAS_SUDO = existsSync('/usr/bin/sudo') || existsSync('/bin/sudo');
 
@@ -37,6 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.close()));
+  for (const dir of dirs) muxPids(dir);
   for (const pid of daemons) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -66,16 +67,15 @@ const eventually = async (done: () => boolean, withinMs = 15_000): Promise<boole
 };
 
 /** A fresh multiplexer folder (inside a private parent, as ~/.uxsv is). */
-const newDir = (): string => join(mkdtempSync(join(scratch, 'home-')), 'mux');
-/** The multiplexers that ran for `dir`, from their log, in the order they started. */
+const dirs: string[] = [];
+const newDir = (): string => {
+  const dir = join(mkdtempSync(join(scratch, 'home-')), 'mux');
+  dirs.push(dir);
+  return dir;
+};
+/** The multiplexers that ran for `dir`, in the order they started (remembered, to be ended after the tests). */
 const muxPids = (dir: string): number[] => {
-  let log = '';
-  try {
-    log = readFileSync(join(dir, 'mux.log'), 'utf8');
-  } catch {
-    return [];
-  }
-  const pids = [...log.matchAll(/started, pid (\d+)/g)].map((m) => Number(m[1]));
+  const pids = multiplexerPids(dir);
   pids.forEach((pid) => daemons.add(pid));
   return pids;
 };
