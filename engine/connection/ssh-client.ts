@@ -362,7 +362,12 @@ function startProxy(
   fail: (error: UnreachableError) => void,
 ): ChildProcessByStdio<Writable, Readable, Readable> {
   const command = expandProxyCommand(template, target.address, target.port, target.user);
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('/bin/sh', ['-c', command], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    ...(target.proxyCwd !== undefined ? { cwd: target.proxyCwd } : {}),
+    env: { ...process.env, ...target.proxyEnv },
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);

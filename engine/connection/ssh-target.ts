@@ -15,6 +15,8 @@ import type { ConnectionSettings } from './types.js';
 /** A host that died silently (power cut, cable) is noticed after about four intervals. */
 export const KEEPALIVE_INTERVAL_SEC = 5;
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** The environment a ProxyCommand may depend on (finding programs, an ssh jump host's agent and config). */
+const PROXY_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK', 'LANG', 'LC_ALL'];
 
 export interface SshTarget {
   /** inventory_hostname, for messages and errors. */
@@ -29,6 +31,9 @@ export interface SshTarget {
   defaultKeyFiles: string[];
   password?: string;
   proxyCommand?: string;
+  /** Where the ProxyCommand runs and what it sees of the environment: the run's, wherever the connection is made. */
+  proxyCwd?: string;
+  proxyEnv?: Record<string, string>;
   knownHostsFile: string;
   acceptNewHostKeys: boolean;
   connectTimeoutSec: number;
@@ -58,7 +63,11 @@ export function resolveTarget(settings: ConnectionSettings, env: NodeJS.ProcessE
     target.defaultKeyFiles = DEFAULT_KEYS.map((name) => join(homedir(), '.ssh', name)).filter((file) => existsSync(file));
   }
   if (settings.password !== undefined) target.password = settings.password;
-  if (common.proxyCommand !== undefined) target.proxyCommand = common.proxyCommand;
+  if (common.proxyCommand !== undefined) {
+    target.proxyCommand = common.proxyCommand;
+    target.proxyCwd = process.cwd();
+    target.proxyEnv = Object.fromEntries(PROXY_ENV.flatMap((name) => (env[name] !== undefined ? [[name, env[name]!]] : [])));
+  }
   return target;
 }
 

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TransientUnreachableError, type SshLink } from '../ssh-client.js';
@@ -87,7 +87,8 @@ export interface Attached {
 export async function attachMultiplexer(target: SshTarget, options: { persistSec: number; dir?: string }): Promise<Attached | undefined> {
   const mux = multiplexerCommand();
   if (!mux) return undefined;
-  const dir = options.dir ?? defaultPersistDir();
+  // Absolute: the multiplexer runs in / .
+  const dir = resolve(options.dir ?? defaultPersistDir());
   try {
     ensurePrivateDir(dir);
   } catch (error) {
@@ -237,18 +238,40 @@ class MuxLink implements SshLink {
     clearTimeout(timer);
   }
 
-  /** stdin for a channel, in frames; `done` once the socket took it (or the link is gone). */
+  /**
+   * stdin for a channel, in frames, no faster than the socket takes them (a
+   * large stdin is not copied into the socket's buffer all at once); `done`
+   * once the socket took the last one, or the link is gone.
+   */
   sendData(channel: number, chunk: Buffer, done: (error?: Error | null) => void): void {
-    if (this.closed) {
-      done(this.lostError('connection lost'));
-      return;
-    }
-    let flushed = true;
-    for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
-      flushed = this.socket.write(encodeFrame(FrameType.Data, channel, chunk.subarray(at, at + DATA_CHUNK_BYTES)));
-    }
-    if (flushed) done();
-    else this.socket.once('drain', () => done());
+    let at = 0;
+    const more = (): void => {
+      while (at < chunk.length) {
+        if (this.closed) {
+          done(this.lostError('connection lost'));
+          return;
+        }
+        const piece = chunk.subarray(at, at + DATA_CHUNK_BYTES);
+        at += piece.length;
+        if (!this.socket.write(encodeFrame(FrameType.Data, channel, piece))) {
+          this.whenDrained(more);
+          return;
+        }
+      }
+      done();
+    };
+    more();
+  }
+
+  /** `then` once the socket's buffer drained, or at once if the link is gone meanwhile. */
+  private whenDrained(then: () => void): void {
+    const go = (): void => {
+      this.socket.off('drain', go);
+      this.socket.off('close', go);
+      then();
+    };
+    this.socket.on('drain', go);
+    this.socket.on('close', go);
   }
 
   send(type: FrameType, channel: number): void {

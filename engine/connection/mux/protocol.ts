@@ -107,8 +107,8 @@ export class FrameDecoder {
       frames.push({
         type: this.buffer.readUInt8(at + 4) as FrameType,
         channel: this.buffer.readUInt32BE(at + 5),
-        // A copy: the payload may outlive this chunk (stdin waiting for the channel).
-        payload: Buffer.from(this.buffer.subarray(at + HEADER, at + 4 + length)),
+        // A view, not a copy: it keeps at most the chunk it came in alive.
+        payload: this.buffer.subarray(at + HEADER, at + 4 + length),
       });
       at += 4 + length;
     }

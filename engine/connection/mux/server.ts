@@ -272,6 +272,8 @@ class Upstream {
     const attachment = new Attachment(socket, this.link!, () => this.detach(attachment), () => this.retire());
     this.attachments.add(attachment);
     attachment.start(rest);
+    // Dropped between the hello and now: the run sees a lost connection, as it would have on its own.
+    if (this.gone) attachment.endAfterChannels(LOST_FLUSH_MS);
   }
 
   private detach(attachment: Attachment): void {

@@ -202,6 +202,30 @@ describe('kept connections', () => {
     }
   });
 
+  it('runs the ProxyCommand in the run\'s folder, though the multiplexer runs in /', async () => {
+    const dir = newDir();
+    const here = mkdtempSync(join(scratch, 'proxy-'));
+    writeFileSync(join(here, 'proxy.cjs'), [
+      "const net = require('net');",
+      "require('fs').writeFileSync('proxy-ran', process.cwd());",
+      'const socket = net.connect(Number(process.argv[3]), process.argv[2]);',
+      'process.stdin.pipe(socket).pipe(process.stdout);',
+      "socket.on('close', () => process.exit(0));",
+    ].join('\n'));
+    const cwd = process.cwd();
+    process.chdir(here);
+    try {
+      // A relative path: only the run's folder has it. The multiplexer runs in /.
+      const conn = open(dir, { commonArgs: `-o ProxyCommand="${process.execPath} proxy.cjs %h %p"` });
+      expect((await conn.exec('echo through')).stdout.toString()).toBe('through\n');
+      expect(conn.stats).toMatchObject({ handshakes: 1 });
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readFileSync(join(here, 'proxy-ran'), 'utf8')).toBe(here);
+    expect(muxPids(dir)).toHaveLength(1);
+  });
+
   it('a changed host key is refused: known_hosts changed, or the server came back with another key', async () => {
     const dir = newDir();
     const knownHostsFile = join(mkdtempSync(join(scratch, 'kh-')), 'known_hosts');

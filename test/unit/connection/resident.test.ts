@@ -122,7 +122,8 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
     const result = await conn.exec(`sleep 1000 & echo $! > ${pidFile}; echo partial; wait`, { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.rc).toBe(TIMEOUT_RC);
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Answered without waiting for the command (1000 s), however busy the machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     expect(isAlive(pid)).toBe(false);

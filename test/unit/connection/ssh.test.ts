@@ -95,7 +95,8 @@ describe('SshConnection', () => {
     const result = await conn.exec("sh -c 'sleep 1000 & wait'", { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.rc).toBe(TIMEOUT_RC);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Answered without waiting for the command (1000 s), however busy the machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     // The remote process group is gone too (GNU timeout killed it).
     await new Promise((r) => setTimeout(r, 1500));
     const leftovers = await conn.exec('ps -eo args | grep -c "^sleep 1000$" || true');
