@@ -28,8 +28,8 @@ import {
   type ConnectFailure, type Frame, type Hello, type HelloReply,
 } from './protocol.js';
 
-/** How long a new multiplexer may take to say it listens. */
-const START_TIMEOUT_MS = 10_000;
+/** How long a new multiplexer may take to say it listens (loading the program on a busy machine). */
+const START_TIMEOUT_MS = 30_000;
 /** Beyond the connect timeout, how long a hello may take (the kept connection's check, a busy machine). */
 const HELLO_MARGIN_MS = 8_000;
 

@@ -92,15 +92,19 @@ describe('SshConnection', () => {
     const conn = connect();
     await conn.connect();
     const started = Date.now();
-    const result = await conn.exec("sh -c 'sleep 1000 & wait'", { timeoutMs: 300 });
+    // A duration no other test uses: ps sees every process of this machine.
+    const result = await conn.exec("sh -c 'sleep 1013 & wait'", { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.rc).toBe(TIMEOUT_RC);
-    // Answered without waiting for the command (1000 s), however busy the machine.
+    // Answered without waiting for the command (1013 s), however busy the machine.
     expect(Date.now() - started).toBeLessThan(10_000);
-    // The remote process group is gone too (GNU timeout killed it).
-    await new Promise((r) => setTimeout(r, 1500));
-    const leftovers = await conn.exec('ps -eo args | grep -c "^sleep 1000$" || true');
-    expect(leftovers.stdout.toString().trim()).toBe('0');
+    // The remote process group is gone too (GNU timeout killed it, a moment later).
+    let leftovers = '';
+    for (let i = 0; i < 50 && leftovers !== '0'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      leftovers = (await conn.exec('ps -eo args | grep -c "^sleep 1013$" || true')).stdout.toString().trim();
+    }
+    expect(leftovers).toBe('0');
     const after = await conn.exec('echo still here');
     expect(after.stdout.toString()).toBe('still here\n');
     expect(conn.stats.handshakes).toBe(1);
