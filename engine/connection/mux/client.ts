@@ -14,19 +14,15 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TransientUnreachableError, type SshLink } from '../ssh-client.js';
-import { targetKey, targetName, type SshTarget } from '../ssh-target.js';
-import { ConnectionLostError, HostKeyError, UnreachableError } from '../types.js';
-import type { RunningCommand } from '../wrap.js';
+import { targetKey, type SshTarget } from '../ssh-target.js';
+import { HostKeyError, UnreachableError } from '../types.js';
+import { MuxLink } from './link.js';
 import {
   connectionSocket, controlSocket, defaultPersistDir, ensurePrivateDir, lstatOrUndefined, socketProblem, unlinkIfSame,
 } from './paths.js';
-import {
-  DATA_CHUNK_BYTES, encodeFrame, FrameDecoder, FrameType, MUX_PROTOCOL, muxIdentity, readLine,
-  type ConnectFailure, type Frame, type Hello, type HelloReply,
-} from './protocol.js';
+import { MUX_PROTOCOL, muxIdentity, readLine, type ConnectFailure, type Hello, type HelloReply } from './protocol.js';
 
 /** How long a new multiplexer may take to say it listens (loading the program on a busy machine). */
 const START_TIMEOUT_MS = 30_000;
@@ -170,7 +166,11 @@ function startMultiplexer(mux: MuxCommand, dir: string): Promise<boolean> {
       const [program, ...args] = mux.argv;
       const child = spawn(program!, [...args, dir], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
       let said = '';
+      let finished = false;
+      // Once: the multiplexer exits much later (idle), and that is no news.
       const finish = (ok: boolean, why?: string): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         if (!ok) problem = `connections are not kept between runs: the multiplexer did not start (${why})`;
         child.stdout?.destroy();
@@ -197,192 +197,4 @@ function connectError(failure: ConnectFailure, host: string): UnreachableError {
     case 'transient': return new TransientUnreachableError(failure.message, host);
     default: return new UnreachableError(failure.message, host);
   }
-}
-
-/** A connection kept by the multiplexer, seen from the run: channels over one Unix socket. */
-class MuxLink implements SshLink {
-  private readonly decoder = new FrameDecoder();
-  private readonly channels = new Map<number, MuxChannel>();
-  private readonly opening = new Map<number, { resolve(channel: MuxChannel): void; reject(error: Error): void }>();
-  private nextChannel = 1;
-  private closed = false;
-  private readonly closedPromise: Promise<void>;
-
-  constructor(private readonly socket: Socket, rest: Buffer, private readonly target: SshTarget) {
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => this.received(chunk));
-    socket.on('close', () => this.lost(`ssh to ${targetName(target)}: connection lost (the multiplexer went away)`));
-    if (rest.length > 0) this.received(rest);
-    socket.resume();
-  }
-
-  get alive(): boolean {
-    return !this.closed;
-  }
-
-  exec(line: string): Promise<RunningCommand> {
-    if (this.closed) return Promise.reject(this.lostError('connection lost'));
-    const channel = this.nextChannel++;
-    return new Promise<RunningCommand>((resolve, reject) => {
-      this.opening.set(channel, { resolve, reject });
-      this.socket.write(encodeFrame(FrameType.Open, channel, line));
-    });
-  }
-
-  async close(options: { reset?: boolean } = {}): Promise<void> {
-    if (this.closed) return;
-    if (options.reset) this.socket.write(encodeFrame(FrameType.Reset, 0));
-    this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), 1000);
-    await this.closedPromise;
-    clearTimeout(timer);
-  }
-
-  /**
-   * stdin for a channel, in frames, no faster than the socket takes them (a
-   * large stdin is not copied into the socket's buffer all at once); `done`
-   * once the socket took the last one, or the link is gone.
-   */
-  sendData(channel: number, chunk: Buffer, done: (error?: Error | null) => void): void {
-    let at = 0;
-    const more = (): void => {
-      while (at < chunk.length) {
-        if (this.closed) {
-          done(this.lostError('connection lost'));
-          return;
-        }
-        const piece = chunk.subarray(at, at + DATA_CHUNK_BYTES);
-        at += piece.length;
-        if (!this.socket.write(encodeFrame(FrameType.Data, channel, piece))) {
-          this.whenDrained(more);
-          return;
-        }
-      }
-      done();
-    };
-    more();
-  }
-
-  /** `then` once the socket's buffer drained, or at once if the link is gone meanwhile. */
-  private whenDrained(then: () => void): void {
-    const go = (): void => {
-      this.socket.off('drain', go);
-      this.socket.off('close', go);
-      then();
-    };
-    this.socket.on('drain', go);
-    this.socket.on('close', go);
-  }
-
-  send(type: FrameType, channel: number): void {
-    if (!this.closed) this.socket.write(encodeFrame(type, channel));
-  }
-
-  private received(chunk: Buffer): void {
-    for (const frame of this.decoder.push(chunk)) this.handle(frame);
-    if (this.decoder.error) this.socket.destroy();
-  }
-
-  private handle(frame: Frame): void {
-    switch (frame.type) {
-      case FrameType.Opened: {
-        const waiting = this.opening.get(frame.channel);
-        if (!waiting) return;
-        this.opening.delete(frame.channel);
-        const channel = new MuxChannel(this, frame.channel);
-        this.channels.set(frame.channel, channel);
-        waiting.resolve(channel);
-        return;
-      }
-      case FrameType.OpenFailed: {
-        const waiting = this.opening.get(frame.channel);
-        this.opening.delete(frame.channel);
-        waiting?.reject(new ConnectionLostError(frame.payload.toString('utf8'), this.target.host));
-        return;
-      }
-      case FrameType.Out:
-        this.channels.get(frame.channel)?.stdout.push(frame.payload);
-        return;
-      case FrameType.Err:
-        this.channels.get(frame.channel)?.stderr.push(frame.payload);
-        return;
-      case FrameType.Exit:
-        this.channels.get(frame.channel)?.exited(frame.payload.readInt32BE(0));
-        this.channels.delete(frame.channel);
-        return;
-      case FrameType.Lost:
-        // The multiplexer's connection to the host dropped: this link is done, whatever else is in flight.
-        this.lost(frame.payload.toString('utf8'));
-        this.socket.destroy();
-        return;
-      default:
-        this.socket.destroy();
-    }
-  }
-
-  private lost(message: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const waiting of this.opening.values()) waiting.reject(new ConnectionLostError(message, this.target.host));
-    this.opening.clear();
-    for (const channel of this.channels.values()) channel.lost(new ConnectionLostError(message, this.target.host));
-    this.channels.clear();
-  }
-
-  private lostError(why: string): ConnectionLostError {
-    return new ConnectionLostError(`ssh to ${targetName(this.target)}: ${why}`, this.target.host);
-  }
-}
-
-/** One command on a MuxLink, shaped like any other RunningCommand. */
-class MuxChannel implements RunningCommand {
-  readonly stdout = new Readable({ read() { /* pushed as frames arrive */ } });
-  readonly stderr = new Readable({ read() { /* pushed as frames arrive */ } });
-  readonly stdin: Writable;
-  readonly completion: Promise<number>;
-  private settle!: { resolve(code: number): void; reject(error: Error): void };
-  private finished = false;
-
-  constructor(private readonly link: MuxLink, private readonly id: number) {
-    this.stdin = new Writable({
-      write: (chunk: Buffer, _encoding, done) => link.sendData(id, chunk, done),
-      final: (done) => {
-        link.send(FrameType.Eof, id);
-        done();
-      },
-    });
-    this.completion = new Promise<number>((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-    this.completion.catch(() => undefined);
-  }
-
-  /** The exit code settles once both streams were read to their end, as a child process's 'close' does. */
-  exited(code: number): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.stdout.push(null);
-    this.stderr.push(null);
-    void Promise.all([ended(this.stdout), ended(this.stderr)]).then(() => this.settle.resolve(code));
-  }
-
-  lost(error: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.stdout.push(null);
-    this.stderr.push(null);
-    this.settle.reject(error);
-  }
-
-  kill(): void {
-    this.link.send(FrameType.Kill, this.id);
-  }
-}
-
-function ended(stream: Readable): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', () => resolve());
-    stream.once('close', () => resolve());
-  });
 }

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -266,7 +266,10 @@ describe('kept connections', () => {
       if (spoil === 'file') {
         writeFileSync(path, 'not a socket', { mode: 0o600 });
       } else {
-        await new Promise<void>((resolve) => imposter.listen(path, resolve));
+        // Listening on another name, then renamed: closing it later must not unlink what is at `path` by then.
+        const elsewhere = `${dir}/imposter`;
+        await new Promise<void>((resolve) => imposter.listen(elsewhere, resolve));
+        renameSync(elsewhere, path);
         if (spoil === 'mode') chmodSync(path, 0o666);
         else {
           chmodSync(path, 0o600);
