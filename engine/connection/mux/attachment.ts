@@ -14,6 +14,8 @@ interface ChannelState {
   running?: ChannelCommand;
   /** The run left while the channel was opening: close it as soon as it opens. */
   abandoned: boolean;
+  /** Set while the channel's stdin is full (the socket waits for it): lets the socket go on again. */
+  release?: () => void;
 }
 
 /** One run on one kept connection: its socket and its channels. */
@@ -63,14 +65,8 @@ export class Attachment {
         return;
       case FrameType.Data: {
         const stdin = state?.running?.stdin;
-        if (!stdin || stdin.writableEnded) return;
-        if (!stdin.write(frame.payload)) {
-          this.stdinBlocked++;
-          this.socket.pause();
-          stdin.once('drain', () => {
-            if (--this.stdinBlocked === 0 && !this.closed) this.socket.resume();
-          });
-        }
+        if (!state || !stdin || stdin.writableEnded || stdin.destroyed) return;
+        if (!stdin.write(frame.payload) && !state.release) this.waitForStdin(state, stdin);
         return;
       }
       case FrameType.Eof:
@@ -85,6 +81,27 @@ export class Attachment {
       default:
         this.socket.destroy();
     }
+  }
+
+  /**
+   * The channel's stdin is full: the socket is not read until it drains, or
+   * until the command ended without reading it (then nothing ever drains).
+   */
+  private waitForStdin(state: ChannelState, stdin: NodeJS.WritableStream): void {
+    this.stdinBlocked++;
+    this.socket.pause();
+    const release = (): void => {
+      if (state.release !== release) return;
+      state.release = undefined;
+      stdin.removeListener('drain', release);
+      stdin.removeListener('close', release);
+      stdin.removeListener('error', release);
+      if (--this.stdinBlocked === 0 && !this.closed) this.socket.resume();
+    };
+    state.release = release;
+    stdin.once('drain', release);
+    stdin.once('close', release);
+    stdin.once('error', release);
   }
 
   private open(channel: number, line: string): void {
@@ -110,6 +127,7 @@ export class Attachment {
         }
         // The exit code goes out after the last byte of both streams.
         Promise.allSettled([running.completion, ended(running.stdout), ended(running.stderr)]).then(([outcome]) => {
+          state.release?.();
           this.channels.delete(channel);
           if (this.closed) return;
           if (outcome.status === 'fulfilled') this.send(FrameType.Exit, channel, exitPayload(outcome.value));

@@ -132,6 +132,10 @@ describe('kept connections', () => {
     expect(results[0]!.stderr.toString()).toBe('err\n');
     expect(results.slice(1, 6).map((r) => r.stdout.toString())).toEqual(['0\n', '1\n', '2\n', '3\n', '4\n']);
     expect(results[6]!.stdout.equals(Buffer.alloc(6 * MiB, 7))).toBe(true);
+    // A command that leaves a large stdin unread must not hold up the run's next commands.
+    const unread = await conn.exec('exit 3', { stdin: Buffer.alloc(16 * MiB, 1) });
+    expect(unread.rc).toBe(3);
+    expect((await conn.exec('echo next')).stdout.toString()).toBe('next\n');
     const timedOut = await conn.exec('sleep 30', { timeoutMs: 300 });
     expect(timedOut.timedOut).toBe(true);
     expect((await conn.exec('echo after')).stdout.toString()).toBe('after\n');

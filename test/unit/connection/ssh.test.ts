@@ -71,6 +71,13 @@ describe('SshConnection', () => {
     expect(Buffer.compare(result.stdout, bytes)).toBe(0);
   });
 
+  it('goes on after a command that left a large stdin unread', async () => {
+    const conn = connect();
+    const unread = await conn.exec('exit 3', { stdin: Buffer.alloc(16 * 1024 * 1024, 1) });
+    expect(unread.rc).toBe(3);
+    expect((await conn.exec('echo next')).stdout.toString()).toBe('next\n');
+  });
+
   it('applies env and cwd with hostile values', async () => {
     const conn = connect();
     const value = "a 'b' \"c\" $(echo no) `echo no` \n日本語 -n";
