@@ -8,14 +8,16 @@
  */
 import type { Socket } from 'node:net';
 import type { ChannelCommand, DirectLink } from '../ssh-client.js';
-import { DATA_CHUNK_BYTES, encodeFrame, exitPayload, FrameDecoder, FrameType, type Frame } from './protocol.js';
+import {
+  DATA_CHUNK_BYTES, encodeFrame, exitPayload, FrameDecoder, FrameType, STDIN_WINDOW_BYTES, u32Payload, type Frame,
+} from './protocol.js';
 
 interface ChannelState {
   running?: ChannelCommand;
   /** The run left while the channel was opening: close it as soon as it opens. */
   abandoned: boolean;
-  /** Set while the channel's stdin is full (the socket waits for it): lets the socket go on again. */
-  release?: () => void;
+  /** stdin bytes received and not yet taken by the channel: at most the window. */
+  stdinPending: number;
 }
 
 /** One run on one kept connection: its socket and its channels. */
@@ -24,8 +26,6 @@ export class Attachment {
   private readonly channels = new Map<number, ChannelState>();
   /** The socket's buffer is full: channel output waits. */
   private outputPaused = false;
-  /** Channels whose stdin is full: the socket is not read meanwhile. */
-  private stdinBlocked = 0;
   private closed = false;
   private endWhenEmpty = false;
 
@@ -66,7 +66,16 @@ export class Attachment {
       case FrameType.Data: {
         const stdin = state?.running?.stdin;
         if (!state || !stdin || stdin.writableEnded || stdin.destroyed) return;
-        if (!stdin.write(frame.payload) && !state.release) this.waitForStdin(state, stdin);
+        state.stdinPending += frame.payload.length;
+        if (state.stdinPending > STDIN_WINDOW_BYTES) {
+          this.socket.destroy();   // more than the window: not our client
+          return;
+        }
+        // Taken by the channel (within SSH's own window): the run may send that much more.
+        stdin.write(frame.payload, () => {
+          state.stdinPending -= frame.payload.length;
+          this.send(FrameType.Window, frame.channel, u32Payload(frame.payload.length));
+        });
         return;
       }
       case FrameType.Eof:
@@ -83,29 +92,8 @@ export class Attachment {
     }
   }
 
-  /**
-   * The channel's stdin is full: the socket is not read until it drains, or
-   * until the command ended without reading it (then nothing ever drains).
-   */
-  private waitForStdin(state: ChannelState, stdin: NodeJS.WritableStream): void {
-    this.stdinBlocked++;
-    this.socket.pause();
-    const release = (): void => {
-      if (state.release !== release) return;
-      state.release = undefined;
-      stdin.removeListener('drain', release);
-      stdin.removeListener('close', release);
-      stdin.removeListener('error', release);
-      if (--this.stdinBlocked === 0 && !this.closed) this.socket.resume();
-    };
-    state.release = release;
-    stdin.once('drain', release);
-    stdin.once('close', release);
-    stdin.once('error', release);
-  }
-
   private open(channel: number, line: string): void {
-    const state: ChannelState = { abandoned: false };
+    const state: ChannelState = { abandoned: false, stdinPending: 0 };
     this.channels.set(channel, state);
     this.link.exec(line).then(
       (running) => {
@@ -127,7 +115,6 @@ export class Attachment {
         }
         // The exit code goes out after the last byte of both streams.
         Promise.allSettled([running.completion, ended(running.stdout), ended(running.stderr)]).then(([outcome]) => {
-          state.release?.();
           this.channels.delete(channel);
           if (this.closed) return;
           if (outcome.status === 'fulfilled') this.send(FrameType.Exit, channel, exitPayload(outcome.value));

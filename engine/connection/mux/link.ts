@@ -10,7 +10,7 @@ import type { SshLink } from '../ssh-client.js';
 import { targetName, type SshTarget } from '../ssh-target.js';
 import { ConnectionLostError } from '../types.js';
 import type { RunningCommand } from '../wrap.js';
-import { DATA_CHUNK_BYTES, encodeFrame, FrameDecoder, FrameType, type Frame } from './protocol.js';
+import { DATA_CHUNK_BYTES, encodeFrame, FrameDecoder, FrameType, STDIN_WINDOW_BYTES, type Frame } from './protocol.js';
 
 /** A connection kept by the multiplexer, seen from the run: channels over one Unix socket. */
 export class MuxLink implements SshLink {
@@ -51,33 +51,13 @@ export class MuxLink implements SshLink {
     clearTimeout(timer);
   }
 
-  /**
-   * stdin for a channel, in frames, no faster than the socket takes them (a
-   * large stdin is not copied into the socket's buffer all at once); `done`
-   * once the socket took the last one, or the link is gone.
-   */
-  sendData(channel: number, chunk: Buffer, done: (error?: Error | null) => void): void {
-    let at = 0;
-    const more = (): void => {
-      while (at < chunk.length) {
-        if (this.closed) {
-          done(this.lostError('connection lost'));
-          return;
-        }
-        const piece = chunk.subarray(at, at + DATA_CHUNK_BYTES);
-        at += piece.length;
-        if (!this.socket.write(encodeFrame(FrameType.Data, channel, piece))) {
-          this.whenDrained(more);
-          return;
-        }
-      }
-      done();
-    };
-    more();
+  /** Writes a frame; false when the socket's buffer is full (then wait with whenDrained). */
+  write(frame: Buffer): boolean {
+    return this.socket.write(frame);
   }
 
   /** `then` once the socket's buffer drained, or at once if the link is gone meanwhile. */
-  private whenDrained(then: () => void): void {
+  whenDrained(then: () => void): void {
     const go = (): void => {
       this.socket.off('drain', go);
       this.socket.off('close', go);
@@ -85,6 +65,10 @@ export class MuxLink implements SshLink {
     };
     this.socket.on('drain', go);
     this.socket.on('close', go);
+  }
+
+  lostError(why: string): ConnectionLostError {
+    return new ConnectionLostError(`ssh to ${targetName(this.target)}: ${why}`, this.target.host);
   }
 
   send(type: FrameType, channel: number): void {
@@ -119,6 +103,9 @@ export class MuxLink implements SshLink {
       case FrameType.Err:
         this.channels.get(frame.channel)?.stderr.push(frame.payload);
         return;
+      case FrameType.Window:
+        this.channels.get(frame.channel)?.granted(frame.payload.readUInt32BE(0));
+        return;
       case FrameType.Exit:
         this.channels.get(frame.channel)?.exited(frame.payload.readInt32BE(0));
         this.channels.delete(frame.channel);
@@ -142,9 +129,6 @@ export class MuxLink implements SshLink {
     this.channels.clear();
   }
 
-  private lostError(why: string): ConnectionLostError {
-    return new ConnectionLostError(`ssh to ${targetName(this.target)}: ${why}`, this.target.host);
-  }
 }
 
 /** One command on a MuxLink, shaped like any other RunningCommand. */
@@ -155,10 +139,13 @@ class MuxChannel implements RunningCommand {
   readonly completion: Promise<number>;
   private settle!: { resolve(code: number): void; reject(error: Error): void };
   private finished = false;
+  /** stdin bytes the multiplexer will still take without a new Window frame. */
+  private credit = STDIN_WINDOW_BYTES;
+  private waitingForCredit: (() => void) | undefined;
 
   constructor(private readonly link: MuxLink, private readonly id: number) {
     this.stdin = new Writable({
-      write: (chunk: Buffer, _encoding, done) => link.sendData(id, chunk, done),
+      write: (chunk: Buffer, _encoding, done) => this.sendStdin(chunk, done),
       final: (done) => {
         link.send(FrameType.Eof, id);
         done();
@@ -170,10 +157,53 @@ class MuxChannel implements RunningCommand {
     this.completion.catch(() => undefined);
   }
 
+  /**
+   * stdin in frames, within the window and no faster than the socket takes
+   * them; `done` once all is sent, or when the command ended (what it did not
+   * read is dropped, as by a closed SSH channel) or the link is gone.
+   */
+  private sendStdin(chunk: Buffer, done: (error?: Error | null) => void): void {
+    let at = 0;
+    const more = (): void => {
+      while (at < chunk.length) {
+        if (!this.link.alive) {
+          done(this.link.lostError('connection lost'));
+          return;
+        }
+        if (this.finished) break;
+        if (this.credit <= 0) {
+          this.waitingForCredit = more;
+          return;
+        }
+        const piece = chunk.subarray(at, at + Math.min(DATA_CHUNK_BYTES, this.credit));
+        at += piece.length;
+        this.credit -= piece.length;
+        if (!this.link.write(encodeFrame(FrameType.Data, this.id, piece))) {
+          this.link.whenDrained(more);
+          return;
+        }
+      }
+      done();
+    };
+    more();
+  }
+
+  granted(bytes: number): void {
+    this.credit += bytes;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waitingForCredit;
+    this.waitingForCredit = undefined;
+    waiting?.();
+  }
+
   /** The exit code settles once both streams were read to their end, as a child process's 'close' does. */
   exited(code: number): void {
     if (this.finished) return;
     this.finished = true;
+    this.wake();
     this.stdout.push(null);
     this.stderr.push(null);
     void Promise.all([ended(this.stdout), ended(this.stderr)]).then(() => this.settle.resolve(code));
@@ -182,6 +212,7 @@ class MuxChannel implements RunningCommand {
   lost(error: Error): void {
     if (this.finished) return;
     this.finished = true;
+    this.wake();
     this.stdout.push(null);
     this.stderr.push(null);
     this.settle.reject(error);

@@ -8,7 +8,8 @@
  * 2. Then binary frames both ways: a 4-byte big-endian length of what
  *    follows, a type byte, a 4-byte channel number (chosen by the run), the
  *    payload. A channel is one command: OPEN with its command line, DATA and
- *    EOF for its stdin, KILL; back come OPENED or OPEN_FAILED, OUT and ERR,
+ *    EOF for its stdin (within the window the multiplexer grants with
+ *    WINDOW), KILL; back come OPENED or OPEN_FAILED, OUT and ERR,
  *    and at the end EXIT with the exit code or LOST when the connection to
  *    the host dropped during the command. RESET (channel 0) asks that the
  *    connection not be kept after this run.
@@ -44,6 +45,13 @@ export const MAX_HELLO_BYTES = 64 * 1024;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** stdin is sent in pieces of at most this size. */
 export const DATA_CHUNK_BYTES = 64 * 1024;
+/**
+ * stdin a run may send on a channel before the multiplexer says the channel
+ * took it (Window frames), as SSH's own channel windows do: a command slow to
+ * read its stdin holds up only its own channel, and the multiplexer holds at
+ * most this much of it.
+ */
+export const STDIN_WINDOW_BYTES = 1024 * 1024;
 
 export const FrameType = {
   // run -> multiplexer
@@ -60,6 +68,8 @@ export const FrameType = {
   Err: 13,
   Exit: 14,
   Lost: 15,
+  /** A channel's stdin took this many bytes (u32): the run may send that much more. */
+  Window: 16,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -79,6 +89,12 @@ export function encodeFrame(type: FrameType, channel: number, payload: Buffer | 
   frame.writeUInt32BE(channel >>> 0, 5);
   body.copy(frame, HEADER);
   return frame;
+}
+
+export function u32Payload(value: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(value >>> 0, 0);
+  return payload;
 }
 
 export function exitPayload(code: number): Buffer {

@@ -136,6 +136,12 @@ describe('kept connections', () => {
     const unread = await conn.exec('exit 3', { stdin: Buffer.alloc(16 * MiB, 1) });
     expect(unread.rc).toBe(3);
     expect((await conn.exec('echo next')).stdout.toString()).toBe('next\n');
+    // A command slow to read a large stdin holds up only its own channel: here it waits for the next command.
+    const marker = join(scratch, `marker-${process.pid}-${Date.now()}`);
+    const waiting = conn.exec(`until [ -e ${marker} ]; do sleep 0.05; done; wc -c`, { stdin: Buffer.alloc(16 * MiB, 2) });
+    await new Promise((r) => setTimeout(r, 300));
+    await conn.exec(`touch ${marker}`);
+    expect((await waiting).stdout.toString().trim()).toBe(String(16 * MiB));
     const timedOut = await conn.exec('sleep 30', { timeoutMs: 300 });
     expect(timedOut.timedOut).toBe(true);
     expect((await conn.exec('echo after')).stdout.toString()).toBe('after\n');
