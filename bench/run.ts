@@ -293,6 +293,9 @@ async function siteNoChange(runs: number): Promise<Figure> {
 /** Cold and warm runs of one command line with kept connections (persist.ts). */
 async function keptConnections(label: string, args: string[], runs: number, startupMs?: number, exitCodes = [0]): Promise<Figure[]> {
   const { cold, warm } = await coldAndWarm(scratch, runs, (env) => mustSucceed(label, uxsv(args, env), exitCodes));
+  if (warm.some((run) => run.reused === 0)) {
+    throw new Error(`${label}: a warm run used no kept connection (does \`uxsv __mux\` start the multiplexer? see engine/connection/README.md)`);
+  }
   return [
     figure(`${label}, cold (the run starts the multiplexer)`, cold, undefined, startupMs),
     figure(`${label}, warm (connections kept from an earlier run)`, warm, undefined, startupMs),

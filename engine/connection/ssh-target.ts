@@ -79,7 +79,8 @@ export function targetName(target: SshTarget): string {
 /**
  * A digest of everything that decides what the connection is and how it was
  * checked: the target, the contents of the key files (a replaced key is
- * another identity) and the password. 32 hex digits, for a socket name.
+ * another identity) and the password; not the inventory name or the connect
+ * timeout, which change nothing once connected. 32 hex digits, for a socket name.
  */
 export function targetKey(target: SshTarget): string {
   const digestOf = (file: string | undefined): string | undefined => {
@@ -92,7 +93,8 @@ export function targetKey(target: SshTarget): string {
   };
   const material = JSON.stringify({
     ...target,
-    host: undefined,   // the inventory name does not change the connection
+    host: undefined,   // the inventory name does not change the connection,
+    connectTimeoutSec: undefined,   // nor how long connecting may take
     password: target.password === undefined ? undefined : createHash('sha256').update(`uxsv-password\0${target.password}`).digest('hex'),
     privateKeyDigest: digestOf(target.privateKeyFile),
     defaultKeyDigests: target.defaultKeyFiles.map(digestOf),

@@ -148,6 +148,26 @@ describe('kept connections', () => {
     expect(conn.stats).toMatchObject({ handshakes: 0, reused: 1 });
   });
 
+  it('names a connection by what determines it: not by the inventory name or the connect timeout', () => {
+    const key = (overrides: Partial<ConnectionSettings>): string => targetKey(resolveTarget(settings('/unused', overrides)));
+    const base = key({});
+    expect(key({ host: 'alias', timeoutSec: 30 })).toBe(base);
+    for (const differs of [
+      { user: 'nobody' }, { port: sshd.port + 1 }, { address: '127.0.0.2' }, { privateKeyFile: sshd.knownHostsPath },
+      { knownHostsFile: '/elsewhere' }, { acceptNewHostKeys: true }, { password: 'pw' },
+      { commonArgs: '-o ProxyCommand="nc %h %p"' }, { commonArgs: '-o ServerAliveInterval=9' },
+    ] satisfies Array<Partial<ConnectionSettings>>) {
+      expect(key(differs), JSON.stringify(differs)).not.toBe(base);
+    }
+    // The same key file with other contents is another identity.
+    const keyFile = join(mkdtempSync(join(scratch, 'key-')), 'id');
+    copyFileSync(sshd.clientKeyPath, keyFile);
+    const before = key({ privateKeyFile: keyFile });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${keyFile}.new`]);
+    copyFileSync(`${keyFile}.new`, keyFile);
+    expect(key({ privateKeyFile: keyFile })).not.toBe(before);
+  });
+
   it('two runs that start at once share one new connection', async () => {
     const dir = newDir();
     const before = sshd.accepted();
