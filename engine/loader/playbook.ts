@@ -531,12 +531,12 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true, metaChain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
     const chain = dependents.map((r) => r.name);
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
-    if (chain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...chain, name].join(' -> ')}`);
+    if (metaChain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...metaChain, name].join(' -> ')}`);
     const dir = this.findRole(name, baseDir);
     if (!dir) throw errorAt(loaded, p, `role '${name}' not found (looked in ${this.rolesSearchPath(baseDir).join(', ')})`);
 
@@ -568,7 +568,7 @@ export class Loader {
     const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
-      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role]);
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role], true, [...metaChain, name]);
       scopes.push(...depResult.scopes);
       tasks.push(...depResult.tasks);
       handlers.push(...depResult.handlers);
