@@ -4,7 +4,7 @@
  * here; dynamic includes are kept as IncludeNodes for the runner. Everything
  * is validated before any host is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
@@ -499,12 +499,25 @@ export class Loader {
       .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
+  /**
+   * A role's defaults or vars: `main.yml` (or `.yaml`, `.json`, no
+   * extension), or a folder `main/` whose files are merged in name order,
+   * as Ansible reads them.
+   */
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
-    for (const name of [`${file}.yml`, `${file}.yaml`, file, path.join(file, 'main.yml')]) {
+    for (const name of [`${file}.yml`, `${file}.yaml`, `${file}.json`, file]) {
       const f = path.join(roleDir, sub, name);
       if (existsSync(f) && statSync(f).isFile()) return this.loadVarsFile(f);
     }
-    return {};
+    const folder = path.join(roleDir, sub, file);
+    if (!isDirectory(folder)) return {};
+    const merged: Vars = {};
+    const files = readdirSync(folder, { recursive: true, withFileTypes: false }) as string[];
+    for (const rel of files.sort()) {
+      const f = path.join(folder, rel);
+      if (/\.(ya?ml|json)$/.test(rel) && statSync(f).isFile()) Object.assign(merged, this.loadVarsFile(f));
+    }
+    return merged;
   }
 
   loadVarsFile(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Vars {

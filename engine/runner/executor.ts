@@ -189,7 +189,7 @@ export class TaskExecutor {
     const templar = this.deps.templar;
     try {
       for (const c of conditionsOf(task)) {
-        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: c };
+        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
       }
       if (loopError) throw loopError;
       const render = (v: unknown, what: string) => templar.renderValue(v, vars, `${where} ${what}`);
@@ -267,6 +267,8 @@ export class TaskExecutor {
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       result = await runModule(task.module, checked.args, mctx);
+      // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
+      if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
       if (observed.truncated) {
         // The host printed more than the output limit: the rest was dropped, not kept in memory.
         result.truncated = { ...observed.truncated };
