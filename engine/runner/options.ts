@@ -4,6 +4,7 @@ import type { Vars } from '../loader/model.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { HostStats, Reporter } from '../output/events.js';
 import type { SecretSink } from '../template/trust.js';
+import type { FactCacheSettings } from './fact-cache.js';
 
 /**
  * Connection and privilege defaults from the command line (`-c`, `-u`, `-b`,
@@ -63,6 +64,12 @@ export interface RunOptions {
   secrets?: SecretSink;
   /** Render templates with native types (jinja2_native). */
   jinja2Native?: boolean;
+  /** The fact cache (Ansible's cache plugin settings; default: from ANSIBLE_CACHE_PLUGIN* in the environment). */
+  factCache?: FactCacheSettings;
+  /** --flush-cache: forget the cached facts of the inventory's hosts first. */
+  flushCache?: boolean;
+  /** inject_facts_as_vars (ANSIBLE_INJECT_FACT_VARS): facts are also variables of their own (ansible_hostname); default true. */
+  injectFactVars?: boolean;
 }
 
 export interface RunResult {
