@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { parseYaml, readTextFile } from '../loader/yaml.js';
 import { ALL, InventoryGraph } from './graph.js';
 import { addIniInventory, looksLikeIni } from './ini-source.js';
+import { splitHostPort } from './host-range.js';
 import { applySubscript, isLocalhostName, isWildcardTerm, orderTerms, splitPattern, splitSubscript, termMatcher } from './patterns.js';
 import { VarsFileCache, type Vars } from './vars-files.js';
 import { addYamlInventory } from './yaml-source.js';
@@ -22,33 +23,111 @@ export interface VarLayer {
   vars: Vars;
 }
 
-/** Files in an inventory folder that are inventories (Ansible also skips hidden files and these two folders). */
-const INVENTORY_EXTENSIONS = ['', '.yml', '.yaml', '.json'];
+/** What Ansible skips in an inventory folder by default (INVENTORY_IGNORE_EXTS); group_vars/ and host_vars/ are never inventories. */
+export const DEFAULT_IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const VARS_FOLDERS = ['group_vars', 'host_vars'];
 
+export interface InventoryLoadOptions {
+  /** File name endings skipped in a folder (ansible.cfg inventory_ignore_extensions). */
+  ignoreExtensions?: string[];
+  /** Regular expressions of file names skipped in a folder (inventory_ignore_patterns). */
+  ignorePatterns?: string[];
+  /** A source that does not exist: an error (the default), or only a warning (Ansible's default, unparsed_is_failed off). */
+  missingSourceIsError?: boolean;
+}
+
 export class Inventory {
-  private readonly varsFiles = new VarsFileCache();
+  private varsFiles = new VarsFileCache();
   private groupsCache?: Record<string, string[]>;
+  private readonly patternCache = new Map<string, string[]>();
+  /** Warnings of the load (a source that could not be read, a name both host and group). */
+  readonly warnings: string[] = [];
 
   private constructor(
-    private readonly graph: InventoryGraph,
+    private graph: InventoryGraph,
     /** Folders whose group_vars/ and host_vars/ belong to the inventory, in source order. */
-    private readonly baseDirs: string[],
+    private baseDirs: string[],
+    /** The sources as given (-i), for refresh(). */
+    readonly sources: string[] = [],
+    private readonly loadOptions: InventoryLoadOptions = {},
   ) {}
 
-  static load(sources: string[]): Inventory {
-    const graph = new InventoryGraph();
-    const baseDirs: string[] = [];
-    for (const source of sources) addSource(graph, source, baseDirs);
-    graph.currentSource = undefined;
-    graph.finish();
-    return new Inventory(graph, baseDirs);
+  static load(sources: string[], options: InventoryLoadOptions = {}): Inventory {
+    const inventory = new Inventory(new InventoryGraph(), [], [...sources], options);
+    inventory.read();
+    return inventory;
   }
 
   static empty(): Inventory {
     const graph = new InventoryGraph();
     graph.finish();
     return new Inventory(graph, []);
+  }
+
+  private read(): void {
+    const graph = new InventoryGraph();
+    const baseDirs: string[] = [];
+    const warnings: string[] = [];
+    for (const source of this.sources) addSource(graph, source, baseDirs, this.loadOptions, warnings);
+    graph.currentSource = undefined;
+    graph.finish();
+    for (const name of graph.nameConflicts()) warnings.push(`Found both group and host with same name: ${name}`);
+    this.graph = graph;
+    this.baseDirs = baseDirs;
+    this.warnings.splice(0, this.warnings.length, ...warnings);
+    this.varsFiles = new VarsFileCache();
+    this.invalidate();
+  }
+
+  /**
+   * meta: refresh_inventory: read the sources (and their group_vars/ and
+   * host_vars/) again. As in Ansible, hosts and groups added during the run
+   * (add_host, group_by) are dropped unless a source defines them.
+   */
+  refresh(): void {
+    this.read();
+  }
+
+  /**
+   * add_host: the host (created in 'all' if new) joins each group (created if
+   * needed); `vars` are merged over its inventory variables.
+   */
+  addHost(name: string, groups: string[] = [], vars: Vars = {}): void {
+    if (!this.graph.hosts.has(name)) this.graph.addHost(name, ALL);
+    for (const group of groups) this.addHostToGroup(name, group);
+    for (const [key, value] of Object.entries(vars)) this.graph.setHostVar(name, key, value);
+    this.reconcile();
+  }
+
+  /** group_by (with `parents`): a group, made a child of each parent (created if needed, under 'all'). */
+  addGroup(name: string, parents: string[] = []): void {
+    this.graph.addGroup(name);
+    for (const parent of parents) {
+      this.graph.addGroup(parent);
+      if (parent !== name) this.graph.addChild(parent, name);
+    }
+    this.reconcile();
+  }
+
+  /** group_by / add_host groups: the host joins the group (created if needed). */
+  addHostToGroup(host: string, group: string): void {
+    if (!this.graph.hosts.has(host)) {
+      if (!isLocalhostName(host)) throw new Error(`unknown host '${host}'`);
+      this.graph.addHost(host, ALL);
+    }
+    this.graph.addHost(host, group);
+    this.reconcile();
+  }
+
+  /** Ansible's reconcile_inventory after a runtime change: 'all' and 'ungrouped' rules, then fresh caches. */
+  private reconcile(): void {
+    this.graph.finish();
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    this.groupsCache = undefined;
+    this.patternCache.clear();
   }
 
   hostNames(): string[] {
@@ -59,12 +138,21 @@ export class Inventory {
     return this.graph.hosts.has(name);
   }
 
+  hasGroup(name: string): boolean {
+    return this.graph.groups.has(name);
+  }
+
   groupNames(): string[] {
     return [...this.graph.groups.keys()];
   }
 
+  /** The inventory's structure, for listings (ansible-inventory): read only. */
+  get structure(): Pick<InventoryGraph, 'groups' | 'hosts' | 'hostsOfGroup'> {
+    return this.graph;
+  }
+
   groupsVar(): Record<string, string[]> {
-    // Asked for on every task of every host; the inventory does not change after load, so compute once.
+    // Asked for on every task of every host: computed once per change of the inventory.
     this.groupsCache ??= Object.fromEntries([...this.graph.groups.keys()].map((name) => [name, this.graph.hostsOfGroup(name)]));
     return Object.fromEntries(Object.entries(this.groupsCache).map(([name, hosts]) => [name, [...hosts]]));
   }
@@ -83,15 +171,28 @@ export class Inventory {
   /**
    * Hosts matching an Ansible host pattern, then restricted by `limit`
    * (also a pattern; `@file` reads one pattern per line). Terms are taken in
-   * pattern order as in Ansible; hosts within a term in inventory order.
+   * pattern order as in Ansible; a group's hosts in Ansible's group order.
    */
   select(pattern: string, limit?: string): string[] {
-    let hosts = this.evaluate(splitPattern(pattern));
+    let hosts = this.evaluateCached(splitPattern(pattern));
     if (limit !== undefined && limit.trim() !== '') {
-      const allowed = new Set(this.evaluate(limitTerms(limit)));
-      hosts = hosts.filter((h) => allowed.has(h));
+      const terms = limitTerms(limit);
+      if (terms.length) {
+        const allowed = new Set(this.evaluateCached(terms));
+        hosts = hosts.filter((h) => allowed.has(h));
+      }
     }
     return hosts;
+  }
+
+  private evaluateCached(terms: string[]): string[] {
+    const key = JSON.stringify(terms);
+    let hosts = this.patternCache.get(key);
+    if (!hosts) {
+      hosts = this.evaluate(terms);
+      this.patternCache.set(key, hosts);
+    }
+    return [...hosts];
   }
 
   /** Terms of a pattern that match no group and no host (Ansible warns "Could not match supplied host pattern"). */
@@ -154,20 +255,22 @@ export class Inventory {
     return result;
   }
 
-  /** Ansible's _enumerate_matches: groups by name, hosts when no group matched or the term is a wildcard. */
+  /**
+   * Ansible's _enumerate_matches: the hosts of every matching group (groups in
+   * inventory order), then matching hosts when no group matched or the term
+   * is a wildcard or regex; the subscript applies to that list.
+   */
   private matchTerm(term: string): { hosts: string[]; groups: string[] } {
     if (this.graph.hosts.has(term)) return { hosts: [term], groups: [] };
     const parsed = splitSubscript(term);
     const matcher = termMatcher(parsed.expr);
     const groups = [...this.graph.groups.keys()].filter((g) => matcher.test(g));
-    const found = new Set<string>();
-    for (const g of groups) for (const h of this.graph.hostsOfGroup(g)) found.add(h);
+    let hosts: string[] = groups.flatMap((g) => this.graph.hostsOfGroup(g));
     if (groups.length === 0 || isWildcardTerm(parsed.expr)) {
-      for (const h of this.graph.hosts.keys()) if (matcher.test(h)) found.add(h);
+      for (const h of this.graph.hosts.keys()) if (matcher.test(h)) hosts.push(h);
     }
-    let hosts = this.hostNames().filter((h) => found.has(h));
     if (hosts.length === 0 && isLocalhostName(parsed.expr)) hosts = [this.localhostFor(parsed.expr)];
-    return { hosts: applySubscript(hosts, parsed), groups };
+    return { hosts: [...new Set(applySubscript(hosts, parsed))], groups };
   }
 
   /** An inventory's own localhost entry stands in for the others (Ansible); else the implicit one. */
@@ -185,46 +288,69 @@ function pathKind(path: string): 'file' | 'dir' | undefined {
   }
 }
 
-function addSource(graph: InventoryGraph, source: string, baseDirs: string[]): void {
+function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, warnings: string[]): void {
   const kind = pathKind(source);
   if (kind === 'dir') {
     baseDirs.push(source);
-    addFolder(graph, source);
+    addFolder(graph, source, options);
   } else if (kind === 'file') {
     baseDirs.push(dirname(source));
     addFile(graph, source);
   } else if (source.includes(',')) {
     addHostList(graph, source);
+  } else if (options.missingSourceIsError === false) {
+    warnings.push(`Unable to parse ${source} as an inventory source`);
   } else {
     throw new UserError(`inventory source not found: ${source} (expected an inventory file or folder)`, { file: source });
   }
 }
 
-/** `-i 'uxsv01,uxsv02'`: Ansible's host_list, ungrouped hosts and no group_vars. */
+/** `-i 'uxsv01,uxsv02:2222'`: Ansible's host_list, ungrouped hosts (with an optional port) and no group_vars. */
 function addHostList(graph: InventoryGraph, list: string): void {
   graph.currentSource = undefined;
-  for (const name of list.split(',').map((s) => s.trim())) if (name) graph.addHost(name, ALL);
-}
-
-/** Every inventory file in a folder, sorted; subfolders are inventories too, except group_vars/host_vars. */
-function addFolder(graph: InventoryGraph, folder: string): void {
-  for (const entry of readdirSync(folder).sort()) {
-    if (entry.startsWith('.') || VARS_FOLDERS.includes(entry)) continue;
-    const path = join(folder, entry);
-    const kind = pathKind(path);
-    if (kind === 'dir') addFolder(graph, path);
-    else if (kind === 'file' && INVENTORY_EXTENSIONS.includes(extname(entry)) && !entry.endsWith('~')) addFile(graph, path);
+  for (const entry of list.split(',').map((s) => s.trim())) {
+    if (!entry) continue;
+    const { name, port } = splitHostPort(entry);
+    graph.addHost(name, ALL);
+    if (port !== undefined) graph.setHostVar(name, 'ansible_port', port);
   }
 }
 
+function ignored(entry: string, options: InventoryLoadOptions): boolean {
+  if (entry.startsWith('.') || VARS_FOLDERS.includes(entry)) return true;
+  if ((options.ignoreExtensions ?? DEFAULT_IGNORED_EXTENSIONS).some((ext) => ext !== '' && entry.endsWith(ext))) return true;
+  return (options.ignorePatterns ?? []).some((re) => re !== '' && new RegExp(re).test(entry));
+}
+
+/** Every inventory file in a folder, sorted; subfolders are inventories too, except group_vars/host_vars. */
+function addFolder(graph: InventoryGraph, folder: string, options: InventoryLoadOptions): void {
+  for (const entry of readdirSync(folder).sort()) {
+    if (ignored(entry, options)) continue;
+    const path = join(folder, entry);
+    const kind = pathKind(path);
+    if (kind === 'dir') addFolder(graph, path, options);
+    else if (kind === 'file') addFile(graph, path);
+  }
+}
+
+const YAML_EXTENSIONS = ['.yml', '.yaml', '.json'];
+
+/**
+ * Ansible tries its yaml plugin (for .yml, .yaml, .json and names without an
+ * extension), then its ini plugin: a file without extension whose text is
+ * not a YAML mapping is INI, and so is any other extension.
+ */
 function addFile(graph: InventoryGraph, file: string): void {
   // Bounded and strict UTF-8, like every YAML file: a binary or Latin-1 INI file is refused, not read as host names.
   const text = readTextFile(file);
   graph.currentSource = file;
   const ext = extname(basename(file));
-  const isIni = ext === '.ini' || ext === '.cfg' || (!['.yml', '.yaml', '.json'].includes(ext) && looksLikeIni(text));
-  if (isIni) addIniInventory(graph, file, text);
-  else addYamlInventory(graph, parseYaml(text, file));
+  if (YAML_EXTENSIONS.includes(ext)) return addYamlInventory(graph, parseYaml(text, file));
+  if (ext !== '' || looksLikeIni(text)) return addIniInventory(graph, file, text);
+  const loaded = parseYaml(text, file);
+  const data = loaded.data;
+  if (data === null || data === undefined || (typeof data === 'object' && !Array.isArray(data))) addYamlInventory(graph, loaded);
+  else addIniInventory(graph, file, text);
 }
 
 /** Ansible's --limit: a pattern whose `@file` terms are replaced by the file's lines (one pattern each). */
@@ -236,7 +362,9 @@ function limitTerms(limit: string): string[] {
       continue;
     }
     const file = term.slice(1);
-    if (pathKind(file) !== 'file') throw new UserError(`limit file not found: ${file} (--limit @FILE needs a file of host names, one per line)`, { file });
+    const kind = pathKind(file);
+    if (kind === undefined) throw new UserError(`Unable to find limit file ${file} (--limit @FILE needs a file of host names, one per line)`, { file });
+    if (kind !== 'file') throw new UserError(`Limit starting with "@" must be a file, not a directory: ${file}`, { file });
     terms.push(...readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== ''));
   }
   return terms;
