@@ -40,7 +40,7 @@ export class AnsibleConfig {
   readonly warnings: string[] = [];
   private readonly sections: IniSections;
   private readonly cache = new Map<string, SettingValue>();
-  private readonly env: NodeJS.ProcessEnv;
+  private readonly env_: NodeJS.ProcessEnv;
   private readonly cwd: string;
   private readonly home: string;
 
@@ -49,9 +49,9 @@ export class AnsibleConfig {
     readonly file: string | undefined,
     source: ConfigSource,
   ) {
-    this.env = source.env ?? process.env;
+    this.env_ = source.env ?? process.env;
     this.cwd = source.cwd ?? process.cwd();
-    this.home = source.home ?? this.env.HOME ?? homedir();
+    this.home = source.home ?? this.env_.HOME ?? homedir();
     this.sections = file ? parseIni(readConfigText(file), file) : new Map();
   }
 
@@ -93,6 +93,11 @@ export class AnsibleConfig {
     return { value: this.get(name), known: true };
   }
 
+  /** An environment variable as this configuration sees it. */
+  env(name: string): string | undefined {
+    return this.env_[name];
+  }
+
   /** A raw entry of the file, for plugin settings outside the table ([ssh_connection] ssh_args, ...). */
   iniValue(section: string, key: string): { value: string; origin: string } | undefined {
     const entry = this.sections.get(section)?.get(key.toLowerCase());
@@ -101,7 +106,7 @@ export class AnsibleConfig {
 
   private resolve(name: string, [type, fallback, iniEntries, envNames]: SettingSpec): SettingValue {
     for (const envName of [...envNames].reverse()) {
-      const text = this.env[envName];
+      const text = this.env_[envName];
       if (text !== undefined) return { value: this.convert(name, type, text, envName, this.cwd), origin: envName };
     }
     for (const entry of [...iniEntries].reverse()) {
@@ -159,7 +164,7 @@ export class AnsibleConfig {
   /** Ansible's unfrackpath: $VARS and ~ expanded, relative to `baseDir`, normalised (links kept). */
   resolvePath(text: string, baseDir: string): string {
     let p = text.replaceAll('{{CWD}}', this.cwd);
-    p = p.replace(/\$(\w+)|\$\{(\w+)\}/g, (whole, a: string | undefined, b: string | undefined) => this.env[(a ?? b)!] ?? whole);
+    p = p.replace(/\$(\w+)|\$\{(\w+)\}/g, (whole, a: string | undefined, b: string | undefined) => this.env_[(a ?? b)!] ?? whole);
     if (p === '~' || p.startsWith('~/')) p = this.home + p.slice(1);
     return path.resolve(baseDir, p);
   }

@@ -20,6 +20,8 @@ export { inventorySchema } from './yaml-source.js';
 
 export interface VarLayer {
   name: string;
+  /** Whether the layer is a group's (inventory or group_vars/) or the host's own (inventory or host_vars/). */
+  kind: 'group' | 'host';
   vars: Vars;
 }
 
@@ -217,20 +219,32 @@ export class Inventory {
     const groups = node ? this.graph.sortGroups([...this.graph.groupsOfHost(host)].filter((g) => g !== ALL)) : [];
     const layers: VarLayer[] = [];
     const fileLayers = (where: string, folder: string, kind: string, name: string) => {
-      for (const { file, vars } of this.varsFiles.varsFilesFor(join(folder, kind), name, `${kind} file`)) layers.push({ name: `${where} ${kind}/${name}: ${file}`, vars });
+      for (const { file, vars } of this.varsFiles.varsFilesFor(join(folder, kind), name, `${kind} file`)) {
+        layers.push({ name: `${where} ${kind}/${name}: ${file}`, kind: kind === 'host_vars' ? 'host' : 'group', vars });
+      }
     };
 
-    layers.push({ name: `inventory group 'all'`, vars: this.graph.groups.get(ALL)!.vars });
-    for (const g of groups) layers.push({ name: `inventory group '${g}'`, vars: this.graph.groups.get(g)!.vars });
+    layers.push({ name: `inventory group 'all'`, kind: 'group', vars: this.graph.groups.get(ALL)!.vars });
+    for (const g of groups) layers.push({ name: `inventory group '${g}'`, kind: 'group', vars: this.graph.groups.get(g)!.vars });
     for (const dir of this.baseDirs) fileLayers('inventory', dir, 'group_vars', ALL);
     if (playbookDir) fileLayers('playbook', playbookDir, 'group_vars', ALL);
     // Ansible loops over inventory sources, then over the host's groups within each.
     for (const dir of this.baseDirs) for (const g of groups) fileLayers('inventory', dir, 'group_vars', g);
     if (playbookDir) for (const g of groups) fileLayers('playbook', playbookDir, 'group_vars', g);
-    layers.push({ name: `inventory host '${host}'`, vars: node ? node.vars : { ansible_connection: 'local' } });
+    layers.push({ name: `inventory host '${host}'`, kind: 'host', vars: node ? node.vars : { ansible_connection: 'local' } });
     for (const dir of this.baseDirs) fileLayers('inventory', dir, 'host_vars', host);
     if (playbookDir) fileLayers('playbook', playbookDir, 'host_vars', host);
     return layers;
+  }
+
+  /** A group's own variables: the inventory source's, then its group_vars/ files (not its parents'). */
+  groupVars(group: string, playbookDir?: string): Vars {
+    const node = this.graph.groups.get(group);
+    if (!node) throw new Error(`unknown group '${group}'`);
+    const out: Vars = { ...node.vars };
+    const dirs = playbookDir ? [...this.baseDirs, playbookDir] : this.baseDirs;
+    for (const dir of dirs) for (const { vars } of this.varsFiles.varsFilesFor(join(dir, 'group_vars'), group, 'group_vars file')) Object.assign(out, vars);
+    return out;
   }
 
   private evaluate(terms: string[]): string[] {
