@@ -109,6 +109,22 @@ function checkUnsupported(options: PlayOptions, warn: (m: string) => void): void
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
+  // Installed first: a Ctrl-C while loading stops before anything runs, one during the run after the step in flight.
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(EXIT.INTERRUPTED);
+    stop = true;
+    io.write('\n[interrupted: finishing the step in flight; press Ctrl-C again to quit at once]\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await loadAndRun(files, options, io, () => stop);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, stopRequested: () => boolean): Promise<PlayOutcome> {
   const warn = warner(io);
   const config = options.config ?? loadConfig(io.env);
   for (const w of configWarnings(config)) warn(w);
@@ -131,19 +147,13 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
   }
   preflight(playbooks, inventory, loader, { extraVars, limit: options.limit });
   const defaults = await playDefaults(options, config, warn);
+  if (stopRequested()) return { exitCode: EXIT.INTERRUPTED };
   const verbosity = verbosityFrom(options.verbose, config);
   const color = shouldUseColor(io.env, io.isTty);
   const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
   if (options.report) reporters.push(new JsonReport(options.report));
   if (io.reporter) reporters.push(io.reporter);
   const reporter = combineReporters(...reporters);
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(EXIT.INTERRUPTED);
-    stop = true;
-    io.write('\n[interrupted: finishing the step in flight; press Ctrl-C again to quit at once]\n');
-  };
-  process.on('SIGINT', onSigint);
   try {
     const runOptions: CliRunOptions = {
       defaults,
@@ -160,14 +170,13 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
       knownHostsFile: options.knownHosts,
       taskTimeoutSec: taskTimeoutFrom(options.taskTimeout, config),
       reporter,
-      stopRequested: () => stop,
+      stopRequested,
       forceHandlers: Boolean(options.forceHandlers) || config.get<boolean>('DEFAULT_FORCE_HANDLERS'),
       config: (name) => config.lookup(name),
     };
     const result = await new Runner(inventory, loader, runOptions).run(playbooks);
     return { exitCode: exitCodeOf(result), result };
   } finally {
-    process.off('SIGINT', onSigint);
     await reporter.close();
   }
 }
