@@ -220,7 +220,7 @@ export function findConfigFile(source: ConfigSource = {}): { file?: string; warn
   }
   candidates.push(path.join(home, '.ansible.cfg'), source.systemFile ?? SYSTEM_FILE);
   const file = candidates.find(readable);
-  if (skippedCwd && file !== fromEnv) {
+  if (skippedCwd && (fromEnv === undefined || file !== fromEnv)) {
     warnings.push(`Ansible is being run in a world writable directory (${cwd}), ignoring it as an ansible.cfg source.`);
   }
   return { file, warnings };

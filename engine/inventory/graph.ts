@@ -42,6 +42,8 @@ export interface HostNode {
   groups: string[];
   /** The inventory file where the host first appeared (Ansible's inventory_file). */
   source?: string;
+  /** The implicit localhost, present only because a group took it in (group_by): never in 'all' or 'ungrouped'. */
+  implicit?: boolean;
 }
 
 export const ALL = 'all';
@@ -143,6 +145,7 @@ export class InventoryGraph {
     }
     const ungrouped = this.groups.get(UNGROUPED)!;
     for (const host of this.hosts.values()) {
+      if (host.implicit) continue;
       const real = [...this.groupsOfHost(host.name)].filter((g) => g !== ALL && g !== UNGROUPED);
       if (real.length === 0) {
         if (!ungrouped.hosts.includes(host.name)) ungrouped.hosts.push(host.name);
@@ -159,6 +162,19 @@ export class InventoryGraph {
   /** Names that are both a group and a host (Ansible warns about each). */
   nameConflicts(): string[] {
     return [...this.hosts.keys()].filter((h) => this.groups.has(h));
+  }
+
+  /** Inventory hosts, in order, without the implicit localhost. */
+  realHosts(): string[] {
+    return [...this.hosts.values()].filter((h) => !h.implicit).map((h) => h.name);
+  }
+
+  /** The implicit localhost as a member of groups (its variables: a local connection). */
+  addImplicitHost(name: string, groupName: string): void {
+    if (!this.hosts.has(name)) {
+      this.hosts.set(name, { name, vars: { ansible_connection: 'local' }, groups: [], implicit: true });
+    }
+    this.addHost(name, groupName);
   }
 
   private computeDepths(): void {
@@ -204,6 +220,7 @@ export class InventoryGraph {
     const seen = new Set<string>();
     for (const group of this.descendantsOf(groupName)) {
       for (const h of this.groups.get(group)?.hosts ?? []) {
+        if (groupName === ALL && this.hosts.get(h)?.implicit) continue;
         if (!seen.has(h)) {
           seen.add(h);
           out.push(h);

@@ -29,6 +29,12 @@ export interface VarLayer {
 export const DEFAULT_IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const VARS_FOLDERS = ['group_vars', 'host_vars'];
 
+/** One change made during a run. */
+type RuntimeChange =
+  | { kind: 'host'; name: string; groups: string[]; vars: Vars }
+  | { kind: 'group'; name: string; parents: string[] }
+  | { kind: 'member'; host: string; group: string };
+
 export interface InventoryLoadOptions {
   /** File name endings skipped in a folder (ansible.cfg inventory_ignore_extensions). */
   ignoreExtensions?: string[];
@@ -42,6 +48,8 @@ export class Inventory {
   private varsFiles = new VarsFileCache();
   private groupsCache?: Record<string, string[]>;
   private readonly patternCache = new Map<string, string[]>();
+  /** What the run added (add_host, group_by), replayed after a refresh. */
+  private readonly runtime: RuntimeChange[] = [];
   /** Warnings of the load (a source that could not be read, a name both host and group). */
   readonly warnings: string[] = [];
 
@@ -83,11 +91,14 @@ export class Inventory {
 
   /**
    * meta: refresh_inventory: read the sources (and their group_vars/ and
-   * host_vars/) again. As in Ansible, hosts and groups added during the run
-   * (add_host, group_by) are dropped unless a source defines them.
+   * host_vars/) again, then replay what the run added (add_host first, then
+   * group_by), as Ansible 2.14 does; an addition naming a host the sources
+   * no longer have is dropped.
    */
   refresh(): void {
     this.read();
+    for (const op of this.runtime.filter((o) => o.kind === 'host')) this.apply(op, true);
+    for (const op of this.runtime.filter((o) => o.kind !== 'host')) this.apply(op, true);
   }
 
   /**
@@ -95,29 +106,38 @@ export class Inventory {
    * needed); `vars` are merged over its inventory variables.
    */
   addHost(name: string, groups: string[] = [], vars: Vars = {}): void {
-    if (!this.graph.hosts.has(name)) this.graph.addHost(name, ALL);
-    for (const group of groups) this.addHostToGroup(name, group);
-    for (const [key, value] of Object.entries(vars)) this.graph.setHostVar(name, key, value);
-    this.reconcile();
+    this.apply({ kind: 'host', name, groups: [...groups], vars: { ...vars } }, false);
   }
 
   /** group_by (with `parents`): a group, made a child of each parent (created if needed, under 'all'). */
   addGroup(name: string, parents: string[] = []): void {
-    this.graph.addGroup(name);
-    for (const parent of parents) {
-      this.graph.addGroup(parent);
-      if (parent !== name) this.graph.addChild(parent, name);
-    }
-    this.reconcile();
+    this.apply({ kind: 'group', name, parents: [...parents] }, false);
   }
 
-  /** group_by / add_host groups: the host joins the group (created if needed). */
+  /** group_by / add_host groups: the host joins the group (created if needed); the implicit localhost may join too. */
   addHostToGroup(host: string, group: string): void {
-    if (!this.graph.hosts.has(host)) {
-      if (!isLocalhostName(host)) throw new Error(`unknown host '${host}'`);
-      this.graph.addHost(host, ALL);
+    this.apply({ kind: 'member', host, group }, false);
+  }
+
+  private apply(op: RuntimeChange, replaying: boolean): void {
+    if (!replaying) this.runtime.push(op);
+    const graph = this.graph;
+    if (op.kind === 'host') {
+      if (!this.hasHost(op.name)) graph.addHost(op.name, ALL);
+      for (const group of op.groups) graph.addHost(op.name, group);
+      for (const [key, value] of Object.entries(op.vars)) graph.setHostVar(op.name, key, value);
+    } else if (op.kind === 'group') {
+      graph.addGroup(op.name);
+      for (const parent of op.parents) {
+        graph.addGroup(parent);
+        if (parent !== op.name) graph.addChild(parent, op.name);
+      }
+    } else {
+      if (graph.hosts.has(op.host)) graph.addHost(op.host, op.group);
+      else if (isLocalhostName(op.host)) graph.addImplicitHost(op.host, op.group);
+      else if (replaying) return;
+      else throw new Error(`unknown host '${op.host}'`);
     }
-    this.graph.addHost(host, group);
     this.reconcile();
   }
 
@@ -133,11 +153,12 @@ export class Inventory {
   }
 
   hostNames(): string[] {
-    return [...this.graph.hosts.keys()];
+    return this.graph.realHosts();
   }
 
   hasHost(name: string): boolean {
-    return this.graph.hosts.has(name);
+    const node = this.graph.hosts.get(name);
+    return node !== undefined && !node.implicit;
   }
 
   hasGroup(name: string): boolean {
@@ -281,7 +302,7 @@ export class Inventory {
     const groups = [...this.graph.groups.keys()].filter((g) => matcher.test(g));
     let hosts: string[] = groups.flatMap((g) => this.graph.hostsOfGroup(g));
     if (groups.length === 0 || isWildcardTerm(parsed.expr)) {
-      for (const h of this.graph.hosts.keys()) if (matcher.test(h)) hosts.push(h);
+      for (const h of this.graph.realHosts()) if (matcher.test(h)) hosts.push(h);
     }
     if (hosts.length === 0 && isLocalhostName(parsed.expr)) hosts = [this.localhostFor(parsed.expr)];
     return { hosts: [...new Set(applySubscript(hosts, parsed))], groups };
