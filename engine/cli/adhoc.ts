@@ -12,13 +12,13 @@ import { modules } from '../modules/registry.js';
 import { Loader } from '../loader/playbook.js';
 import { combineReporters, JsonReport, shouldUseColor } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
-import { Runner } from '../runner/runner.js';
+import { Runner, type RunOptions } from '../runner/runner.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import { AdHocReporter } from './adhoc-output.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
-import { exitCodeOf, warner, type CliRunOptions, type PlayIo } from './play.js';
+import { exitCodeOf, warner, type PlayIo } from './play.js';
 import { addConnectionOptions, addRunOptions } from './run-options.js';
 import {
   configWarnings,
@@ -27,6 +27,7 @@ import {
   loadInventoryFrom,
   playDefaults,
   rolesPathFrom,
+  runContext,
   targetHosts,
   taskTimeoutFrom,
   vaultSecretsFor,
@@ -112,7 +113,8 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
   const config = loadConfig(io.env);
   for (const w of configWarnings(config)) warn(w);
   clearSecrets();
-  setActiveVaultSecrets(await vaultSecretsFor(options, config));
+  const secrets = await vaultSecretsFor(options, config);
+  setActiveVaultSecrets(secrets);
   const inventory = loadInventoryFrom(options, config, warn);
   let hosts: string[];
   try {
@@ -162,7 +164,8 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
   if (io.reporter) reporters.push(io.reporter);
   const reporter = combineReporters(...reporters);
   try {
-    const runOptions: CliRunOptions = {
+    const runOptions: RunOptions = {
+      ...runContext(config, inventory, secrets),
       defaults: await playDefaults(options, config, warn),
       check: Boolean(options.check),
       diff: Boolean(options.diff),
@@ -176,7 +179,6 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
       knownHostsFile: options.knownHosts,
       taskTimeoutSec: taskTimeoutFrom(undefined, config),
       reporter,
-      config: (name) => config.lookup(name),
     };
     const result = await new Runner(inventory, loader, runOptions).run([playbook]);
     return exitCodeOf(result);

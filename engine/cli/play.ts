@@ -22,6 +22,7 @@ import {
   loadInventoryFrom,
   playDefaults,
   rolesPathFrom,
+  runContext,
   targetHosts,
   taskTimeoutFrom,
   vaultSecretsFor,
@@ -66,14 +67,6 @@ export interface PlayIo {
   reporter?: Reporter;
   /** Where warnings go (default: standard error, as Ansible's `[WARNING]:` lines). */
   warn?: (message: string) => void;
-}
-
-/** RunOptions plus what the command line hands the run beyond the runner's current contract. */
-export interface CliRunOptions extends RunOptions {
-  /** --force-handlers / ansible.cfg force_handlers: notified handlers run even on failed hosts. */
-  forceHandlers?: boolean;
-  /** ansible.cfg and ANSIBLE_* settings, for the `config` lookup (LookupHost.config). */
-  config?: (name: string) => { value: unknown; known: boolean };
 }
 
 export function warner(io: { warn?: (m: string) => void }): (message: string) => void {
@@ -132,7 +125,8 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   // The output masks what this run decrypts as it loads (engine/vault/secrets.ts), and only that.
   clearSecrets();
   // Only this run's passwords: none given means none (not those of an earlier run in the same process).
-  setActiveVaultSecrets(options.vaultSecrets ?? (await vaultSecretsFor(options, config)));
+  const secrets = options.vaultSecrets ?? (await vaultSecretsFor(options, config));
+  setActiveVaultSecrets(secrets);
   const { playbooks, loader } = loadPlaybooks(files, config);
   const inventory = loadInventoryFrom(options, config, warn);
   const extraVars = parseExtraVars(options.extraVars ?? []);
@@ -155,7 +149,8 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   if (io.reporter) reporters.push(io.reporter);
   const reporter = combineReporters(...reporters);
   try {
-    const runOptions: CliRunOptions = {
+    const runOptions: RunOptions = {
+      ...runContext(config, inventory, secrets),
       defaults,
       check: Boolean(options.check),
       diff: Boolean(options.diff) || (config.isSet('DIFF_ALWAYS') && config.get<boolean>('DIFF_ALWAYS')),
@@ -172,7 +167,6 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
       reporter,
       stopRequested,
       forceHandlers: Boolean(options.forceHandlers) || config.get<boolean>('DEFAULT_FORCE_HANDLERS'),
-      config: (name) => config.lookup(name),
     };
     const result = await new Runner(inventory, loader, runOptions).run(playbooks);
     return { exitCode: exitCodeOf(result), result };

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { AnsibleConfig, vaultConfigDefaults } from '../config/index.js';
 import { UserError } from '../errors.js';
 import { Inventory, isLocalhostName, type InventoryLoadOptions } from '../inventory/index.js';
-import type { PlayDefaults } from '../runner/runner.js';
+import type { PlayDefaults, RunOptions } from '../runner/runner.js';
+import { registerSecret } from '../vault/secrets.js';
+import { existsSync } from 'node:fs';
 import { promptHidden, resolveVaultSecrets, vaultPasswordGiven, type VaultPasswordOptions } from '../vault/cli.js';
 import type { VaultSecrets } from '../vault/index.js';
 
@@ -194,4 +196,21 @@ export function configWarnings(config: AnsibleConfig): string[] {
   if (config.isSet('DEFAULT_STDOUT_CALLBACK') && callback !== 'default') out.push(`stdout_callback '${callback}' is not available: uxsv prints as Ansible's default callback`);
   if (config.isSet('DEFAULT_HASH_BEHAVIOUR') && config.get<string>('DEFAULT_HASH_BEHAVIOUR') !== 'replace') out.push("hash_behaviour 'merge' is not supported: variables replace each other as with Ansible's default");
   return out;
+}
+
+/** What every run takes from the configuration and the inventory: the config lookup, magic variables, vault and secrets. */
+export function runContext(
+  config: AnsibleConfig,
+  inventory: Inventory,
+  secrets: VaultSecrets | undefined,
+): Pick<RunOptions, 'config' | 'configFile' | 'inventorySources' | 'jinja2Native' | 'decryptVault' | 'secrets'> {
+  return {
+    config: (name) => config.lookup(name),
+    configFile: config.file,
+    // ansible_inventory_sources: paths made absolute, host lists as given.
+    inventorySources: inventory.sources.map((s) => (existsSync(s) ? path.resolve(s) : s)),
+    jinja2Native: config.get<boolean>('DEFAULT_JINJA2_NATIVE'),
+    ...(secrets ? { decryptVault: (text: string, source: string) => secrets.decrypt(text, source).toString('utf8') } : {}),
+    secrets: { add: (text: string) => registerSecret(text) },
+  };
 }
