@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { modules } from '../modules/registry.js';
 import { Loader } from '../loader/playbook.js';
-import { combineReporters, JsonReport, shouldUseColor } from '../output/index.js';
+import { combineReporters, JsonReport } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { Runner, type RunOptions } from '../runner/runner.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
@@ -21,6 +21,7 @@ import { parseExtraVars } from './extra-vars.js';
 import { exitCodeOf, warner, type PlayIo } from './play.js';
 import { addConnectionOptions, addRunOptions } from './run-options.js';
 import {
+  colorFrom,
   configWarnings,
   forksFrom,
   loadConfig,
@@ -155,7 +156,7 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
       treeDir: options.tree,
       verbosity,
       diff: Boolean(options.diff),
-      color: shouldUseColor(io.env, io.isTty),
+      color: colorFrom(config, io.env, io.isTty),
       write: (t) => io.write(maskSecrets(t)),
       warn,
     }),

@@ -5,7 +5,7 @@ import { Inventory } from '../inventory/index.js';
 import { Loader } from '../loader/playbook.js';
 import type { Node, Play, Playbook } from '../loader/model.js';
 import { modules } from '../modules/registry.js';
-import { createReporter, JsonReport, combineReporters, shouldUseColor } from '../output/index.js';
+import { createReporter, JsonReport, combineReporters } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunOptions, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
@@ -16,6 +16,7 @@ import { EXIT } from './exit-codes.js';
 import { setActiveVaultSecrets, type VaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import {
+  colorFrom,
   configWarnings,
   forksFrom,
   loadConfig,
@@ -70,7 +71,29 @@ export interface PlayIo {
 }
 
 export function warner(io: { warn?: (m: string) => void }): (message: string) => void {
-  return io.warn ?? ((m: string) => void process.stderr.write(`[WARNING]: ${maskSecrets(m)}\n`));
+  return io.warn ?? ((m: string) => void process.stderr.write(`${wrapText(`[WARNING]: ${maskSecrets(m)}`, 79)}\n`));
+}
+
+/** Python's textwrap.wrap as Ansible's display uses it for warnings: words to lines of at most `width`, overlong words cut. */
+export function wrapText(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(/\s+/).filter(Boolean)) {
+    while (word.length > width) {
+      if (line) lines.push(line);
+      line = '';
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    if (!line) line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
 }
 
 function splitList(values: string[] | undefined): string[] {
@@ -143,7 +166,7 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   const defaults = await playDefaults(options, config, warn);
   if (stopRequested()) return { exitCode: EXIT.INTERRUPTED };
   const verbosity = verbosityFrom(options.verbose, config);
-  const color = shouldUseColor(io.env, io.isTty);
+  const color = colorFrom(config, io.env, io.isTty);
   const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
   if (options.report) reporters.push(new JsonReport(options.report));
   if (io.reporter) reporters.push(io.reporter);

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { Inventory, isLocalhostName, type InventoryLoadOptions } from '../inventory/index.js';
 import type { PlayDefaults, RunOptions } from '../runner/runner.js';
 import { registerSecret } from '../vault/secrets.js';
+import { shouldUseColor } from '../output/style.js';
 import { existsSync } from 'node:fs';
 import { promptHidden, resolveVaultSecrets, vaultPasswordGiven, type VaultPasswordOptions } from '../vault/cli.js';
 import type { VaultSecrets } from '../vault/index.js';
@@ -126,17 +127,27 @@ export interface InventoryCliOptions extends VaultPasswordOptions {
 
 /**
  * The inventory of -i (each source in order), else of ansible.cfg's
- * `inventory` (DEFAULT_HOST_LIST; a missing default only warns, as in Ansible).
+ * `inventory` (DEFAULT_HOST_LIST). As in Ansible, a source that does not
+ * exist is a warning, and none read at all leaves only the implicit
+ * localhost; `any_unparsed_is_failed` and `unparsed_is_failed`
+ * (ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED, ANSIBLE_INVENTORY_UNPARSED_FAILED)
+ * make them errors.
  */
 export function loadInventoryFrom(options: InventoryCliOptions, config: AnsibleConfig, warn: (m: string) => void): Inventory {
   const loadOptions: InventoryLoadOptions = {
     ignoreExtensions: config.get<string[]>('INVENTORY_IGNORE_EXTS'),
     ignorePatterns: config.get<string[]>('INVENTORY_IGNORE_PATTERNS').filter((p) => p !== ''),
+    missingSourceIsError: config.get<boolean>('INVENTORY_ANY_UNPARSED_IS_FAILED'),
   };
   const given = options.inventory?.length ? options.inventory : undefined;
   const sources = given ?? config.get<string[]>('DEFAULT_HOST_LIST');
-  const inventory = Inventory.load(sources, { ...loadOptions, missingSourceIsError: Boolean(given) || config.isSet('DEFAULT_HOST_LIST') });
-  for (const w of inventory.warnings) warn(w);
+  const inventory = Inventory.load(sources, loadOptions);
+  // A missing default inventory (/etc/ansible/hosts) is not named, as in Ansible.
+  for (const w of inventory.warnings) if (given || !w.startsWith('Unable to parse')) warn(w);
+  if (inventory.parsedSources === 0) {
+    if (config.get<boolean>('INVENTORY_UNPARSED_IS_FAILED')) throw new UserError('No inventory was parsed, please check your configuration and options.');
+    warn('No inventory was parsed, only implicit localhost is available');
+  }
   return inventory;
 }
 
@@ -213,4 +224,11 @@ export function runContext(
     ...(secrets ? { decryptVault: (text: string, source: string) => secrets.decrypt(text, source).toString('utf8') } : {}),
     secrets: { add: (text: string) => registerSecret(text) },
   };
+}
+
+/** Colour: ansible.cfg / ANSIBLE_NOCOLOR (and NO_COLOR) turn it off, ANSIBLE_FORCE_COLOR on; else the terminal decides. */
+export function colorFrom(config: AnsibleConfig, env: NodeJS.ProcessEnv, isTty: boolean): boolean {
+  if (config.get<boolean>('ANSIBLE_NOCOLOR')) return false;
+  if (config.get<boolean>('ANSIBLE_FORCE_COLOR')) return true;
+  return shouldUseColor(env, isTty);
 }

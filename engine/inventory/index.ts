@@ -4,9 +4,10 @@
  * them and next to the playbook, merged in Ansible's precedence order.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import path, { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parseYaml, readTextFile } from '../loader/yaml.js';
+import { parseYaml, readTextFile, readYamlFile } from '../loader/yaml.js';
+import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { ALL, InventoryGraph } from './graph.js';
 import { addIniInventory, looksLikeIni } from './ini-source.js';
 import { splitHostPort } from './host-range.js';
@@ -28,6 +29,8 @@ export interface VarLayer {
 /** What Ansible skips in an inventory folder by default (INVENTORY_IGNORE_EXTS); group_vars/ and host_vars/ are never inventories. */
 export const DEFAULT_IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const VARS_FOLDERS = ['group_vars', 'host_vars'];
+/** A group name Ansible takes as a valid variable name: word characters (Unicode, as Python's \\w), not starting with a digit. */
+const VALID_GROUP_NAME = /^(?!\p{N})[\p{L}\p{N}\p{M}_]+$/u;
 
 /** One change made during a run. */
 type RuntimeChange =
@@ -52,6 +55,8 @@ export class Inventory {
   private readonly runtime: RuntimeChange[] = [];
   /** Warnings of the load (a source that could not be read, a name both host and group). */
   readonly warnings: string[] = [];
+  /** How many sources were read (Ansible: "No inventory was parsed" when none). */
+  parsedSources = 0;
 
   private constructor(
     private graph: InventoryGraph,
@@ -78,10 +83,16 @@ export class Inventory {
     const graph = new InventoryGraph();
     const baseDirs: string[] = [];
     const warnings: string[] = [];
-    for (const source of this.sources) addSource(graph, source, baseDirs, this.loadOptions, warnings);
+    let parsed = 0;
+    for (const source of this.sources) if (addSource(graph, source, baseDirs, this.loadOptions, warnings)) parsed++;
+    this.parsedSources = parsed;
     graph.currentSource = undefined;
     graph.finish();
     for (const name of graph.nameConflicts()) warnings.push(`Found both group and host with same name: ${name}`);
+    // Ansible's default (force_valid_group_names = never): such names are kept, with one warning.
+    if ([...graph.groups.keys()].some((g) => !VALID_GROUP_NAME.test(g))) {
+      warnings.push('Invalid characters were found in group names but not replaced, use -vvvv to see details');
+    }
     this.graph = graph;
     this.baseDirs = baseDirs;
     this.warnings.splice(0, this.warnings.length, ...warnings);
@@ -323,7 +334,8 @@ function pathKind(path: string): 'file' | 'dir' | undefined {
   }
 }
 
-function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, warnings: string[]): void {
+/** Reads one source; false when it does not exist and that is only a warning. */
+function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, warnings: string[]): boolean {
   const kind = pathKind(source);
   if (kind === 'dir') {
     baseDirs.push(source);
@@ -334,10 +346,12 @@ function addSource(graph: InventoryGraph, source: string, baseDirs: string[], op
   } else if (source.includes(',')) {
     addHostList(graph, source);
   } else if (options.missingSourceIsError === false) {
-    warnings.push(`Unable to parse ${source} as an inventory source`);
+    warnings.push(`Unable to parse ${path.resolve(source)} as an inventory source`);
+    return false;
   } else {
     throw new UserError(`inventory source not found: ${source} (expected an inventory file or folder)`, { file: source });
   }
+  return true;
 }
 
 /** `-i 'uxsv01,uxsv02:2222'`: Ansible's host_list, ungrouped hosts (with an optional port) and no group_vars. */
@@ -377,12 +391,16 @@ const YAML_EXTENSIONS = ['.yml', '.yaml', '.json'];
  */
 function addFile(graph: InventoryGraph, file: string): void {
   // Bounded and strict UTF-8, like every YAML file: a binary or Latin-1 INI file is refused, not read as host names.
-  const text = readTextFile(file);
+  const raw = readTextFile(file);
+  // A vault-encrypted inventory is read decrypted (its text registered as a secret, so no output shows it).
+  const vaulted = isVaultText(raw);
+  const text = vaulted ? decryptLoaded(raw, file, 'file') : raw;
+  const yaml = () => (vaulted ? readYamlFile(file) : parseYaml(text, file));
   graph.currentSource = file;
   const ext = extname(basename(file));
-  if (YAML_EXTENSIONS.includes(ext)) return addYamlInventory(graph, parseYaml(text, file));
+  if (YAML_EXTENSIONS.includes(ext)) return addYamlInventory(graph, yaml());
   if (ext !== '' || looksLikeIni(text)) return addIniInventory(graph, file, text);
-  const loaded = parseYaml(text, file);
+  const loaded = yaml();
   const data = loaded.data;
   if (data === null || data === undefined || (typeof data === 'object' && !Array.isArray(data))) addYamlInventory(graph, loaded);
   else addIniInventory(graph, file, text);

@@ -9,7 +9,8 @@
  * (groups, group_vars/, host_vars/) plus extra vars; with `export`, only its
  * own, and each group carries its own `vars`.
  */
-import { pyJsonDumps, pyYamlDump } from '../template/serialize.js';
+import { pyJsonDumps } from '../template/serialize.js';
+import { dumpPyYaml } from './pyyaml.js';
 import { pyStr } from '../template/python.js';
 import { ALL } from './graph.js';
 import type { Inventory } from './index.js';
@@ -158,5 +159,5 @@ export function dumpJson(value: unknown): string {
 }
 
 export function dumpYaml(value: unknown): string {
-  return pyYamlDump(value, { indent: 2, flowLeaves: false });
+  return dumpPyYaml(value);
 }

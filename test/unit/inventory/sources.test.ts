@@ -69,3 +69,29 @@ describe('inventory sources as Ansible reads them', () => {
     expect(() => inv.select('all', `@${join(root, 'dir')}`)).toThrow(/Limit starting with "@" must be a file, not a directory/);
   });
 });
+
+describe('inventory sources: vault and group names', () => {
+  it('reads a vault-encrypted inventory file with the run’s vault password', async () => {
+    const { encrypt, setActiveVaultSecrets, VaultSecrets } = await import('../../../engine/vault/index.js');
+    const root = tree({});
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(root, 'hosts'), encrypt('[secret]\nhidden1 ansible_host=192.0.2.7\n', 'pw'));
+    setActiveVaultSecrets(undefined);
+    expect(() => Inventory.load([join(root, 'hosts')])).toThrow(/vault-encrypted and no vault password was given/);
+    setActiveVaultSecrets(new VaultSecrets(['pw']));
+    try {
+      const inv = Inventory.load([join(root, 'hosts')]);
+      expect(inv.select('secret')).toEqual(['hidden1']);
+      expect(inv.hostVars('hidden1').ansible_host).toBe('192.0.2.7');
+    } finally {
+      setActiveVaultSecrets(undefined);
+    }
+  });
+
+  it("warns once, as Ansible does, about group names that are not valid variable names", () => {
+    const root = tree({ hosts: '[web-servers]\nh1\n[1st]\nh2\n[příbor]\nh3\n' });
+    expect(Inventory.load([join(root, 'hosts')]).warnings).toEqual(['Invalid characters were found in group names but not replaced, use -vvvv to see details']);
+    const fine = tree({ hosts: '[web_servers]\nh1\n[příbor]\nh3\n' });
+    expect(Inventory.load([join(fine, 'hosts')]).warnings).toEqual([]);
+  });
+});
