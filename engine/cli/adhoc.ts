@@ -21,6 +21,7 @@ import { parseExtraVars } from './extra-vars.js';
 import { exitCodeOf, warner, type PlayIo } from './play.js';
 import { addConnectionOptions, addRunOptions } from './run-options.js';
 import {
+  adHocOneLine,
   colorFrom,
   configWarnings,
   forksFrom,
@@ -88,7 +89,11 @@ export function registerAdHocCommand(program: Command, io: PlayIo, setExit: (cod
   });
 }
 
-/** The one-task play, as YAML (JSON is YAML) for the Loader. */
+/**
+ * The one-task play as YAML for the Loader, one key per line so that an
+ * error's code frame shows the line at fault (values written as JSON, which
+ * YAML reads as they are).
+ */
 export function adHocPlaybookText(pattern: string, module: string, args: string | undefined, keywords: Record<string, unknown>): string {
   const text = (args ?? '').trim();
   let moduleArgs: unknown = text === '' ? null : text;
@@ -100,8 +105,17 @@ export function adHocPlaybookText(pattern: string, module: string, args: string 
       // not JSON: Ansible then reads it as k=v / free form
     }
   }
-  const task = { name: module, [module]: moduleArgs, ...keywords };
-  return JSON.stringify([{ name: 'Ansible Ad-Hoc', hosts: pattern, gather_facts: false, tasks: [task] }]);
+  const j = (v: unknown) => JSON.stringify(v);
+  return [
+    '- name: Ansible Ad-Hoc',
+    `  hosts: ${j(pattern)}`,
+    '  gather_facts: false',
+    '  tasks:',
+    `    - name: ${j(module)}`,
+    `      ${j(module)}: ${j(moduleArgs)}`,
+    ...Object.entries(keywords).map(([k, v]) => `      ${k}: ${j(v)}`),
+    '',
+  ].join('\n');
 }
 
 function wholeSeconds(text: string, what: string): number {
@@ -112,7 +126,7 @@ function wholeSeconds(text: string, what: string): number {
 export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayIo): Promise<number> {
   const warn = warner(io);
   const config = loadConfig(io.env);
-  for (const w of configWarnings(config)) warn(w);
+  for (const w of configWarnings(config, 'ad-hoc')) warn(w);
   clearSecrets();
   const secrets = await vaultSecretsFor(options, config);
   setActiveVaultSecrets(secrets);
@@ -152,7 +166,7 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
   const reporters: Reporter[] = [
     new AdHocReporter({
       module,
-      oneLine: Boolean(options.oneLine),
+      oneLine: adHocOneLine(options.oneLine, config),
       treeDir: options.tree,
       verbosity,
       diff: Boolean(options.diff),

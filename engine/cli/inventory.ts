@@ -63,7 +63,7 @@ export async function showInventory(pattern: string | undefined, options: Invent
   if (options.toml) throw new UserError('--toml is not supported: use --yaml or the default JSON');
   const warn = warner(io);
   const config = loadConfig(io.env);
-  for (const w of configWarnings(config)) warn(w);
+  for (const w of configWarnings(config, 'other')) warn(w);
   clearSecrets();
   setActiveVaultSecrets(await vaultSecretsFor(options, config));
   const inventory = loadInventoryFrom(options, config, warn);

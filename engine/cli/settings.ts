@@ -133,17 +133,19 @@ export interface InventoryCliOptions extends VaultPasswordOptions {
  * (ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED, ANSIBLE_INVENTORY_UNPARSED_FAILED)
  * make them errors.
  */
-export function loadInventoryFrom(options: InventoryCliOptions, config: AnsibleConfig, warn: (m: string) => void): Inventory {
+export function loadInventoryFrom(options: InventoryCliOptions & { verbose?: number }, config: AnsibleConfig, warn: (m: string) => void): Inventory {
   const loadOptions: InventoryLoadOptions = {
     ignoreExtensions: config.get<string[]>('INVENTORY_IGNORE_EXTS'),
     ignorePatterns: config.get<string[]>('INVENTORY_IGNORE_PATTERNS').filter((p) => p !== ''),
     missingSourceIsError: config.get<boolean>('INVENTORY_ANY_UNPARSED_IS_FAILED'),
+    hostListRanges: config.get<string[]>('INVENTORY_ENABLED').includes('advanced_host_list'),
   };
   const given = options.inventory?.length ? options.inventory : undefined;
   const sources = given ?? config.get<string[]>('DEFAULT_HOST_LIST');
   const inventory = Inventory.load(sources, loadOptions);
   // A missing default inventory (/etc/ansible/hosts) is not named, as in Ansible.
   for (const w of inventory.warnings) if (given || !w.startsWith('Unable to parse')) warn(w);
+  if (verbosityFrom(options.verbose, config) >= 3) for (const note of inventory.verboseNotes) process.stderr.write(`${note}\n`);
   if (inventory.parsedSources === 0) {
     if (config.get<boolean>('INVENTORY_UNPARSED_IS_FAILED')) throw new UserError('No inventory was parsed, please check your configuration and options.');
     warn('No inventory was parsed, only implicit localhost is available');
@@ -201,12 +203,30 @@ export function taskTimeoutFrom(given: string | undefined, config: AnsibleConfig
 }
 
 /** Settings Ansible has that uxsv does not apply, named when they are set so nobody relies on them silently. */
-export function configWarnings(config: AnsibleConfig): string[] {
+export function configWarnings(config: AnsibleConfig, command: 'play' | 'ad-hoc' | 'other' = 'play'): string[] {
   const out = [...config.warnings];
   const callback = config.get<string>('DEFAULT_STDOUT_CALLBACK');
-  if (config.isSet('DEFAULT_STDOUT_CALLBACK') && callback !== 'default') out.push(`stdout_callback '${callback}' is not available: uxsv prints as Ansible's default callback`);
+  // ansible uses stdout_callback only with bin_ansible_callbacks, and knows minimal and oneline itself.
+  const applies = command === 'play' || (command === 'ad-hoc' && config.get<boolean>('DEFAULT_LOAD_CALLBACK_PLUGINS'));
+  const known = command === 'ad-hoc' ? ['default', 'minimal', 'oneline'] : ['default'];
+  if (applies && config.isSet('DEFAULT_STDOUT_CALLBACK') && !known.includes(callback)) {
+    out.push(`stdout_callback '${callback}' is not available: uxsv prints as Ansible's ${command === 'ad-hoc' ? 'minimal' : 'default'} callback`);
+  }
   if (config.isSet('DEFAULT_HASH_BEHAVIOUR') && config.get<string>('DEFAULT_HASH_BEHAVIOUR') !== 'replace') out.push("hash_behaviour 'merge' is not supported: variables replace each other as with Ansible's default");
   return out;
+}
+
+/** ansible's output: -o (oneline), or stdout_callback when bin_ansible_callbacks allows it, else minimal. */
+export function adHocOneLine(oneLine: boolean | undefined, config: AnsibleConfig): boolean {
+  if (oneLine) return true;
+  return config.get<boolean>('DEFAULT_LOAD_CALLBACK_PLUGINS') && config.get<string>('DEFAULT_STDOUT_CALLBACK') === 'oneline';
+}
+
+/** Colour: ansible.cfg / ANSIBLE_NOCOLOR (and NO_COLOR) turn it off, ANSIBLE_FORCE_COLOR on; else the terminal decides. */
+export function colorFrom(config: AnsibleConfig, env: NodeJS.ProcessEnv, isTty: boolean): boolean {
+  if (config.get<boolean>('ANSIBLE_NOCOLOR')) return false;
+  if (config.get<boolean>('ANSIBLE_FORCE_COLOR')) return true;
+  return shouldUseColor(env, isTty);
 }
 
 /** What every run takes from the configuration and the inventory: the config lookup, magic variables, vault and secrets. */
@@ -224,11 +244,4 @@ export function runContext(
     ...(secrets ? { decryptVault: (text: string, source: string) => secrets.decrypt(text, source).toString('utf8') } : {}),
     secrets: { add: (text: string) => registerSecret(text) },
   };
-}
-
-/** Colour: ansible.cfg / ANSIBLE_NOCOLOR (and NO_COLOR) turn it off, ANSIBLE_FORCE_COLOR on; else the terminal decides. */
-export function colorFrom(config: AnsibleConfig, env: NodeJS.ProcessEnv, isTty: boolean): boolean {
-  if (config.get<boolean>('ANSIBLE_NOCOLOR')) return false;
-  if (config.get<boolean>('ANSIBLE_FORCE_COLOR')) return true;
-  return shouldUseColor(env, isTty);
 }

@@ -107,14 +107,15 @@ export class AnsibleConfig {
   private resolve(name: string, [type, fallback, iniEntries, envNames]: SettingSpec): SettingValue {
     for (const envName of [...envNames].reverse()) {
       const text = this.env_[envName];
-      if (text !== undefined) return { value: this.convert(name, type, text, envName, this.cwd), origin: envName };
+      // As in Ansible, an empty variable counts as unset (ANSIBLE_TIMEOUT= keeps the default).
+      if (text !== undefined && text !== '') return { value: this.convert(name, type, text, `env: ${envName}`, this.cwd), origin: envName };
     }
     for (const entry of [...iniEntries].reverse()) {
       const dot = entry.indexOf('.');
       const found = this.sections.get(entry.slice(0, dot))?.get(entry.slice(dot + 1));
       if (found) {
         const origin = `${this.file}:${found.line}`;
-        return { value: this.convert(name, type, found.value, origin, path.dirname(this.file!)), origin };
+        return { value: this.convert(name, type, found.value, this.file!, path.dirname(this.file!)), origin };
       }
     }
     return { value: this.defaultValue(type, fallback), origin: 'default' };
@@ -130,18 +131,18 @@ export class AnsibleConfig {
   }
 
   private convert(name: string, type: SettingType, text: string, origin: string, baseDir: string): unknown {
-    const bad = (what: string) => new UserError(`invalid value for configuration setting ${name} (from ${origin}): expected ${what}, got '${text}'`);
+    const bad = (detail: string) => new UserError(`Invalid type for configuration option setting: ${name} (from ${origin}): ${detail}`);
     switch (type) {
       case 'bool':
         return toBool(text, false);
       case 'int': {
         const t = text.trim();
-        if (!/^[-+]?\d+$/.test(t)) throw bad('an integer');
+        if (!/^[-+]?\d+$/.test(t)) throw bad(`invalid literal for int() with base 10: '${text}'`);
         return Number(t);
       }
       case 'float': {
         const n = Number(text.trim());
-        if (text.trim() === '' || Number.isNaN(n)) throw bad('a number');
+        if (text.trim() === '' || Number.isNaN(n)) throw bad(`could not convert string to float: '${text}'`);
         return n;
       }
       case 'list':
@@ -153,7 +154,7 @@ export class AnsibleConfig {
       case 'pathlist':
         return text.split(',').map((p) => this.resolvePath(p.trim(), baseDir));
       case 'dict':
-        throw bad('a mapping (not settable as text)');
+        throw bad(`a mapping cannot be given as text: '${text}'`);
       case 'raw':
         return text;
       default:

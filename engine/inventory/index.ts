@@ -10,7 +10,7 @@ import { parseYaml, readTextFile, readYamlFile } from '../loader/yaml.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { ALL, InventoryGraph } from './graph.js';
 import { addIniInventory, looksLikeIni } from './ini-source.js';
-import { splitHostPort } from './host-range.js';
+import { expandHostRange, HostRangeError, splitHostPort } from './host-range.js';
 import { applySubscript, isLocalhostName, isWildcardTerm, orderTerms, splitPattern, splitSubscript, termMatcher } from './patterns.js';
 import { VarsFileCache, type Vars } from './vars-files.js';
 import { addYamlInventory } from './yaml-source.js';
@@ -45,6 +45,8 @@ export interface InventoryLoadOptions {
   ignorePatterns?: string[];
   /** A source that does not exist: an error (the default), or only a warning (Ansible's default, unparsed_is_failed off). */
   missingSourceIsError?: boolean;
+  /** Host lists may use ranges (`web[01:10],`: Ansible's advanced_host_list plugin). */
+  hostListRanges?: boolean;
 }
 
 export class Inventory {
@@ -57,6 +59,8 @@ export class Inventory {
   readonly warnings: string[] = [];
   /** How many sources were read (Ansible: "No inventory was parsed" when none). */
   parsedSources = 0;
+  /** Notes worth showing at -vvv (a host list entry kept as written). */
+  readonly verboseNotes: string[] = [];
 
   private constructor(
     private graph: InventoryGraph,
@@ -84,7 +88,9 @@ export class Inventory {
     const baseDirs: string[] = [];
     const warnings: string[] = [];
     let parsed = 0;
-    for (const source of this.sources) if (addSource(graph, source, baseDirs, this.loadOptions, warnings)) parsed++;
+    this.verboseNotes.length = 0;
+    const notes = { warnings, verbose: this.verboseNotes };
+    for (const source of this.sources) if (addSource(graph, source, baseDirs, this.loadOptions, notes)) parsed++;
     this.parsedSources = parsed;
     graph.currentSource = undefined;
     graph.finish();
@@ -335,7 +341,8 @@ function pathKind(path: string): 'file' | 'dir' | undefined {
 }
 
 /** Reads one source; false when it does not exist and that is only a warning. */
-function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, warnings: string[]): boolean {
+function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, notes: { warnings: string[]; verbose: string[] }): boolean {
+  const warnings = notes.warnings;
   const kind = pathKind(source);
   if (kind === 'dir') {
     baseDirs.push(source);
@@ -344,7 +351,8 @@ function addSource(graph: InventoryGraph, source: string, baseDirs: string[], op
     baseDirs.push(dirname(source));
     addFile(graph, source);
   } else if (source.includes(',')) {
-    addHostList(graph, source);
+    if (!options.hostListRanges) addHostList(graph, source);
+    else if (!addRangedHostList(graph, source, notes)) return false;
   } else if (options.missingSourceIsError === false) {
     warnings.push(`Unable to parse ${path.resolve(source)} as an inventory source`);
     return false;
@@ -363,6 +371,37 @@ function addHostList(graph: InventoryGraph, list: string): void {
     graph.addHost(name, ALL);
     if (port !== undefined) graph.setHostVar(name, 'ansible_port', port);
   }
+}
+
+/**
+ * Ansible's advanced_host_list: each entry may be a range; one without an end
+ * (`web[3:]`) is kept as written, any other bad range makes the source unread.
+ */
+function addRangedHostList(graph: InventoryGraph, list: string, notes: { warnings: string[]; verbose: string[] }): boolean {
+  const hosts: Array<{ names: string[]; port?: number }> = [];
+  for (const entry of list.split(',').map((s) => s.trim())) {
+    if (!entry) continue;
+    const { name, port } = splitHostPort(entry);
+    try {
+      hosts.push({ names: expandHostRange(name), port });
+    } catch (err) {
+      if (!(err instanceof HostRangeError)) throw err;
+      if (!err.missingEnd) {
+        notes.warnings.push(`Failed to parse ${list} with advanced_host_list plugin: ${err.message}`, `Unable to parse ${list} as an inventory source`);
+        return false;
+      }
+      notes.verbose.push('Unable to parse address from hostname, leaving unchanged: host range must specify end value');
+      hosts.push({ names: [name], port });
+    }
+  }
+  graph.currentSource = undefined;
+  for (const { names, port } of hosts) {
+    for (const name of names) {
+      graph.addHost(name, ALL);
+      if (port !== undefined) graph.setHostVar(name, 'ansible_port', port);
+    }
+  }
+  return true;
 }
 
 function ignored(entry: string, options: InventoryLoadOptions): boolean {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { adHocPlaybookText } from '../../../engine/cli/adhoc.js';
 import { project, uxsv, type Project } from '../../helpers/engine.js';
 
@@ -118,9 +119,10 @@ describe('uxsv ad-hoc (ansible)', () => {
   });
 
   it('builds a one-task play without fact gathering, with -B/-P as async and poll keywords', () => {
-    const play = JSON.parse(adHocPlaybookText('web:&db', 'shell', 'echo {{ x }}', { async: 10, poll: 2 }));
+    const play = YAML.parse(adHocPlaybookText('web:&db', 'shell', 'echo {{ x }}', { async: 10, poll: 2 }));
     expect(play).toEqual([{ name: 'Ansible Ad-Hoc', hosts: 'web:&db', gather_facts: false, tasks: [{ name: 'shell', shell: 'echo {{ x }}', async: 10, poll: 2 }] }]);
-    expect(JSON.parse(adHocPlaybookText('all', 'ping', undefined, {}))[0].tasks[0].ping).toBeNull();
-    expect(JSON.parse(adHocPlaybookText('all', 'file', '{"path": "/x"}', {}))[0].tasks[0].file).toEqual({ path: '/x' });
+    expect(YAML.parse(adHocPlaybookText('all', 'ping', undefined, {}))[0].tasks[0].ping).toBeNull();
+    expect(YAML.parse(adHocPlaybookText('all', 'shell', 'echo "a: b" # not a comment\n', {}))[0].tasks[0].shell).toBe('echo "a: b" # not a comment');
+    expect(YAML.parse(adHocPlaybookText('all', 'file', '{"path": "/x"}', {}))[0].tasks[0].file).toEqual({ path: '/x' });
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnsibleConfig } from '../../../engine/config/index.js';
 import { normalizeAliases } from '../../../engine/cli/run-options.js';
-import { forksFrom, playDefaults, rolesPathFrom, runContext, taskTimeoutFrom, type ConnectionCliOptions } from '../../../engine/cli/settings.js';
+import { adHocOneLine, configWarnings, forksFrom, playDefaults, rolesPathFrom, runContext, taskTimeoutFrom, type ConnectionCliOptions } from '../../../engine/cli/settings.js';
 import { Inventory } from '../../../engine/inventory/index.js';
 import { project, uxsv, type Project } from '../../helpers/engine.js';
 
@@ -112,6 +112,18 @@ describe('connection and become defaults of a run', () => {
     expect(rolesPathFrom(config)).toEqual([join(p.dir, 'myroles'), '/x/roles']);
     expect(forksFrom(undefined, configWith(undefined))).toBe(10);
     expect(taskTimeoutFrom(undefined, configWith(undefined))).toBe(1800);
+  });
+});
+
+describe('output settings of ansible.cfg', () => {
+  it("uses stdout_callback for ad-hoc output only with bin_ansible_callbacks, as ansible does", () => {
+    expect(adHocOneLine(undefined, configWith(undefined, { ANSIBLE_STDOUT_CALLBACK: 'oneline' }))).toBe(false);
+    expect(adHocOneLine(undefined, configWith(undefined, { ANSIBLE_STDOUT_CALLBACK: 'oneline', ANSIBLE_LOAD_CALLBACK_PLUGINS: 'True' }))).toBe(true);
+    expect(adHocOneLine(true, configWith(undefined))).toBe(true);
+    expect(configWarnings(configWith(undefined, { ANSIBLE_STDOUT_CALLBACK: 'yaml' }), 'play')).toEqual([
+      "stdout_callback 'yaml' is not available: uxsv prints as Ansible's default callback",
+    ]);
+    expect(configWarnings(configWith(undefined, { ANSIBLE_STDOUT_CALLBACK: 'oneline', ANSIBLE_LOAD_CALLBACK_PLUGINS: '1' }), 'ad-hoc')).toEqual([]);
   });
 });
 

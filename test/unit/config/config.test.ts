@@ -141,7 +141,9 @@ describe('typed values', () => {
   it('refuses a value of the wrong type, naming the setting and where it came from', () => {
     const p = place();
     writeFileSync(join(p.cwd, 'ansible.cfg'), '[defaults]\nforks = many\n');
-    expect(() => load(p).get('DEFAULT_FORKS')).toThrow(/DEFAULT_FORKS .*ansible.cfg:2.*integer/);
+    expect(() => load(p).get('DEFAULT_FORKS')).toThrow(/Invalid type for configuration option setting: DEFAULT_FORKS \(from .*ansible.cfg\): invalid literal for int\(\) with base 10: 'many'/);
+    expect(() => load(p, { ANSIBLE_TIMEOUT: 'lola' }).get('DEFAULT_TIMEOUT')).toThrow('Invalid type for configuration option setting: DEFAULT_TIMEOUT (from env: ANSIBLE_TIMEOUT)');
+    expect(load(p, { ANSIBLE_TIMEOUT: '' }).get('DEFAULT_TIMEOUT')).toBe(10);
   });
 
   it('answers the config lookup: known settings with their value, unknown names as unknown', () => {

@@ -95,3 +95,16 @@ describe('inventory sources: vault and group names', () => {
     expect(Inventory.load([join(fine, 'hosts')]).warnings).toEqual([]);
   });
 });
+
+describe('host lists with ranges (advanced_host_list)', () => {
+  it('expands ranges only when asked, keeps a range without end as written, and refuses a bad range', () => {
+    expect(Inventory.load(['web[1:2],db']).hostNames()).toEqual(['web[1:2]', 'db']);
+    expect(Inventory.load(['web[1:3:2],db:2222'], { hostListRanges: true }).hostNames()).toEqual(['web1', 'web3', 'db']);
+    const open = Inventory.load(['local[3:],'], { hostListRanges: true });
+    expect(open.hostNames()).toEqual(['local[3:]']);
+    expect(open.verboseNotes).toEqual(['Unable to parse address from hostname, leaving unchanged: host range must specify end value']);
+    const bad = Inventory.load(['local[1:j],'], { hostListRanges: true });
+    expect(bad.parsedSources).toBe(0);
+    expect(bad.warnings[0]).toMatch(/^Failed to parse local\[1:j\], with advanced_host_list plugin: /);
+  });
+});
