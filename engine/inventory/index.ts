@@ -348,6 +348,13 @@ function addSource(graph: InventoryGraph, source: string, baseDirs: string[], op
     baseDirs.push(source);
     addFolder(graph, source, options);
   } else if (kind === 'file') {
+    const plugin = pluginConfigName(source);
+    if (plugin !== undefined) {
+      const why = `${path.resolve(source)} configures the inventory plugin '${plugin}', which uxsv does not have (it reads YAML, INI and host-list inventories)`;
+      if (options.missingSourceIsError !== false) throw new UserError(why, { file: source });
+      warnings.push(`Unable to parse ${path.resolve(source)} as an inventory source: ${why}`);
+      return false;
+    }
     baseDirs.push(dirname(source));
     addFile(graph, source);
   } else if (source.includes(',')) {
@@ -422,6 +429,15 @@ function addFolder(graph: InventoryGraph, folder: string, options: InventoryLoad
 }
 
 const YAML_EXTENSIONS = ['.yml', '.yaml', '.json'];
+
+/** A YAML file of the form `plugin: NAME` is an inventory plugin's configuration, not an inventory. */
+function pluginConfigName(file: string): string | undefined {
+  if (!YAML_EXTENSIONS.includes(extname(file))) return undefined;
+  const text = readTextFile(file);
+  if (isVaultText(text) || !/^plugin\s*:/m.test(text)) return undefined;
+  const data = parseYaml(text, file).data as Record<string, unknown> | null;
+  return data && typeof data === 'object' && !Array.isArray(data) && typeof data.plugin === 'string' ? data.plugin : undefined;
+}
 
 /**
  * Ansible tries its yaml plugin (for .yml, .yaml, .json and names without an
