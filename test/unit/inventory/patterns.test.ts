@@ -90,6 +90,9 @@ describe('host patterns', () => {
     expect(inv.select('all[1:2]')).toEqual(['uxsv02', 'uxsv03']);
     expect(inv.select('all[2:]')).toEqual(['uxsv03', 'backup.example.jp']);
     expect(inv.select('web[5]')).toEqual([]);
+    // as ansible --list-hosts: a slice needs its start (web[:1] is a glob matching nothing), [x-y] is the old [x:y]
+    expect(inv.select('web[:1]')).toEqual([]);
+    expect(inv.select('web[0-1]')).toEqual(['uxsv02', 'uxsv03']);
   });
 
   it('matches nothing for unknown names and says which terms matched nothing', () => {

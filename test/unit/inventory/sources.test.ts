@@ -108,3 +108,14 @@ describe('host lists with ranges (advanced_host_list)', () => {
     expect(bad.warnings[0]).toMatch(/^Failed to parse local\[1:j\], with advanced_host_list plugin: /);
   });
 });
+
+describe('inventory plugin configurations', () => {
+  it('names the plugin it cannot run, as an error or (Ansible’s default) a skipped source', () => {
+    const root = tree({ 'constructed.yml': 'plugin: constructed\ngroups:\n  web: true\n', hosts: 'h1\n' });
+    expect(() => Inventory.load([join(root, 'constructed.yml')])).toThrow(/configures the inventory plugin 'constructed'/);
+    const inv = Inventory.load([join(root, 'hosts'), join(root, 'constructed.yml')], { missingSourceIsError: false });
+    expect(inv.hostNames()).toEqual(['h1']);
+    expect(inv.parsedSources).toBe(1);
+    expect(inv.warnings[0]).toMatch(/^Unable to parse .*constructed.yml as an inventory source: .*'constructed'/);
+  });
+});
