@@ -213,8 +213,22 @@ export function configWarnings(config: AnsibleConfig, command: 'play' | 'ad-hoc'
     out.push(`stdout_callback '${callback}' is not available: uxsv prints as Ansible's ${command === 'ad-hoc' ? 'minimal' : 'default'} callback`);
   }
   if (config.isSet('DEFAULT_HASH_BEHAVIOUR') && config.get<string>('DEFAULT_HASH_BEHAVIOUR') !== 'replace') out.push("hash_behaviour 'merge' is not supported: variables replace each other as with Ansible's default");
+  if (command !== 'other') {
+    for (const [name, key, wanted] of NOT_APPLIED) {
+      if (config.isSet(name) && config.get(name) !== wanted) out.push(`${key} = ${String(config.get(name))} is not applied yet: uxsv runs and prints as with Ansible's default (${String(wanted)})`);
+    }
+  }
   return out;
 }
+
+/** Settings read but not yet applied by the run or its output: [setting, ansible.cfg key, Ansible's default]. */
+const NOT_APPLIED: Array<[string, string, unknown]> = [
+  ['DISPLAY_SKIPPED_HOSTS', 'display_skipped_hosts', true],
+  ['DISPLAY_OK_HOSTS', 'display_ok_hosts', true],
+  ['DISPLAY_ARGS_TO_STDOUT', 'display_args_to_stdout', false],
+  ['SHOW_CUSTOM_STATS', 'show_custom_stats', false],
+  ['DEFAULT_UNDEFINED_VAR_BEHAVIOR', 'error_on_undefined_vars', true],
+];
 
 /** ansible's output: -o (oneline), or stdout_callback when bin_ansible_callbacks allows it, else minimal. */
 export function adHocOneLine(oneLine: boolean | undefined, config: AnsibleConfig): boolean {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { toBool } from '../values.js';
 import { parseIni, type IniSections } from './ini.js';
-import { SETTINGS, type SettingSpec, type SettingType } from './settings.js';
+import { CALLBACK_SETTINGS, SETTINGS, type SettingSpec, type SettingType } from './settings.js';
 
 export { SETTINGS } from './settings.js';
 
@@ -71,7 +71,7 @@ export class AnsibleConfig {
   setting(name: string): SettingValue {
     const cached = this.cache.get(name);
     if (cached) return cached;
-    const spec = SETTINGS[name];
+    const spec = Object.hasOwn(SETTINGS, name) ? SETTINGS[name] : Object.hasOwn(CALLBACK_SETTINGS, name) ? CALLBACK_SETTINGS[name] : undefined;
     if (!spec) throw new UserError(`unknown configuration setting '${name}'`);
     const resolved = this.resolve(name, spec);
     this.cache.set(name, resolved);

@@ -206,3 +206,16 @@ export const SETTINGS: Record<string, SettingSpec> = {
   VALIDATE_ACTION_GROUP_METADATA: ["bool", true, ["defaults.validate_action_group_metadata"], ["ANSIBLE_VALIDATE_ACTION_GROUP_METADATA"]],
   VERBOSE_TO_STDERR: ["bool", false, ["defaults.verbose_to_stderr"], ["ANSIBLE_VERBOSE_TO_STDERR"]],
 };
+
+/**
+ * Options of Ansible's default stdout callback, set in [defaults] like the
+ * settings above but not known to the `config` lookup (they belong to the
+ * callback plugin).
+ */
+export const CALLBACK_SETTINGS: Record<string, SettingSpec> = {
+  DISPLAY_OK_HOSTS: ['bool', true, ['defaults.display_ok_hosts'], ['ANSIBLE_DISPLAY_OK_HOSTS']],
+  DISPLAY_FAILED_STDERR: ['bool', false, ['defaults.display_failed_stderr'], ['ANSIBLE_DISPLAY_FAILED_STDERR']],
+  CHECK_MODE_MARKERS: ['bool', false, ['defaults.check_mode_markers'], ['ANSIBLE_CHECK_MODE_MARKERS']],
+  SHOW_PER_HOST_START: ['bool', false, ['defaults.show_per_host_start'], ['ANSIBLE_SHOW_PER_HOST_START']],
+  SHOW_TASK_PATH_ON_FAILURE: ['bool', false, ['defaults.show_task_path_on_failure'], ['ANSIBLE_SHOW_TASK_PATH_ON_FAILURE']],
+};

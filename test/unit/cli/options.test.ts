@@ -196,3 +196,16 @@ describe('uxsv play with ansible-playbook options', () => {
     expect(context.decryptVault).toBeUndefined();
   });
 });
+
+describe('settings read but not applied', () => {
+  it('names each one set away from Ansible’s default', () => {
+    const config = configWith('[defaults]\ndisplay_skipped_hosts = False\ndisplay_ok_hosts = no\nshow_custom_stats = yes\n');
+    expect(configWarnings(config, 'play')).toEqual([
+      "display_skipped_hosts = false is not applied yet: uxsv runs and prints as with Ansible's default (true)",
+      "display_ok_hosts = false is not applied yet: uxsv runs and prints as with Ansible's default (true)",
+      "show_custom_stats = true is not applied yet: uxsv runs and prints as with Ansible's default (false)",
+    ]);
+    expect(config.lookup('DISPLAY_OK_HOSTS').known).toBe(false);
+    expect(configWarnings(configWith('[defaults]\ndisplay_ok_hosts = yes\n'), 'play')).toEqual([]);
+  });
+});
