@@ -6,12 +6,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ChalkInstance } from 'chalk';
 import { censorEvent } from '../output/censor.js';
+import { diffText } from '../output/diffs.js';
+import { paint, type ColorName } from '../output/display.js';
 import type { Reporter, RunEvent } from '../output/events.js';
-import { formatDiffs } from '../output/format.js';
-import { makeChalk } from '../output/style.js';
-import { pyJsonDumps } from '../template/serialize.js';
+import { pythonJson } from '../output/python.js';
 
 /** Modules whose result is shown as `host | STATE | rc=N >>` and their output (Ansible's MODULE_NO_JSON). */
 const COMMAND_LIKE = new Set(['command', 'shell', 'raw', 'win_command', 'win_shell']);
@@ -24,6 +23,8 @@ export interface AdHocOutputOptions {
   treeDir?: string;
   verbosity: number;
   diff: boolean;
+  /** Lines of context in --diff output (ansible.cfg [diff] context). */
+  diffContext?: number;
   color: boolean;
   write(text: string): void;
   warn(text: string): void;
@@ -44,11 +45,9 @@ function stripInternal(value: Record<string, unknown>): Record<string, unknown> 
 }
 
 export class AdHocReporter implements Reporter {
-  private readonly chalk: ChalkInstance;
   private readonly module: string;
 
   constructor(private readonly options: AdHocOutputOptions) {
-    this.chalk = makeChalk(options.color);
     this.module = shortName(options.module);
   }
 
@@ -70,27 +69,27 @@ export class AdHocReporter implements Reporter {
     delete result.skipped;
     if (this.module === 'debug') delete result.invocation;
     if (this.options.treeDir && status !== 'skipped') this.writeTree(host, result);
-    if (this.options.diff && Array.isArray(result.diff) && result.diff.length) {
-      // Ansible's diff text ends with a newline of its own, and display adds one: a blank line follows.
-      this.options.write(`${formatDiffs(result.diff as never, this.chalk).join('\n')}\n\n`);
-    }
-    const c = this.chalk;
     const o = this.options;
-    if (status === 'skipped') return o.write(`${c.cyan(`${host} | SKIPPED`)}\n`);
+    if (o.diff && result.diff) {
+      const text = diffText(result.diff, { context: o.diffContext ?? 3, color: o.color });
+      if (text) o.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
+    const line = (text: string, color: ColorName) => o.write(`${paint(text, color, o.color)}\n`);
+    if (status === 'skipped') return line(`${host} | SKIPPED`, 'skip');
     if (status === 'unreachable') {
-      if (o.oneLine) return o.write(`${c.redBright(`${host} | UNREACHABLE!: ${String(result.msg ?? '')}`)}\n`);
-      return o.write(`${c.redBright(`${host} | UNREACHABLE! => ${this.dump(result, 4)}`)}\n`);
+      if (o.oneLine) return line(`${host} | UNREACHABLE!: ${String(result.msg ?? '')}`, 'unreachable');
+      return line(`${host} | UNREACHABLE! => ${this.dump(result, 4)}`, 'unreachable');
     }
     const failed = status === 'failed' || status === 'ignored';
     const state = failed ? 'FAILED' : result.changed ? 'CHANGED' : 'SUCCESS';
-    const paint = failed ? c.red : result.changed ? c.yellow : c.green;
+    const color: ColorName = failed ? 'error' : result.changed ? 'changed' : 'ok';
     // Ansible's oneline callback shows a failed command as JSON like any other failure.
     const commandLike = COMMAND_LIKE.has(this.module) && !(failed ? o.oneLine || 'module_stderr' in result : 'ansible_job_id' in result);
-    if (commandLike) return o.write(`${paint(this.commandMessage(host, result, state))}\n`);
+    if (commandLike) return line(this.commandMessage(host, result, state), color);
     if (!failed && this.module === 'debug') this.cleanDebug(result);
     const mark = failed ? 'FAILED!' : state;
-    if (o.oneLine) return o.write(`${paint(`${host} | ${mark} => ${this.dump(result, 0).replace(/\n/g, '')}`)}\n`);
-    return o.write(`${paint(`${host} | ${mark} => ${this.dump(result, 4)}`)}\n`);
+    if (o.oneLine) return line(`${host} | ${mark} => ${this.dump(result, 0).replace(/\n/g, '')}`, color);
+    return line(`${host} | ${mark} => ${this.dump(result, 4)}`, color);
   }
 
   /** `host | CHANGED | rc=0 >>` then stdout, stderr and msg; with -o all on one line. */
@@ -122,7 +121,7 @@ export class AdHocReporter implements Reporter {
       delete shown.diff;
     }
     delete shown.exception;
-    return pyJsonDumps(shown, { indent, sortKeys: true, ensureAscii: false });
+    return pythonJson(shown, { indent, sortKeys: true });
   }
 
   private writeTree(host: string, result: Record<string, unknown>): void {

@@ -170,6 +170,7 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
       treeDir: options.tree,
       verbosity,
       diff: Boolean(options.diff),
+      diffContext: config.get<number>('DIFF_CONTEXT'),
       color: colorFrom(config, io.env, io.isTty),
       write: (t) => io.write(maskSecrets(t)),
       warn,

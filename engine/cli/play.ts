@@ -5,8 +5,9 @@ import { Inventory } from '../inventory/index.js';
 import { Loader } from '../loader/playbook.js';
 import type { Node, Play, Playbook } from '../loader/model.js';
 import { modules } from '../modules/registry.js';
-import { createReporter, JsonReport, combineReporters } from '../output/index.js';
+import { createReporter, JsonReport, combineReporters, outputSettings } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
+import { screenColumns, warningText } from '../output/display.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunOptions, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
 import { UserError } from '../errors.js';
@@ -17,6 +18,7 @@ import { setActiveVaultSecrets, type VaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import {
   colorFrom,
+  outputSettingsFrom,
   configWarnings,
   forksFrom,
   loadConfig,
@@ -62,6 +64,8 @@ export interface PlayOptions extends ConnectionCliOptions, InventoryCliOptions {
 
 export interface PlayIo {
   write(text: string): void;
+  /** Warnings and deprecations, as ansible-playbook prints them on stderr (default: process.stderr). */
+  writeError?(text: string): void;
   isTty: boolean;
   env: NodeJS.ProcessEnv;
   /** Extra reporter (tests, check command). */
@@ -70,31 +74,12 @@ export interface PlayIo {
   warn?: (message: string) => void;
 }
 
-export function warner(io: { warn?: (m: string) => void }): (message: string) => void {
-  return io.warn ?? ((m: string) => void process.stderr.write(`${wrapText(`[WARNING]: ${maskSecrets(m)}`, 79)}\n`));
+export function warner(io: { warn?: (m: string) => void; writeError?: (text: string) => void }): (message: string) => void {
+  if (io.warn) return io.warn;
+  const write = io.writeError ?? ((text: string) => void process.stderr.write(text));
+  return (m: string) => write(`${warningText(maskSecrets(m), screenColumns(undefined))}\n`);
 }
 
-/** Python's textwrap.wrap as Ansible's display uses it for warnings: words to lines of at most `width`, overlong words cut. */
-export function wrapText(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (let word of text.split(/\s+/).filter(Boolean)) {
-    while (word.length > width) {
-      if (line) lines.push(line);
-      line = '';
-      lines.push(word.slice(0, width));
-      word = word.slice(width);
-    }
-    if (!line) line = word;
-    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-    else {
-      lines.push(line);
-      line = word;
-    }
-  }
-  if (line) lines.push(line);
-  return lines.join('\n');
-}
 
 function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -167,7 +152,18 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   if (stopRequested()) return { exitCode: EXIT.INTERRUPTED };
   const verbosity = verbosityFrom(options.verbose, config);
   const color = colorFrom(config, io.env, io.isTty);
-  const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
+  const reporters: Reporter[] = [
+    createReporter({
+      tty: io.isTty,
+      color,
+      verbosity,
+      diff: Boolean(options.diff),
+      check: Boolean(options.check),
+      write: io.write,
+      ...(io.writeError ? { writeError: io.writeError } : {}),
+      settings: outputSettings(io.env, outputSettingsFrom(config)),
+    }),
+  ];
   if (options.report) reporters.push(new JsonReport(options.report));
   if (io.reporter) reporters.push(io.reporter);
   const reporter = combineReporters(...reporters);

@@ -12,6 +12,7 @@ import { Inventory, isLocalhostName, type InventoryLoadOptions } from '../invent
 import type { PlayDefaults, RunOptions } from '../runner/runner.js';
 import { registerSecret } from '../vault/secrets.js';
 import { shouldUseColor } from '../output/style.js';
+import type { OutputSettings } from '../output/options.js';
 import { existsSync } from 'node:fs';
 import { promptHidden, resolveVaultSecrets, vaultPasswordGiven, type VaultPasswordOptions } from '../vault/cli.js';
 import type { VaultSecrets } from '../vault/index.js';
@@ -221,14 +222,26 @@ export function configWarnings(config: AnsibleConfig, command: 'play' | 'ad-hoc'
   return out;
 }
 
-/** Settings read but not yet applied by the run or its output: [setting, ansible.cfg key, Ansible's default]. */
-const NOT_APPLIED: Array<[string, string, unknown]> = [
-  ['DISPLAY_SKIPPED_HOSTS', 'display_skipped_hosts', true],
-  ['DISPLAY_OK_HOSTS', 'display_ok_hosts', true],
-  ['DISPLAY_ARGS_TO_STDOUT', 'display_args_to_stdout', false],
-  ['SHOW_CUSTOM_STATS', 'show_custom_stats', false],
-  ['DEFAULT_UNDEFINED_VAR_BEHAVIOR', 'error_on_undefined_vars', true],
-];
+/** Settings read but not yet applied by the run: [setting, ansible.cfg key, Ansible's default]. */
+const NOT_APPLIED: Array<[string, string, unknown]> = [['DEFAULT_UNDEFINED_VAR_BEHAVIOR', 'error_on_undefined_vars', true]];
+
+/** The output settings of ansible.cfg and ANSIBLE_* (display_skipped_hosts, display_ok_hosts, ...). */
+export function outputSettingsFrom(config: AnsibleConfig): Partial<OutputSettings> {
+  const pretty = config.get<boolean | null>('CALLBACK_FORMAT_PRETTY');
+  return {
+    displaySkippedHosts: config.get<boolean>('DISPLAY_SKIPPED_HOSTS'),
+    displayOkHosts: config.get<boolean>('DISPLAY_OK_HOSTS'),
+    displayFailedStderr: config.get<boolean>('DISPLAY_FAILED_STDERR'),
+    showCustomStats: config.get<boolean>('SHOW_CUSTOM_STATS'),
+    checkModeMarkers: config.get<boolean>('CHECK_MODE_MARKERS'),
+    showTaskPathOnFailure: config.get<boolean>('SHOW_TASK_PATH_ON_FAILURE'),
+    displayArgsToStdout: config.get<boolean>('DISPLAY_ARGS_TO_STDOUT'),
+    ...(pretty === null || pretty === undefined ? {} : { prettyResults: pretty }),
+    actionWarnings: config.get<boolean>('ACTION_WARNINGS'),
+    deprecationWarnings: config.get<boolean>('DEPRECATION_WARNINGS'),
+    diffContext: config.get<number>('DIFF_CONTEXT'),
+  };
+}
 
 /** ansible's output: -o (oneline), or stdout_callback when bin_ansible_callbacks allows it, else minimal. */
 export function adHocOneLine(oneLine: boolean | undefined, config: AnsibleConfig): boolean {

@@ -218,4 +218,5 @@ export const CALLBACK_SETTINGS: Record<string, SettingSpec> = {
   CHECK_MODE_MARKERS: ['bool', false, ['defaults.check_mode_markers'], ['ANSIBLE_CHECK_MODE_MARKERS']],
   SHOW_PER_HOST_START: ['bool', false, ['defaults.show_per_host_start'], ['ANSIBLE_SHOW_PER_HOST_START']],
   SHOW_TASK_PATH_ON_FAILURE: ['bool', false, ['defaults.show_task_path_on_failure'], ['ANSIBLE_SHOW_TASK_PATH_ON_FAILURE']],
+  CALLBACK_FORMAT_PRETTY: ['bool', null, ['defaults.callback_format_pretty'], ['ANSIBLE_CALLBACK_FORMAT_PRETTY']],
 };

@@ -120,20 +120,29 @@ export class Inventory {
 
   /**
    * add_host: the host (created in 'all' if new) joins each group (created if
-   * needed); `vars` are merged over its inventory variables.
+   * needed); `vars` are merged over its inventory variables. True when
+   * anything changed (add_host's `changed`).
    */
-  addHost(name: string, groups: string[] = [], vars: Vars = {}): void {
+  addHost(name: string, groups: string[] = [], vars: Vars = {}): boolean {
+    const known = this.graph.hosts.get(name);
+    const before = known && !known.implicit ? JSON.stringify([[...this.graph.groupsOfHost(name)], known.vars]) : undefined;
     this.apply({ kind: 'host', name, groups: [...groups], vars: { ...vars } }, false);
+    const after = this.graph.hosts.get(name)!;
+    return before !== JSON.stringify([[...this.graph.groupsOfHost(name)], after.vars]);
   }
 
-  /** group_by (with `parents`): a group, made a child of each parent (created if needed, under 'all'). */
-  addGroup(name: string, parents: string[] = []): void {
+  /** group_by (with `parents`): a group, made a child of each parent (created if needed, under 'all'). True when the group is new. */
+  addGroup(name: string, parents: string[] = []): boolean {
+    const isNew = !this.graph.groups.has(name);
     this.apply({ kind: 'group', name, parents: [...parents] }, false);
+    return isNew;
   }
 
-  /** group_by / add_host groups: the host joins the group (created if needed); the implicit localhost may join too. */
-  addHostToGroup(host: string, group: string): void {
+  /** group_by / add_host groups: the host joins the group (created if needed); the implicit localhost may join too. True when it was not in it. */
+  addHostToGroup(host: string, group: string): boolean {
+    const already = this.graph.groups.get(group)?.hosts.includes(host) === true;
     this.apply({ kind: 'member', host, group }, false);
+    return !already;
   }
 
   private apply(op: RuntimeChange, replaying: boolean): void {

@@ -81,7 +81,7 @@ function separator(word: string): number {
  * words that are not k=v (and k=v words whose key is not one of
  * `freeFormKeys`) stay in `_raw_params`, verbatim.
  */
-export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?: Set<string>): Record<string, unknown> {
+export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?: Set<string>, options: { rawParams?: boolean } = {}): Record<string, unknown> {
   let words: string[];
   try {
     words = splitArgs(text);
@@ -95,9 +95,9 @@ export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?
     const pos = decoded.includes('=') ? separator(decoded) : -1;
     const key = pos > 0 ? decoded.slice(0, pos).trim() : undefined;
     if (key !== undefined && (!freeFormKeys || freeFormKeys.has(key))) args[key] = unquote(decoded.slice(pos + 1).trim());
-    else if (freeFormKeys) raw.push(pos < 0 && decoded.includes('\\=') ? word.replace(/\\=/g, '=') : word);
+    else if (freeFormKeys || options.rawParams) raw.push(pos < 0 && decoded.includes('\\=') ? word.replace(/\\=/g, '=') : word);
     else throw new UserError(`argument '${word}' is not of the form key=value`, where);
   }
-  if (freeFormKeys && raw.length) args._raw_params = raw.join(' ');
+  if ((freeFormKeys || options.rawParams) && raw.length) args._raw_params = raw.join(' ');
   return args;
 }

@@ -57,6 +57,10 @@ export interface TaskNode {
   /** Own tags plus every enclosing tag (static, for --tags). */
   tags: string[];
   handler?: { listen: string[] };
+  /** The module name as written when it is a template: rendered per host when the task runs. */
+  templatedAction?: string;
+  /** The arguments are wrong for the module, and the failure is handled (rescue, ignore_errors): the task fails with this when it runs. */
+  argProblem?: string;
 }
 
 export interface BlockNode {

@@ -14,6 +14,7 @@ import { errorAt, validateAt } from './validate.js';
 import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue } from './kv.js';
 import { checkArgsStatic } from './args.js';
+import { findLookup } from '../lookups/index.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
@@ -55,8 +56,32 @@ function distance(a: string, b: string): number {
 }
 
 /** `with_<lookup>` loops are keywords for every lookup plugin. */
+/** Stands for the module of a task whose module name is a template, until the task runs. */
+const TEMPLATED_MODULE: Module = {
+  name: '(templated)',
+  schema: { type: 'object' },
+  doc: { description: 'chosen when the task runs', example: '' },
+  async read() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+  plan() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+};
+
+const ROLE_PARTS = ['tasks', 'meta', 'handlers', 'defaults', 'vars', 'files', 'templates', 'library'];
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `loop`, and `with_<name>` for every lookup plugin `name`. */
 function isLoopKeyword(key: string): boolean {
-  return key === 'loop' || /^with_[A-Za-z0-9_]+$/.test(key);
+  return key === 'loop' || (key.startsWith('with_') && findLookup(key.slice('with_'.length)) !== undefined);
 }
 
 function isTaskKeyword(key: string): boolean {
@@ -158,7 +183,16 @@ export class Loader {
     return { file, plays };
   }
 
+  /** Above zero while loading the tasks of a block that has a rescue: their failures are handled. */
+  private failureHandled = 0;
+  /** The folder of the playbook whose play is being loaded (roles are looked for there too). */
+  private playDir?: string;
+  /** Roles and handlers that import_role brings into the play being loaded. */
+  private imported?: { roles: RoleScope[]; handlers: HandlerNode[] };
+
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
+    this.playDir = baseDir;
+    this.imported = { roles: [], handlers: [] };
     if (Array.isArray(raw.vars)) raw = { ...raw, vars: mergedVars(raw.vars, loaded, [...p, 'vars']) };
     validateAt(playSchema, raw, loaded, p, 'play');
     // serial is checked here, not as the play starts: a typo must stop the run before any play of it ran.
@@ -177,7 +211,7 @@ export class Loader {
       keywords,
       vars: (raw.vars as Vars | null | undefined) ?? {},
       varsFiles: (raw.vars_files as Array<string | string[]>) ?? [],
-      gatherFacts: raw.gather_facts ?? true,
+      gatherFacts: raw.gather_facts,
       serial: raw.serial,
       preTasks: this.taskList(raw.pre_tasks, loaded, [...p, 'pre_tasks'], scope, tags),
       roles: [],
@@ -200,6 +234,10 @@ export class Loader {
     play.tasks = this.taskList(raw.tasks, loaded, [...p, 'tasks'], scope, tags);
     play.postTasks = this.taskList(raw.post_tasks, loaded, [...p, 'post_tasks'], scope, tags);
     play.handlers.push(...this.handlerList(raw.handlers, loaded, [...p, 'handlers'], scope, tags));
+    // import_role in the play's tasks: its role is the play's (vars, defaults) and so are its handlers.
+    play.roles.push(...this.imported.roles.filter((r) => !play.roles.includes(r)));
+    play.handlers.push(...this.imported.handlers);
+    this.imported = undefined;
     return play;
   }
 
@@ -279,27 +317,38 @@ export class Loader {
     }
     if (INCLUDE_ACTIONS.has(short)) return this.include(short, rawArgs, keywords, loaded, p, action, scope, tags, origin);
 
+    if (!this.options.modules.has(action) && /\{\{|\{%/.test(action)) {
+      // The module name is a template (`action: {module: "{{ name }}"}`): it is chosen per host when the task runs.
+      if (rawArgs !== null && rawArgs !== undefined && (typeof rawArgs !== 'object' || Array.isArray(rawArgs))) throw errorAt(loaded, [...p, action], 'a templated module name needs its arguments as a mapping');
+      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: action, module: TEMPLATED_MODULE, args: { ...((rawArgs as Vars) ?? {}) }, keywords, scope, origin, tags, templatedAction: action };
+      return [templated];
+    }
     const mod = this.options.modules.get(action);
     if (!mod) throw errorAt(loaded, [...p, action], this.unknownKeyMessage(action), true);
     let args: Vars | string;
     if (rawArgs === null || rawArgs === undefined) args = {};
     else if (typeof rawArgs === 'string') {
       if (/^\s*\{\{[^}]*\}\}\s*$/.test(rawArgs) && !mod.freeForm) args = rawArgs; // whole-args template, checked at run time
-      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined);
+      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined, { rawParams: mod.rawParams });
     } else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
     if (keywords.args && typeof args === 'object') {
       if (typeof keywords.args !== 'object') throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
       args = { ...(keywords.args as Vars), ...args };
     }
+    let argProblem: string | undefined;
     if (typeof args === 'object') {
       const problem = checkArgsStatic(mod, args);
       if (problem) {
         const argPath = typeof rawArgs === 'object' && rawArgs !== null ? [...p, action, ...problem.path] : [...p, action];
-        throw errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        const error = errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        // A task whose failure is handled (a rescue around it, ignore_errors, failed_when) fails when it runs, as in Ansible;
+        // any other is refused before the run starts.
+        if (this.failureHandled > 0 || keywords.ignore_errors !== undefined || keywords.failed_when !== undefined) argProblem = error.format();
+        else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}) };
     return [node];
   }
 
@@ -321,11 +370,19 @@ export class Loader {
     for (const k of Object.keys(entry)) if (k in blockKeywords && !['block', 'rescue', 'always'].includes(k)) keywords[k] = entry[k];
     const scope: Scope = { parent, kind: 'block', keywords, role: parent.role, baseDir: parent.baseDir };
     const tags = [...inherited, ...asList(keywords.tags)];
+    const handled = Array.isArray(entry.rescue) && entry.rescue.length > 0;
+    if (handled) this.failureHandled++;
+    let body: Node[];
+    try {
+      body = this.taskList(entry.block, loaded, [...p, 'block'], scope, tags);
+    } finally {
+      if (handled) this.failureHandled--;
+    }
     return {
       kind: 'block',
       id: this.nextId++,
       name: entry.name as string | undefined,
-      block: this.taskList(entry.block, loaded, [...p, 'block'], scope, tags),
+      block: body,
       rescue: this.taskList(entry.rescue, loaded, [...p, 'rescue'], scope, tags),
       always: this.taskList(entry.always, loaded, [...p, 'always'], scope, tags),
       scope,
@@ -372,6 +429,8 @@ export class Loader {
       return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
     }
     const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
+    this.imported?.roles.push(...role.scopes);
+    this.imported?.handlers.push(...role.handlers);
     return role.tasks;
   }
 
@@ -409,15 +468,21 @@ export class Loader {
 
   // ---------- roles ----------
 
+  /** Where a role is looked for: the playbook's roles/, roles_path, the folder of the role that depends on it, the playbook's folder. */
   rolesSearchPath(baseDir: string): string[] {
-    return [path.join(baseDir, 'roles'), ...(this.options.rolesPath ?? []), baseDir, path.join(process.cwd(), 'roles')];
+    const out = [path.join(baseDir, 'roles')];
+    if (this.playDir) out.push(path.join(this.playDir, 'roles'));
+    out.push(...(this.options.rolesPath ?? []), baseDir, path.dirname(baseDir));
+    if (this.playDir) out.push(this.playDir);
+    out.push(path.join(process.cwd(), 'roles'));
+    return [...new Set(out)];
   }
 
   findRole(name: string, baseDir: string): string | undefined {
     if (name.includes('/') && existsSync(path.resolve(baseDir, name))) return path.resolve(baseDir, name);
     return this.rolesSearchPath(baseDir)
       .map((dir) => path.join(dir, name))
-      .find((dir) => existsSync(path.join(dir, 'tasks')) || existsSync(path.join(dir, 'meta')) || existsSync(path.join(dir, 'handlers')) || existsSync(path.join(dir, 'defaults')));
+      .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
@@ -434,6 +499,16 @@ export class Loader {
       throw new UserError(`vars file not found: ${file}`);
     }
     const loaded = readYamlFile(file, shownPath(file));
+    // As in Ansible, a vars file may also be a list of mappings, merged in order.
+    if (Array.isArray(loaded.data)) {
+      const merged: Vars = {};
+      loaded.data.forEach((item, i) => {
+        if (!item || typeof item !== 'object' || Array.isArray(item)) throw errorAt(loaded, [i], 'variable files must contain either a dictionary of variables, or a list of dictionaries');
+        validateAt(varsFileSchema, item, loaded, [i], 'vars file');
+        Object.assign(merged, item);
+      });
+      return merged;
+    }
     validateAt(varsFileSchema, loaded.data, loaded, [], 'vars file');
     return (loaded.data as Vars) ?? {};
   }
@@ -463,7 +538,7 @@ export class Loader {
     const defaults = this.readVarsDir(dir, 'defaults', String(includeArgs?.defaults_from ?? 'main'));
     const vars = this.readVarsDir(dir, 'vars', String(includeArgs?.vars_from ?? 'main'));
     const meta = this.roleMeta(dir);
-    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain };
+    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain, dependency: chain.length > 0, allowDuplicates: meta.allow_duplicates };
     const key = `${dir}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const tags = [...inherited, ...asList(keywords.tags)];
     const scopes: RoleScope[] = [];
@@ -485,7 +560,8 @@ export class Loader {
     const taskFile = [`${tasksFrom}.yml`, `${tasksFrom}.yaml`, tasksFrom].map((f) => path.join(dir, 'tasks', f)).find((f) => existsSync(f));
     if (taskFile) tasks.push(...this.loadTaskFile(taskFile, scope, tags, { loaded, path: p }));
     else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
-    const handlerFile = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
+    const handlersFrom = String(includeArgs?.handlers_from ?? 'main');
+    const handlerFile = [`${handlersFrom}.yml`, `${handlersFrom}.yaml`, handlersFrom].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
       const hl = readYamlFile(handlerFile, shownPath(handlerFile));
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));

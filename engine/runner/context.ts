@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BecomeSpec, Connection } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import type { TaskNode, Vars } from '../loader/model.js';
-import type { ModuleContext } from '../modules/types.js';
+import type { ModuleContext, ModuleResult } from '../modules/types.js';
 import type { Templar } from '../template/index.js';
 import { location } from './keywords.js';
 
@@ -30,6 +30,8 @@ export interface ContextHost {
   openedConnection(host: string): Connection;
   hostVars(host: string): Record<string, unknown>;
   loadVarsFile(file: string): Vars;
+  asyncStatus(jid: string, mode: 'status' | 'cleanup', host: string): ModuleResult;
+  native: boolean;
 }
 
 export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost): ModuleContext {
@@ -62,6 +64,8 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
     timeoutMs: settings.timeoutMs,
     searchPath: settings.searchPath,
     loadVarsFile: (file) => host.loadVarsFile(file),
+    asyncStatus: (jid, mode) => host.asyncStatus(jid, mode, target),
+    native: host.native,
   };
 }
 

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { IncludeNode, TaskNode, Vars } from '../loader/model.js';
 import { runModule } from '../modules/driver.js';
+import { modules } from '../modules/registry.js';
 import type { ModuleResult } from '../modules/types.js';
 import type { HostStatus, RunEvent } from '../output/events.js';
 import { lazyVars, type Templar } from '../template/index.js';
@@ -18,7 +19,8 @@ import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { moduleContext, type ContextHost } from './context.js';
 import { conditionsOf, environmentLayers, keyword, location, taskTitle } from './keywords.js';
-import { loopItems } from './loop-items.js';
+import { loopItems, templarLoopDeps } from './loop-items.js';
+import type { LookupHost } from '../lookups/types.js';
 import type { AsyncJobs } from './async-jobs.js';
 import type { PlayDefaults, RunOptions } from './options.js';
 import { OMIT_TOKEN, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
@@ -51,6 +53,7 @@ export interface TaskOutcome {
 export interface ExecutorDeps {
   store: VariableStore;
   templar: Templar;
+  lookupHost?: LookupHost;
   options: RunOptions;
   contextHost: ContextHost;
   asyncJobs: AsyncJobs;
@@ -78,10 +81,7 @@ export class TaskExecutor {
       let items: unknown[] | undefined;
       let loopError: unknown;
       try {
-        items = loopItems(task.keywords, {
-          render: (value) => this.deps.templar.renderValue(value, vars, `${location(task)} loop`),
-          lookup: (name, terms, options) => this.deps.templar.lookup(name, terms, options, vars, `${location(task)} with_${name}`),
-        });
+        items = loopItems(task.keywords, templarLoopDeps(this.deps.templar, vars, `${location(task)} loop`, this.deps.lookupHost, task.kind === 'task' ? task.moduleName : task.kind));
       } catch (err) {
         loopError = err;
       }
@@ -148,7 +148,7 @@ export class TaskExecutor {
       if (task.kind === 'task') {
         const status = statusOf(result, outcome.ignoreErrors);
         this.deps.emit({
-          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: itemLabel(label, outcome.noLog), status: status === 'ignored' ? 'failed' : status,
+          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: outcome.noLog ? '(censored)' : untag(label), status: status === 'ignored' ? 'failed' : status,
           result: outcome.noLog ? { changed: Boolean(result.changed), failed: result.failed } : publicResult(result), durationMs: Date.now() - t1,
           delegatedTo: result._ansible_delegated_to as string | undefined, noLog: outcome.noLog,
         });
@@ -209,6 +209,13 @@ export class TaskExecutor {
 
   private async module(task: TaskNode, host: string, vars: Vars, scopeVars: Vars, render: (v: unknown, what: string) => unknown): Promise<ModuleResult> {
     const where = location(task);
+    if (task.argProblem) return { changed: false, failed: true, msg: task.argProblem };
+    if (task.templatedAction) {
+      const name = String(untag(render(task.templatedAction, 'action')));
+      const mod = modules.get(name);
+      if (!mod) return { changed: false, failed: true, msg: `couldn't resolve module/action '${name}'. This often indicates a misspelling, missing collection, or incorrect module path.` };
+      task = { ...task, module: mod, moduleName: mod.name, templatedAction: undefined };
+    }
     const options = this.deps.options;
     const checkKeyword = keyword(task, 'check_mode');
     const check = checkKeyword === undefined ? options.check : toBool(render(checkKeyword, 'check_mode'), false);
@@ -261,7 +268,8 @@ export class TaskExecutor {
       const done = this.deps.templar.isTrue(until, lazyVars(resultVars, this.deps.templar, where), `${where} until`);
       if (done) break;
       if (attempt < attempts) {
-        this.deps.emit({ type: 'retry', taskId: task.id, task: taskTitle(task), host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false });
+        result.retries = attempts;
+        this.deps.emit({ type: 'retry', taskId: task.id, task: task.name ?? task.moduleName, host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false, ...(delegateTo ? { delegatedTo: delegateTo } : {}) });
         if (delaySec) await new Promise((r) => setTimeout(r, delaySec * 1000));
       } else {
         result.failed = true;
@@ -320,15 +328,12 @@ export function statusOf(result: ModuleResult, ignoreErrors: boolean): HostStatu
 export function publicResult(result: ModuleResult): ModuleResult {
   const plain = untag(result);
   const out: ModuleResult = { changed: Boolean(plain.changed) };
-  for (const [k, v] of Object.entries(plain)) if (k === '_ansible_verbose_always' || !INTERNAL_KEYS.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(plain)) if (SHOWN_INTERNAL.has(k) || !INTERNAL_KEYS.test(k)) out[k] = v;
   return out;
 }
 
-function itemLabel(label: unknown, noLog: boolean): string {
-  if (noLog) return '(censored)';
-  const plain = untag(label);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
-}
+/** Internal keys the output reads (how to show the result), not shown themselves. */
+const SHOWN_INTERNAL = new Set(['_ansible_verbose_always', '_ansible_verbose_override', '_ansible_delegated_vars', '_ansible_no_log']);
 
 /**
  * Privilege escalation for the task. As in Ansible, the connection variables

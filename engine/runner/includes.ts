@@ -12,7 +12,7 @@ import type { BlockNode, IncludeNode, Node, Scope, TaskNode, Vars } from '../loa
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
-import { tasksOf } from './iterator.js';
+import { tasksOf, type RunnableNode } from './iterator.js';
 import { location, taskTitle } from './keywords.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
@@ -36,6 +36,9 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
       else groups.set(key, { node: o.task, request, hosts: [o.host] });
     }
   }
+  // Each host gets its blocks in include order (loop items in order), inserted at once.
+  const perHost = new Map<string, BlockNode[]>();
+  const ordered: RunnableNode[] = [];
   for (const included of groups.values()) {
     let blocks: BlockNode[];
     try {
@@ -47,21 +50,18 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     }
     if (included.node.kind === 'include_tasks') {
       const item = Object.keys(included.request.itemVars).length ? included.request.itemVars[String(included.request.itemVars.ansible_loop_var ?? 'item')] : undefined;
-      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: label(item) } : {}) });
+      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: untag(item) } : {}) });
     }
     const kept = filterSelected(blocks, (n) => play.selected(n)) as BlockNode[];
     if (included.node.handler) {
       // Tasks included by a handler run as handlers where that handler ran.
       for (const t of kept.flatMap(tasksOf)) if (t.kind === 'task') for (const host of included.hosts) play.notifyHandler(t, host);
     }
-    for (const host of included.hosts) play.iterator.insert(host, kept, []);
-    play.iterator.addToOrder(kept.flatMap(tasksOf));
+    for (const host of included.hosts) perHost.set(host, [...(perHost.get(host) ?? []), ...kept]);
+    ordered.push(...kept.flatMap(tasksOf));
   }
-}
-
-function label(item: unknown): string {
-  const plain = untag(item);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
+  for (const [host, blocks] of perHost) play.iterator.insert(host, blocks, []);
+  play.iterator.addToOrder(ordered);
 }
 
 /** The include could not be done on these hosts (missing file, syntax error): it fails there. */

@@ -10,7 +10,9 @@ import { untag } from '../template/trust.js';
 import { UserError } from '../errors.js';
 import { TaskExecutor } from './executor.js';
 import { PlayIterator, type RunnableNode } from './iterator.js';
-import { location, taskTitle } from './keywords.js';
+import { keyword, location, taskTitle } from './keywords.js';
+import path from 'node:path';
+import type { RunEvent } from '../output/events.js';
 import type { RunState } from './run-state.js';
 import { tagsSelected } from './tags.js';
 import type { PlayVarsContext } from './vars.js';
@@ -47,7 +49,7 @@ export class PlayRun implements PlayVarsContext {
       isNotified: (handler, host) => this.notified.get(handler)?.has(host) === true && this.handlerMayRun(host),
     });
     this.executor = new TaskExecutor(
-      { store: run.store, templar: run.templar, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
+      { store: run.store, templar: run.templar, lookupHost: run.lookupHost, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
       this,
     );
   }
@@ -86,6 +88,32 @@ export class PlayRun implements PlayVarsContext {
     return lazyVars(this.run.store.taskVars(host, this, node.scope, node.kind === 'task' ? (node.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(node));
   }
 
+  /** What the output needs at a task's start (Ansible's v2_playbook_on_task_start). */
+  taskStart(task: RunnableNode, hosts: string[], handler: boolean): RunEvent {
+    const own = task.name !== undefined ? this.renderedName(task.name) : task.kind === 'task' ? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind;
+    const checkKeyword = keyword(task, 'check_mode');
+    const diffKeyword = keyword(task, 'diff');
+    const noLog = keyword(task, 'no_log');
+    return {
+      type: 'task_start', id: task.id, name: own, role: task.scope.role?.name, location: `${path.resolve(task.origin.file)}${task.origin.line ? `:${task.origin.line}` : ''}`,
+      hosts, handler, action: task.kind === 'task' ? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind,
+      check: typeof checkKeyword === 'boolean' ? checkKeyword : this.run.options.check,
+      diff: typeof diffKeyword === 'boolean' ? diffKeyword : this.run.options.diff,
+      ...(task.kind !== 'meta' && typeof task.args === 'object' ? { args: untag(task.args) } : {}),
+      noLog: noLog === true || noLog === 'yes' || noLog === 'true',
+    };
+  }
+
+  private renderedName(name: string): string {
+    if (!Templar.isTemplate(name)) return name;
+    try {
+      const vars = lazyVars({ ...this.run.store.hostLevelVars(this.batchHosts[0] ?? 'localhost', this), ...this.play.vars }, this.run.templar, location(this.play));
+      return String(untag(this.run.templar.renderValue(name, vars, `${location(this.play)} name`)));
+    } catch {
+      return name;
+    }
+  }
+
   /** The task's title as the output shows it: its name rendered with the first host's variables where it can be. */
   displayName(task: RunnableNode): string {
     const title = taskTitle(task);
@@ -98,7 +126,9 @@ export class PlayRun implements PlayVarsContext {
     }
   }
 
-  notify(host: string, names: string[], task: TaskNode): void {
+  /** Notifies handlers on a host; returns the names of those newly notified. */
+  notify(host: string, names: string[], task: TaskNode): string[] {
+    const newly: string[] = [];
     for (const name of names) {
       const targets = this.handlersFor(name);
       if (!targets.length) {
@@ -107,9 +137,11 @@ export class PlayRun implements PlayVarsContext {
       for (const h of targets) {
         let set = this.notified.get(h);
         if (!set) this.notified.set(h, (set = new Set()));
+        if (!set.has(host)) newly.push(taskTitle(h));
         set.add(host);
       }
     }
+    return newly;
   }
 
   /** The handler a notification names (the last one loaded of that name) and every handler listening to it. */
@@ -170,21 +202,23 @@ export class PlayRun implements PlayVarsContext {
     return this.roleRuns.get(role)?.has(host) === true;
   }
 
-  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. */
-  addHost(info: Vars): void {
+  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. True when that changed the inventory. */
+  addHost(info: Vars): boolean {
     const plain = untag(info);
     const name = String(plain.host_name ?? plain.name ?? '');
-    if (!name) return;
+    if (!name) return false;
     const groups = (Array.isArray(plain.groups) ? plain.groups : plain.groups === undefined ? [] : [plain.groups]).map(String);
-    this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
+    const changed = this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
     this.run.store.inventoryChanged();
+    return changed;
   }
 
-  /** group_by: the host joins a group (made if new), under the given parents. */
-  addGroup(host: string, group: string, parents: string[]): void {
-    this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
-    this.run.inventory.addHostToGroup(host, group);
+  /** group_by: the host joins a group (made if new), under the given parents. True when that changed the inventory. */
+  addGroup(host: string, group: string, parents: string[]): boolean {
+    const made = this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
+    const joined = this.run.inventory.addHostToGroup(host, group);
     this.run.store.inventoryChanged();
+    return made || joined;
   }
 
   setStats(host: string, data: Vars, aggregate: boolean): void {
@@ -210,6 +244,12 @@ function runContextHost(run: RunState, play: PlayRun) {
     openedConnection: (host: string) => run.pool.opened(host),
     hostVars: (host: string) => lazyVars(run.store.hostLevelVars(host, play), run.templar, `hostvars['${host}']`),
     loadVarsFile: (file: string) => run.loader.loadVarsFile(file),
+    asyncStatus: (jid: string, mode: 'status' | 'cleanup', host: string) => {
+      const status = run.asyncJobs.status(jid, host);
+      if (mode === 'cleanup') run.asyncJobs.cleanup(jid);
+      return status;
+    },
+    native: Boolean(run.options.jinja2Native),
   };
 }
 

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, RoleScope, Scope, Vars } from '../loader/model.js';
 import { OPAQUE } from '../template/trust.js';
-import { factsAsVars } from './facts.js';
+import { factsAsVars } from '../facts/setup.js';
 
 export const OMIT_TOKEN = '__omit_place_holder__uxsv';
 export const ANSIBLE_VERSION = { full: '2.14.18', string: '2.14.18', major: 2, minor: 14, revision: 18 };

@@ -36,8 +36,8 @@ export function selected(play: PlayRun, node: RunnableNode): boolean {
 export async function runTask(play: PlayRun, task: TaskNode | IncludeNode, hosts: string[], handler: boolean, options: { alreadyForked?: boolean } = {}): Promise<TaskOutcome[]> {
   const run = play.run;
   const title = taskTitle(task);
-  if (play.announce(task)) run.emit({ type: 'task_start', id: task.id, name: play.displayName(task), role: task.scope.role?.name, location: location(task), hosts, handler });
-  const runOnce = task.kind === 'task' && toBool(renderKeyword(play, task, hosts[0], 'run_once') ?? false, false);
+  if (play.announce(task)) run.emit(play.taskStart(task, hosts, handler));
+  const runOnce = task.kind === 'task' && (task.module.bypassHostLoop === true || toBool(renderKeyword(play, task, hosts[0], 'run_once') ?? false, false));
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
   const outcomes = await Promise.all(targets.map((host) => (options.alreadyForked ? runOnHost(play, task, host) : run.fork(() => runOnHost(play, task, host)))));
   for (const o of outcomes) processOutcome(play, o, runOnce ? hosts : [o.host], handler);
@@ -90,7 +90,7 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
       }
       if (rescuable) {
         record.stats.rescued++;
-        status = 'failed';
+        status = 'rescued';
         run.store.setRuntime(o.host, {
           ansible_failed_task: markUnsafe({ name: task.name ?? '', action: task.kind === 'task' ? task.moduleName : task.kind, ...(task.scope.role ? { role: task.scope.role.name } : {}) }),
           ansible_failed_result: markUnsafe(o.result),
@@ -108,6 +108,7 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
         record.stats.ok++;
         record.stats.ignored++;
         status = 'ignored';
+        o.result.unreachable = true;
       } else {
         record.stats.unreachable++;
         record.unreachable = true;
@@ -117,15 +118,17 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
       record.stats.skipped++;
       break;
     default:
+      // Effects first: add_host tells whether the inventory changed.
+      if (task.kind === 'task') applyEffects(play, task, o, applyTo);
+      if (o.result.changed && status === 'ok') status = 'changed';
       record.stats.ok++;
       if (o.result.changed && !isInclude) record.stats.changed++;
-      if (task.kind === 'task') applyEffects(play, task, o, applyTo);
   }
   const register = task.keywords.register;
   if (register !== undefined && task.kind === 'task') for (const h of applyTo) run.store.setRuntime(h, { [String(register)]: registered(o.result) });
   if (task.scope.role && (o.status !== 'skipped' && o.status !== 'unreachable')) play.markRoleRan(task.scope.role, o.host);
   if (handler) play.handlerRan(task as TaskNode, o.host);
-  for (const w of asStringList(untag(o.result.warnings))) run.warn(w, o.host);
+  for (const w of asStringList(untag(o.result.warnings))) run.warn(w);
   if (isInclude && status !== 'failed' && status !== 'skipped' && status !== 'unreachable') return;
   const shown = o.noLog ? { changed: Boolean(o.result.changed), ...(o.result.failed ? { failed: true } : {}), censored: NO_LOG_MESSAGE } : publicResult(o.result);
   run.emit({ type: 'host_result', taskId: task.id, task: taskTitle(task), host: o.host, status, result: shown, durationMs: o.durationMs, delegatedTo: o.result._ansible_delegated_to as string | undefined, noLog: o.noLog });
@@ -151,18 +154,25 @@ function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: st
         } else run.store.setFacts(h, facts);
       }
     }
-    if (item.add_host) play.addHost(item.add_host as Vars);
-    if (item.add_group) play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)));
+    if (item.add_host && play.addHost(item.add_host as Vars)) {
+      item.changed = true;
+      o.result.changed = true;
+    }
+    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)))) {
+      item.changed = true;
+      o.result.changed = true;
+    }
     const stats = item.ansible_stats as { data?: Vars; per_host?: boolean; aggregate?: boolean } | undefined;
     if (stats?.data && Object.keys(stats.data).length) {
-      for (const h of stats.per_host === false ? ['_run'] : applyTo) play.setStats(h, untag(stats.data), stats.aggregate !== false);
+      for (const h of stats.per_host === true ? applyTo : ['_run']) play.setStats(h, untag(stats.data), stats.aggregate !== false);
     }
   }
   if (o.result.changed) {
-    const notify = task.keywords.notify;
+    // notify set on an import_tasks or import_role applies to its tasks.
+    const notify = keyword(task, 'notify');
     if (notify !== undefined) {
       const names = asStringList(untag(play.render(task, o.host, notify, 'notify')));
-      for (const h of applyTo) play.notify(h, names, task);
+      for (const h of applyTo) for (const handler of play.notify(h, names, task)) run.emit({ type: 'handler_notified', handler, host: h });
     }
   }
 }

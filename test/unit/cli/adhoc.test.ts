@@ -115,7 +115,7 @@ describe('uxsv ad-hoc (ansible)', () => {
     const run = await uxsv(p, ['ad-hoc', 'h1', '-i', 'inventory.yml', '-m', 'copy', '-a', `content=new dest=${p.dir}/f.txt`, '-C', '-D']);
     expect(run.code).toBe(0);
     expect(existsSync(p.path('f.txt'))).toBe(false);
-    expect(run.output).toMatch(/\+new\n[^]*\n\nh1 \| CHANGED => \{/);
+    expect(run.output).toMatch(/^--- before[^]*\n\+new\n[^]*\nh1 \| CHANGED => \{/);
   });
 
   it('builds a one-task play without fact gathering, with -B/-P as async and poll keywords', () => {

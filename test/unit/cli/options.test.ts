@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnsibleConfig } from '../../../engine/config/index.js';
 import { normalizeAliases } from '../../../engine/cli/run-options.js';
-import { adHocOneLine, configWarnings, forksFrom, playDefaults, rolesPathFrom, runContext, taskTimeoutFrom, type ConnectionCliOptions } from '../../../engine/cli/settings.js';
+import { adHocOneLine, configWarnings, forksFrom, outputSettingsFrom, playDefaults, rolesPathFrom, runContext, taskTimeoutFrom, type ConnectionCliOptions } from '../../../engine/cli/settings.js';
 import { Inventory } from '../../../engine/inventory/index.js';
 import { project, uxsv, type Project } from '../../helpers/engine.js';
 
@@ -197,15 +197,17 @@ describe('uxsv play with ansible-playbook options', () => {
   });
 });
 
-describe('settings read but not applied', () => {
-  it('names each one set away from Ansible’s default', () => {
-    const config = configWith('[defaults]\ndisplay_skipped_hosts = False\ndisplay_ok_hosts = no\nshow_custom_stats = yes\n');
-    expect(configWarnings(config, 'play')).toEqual([
-      "display_skipped_hosts = false is not applied yet: uxsv runs and prints as with Ansible's default (true)",
-      "display_ok_hosts = false is not applied yet: uxsv runs and prints as with Ansible's default (true)",
-      "show_custom_stats = true is not applied yet: uxsv runs and prints as with Ansible's default (false)",
-    ]);
+describe('output settings of ansible.cfg', () => {
+  it('hands display_skipped_hosts, display_ok_hosts, show_custom_stats... to the output, the environment winning', () => {
+    const config = configWith('[defaults]\ndisplay_skipped_hosts = False\ndisplay_ok_hosts = no\nshow_custom_stats = yes\ncallback_format_pretty = true\n[diff]\ncontext = 5\n', { ANSIBLE_DISPLAY_OK_HOSTS: 'yes' });
+    expect(outputSettingsFrom(config)).toMatchObject({ displaySkippedHosts: false, displayOkHosts: true, showCustomStats: true, prettyResults: true, diffContext: 5, actionWarnings: true });
+    expect(outputSettingsFrom(configWith(undefined)).prettyResults).toBeUndefined();
     expect(config.lookup('DISPLAY_OK_HOSTS').known).toBe(false);
-    expect(configWarnings(configWith('[defaults]\ndisplay_ok_hosts = yes\n'), 'play')).toEqual([]);
+  });
+
+  it('names error_on_undefined_vars = False, which is read but not applied', () => {
+    expect(configWarnings(configWith('[defaults]\nerror_on_undefined_vars = False\n'), 'play')).toEqual([
+      "error_on_undefined_vars = false is not applied yet: uxsv runs and prints as with Ansible's default (true)",
+    ]);
   });
 });
