@@ -22,6 +22,7 @@ import { exitCodeOf, warner, type PlayIo } from './play.js';
 import { addConnectionOptions, addRunOptions } from './run-options.js';
 import {
   adHocOneLine,
+  playbookDirFrom,
   colorFrom,
   configWarnings,
   forksFrom,
@@ -160,7 +161,7 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
     keywords.poll = wholeSeconds(options.poll, '-P');
   }
   const loader = new Loader({ modules, rolesPath: rolesPathFrom(config) });
-  const playbook = loader.loadPlaybookText(adHocPlaybookText(pattern, module, args, keywords), '__adhoc_playbook__', options.playbookDir ?? process.cwd());
+  const playbook = loader.loadPlaybookText(adHocPlaybookText(pattern, module, args, keywords), '__adhoc_playbook__', playbookDirFrom(options.playbookDir, config) ?? process.cwd());
 
   const verbosity = verbosityFrom(options.verbose, config);
   const reporters: Reporter[] = [

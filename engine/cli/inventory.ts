@@ -5,7 +5,6 @@
  * matching hosts in `--list`.
  */
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { InventoryListing, dumpJson, dumpYaml } from '../inventory/listing.js';
@@ -14,7 +13,7 @@ import { clearSecrets } from '../vault/secrets.js';
 import { parseExtraVars } from './extra-vars.js';
 import { warner } from './play.js';
 import { addInventoryOptions } from './run-options.js';
-import { configWarnings, loadConfig, loadInventoryFrom, vaultSecretsFor, type InventoryCliOptions } from './settings.js';
+import { configWarnings, loadConfig, loadInventoryFrom, playbookDirFrom, vaultSecretsFor, type InventoryCliOptions } from './settings.js';
 import { EXIT } from './exit-codes.js';
 
 interface InventoryOptions extends InventoryCliOptions {
@@ -70,7 +69,7 @@ export async function showInventory(pattern: string | undefined, options: Invent
   const listing = new InventoryListing(inventory, {
     export: Boolean(options.export) || config.get<boolean>('INVENTORY_EXPORT'),
     extraVars: parseExtraVars(options.extraVars ?? []),
-    playbookDir: options.playbookDir ? path.resolve(options.playbookDir) : undefined,
+    playbookDir: playbookDirFrom(options.playbookDir, config),
     onlyHosts: options.limit ? new Set(inventory.select('all', options.limit)) : undefined,
   });
   let text: string;

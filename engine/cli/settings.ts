@@ -272,3 +272,9 @@ export function runContext(
     secrets: { add: (text: string) => registerSecret(text) },
   };
 }
+
+/** --playbook-dir, else ansible.cfg playbook_dir / ANSIBLE_PLAYBOOK_DIR (ansible and ansible-inventory's base folder). */
+export function playbookDirFrom(given: string | undefined, config: AnsibleConfig): string | undefined {
+  if (given !== undefined) return path.resolve(given);
+  return config.get<string | null>('PLAYBOOK_DIR') ?? undefined;
+}

@@ -211,3 +211,20 @@ describe('output settings of ansible.cfg', () => {
     ]);
   });
 });
+
+describe('extra vars and the playbook folder', () => {
+  it("asks for @ before a file name and refuses data that is not a mapping, in Ansible's words", async () => {
+    const { parseExtraVars } = await import('../../../engine/cli/extra-vars.js');
+    expect(() => parseExtraVars(['./vars.yml'])).toThrow("Please prepend extra_vars filename './vars.yml' with '@'");
+    expect(() => parseExtraVars(['[1, 2]'])).toThrow("Invalid extra vars data supplied. '[1, 2]' could not be made into a dictionary");
+    expect(parseExtraVars(['{"a": 1}', 'b=2'])).toEqual({ a: 1, b: 2 });
+  });
+
+  it('gives ad-hoc runs --playbook-dir, else ansible.cfg playbook_dir, as playbook_dir', async () => {
+    p = project({ 'ansible.cfg': '[defaults]\nplaybook_dir = /nowhere/from-cfg\n' });
+    const fromCfg = await uxsv(p, ['ad-hoc', 'localhost', '-m', 'debug', '-a', 'var=playbook_dir']);
+    expect(fromCfg.output).toContain('"playbook_dir": "/nowhere/from-cfg"');
+    const given = await uxsv(p, ['ad-hoc', 'localhost', '-m', 'debug', '-a', 'var=playbook_dir', '--playbook-dir=/nowhere/given']);
+    expect(given.output).toContain('"playbook_dir": "/nowhere/given"');
+  });
+});
