@@ -217,7 +217,7 @@ describe('extra vars and the playbook folder', () => {
     const { parseExtraVars } = await import('../../../engine/cli/extra-vars.js');
     expect(() => parseExtraVars(['./vars.yml'])).toThrow("Please prepend extra_vars filename './vars.yml' with '@'");
     expect(() => parseExtraVars(['[1, 2]'])).toThrow("Invalid extra vars data supplied. '[1, 2]' could not be made into a dictionary");
-    expect(parseExtraVars(['{"a": 1}', 'b=2'])).toEqual({ a: 1, b: 2 });
+    expect(parseExtraVars(['{"a": 1}', 'b=2'])).toEqual({ a: 1, b: '2' });
   });
 
   it('gives ad-hoc runs --playbook-dir, else ansible.cfg playbook_dir, as playbook_dir', async () => {
