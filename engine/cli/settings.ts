@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { Inventory, isLocalhostName, type InventoryLoadOptions } from '../inventory/index.js';
 import type { PlayDefaults, RunOptions } from '../runner/runner.js';
 import { registerSecret } from '../vault/secrets.js';
+import { parseExtraVars } from './extra-vars.js';
 import { shouldUseColor } from '../output/style.js';
 import type { OutputSettings } from '../output/options.js';
 import { existsSync } from 'node:fs';
@@ -134,12 +135,14 @@ export interface InventoryCliOptions extends VaultPasswordOptions {
  * (ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED, ANSIBLE_INVENTORY_UNPARSED_FAILED)
  * make them errors.
  */
-export function loadInventoryFrom(options: InventoryCliOptions & { verbose?: number }, config: AnsibleConfig, warn: (m: string) => void): Inventory {
+export function loadInventoryFrom(options: InventoryCliOptions & { verbose?: number; extraVars?: string[] }, config: AnsibleConfig, warn: (m: string) => void): Inventory {
   const loadOptions: InventoryLoadOptions = {
     ignoreExtensions: config.get<string[]>('INVENTORY_IGNORE_EXTS'),
     ignorePatterns: config.get<string[]>('INVENTORY_IGNORE_PATTERNS').filter((p) => p !== ''),
     missingSourceIsError: config.get<boolean>('INVENTORY_ANY_UNPARSED_IS_FAILED'),
-    hostListRanges: config.get<string[]>('INVENTORY_ENABLED').includes('advanced_host_list'),
+    hostListRanges: config.get<string[]>('INVENTORY_ENABLED').some((p) => p.endsWith('advanced_host_list')),
+    enabledPlugins: config.get<string[]>('INVENTORY_ENABLED'),
+    ...(options.extraVars?.length ? { extraVars: parseExtraVars(options.extraVars) } : {}),
   };
   const given = options.inventory?.length ? options.inventory : undefined;
   const sources = given ?? config.get<string[]>('DEFAULT_HOST_LIST');

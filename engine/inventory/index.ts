@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path, { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parseYaml, readTextFile, readYamlFile } from '../loader/yaml.js';
+import { parseYaml, readTextFile, readYamlFile, type LoadedYaml } from '../loader/yaml.js';
+import { applyConstructed, CONSTRUCTED_NAMES, type ConstructedContext } from './constructed.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { ALL, InventoryGraph } from './graph.js';
 import { addIniInventory, looksLikeIni } from './ini-source.js';
@@ -23,6 +24,8 @@ export interface VarLayer {
   name: string;
   /** Whether the layer is a group's (inventory or group_vars/) or the host's own (inventory or host_vars/). */
   kind: 'group' | 'host';
+  /** From a group_vars/ or host_vars/ file (Ansible's vars plugin), not the inventory source. */
+  fromFile?: boolean;
   vars: Vars;
 }
 
@@ -30,7 +33,7 @@ export interface VarLayer {
 export const DEFAULT_IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const VARS_FOLDERS = ['group_vars', 'host_vars'];
 /** A group name Ansible takes as a valid variable name: word characters (Unicode, as Python's \\w), not starting with a digit. */
-const VALID_GROUP_NAME = /^(?!\p{N})[\p{L}\p{N}\p{M}_]+$/u;
+const VALID_GROUP_NAME = /^(?!\p{Nd})[\p{L}\p{N}_]+$/u;
 
 /** One change made during a run. */
 type RuntimeChange =
@@ -47,6 +50,10 @@ export interface InventoryLoadOptions {
   missingSourceIsError?: boolean;
   /** Host lists may use ranges (`web[01:10],`: Ansible's advanced_host_list plugin). */
   hostListRanges?: boolean;
+  /** Ansible's enabled inventory plugins (INVENTORY_ENABLED); default: host_list, auto, yaml, ini. */
+  enabledPlugins?: string[];
+  /** -e variables, for a constructed source with use_extra_vars. */
+  extraVars?: Vars;
 }
 
 export class Inventory {
@@ -87,10 +94,18 @@ export class Inventory {
     const graph = new InventoryGraph();
     const baseDirs: string[] = [];
     const warnings: string[] = [];
+    // Set first: a constructed source computes variables of the inventory read so far.
+    this.graph = graph;
+    this.baseDirs = baseDirs;
+    this.varsFiles = new VarsFileCache();
     let parsed = 0;
     this.verboseNotes.length = 0;
     const notes = { warnings, verbose: this.verboseNotes };
-    for (const source of this.sources) if (addSource(graph, source, baseDirs, this.loadOptions, notes)) parsed++;
+    const constructed: ConstructedContext = {
+      hostVars: (host, withFiles) => Object.assign({}, ...this.hostVarLayers(host).filter((l) => withFiles || !l.fromFile).map((l) => l.vars)) as Vars,
+      extraVars: this.loadOptions.extraVars ?? {},
+    };
+    for (const source of this.sources) if (addSource(graph, source, baseDirs, this.loadOptions, notes, constructed)) parsed++;
     this.parsedSources = parsed;
     graph.currentSource = undefined;
     graph.finish();
@@ -99,10 +114,7 @@ export class Inventory {
     if ([...graph.groups.keys()].some((g) => !VALID_GROUP_NAME.test(g))) {
       warnings.push('Invalid characters were found in group names but not replaced, use -vvvv to see details');
     }
-    this.graph = graph;
-    this.baseDirs = baseDirs;
     this.warnings.splice(0, this.warnings.length, ...warnings);
-    this.varsFiles = new VarsFileCache();
     this.invalidate();
   }
 
@@ -267,7 +279,7 @@ export class Inventory {
     const layers: VarLayer[] = [];
     const fileLayers = (where: string, folder: string, kind: string, name: string) => {
       for (const { file, vars } of this.varsFiles.varsFilesFor(join(folder, kind), name, `${kind} file`)) {
-        layers.push({ name: `${where} ${kind}/${name}: ${file}`, kind: kind === 'host_vars' ? 'host' : 'group', vars });
+        layers.push({ name: `${where} ${kind}/${name}: ${file}`, kind: kind === 'host_vars' ? 'host' : 'group', fromFile: true, vars });
       }
     };
 
@@ -350,23 +362,41 @@ function pathKind(path: string): 'file' | 'dir' | undefined {
 }
 
 /** Reads one source; false when it does not exist and that is only a warning. */
-function addSource(graph: InventoryGraph, source: string, baseDirs: string[], options: InventoryLoadOptions, notes: { warnings: string[]; verbose: string[] }): boolean {
+function addSource(
+  graph: InventoryGraph,
+  source: string,
+  baseDirs: string[],
+  options: InventoryLoadOptions,
+  notes: { warnings: string[]; verbose: string[] },
+  constructed: ConstructedContext,
+): boolean {
   const warnings = notes.warnings;
+  const enabled = (name: string) => !options.enabledPlugins || options.enabledPlugins.some((p) => p.replace(/^ansible\.(builtin|legacy)\./, '') === name);
+  const unparsed = (why: string) => {
+    if (options.missingSourceIsError !== false) throw new UserError(why, { file: source });
+    warnings.push(`Unable to parse ${path.resolve(source)} as an inventory source: ${why}`);
+    return false;
+  };
   const kind = pathKind(source);
   if (kind === 'dir') {
     baseDirs.push(source);
     addFolder(graph, source, options);
   } else if (kind === 'file') {
-    const plugin = pluginConfigName(source);
-    if (plugin !== undefined) {
-      const why = `${path.resolve(source)} configures the inventory plugin '${plugin}', which uxsv does not have (it reads YAML, INI and host-list inventories)`;
-      if (options.missingSourceIsError !== false) throw new UserError(why, { file: source });
-      warnings.push(`Unable to parse ${path.resolve(source)} as an inventory source: ${why}`);
-      return false;
+    const plugin = pluginConfig(source);
+    if (plugin) {
+      if (!CONSTRUCTED_NAMES.includes(plugin.name)) return unparsed(`${path.resolve(source)} configures the inventory plugin '${plugin.name}', which uxsv does not have (it has constructed, and reads YAML, INI and host-list inventories)`);
+      if (!enabled('constructed') && !enabled('auto')) return unparsed(`the constructed inventory plugin is not enabled (inventory enable_plugins) for ${path.resolve(source)}`);
+      graph.finish();
+      applyConstructed(graph, plugin.loaded, constructed);
+      return true;
     }
+    const ext = extname(source);
+    const formats = YAML_EXTENSIONS.includes(ext) ? ['yaml'] : ext === '' ? ['yaml', 'ini'] : ['ini'];
+    if (!formats.some(enabled)) return unparsed(`no enabled inventory plugin (inventory enable_plugins) reads ${path.resolve(source)}: it needs ${formats.join(' or ')}`);
     baseDirs.push(dirname(source));
     addFile(graph, source);
   } else if (source.includes(',')) {
+    if (!enabled('host_list') && !options.hostListRanges) return unparsed(`the host_list inventory plugin is not enabled (inventory enable_plugins) for '${source}'`);
     if (!options.hostListRanges) addHostList(graph, source);
     else if (!addRangedHostList(graph, source, notes)) return false;
   } else if (options.missingSourceIsError === false) {
@@ -440,12 +470,13 @@ function addFolder(graph: InventoryGraph, folder: string, options: InventoryLoad
 const YAML_EXTENSIONS = ['.yml', '.yaml', '.json'];
 
 /** A YAML file of the form `plugin: NAME` is an inventory plugin's configuration, not an inventory. */
-function pluginConfigName(file: string): string | undefined {
+function pluginConfig(file: string): { name: string; loaded: LoadedYaml } | undefined {
   if (!YAML_EXTENSIONS.includes(extname(file))) return undefined;
   const text = readTextFile(file);
   if (isVaultText(text) || !/^plugin\s*:/m.test(text)) return undefined;
-  const data = parseYaml(text, file).data as Record<string, unknown> | null;
-  return data && typeof data === 'object' && !Array.isArray(data) && typeof data.plugin === 'string' ? data.plugin : undefined;
+  const loaded = parseYaml(text, file);
+  const data = loaded.data as Record<string, unknown> | null;
+  return data && typeof data === 'object' && !Array.isArray(data) && typeof data.plugin === 'string' ? { name: data.plugin, loaded } : undefined;
 }
 
 /**
