@@ -111,11 +111,11 @@ describe('host lists with ranges (advanced_host_list)', () => {
 
 describe('inventory plugin configurations', () => {
   it('names the plugin it cannot run, as an error or (Ansible’s default) a skipped source', () => {
-    const root = tree({ 'constructed.yml': 'plugin: constructed\ngroups:\n  web: true\n', hosts: 'h1\n' });
-    expect(() => Inventory.load([join(root, 'constructed.yml')])).toThrow(/configures the inventory plugin 'constructed'/);
-    const inv = Inventory.load([join(root, 'hosts'), join(root, 'constructed.yml')], { missingSourceIsError: false });
+    const root = tree({ 'aws_ec2.yml': 'plugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n', hosts: 'h1\n' });
+    expect(() => Inventory.load([join(root, 'aws_ec2.yml')])).toThrow(/configures the inventory plugin 'amazon.aws.aws_ec2', which uxsv does not have/);
+    const inv = Inventory.load([join(root, 'hosts'), join(root, 'aws_ec2.yml')], { missingSourceIsError: false });
     expect(inv.hostNames()).toEqual(['h1']);
     expect(inv.parsedSources).toBe(1);
-    expect(inv.warnings[0]).toMatch(/^Unable to parse .*constructed.yml as an inventory source: .*'constructed'/);
+    expect(inv.warnings[0]).toMatch(/^Unable to parse .*aws_ec2.yml as an inventory source: .*'amazon.aws.aws_ec2'/);
   });
 });
