@@ -69,6 +69,9 @@ const TEMPLATED_MODULE: Module = {
   },
 };
 
+/** The modules that take words that are not key=value (Ansible's RAW_PARAM_MODULES). */
+const RAW_PARAM_MODULES = ['command', 'shell', 'raw', 'script', 'win_command', 'win_shell', 'include_vars', 'include_tasks', 'include_role', 'import_tasks', 'import_role', 'add_host', 'group_by', 'set_fact', 'meta'];
+
 const ROLE_PARTS = ['tasks', 'meta', 'handlers', 'defaults', 'vars', 'files', 'templates', 'library'];
 
 function isDirectory(p: string): boolean {
@@ -77,6 +80,13 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The roles a scope is inside, outermost first (the dependency chain of a role imported there). */
+function roleChainOf(scope: Scope): RoleScope[] {
+  const out: RoleScope[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'role' && s.role && !out.includes(s.role)) out.unshift(s.role);
+  return out;
 }
 
 /** `loop`, and `with_<name>` for every lookup plugin `name`. */
@@ -187,6 +197,10 @@ export class Loader {
   private failureHandled = 0;
   /** The folder of the playbook whose play is being loaded (roles are looked for there too). */
   private playDir?: string;
+  /** The first instance of each role (folder and params) loaded, whose variables a deduplicated dependency shares. */
+  private readonly roleInstances = new Map<string, RoleScope>();
+  /** The roles (name and params) of the play being loaded, for the once-per-play rule. */
+  private playRoleKeys?: Set<string>;
   /** Roles and handlers that import_role brings into the play being loaded. */
   private imported?: { roles: RoleScope[]; handlers: HandlerNode[] };
 
@@ -223,8 +237,10 @@ export class Loader {
       origin: this.origin(loaded, p),
       baseDir,
       tags,
+      roleKeys: new Set(),
     };
-    const seen = new Set<string>();
+    const seen = play.roleKeys;
+    this.playRoleKeys = seen;
     ((raw.roles as unknown[]) ?? []).forEach((ref, i) => {
       const role = this.loadRoleRef(ref, loaded, [...p, 'roles', i], scope, baseDir, tags, seen);
       play.roles.push(...role.scopes);
@@ -329,16 +345,24 @@ export class Loader {
     if (rawArgs === null || rawArgs === undefined) args = {};
     else if (typeof rawArgs === 'string') {
       if (/^\s*\{\{[^}]*\}\}\s*$/.test(rawArgs) && !mod.freeForm) args = rawArgs; // whole-args template, checked at run time
-      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined, { rawParams: mod.rawParams });
+      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined, { rawParams: true });
     } else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
     if (keywords.args && typeof args === 'object') {
       if (typeof keywords.args !== 'object') throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
       args = { ...(keywords.args as Vars), ...args };
     }
+    let variableParams: string | undefined;
+    if (typeof args === 'object' && !mod.freeForm && !mod.rawParams && typeof args._raw_params === 'string') {
+      // Words that are not key=value: a template there gives more arguments when the task runs (Ansible's _variable_params).
+      const { _raw_params: raw, ...rest } = args;
+      if (!/\{\{|\{%/.test(raw)) throw errorAt(loaded, [...p, action], `this task '${action}' has extra params, which is only allowed in the following modules: ${RAW_PARAM_MODULES.join(', ')}`);
+      variableParams = raw;
+      args = rest;
+    }
     let argProblem: string | undefined;
     if (typeof args === 'object') {
-      const problem = checkArgsStatic(mod, args);
+      const problem = checkArgsStatic(mod, args, { fromText: typeof rawArgs === 'string' });
       if (problem) {
         const argPath = typeof rawArgs === 'object' && rawArgs !== null ? [...p, action, ...problem.path] : [...p, action];
         const error = errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
@@ -348,7 +372,7 @@ export class Loader {
         else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}) };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
     return [node];
   }
 
@@ -428,7 +452,8 @@ export class Loader {
       if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope, loaded.file).join(', ')})`);
       return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
     }
-    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
+    // import_role runs the role again even if the play has it; its dependencies still run once per play.
+    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, this.playRoleKeys ?? new Set(), args, roleChainOf(scope), false);
     this.imported?.roles.push(...role.scopes);
     this.imported?.handlers.push(...role.handlers);
     return role.tasks;
@@ -517,7 +542,8 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[] } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
+    const chain = dependents.map((r) => r.name);
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
@@ -534,11 +560,18 @@ export class Loader {
       else if (keywordNames.has(k)) keywords[k] = v;
       else params[k] = v;
     }
+    for (const option of ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']) {
+      const from = includeArgs?.[option];
+      if (from === undefined) continue;
+      const sub = option.split('_')[0];
+      const target = path.resolve(dir, sub, String(from));
+      if (!target.startsWith(path.join(dir, sub) + path.sep)) throw errorAt(loaded, p, `Failed loading '${String(from)}' for role (${name}) as it is not inside the expected role path: '${path.join(dir, sub)}'`);
+    }
     const tasksFrom = String(includeArgs?.tasks_from ?? 'main');
     const defaults = this.readVarsDir(dir, 'defaults', String(includeArgs?.defaults_from ?? 'main'));
     const vars = this.readVarsDir(dir, 'vars', String(includeArgs?.vars_from ?? 'main'));
     const meta = this.roleMeta(dir);
-    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain, dependency: chain.length > 0, allowDuplicates: meta.allow_duplicates };
+    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain, dependency: chain.length > 0, allowDuplicates: meta.allow_duplicates, dependencies: [], dependents };
     const key = `${dir}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const tags = [...inherited, ...asList(keywords.tags)];
     const scopes: RoleScope[] = [];
@@ -546,14 +579,17 @@ export class Loader {
     const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
-      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...chain, name]);
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role]);
       scopes.push(...depResult.scopes);
       tasks.push(...depResult.tasks);
       handlers.push(...depResult.handlers);
+      if (depResult.role) role.dependencies.push(depResult.role);
     }
     // Like Ansible, a role with the same parameters runs once per play unless allow_duplicates.
-    if (seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers };
+    const existing = this.roleInstances.get(key);
+    if (oncePerPlay && seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers, role: existing };
     seen.add(key);
+    if (!existing) this.roleInstances.set(key, role);
 
     const scope: Scope = { parent, kind: 'role', keywords, role, baseDir: dir };
     scopes.push(role);
@@ -566,7 +602,7 @@ export class Loader {
       const hl = readYamlFile(handlerFile, shownPath(handlerFile));
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
     }
-    return { scopes, tasks, handlers };
+    return { scopes, tasks, handlers, role };
   }
 
   private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {

@@ -78,12 +78,19 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
 export function findFile(task: TaskNode, searchPath: string[], kind: 'files' | 'templates' | 'vars', name: string): string {
   if (path.isAbsolute(name)) {
     if (existsSync(name)) return name;
-    throw new UserError(`${kind === 'templates' ? 'template' : 'file'} not found: ${name}`, { file: task.origin.file, line: task.origin.line });
+    throw new UserError(fileNotFound(name, []), { file: task.origin.file, line: task.origin.line });
   }
-  const candidates = searchCandidates(searchPath, kind, name);
+  const candidates = name ? searchCandidates(searchPath, kind, name) : [];
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;
-  throw new UserError(`could not find ${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} '${name}' (looked in ${candidates.join(', ')})`, { file: task.origin.file, line: task.origin.line });
+  throw new UserError(fileNotFound(name, candidates), { file: task.origin.file, line: task.origin.line });
+}
+
+/** Ansible's words for a controller file that is not there (scripts and tests look for them). */
+export function fileNotFound(name: string, searched: string[]): string {
+  let message = name ? `Could not find or access '${name}'` : 'Could not find file';
+  if (searched.length) message += `\nSearched in:\n\t${searched.join('\n\t')}`;
+  return `${message} on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`;
 }
 
 export function searchCandidates(searchPath: string[], kind: string, name: string): string[] {

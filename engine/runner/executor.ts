@@ -61,6 +61,8 @@ export interface ExecutorDeps {
 }
 
 const INTERNAL_KEYS = /^_ansible_/;
+/** Ansible's _ACTION_WITH_CLEAN_FACTS: their results are not wrapped as unsafe. */
+const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
 export class TaskExecutor {
   constructor(
@@ -72,7 +74,7 @@ export class TaskExecutor {
     const t0 = Date.now();
     const taskKeywordVars = task.keywords.vars as Vars | undefined;
     const paths = searchPath(task.scope, task.origin.file, this.play.play.baseDir);
-    const baseVars: Vars = { ...this.deps.store.taskVars(host, this.play, task.scope, task.kind === 'task' ? taskKeywordVars : undefined, extraVars), ansible_search_path: paths };
+    const baseVars: Vars = { ...this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, extraVars), ansible_search_path: paths };
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
@@ -234,6 +236,12 @@ export class TaskExecutor {
     }
     let args = render(task.args, 'arguments');
     if (!args || typeof args !== 'object' || Array.isArray(args)) throw new UserError(`arguments of ${task.moduleName} must render to a mapping`, { file: task.origin.file, line: task.origin.line });
+    if (task.variableParams !== undefined) {
+      const extra = untag(render(task.variableParams, 'arguments'));
+      if (!extra || typeof extra !== 'object' || Array.isArray(extra)) return { changed: false, failed: true, msg: `invalid or malformed argument: '${String(extra)}'` };
+      this.deps.emit({ type: 'warning', message: "Using a variable for a task's 'args' is unsafe in some situations (see https://docs.ansible.com/ansible/devel/reference_appendices/faq.html#argsplat-unsafe)" });
+      args = { ...(extra as Vars), ...(args as Vars) };
+    }
     args = dropOmitted(untag(args as Vars), OMIT_TOKEN);
     const checked = checkArgsRuntime(task.module, args as Vars);
     if ('problem' in checked) return { changed: false, failed: true, msg: `${where}: ${checked.problem.message}` };
@@ -259,7 +267,8 @@ export class TaskExecutor {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       result = await runModule(task.module, checked.args, mctx);
       if (delegateTo) result._ansible_delegated_to = delegateTo;
-      if (!task.module.controllerOnly) result = markUnsafe(result);
+      // As in Ansible, a result is data, never a template, except set_fact's and include_vars' values (they keep their own tags).
+      if (!CLEAN_FACTS_ACTIONS.has(task.module.name)) result = markUnsafe(result);
       if (result.failed === undefined) result.failed = result.rc !== undefined && Number(result.rc) !== 0;
       if (until !== undefined) result.attempts = attempt;
       const resultVars = { ...scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? (result.ansible_facts as Vars) : {}), ...(register ? { [register]: result } : {}) };

@@ -13,7 +13,8 @@ import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
 import { tasksOf, type RunnableNode } from './iterator.js';
-import { location, taskTitle } from './keywords.js';
+import { asStringList, location, taskTitle } from './keywords.js';
+import { roleChain } from './vars.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
 export const MAX_INCLUDE_DEPTH = 100;
@@ -46,6 +47,8 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       failInclude(play, included, err);
+      // The include failed on these hosts: any_errors_fatal and max_fail_percentage count it.
+      for (const o of outcomes) if (o.task === included.node && included.hosts.includes(o.host)) o.status = 'failed';
       continue;
     }
     if (included.node.kind === 'include_tasks') {
@@ -88,7 +91,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
   const params: Vars = { ...((node.keywords.vars as Vars | undefined) ?? {}), ...request.itemVars };
   for (const [k, v] of Object.entries(request.args)) if (!INCLUDE_OPTIONS.has(k)) params[k] = v;
   const scope: Scope = { parent: node.scope, kind: 'include', keywords: { ...applied, vars: params }, role: node.scope.role, baseDir: node.scope.baseDir, dynamic: true };
-  const tags = Array.isArray(applied.tags) ? applied.tags.map(String) : applied.tags !== undefined ? [String(applied.tags)] : [];
+  // The include's own tags stay on the include; the play's, blocks' and roles' around it reach the included tasks, with `apply`'s.
+  const tags = [...inheritedTags(node.scope), ...asStringList(applied.tags)];
   const loader = play.run.loader;
   let nodes: Node[];
   if (node.kind === 'include_tasks') {
@@ -100,7 +104,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
     if (node.handler) markHandlers(nodes);
   } else {
     const args = request.args;
-    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, new Set(), args);
+    // include_role runs the role again even if the play has it; its dependencies run once per play.
+    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, play.play.roleKeys, args, roleChain(node.scope), false);
     if (args.public === true || args.public === 'yes' || args.public === 'true') play.play.roles.push(...role.scopes.filter((r) => !play.play.roles.includes(r)));
     play.handlers.push(...role.handlers);
     nodes = role.tasks;
@@ -111,6 +116,12 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
 /** Tasks included from a handler are handlers themselves. */
 function markHandlers(nodes: Node[]): void {
   for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task') (t as TaskNode).handler = { listen: [] };
+}
+
+function inheritedTags(scope: Scope): string[] {
+  const out: string[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) out.push(...asStringList(s.keywords.tags).flatMap((t) => t.split(',').map((x) => x.trim())));
+  return [...new Set(out)];
 }
 
 const INCLUDE_OPTIONS = new Set(['file', '_raw_params', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate', 'vars']);

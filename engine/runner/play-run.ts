@@ -79,13 +79,13 @@ export class PlayRun implements PlayVarsContext {
 
   /** Renders a value with the task's variables on a host. */
   render(task: RunnableNode, host: string, value: unknown, what: string): unknown {
-    const vars = lazyVars(this.run.store.taskVars(host, this, task.scope, task.kind === 'task' ? (task.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(task));
+    const vars = lazyVars(this.run.store.taskVars(host, this, task.scope, task.keywords.vars as Vars | undefined), this.run.templar, location(task));
     return this.run.templar.renderValue(value, vars, `${location(task)} ${what}`);
   }
 
   /** Variables of a task on a host, lazily rendered. */
   varsFor(node: RunnableNode, host: string): Vars {
-    return lazyVars(this.run.store.taskVars(host, this, node.scope, node.kind === 'task' ? (node.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(node));
+    return lazyVars(this.run.store.taskVars(host, this, node.scope, node.keywords.vars as Vars | undefined), this.run.templar, location(node));
   }
 
   /** What the output needs at a task's start (Ansible's v2_playbook_on_task_start). */

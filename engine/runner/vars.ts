@@ -73,6 +73,8 @@ export class VariableStore {
       v = this.inventory.hasHost(host) ? this.inventory.hostVars(host, playbookDir) : {};
       // ansible_host defaults to the inventory name, as Ansible's connection does.
       if (v.ansible_host === undefined) v = { ansible_host: host, ...v };
+      // Ansible's implicit localhost runs modules with the controller's own Python.
+      if (!this.inventory.hasHost(host) && v.ansible_python_interpreter === undefined) v = { ansible_python_interpreter: PLAYBOOK_PYTHON, ansible_connection: 'local', ...v };
       this.inventoryCache.set(key, v);
     }
     return v;
@@ -121,22 +123,22 @@ export class VariableStore {
   taskVars(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
     const chain: Scope[] = [];
     for (let s: Scope | undefined = scope; s; s = s.parent) chain.unshift(s);
-    const ownRoles = roleChain(scope);
+    const role = taskRoleLayers(scope);
     const facts = this.facts.get(host);
     const merged: Vars = {};
-    for (const role of ctx.play.roles) Object.assign(merged, role.defaults);
-    for (const role of ownRoles) Object.assign(merged, role.defaults);
+    for (const r of ctx.play.roles) Object.assign(merged, r.defaults);
+    for (const d of role.defaults) Object.assign(merged, d);
     Object.assign(merged, this.inventoryVars(host, ctx.play.baseDir));
     if (facts) Object.assign(merged, factsAsVars(facts));
     Object.assign(merged, ctx.play.vars);
     Object.assign(merged, ctx.varsFiles.get(host) ?? {});
-    for (const role of ctx.play.roles) Object.assign(merged, role.vars);
-    for (const role of ownRoles) Object.assign(merged, role.vars);
+    for (const r of ctx.play.roles) Object.assign(merged, r.vars);
+    for (const v of role.vars) Object.assign(merged, v);
     for (const s of chain) if (s.kind !== 'play' && !s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     if (taskVars) Object.assign(merged, taskVars);
     Object.assign(merged, this.includedVars.get(host) ?? {});
     Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
-    for (const role of ownRoles) Object.assign(merged, role.params);
+    for (const p of role.params) Object.assign(merged, p);
     for (const s of chain) if (s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     Object.assign(merged, this.extraVars);
     Object.assign(merged, extra);
@@ -230,6 +232,37 @@ export class VariableStore {
 
 /** What Ansible reports as the interpreter running the playbook; uxsv has none, Debian's python3 is where Ansible's would be. */
 const PLAYBOOK_PYTHON = '/usr/bin/python3';
+
+/**
+ * The role layers of a task, as Ansible's Role.get_default_vars/get_vars/
+ * get_role_params compute them for the task's role and its dependency chain
+ * (the roles that pulled it in, outermost first): defaults of its
+ * dependencies, of the chain, its own; vars of the chain, of its
+ * dependencies, its own; params of the chain, its own.
+ */
+function taskRoleLayers(scope: Scope): { defaults: Vars[]; vars: Vars[]; params: Vars[] } {
+  const scoped = roleChain(scope);
+  const own = scoped[scoped.length - 1];
+  if (!own) return { defaults: [], vars: [], params: [] };
+  const chain = [...new Set([...own.dependents, ...scoped.slice(0, -1)])];
+  const deps = allDependencies(own);
+  return {
+    defaults: [...deps.map((d) => d.defaults), ...chain.map((c) => c.defaults), own.defaults],
+    vars: [...chain.map((c) => c.vars), ...deps.map((d) => d.vars), own.vars],
+    params: [...chain.map((c) => c.params), own.params],
+  };
+}
+
+/** A role's dependencies, theirs first (depth first), each once. */
+function allDependencies(role: RoleScope, seen = new Set<RoleScope>()): RoleScope[] {
+  const out: RoleScope[] = [];
+  for (const d of role.dependencies ?? []) {
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.push(...allDependencies(d, seen), d);
+  }
+  return out;
+}
 
 /** The roles a scope is in, outermost first. */
 export function roleChain(scope: Scope): RoleScope[] {

@@ -62,8 +62,7 @@ export const includeVars: Module<Args, Loaded> = {
     if (dirArgs.length && fileArgs.length) return { vars: {}, files: [], error: 'You are mixing file only and dir only arguments, these are incompatible' };
     try {
       if (args.dir !== undefined) return loadDir(ctx, args);
-      const name = (args.file ?? args._raw_params ?? '').replace(/\n+$/, '');
-      if (!name) return { vars: {}, files: [], error: 'No file was specified' };
+      const name = (args.file || args._raw_params || '').replace(/\n+$/, '');
       const file = ctx.findFile('vars', name);
       return { vars: load(ctx, file), files: [file] };
     } catch (err) {

@@ -6,6 +6,7 @@
  * wait_for_connection retries the host until it answers.
  */
 import type { Module, ModuleContext } from '../types.js';
+import { toBool } from '../../values.js';
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -81,15 +82,15 @@ export const groupBy: Module<{ key?: string; parents?: string | string[]; _raw_p
   },
 };
 
-export const setStats: Module<{ data: Record<string, unknown>; per_host?: boolean; aggregate?: boolean }, void> = {
+export const setStats: Module<{ data: Record<string, unknown>; per_host?: unknown; aggregate?: unknown }, void> = {
   name: 'set_stats',
   controllerOnly: true,
   schema: {
     type: 'object',
     properties: {
       data: { type: 'object', description: 'The statistics to set' },
-      per_host: { type: 'boolean', default: false, description: 'Keep them per host rather than for the run' },
-      aggregate: { type: 'boolean', default: true, description: 'Add to earlier values (numbers add, lists and dicts merge) instead of replacing them' },
+      per_host: { type: ['boolean', 'string'], default: false, description: 'Keep them per host rather than for the run' },
+      aggregate: { type: ['boolean', 'string'], default: true, description: 'Add to earlier values (numbers add, lists and dicts merge) instead of replacing them' },
     },
     required: ['data'],
     additionalProperties: false,
@@ -103,7 +104,9 @@ export const setStats: Module<{ data: Record<string, unknown>; per_host?: boolea
   plan(_ctx, args) {
     const bad = Object.keys(args.data).find((k) => !identifier.test(k));
     if (bad !== undefined) return { changed: false, failed: true, msg: `The variable name '${bad}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.` };
-    return { changed: false, result: { ansible_stats: { data: args.data, per_host: args.per_host ?? false, aggregate: args.aggregate ?? true } } };
+    // Like Ansible, anything that is not a true word is false here.
+    const flag = (v: unknown, fallback: boolean) => (v === undefined ? fallback : toBool(v, false));
+    return { changed: false, result: { ansible_stats: { data: args.data, per_host: flag(args.per_host, false), aggregate: flag(args.aggregate, true) } } };
   },
 };
 

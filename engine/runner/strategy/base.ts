@@ -10,6 +10,7 @@ import type { IncludeNode, MetaNode, TaskNode, Vars } from '../../loader/model.j
 import type { ModuleResult } from '../../modules/types.js';
 import type { HostStatus } from '../../output/events.js';
 import { markUnsafe, untag } from '../../template/trust.js';
+import { lazyVars } from '../../template/index.js';
 import { toBool } from '../../values.js';
 import { RETRIES_AFTER_DROP, type PlayRun } from '../play-run.js';
 import { publicResult, type TaskOutcome } from '../executor.js';
@@ -67,7 +68,7 @@ const INTERNAL_KEY = /^_ansible_|^_include$/;
 function registered(result: ModuleResult): ModuleResult {
   const out: ModuleResult = { changed: false };
   for (const [k, v] of Object.entries(result)) if (!INTERNAL_KEY.test(k)) out[k] = k === 'results' && Array.isArray(v) ? v.map((r) => (r && typeof r === 'object' ? registered(r as ModuleResult) : r)) : v;
-  return markUnsafe(out);
+  return out;
 }
 
 /**
@@ -154,14 +155,9 @@ function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: st
         } else run.store.setFacts(h, facts);
       }
     }
-    if (item.add_host && play.addHost(item.add_host as Vars)) {
-      item.changed = true;
-      o.result.changed = true;
-    }
-    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)))) {
-      item.changed = true;
-      o.result.changed = true;
-    }
+    // As Ansible does, a changed inventory makes the task changed; changed_when then has the last word.
+    if (item.add_host && play.addHost(item.add_host as Vars)) inventoryChanged(play, task, o, item);
+    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)))) inventoryChanged(play, task, o, item);
     const stats = item.ansible_stats as { data?: Vars; per_host?: boolean; aggregate?: boolean } | undefined;
     if (stats?.data && Object.keys(stats.data).length) {
       for (const h of stats.per_host === true ? applyTo : ['_run']) play.setStats(h, untag(stats.data), stats.aggregate !== false);
@@ -175,6 +171,24 @@ function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: st
       for (const h of applyTo) for (const handler of play.notify(h, names, task)) run.emit({ type: 'handler_notified', handler, host: h });
     }
   }
+}
+
+/** add_host/group_by changed the inventory: the item is changed, unless changed_when (seeing it under its register name) says no. */
+function inventoryChanged(play: PlayRun, task: TaskNode, o: TaskOutcome, item: ModuleResult): void {
+  item.changed = true;
+  const changedWhen = task.keywords.changed_when;
+  if (changedWhen !== undefined) {
+    const register = task.keywords.register;
+    const vars = lazyVars({ ...play.run.store.taskVars(o.host, play, task.scope, task.keywords.vars as Vars | undefined), ...item, ...(register !== undefined ? { [String(register)]: item } : {}) }, play.run.templar, location(task));
+    try {
+      item.changed = (Array.isArray(changedWhen) ? changedWhen : [changedWhen]).every((c) => play.run.templar.isTrue(c, vars, `${location(task)} changed_when`));
+    } catch (err) {
+      item.failed = true;
+      item.changed_when_result = (err as Error).message;
+    }
+  }
+  if (item !== o.result) o.result.changed = (o.result.results as ModuleResult[]).some((r) => r.changed === true);
+  else o.result.changed = item.changed;
 }
 
 /** Runs a meta task for the hosts that are at it (Ansible's _execute_meta). */
