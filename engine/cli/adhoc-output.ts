@@ -45,7 +45,9 @@ function stripInternal(value: Record<string, unknown>): Record<string, unknown> 
 }
 
 export class AdHocReporter implements Reporter {
-  private readonly module: string;
+  /** The action of the result being printed (the -m module, or a task an include brought in). */
+  private module: string;
+  private readonly tasks = new Map<number, { action: string; args: Record<string, unknown> }>();
 
   constructor(private readonly options: AdHocOutputOptions) {
     this.module = shortName(options.module);
@@ -53,9 +55,31 @@ export class AdHocReporter implements Reporter {
 
   handle(raw: RunEvent): void {
     const event = censorEvent(raw);
-    if (event.type === 'warning') this.options.warn(event.message);
+    if (event.type === 'task_start') {
+      const action = shortName(event.action ?? this.options.module);
+      this.tasks.set(event.id, { action, args: event.args ?? {} });
+      // A role include has no include event of its own: its result comes before the role's tasks.
+      if (action === 'include_role' || action === 'import_role') this.includeResults(event.id, event.hosts);
+    }
+    else if (event.type === 'warning') this.options.warn(event.message);
     else if (event.type === 'deprecation') this.options.warn(`[DEPRECATION WARNING]: ${event.message}`);
-    else if (event.type === 'host_result' && event.item === undefined) this.hostResult(event.host, event.status, { ...event.result });
+    else if (event.type === 'include') this.includeResults(event.taskId, event.hosts);
+    else if (event.type === 'host_result' && event.item === undefined) {
+      this.module = this.tasks.get(event.taskId)?.action ?? shortName(this.options.module);
+      this.hostResult(event.host, event.status, { ...event.result });
+    }
+  }
+
+  /** An include's own result, as Ansible shows it before the included tasks' ({include, include_args} or {include_args}). */
+  private includeResults(taskId: number, hosts: string[]): void {
+    const task = this.tasks.get(taskId);
+    if (!task) return;
+    // include_tasks takes its file from the free-form argument or file= (Ansible moves both to `include`).
+    const { _raw_params: raw, file, ...rest } = task.args;
+    const included = raw ?? file;
+    const result: Record<string, unknown> = task.action === 'include_role' || task.action === 'import_role' ? { changed: false, include_args: task.args } : { changed: false, ...(included !== undefined ? { include: included } : {}), include_args: rest };
+    this.module = task.action;
+    for (const host of hosts) this.hostResult(host, 'ok', { ...result });
   }
 
   async close(): Promise<void> {}

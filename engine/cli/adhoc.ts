@@ -62,7 +62,7 @@ export interface AdHocOptions extends ConnectionCliOptions, InventoryCliOptions 
 /** Modules that need -a (Ansible's MODULE_REQUIRE_ARGS). */
 const NEEDS_ARGS = new Set(['command', 'shell', 'raw', 'script', 'win_command', 'win_shell']);
 /** Actions that make no sense as one ad-hoc task. */
-const NOT_AD_HOC = new Set(['import_playbook', 'include_tasks', 'import_tasks', 'include_role', 'import_role', 'include']);
+const NOT_AD_HOC = new Set(['import_playbook', 'ansible.builtin.import_playbook', 'ansible.legacy.import_playbook']);
 
 function shortName(module: string): string {
   return module.replace(/^ansible\.(builtin|legacy)\./, '');
@@ -149,7 +149,7 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
   if (NEEDS_ARGS.has(shortName(module)) && !args) {
     throw new UserError(`No argument passed to ${module} module${pattern.endsWith('.yml') ? ' (did you mean to run ansible-playbook?)' : ''}`);
   }
-  if (NOT_AD_HOC.has(shortName(module))) throw new UserError(`'${module}' is not a valid action for ad-hoc commands`);
+  if (NOT_AD_HOC.has(module)) throw new UserError(`'${module}' is not a valid action for ad-hoc commands`);
   if (hosts.length === 0) return EXIT.OK;
 
   const keywords: Record<string, unknown> = {};

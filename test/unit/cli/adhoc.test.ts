@@ -118,6 +118,17 @@ describe('uxsv ad-hoc (ansible)', () => {
     expect(run.output).toMatch(/^--- before[^]*\n\+new\n[^]*\nh1 \| CHANGED => \{/);
   });
 
+  it('runs include_role and include_tasks, printing the include first and each included task by its own action', async () => {
+    setup();
+    p.write('roles/role1/tasks/main.yml', '- debug: msg="In role1"\n');
+    p.write('inc.yml', '- debug: msg=inc\n');
+    const role = await uxsv(p, ['ad-hoc', 'h1', '-i', 'inventory.yml', '-m', 'include_role', '-a', 'name=role1']);
+    expect(role.code).toBe(0);
+    expect(role.output).toBe('h1 | SUCCESS => {\n    "changed": false,\n    "include_args": {\n        "name": "role1"\n    }\n}\nh1 | SUCCESS => {\n    "msg": "In role1"\n}\n');
+    const tasks = await uxsv(p, ['ad-hoc', 'h1', '-i', 'inventory.yml', '-m', 'include_tasks', '-a', 'inc.yml']);
+    expect(tasks.output).toBe('h1 | SUCCESS => {\n    "changed": false,\n    "include": "inc.yml",\n    "include_args": {}\n}\nh1 | SUCCESS => {\n    "msg": "inc"\n}\n');
+  });
+
   it('builds a one-task play without fact gathering, with -B/-P as async and poll keywords', () => {
     const play = YAML.parse(adHocPlaybookText('web:&db', 'shell', 'echo {{ x }}', { async: 10, poll: 2 }));
     expect(play).toEqual([{ name: 'Ansible Ad-Hoc', hosts: 'web:&db', gather_facts: false, tasks: [{ name: 'shell', shell: 'echo {{ x }}', async: 10, poll: 2 }] }]);
