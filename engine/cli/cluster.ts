@@ -17,7 +17,8 @@ import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayIo, type PlayOptions } from './play.js';
 import { addRunOptions } from './run-options.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
-import { resolveVaultSecrets, type VaultPasswordOptions } from '../vault/cli.js';
+import type { VaultPasswordOptions } from '../vault/cli.js';
+import { loadConfig, vaultSecretsFor } from './settings.js';
 
 /** The repository's playbooks folder (beside dist/ when installed from the repository). */
 export function playbooksDir(): string {
@@ -43,8 +44,7 @@ interface ClusterView {
  * runPlay.
  */
 async function withVault<T extends VaultPasswordOptions>(options: T): Promise<T & { vaultSecrets?: PlayOptions['vaultSecrets'] }> {
-  const given = options.vaultPasswordFile?.length || options.askVaultPass;
-  const vaultSecrets = given ? await resolveVaultSecrets(options) : undefined;
+  const vaultSecrets = await vaultSecretsFor(options, loadConfig());
   setActiveVaultSecrets(vaultSecrets);
   return { ...options, vaultSecrets };
 }

@@ -11,7 +11,7 @@ import type { Module } from '../modules/types.js';
 import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
 import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
-import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
+import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue, splitArgs } from './kv.js';
 import { checkArgsStatic } from './args.js';
 import { findLookup } from '../lookups/index.js';
@@ -147,39 +147,50 @@ export class Loader {
     }
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, shownPath(file));
-      const data = loaded.data;
-      if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
-      if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
-      const plays: Play[] = [];
-      const baseDir = path.dirname(path.resolve(file));
-      data.forEach((entry, i) => {
-        if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
-        const keys = Object.keys(entry);
-        const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
-        if (importKey) {
-          validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
-          const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
-          const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
-          // vars on import_playbook apply to every imported play, over the play's own vars.
-          const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
-          const importTags = asList((entry as Vars).tags);
-          const importWhen = (entry as Vars).when;
-          for (const play of imported) {
-            play.vars = { ...play.vars, ...importVars };
-            // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
-            if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
-            play.tags.push(...importTags);
-          }
-          plays.push(...imported);
-          return;
-        }
-        plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
-      });
-      return { file, plays };
+      return this.playbookFrom(readYamlFile(file, shownPath(file)), file, path.dirname(path.resolve(file)));
     } finally {
       this.leave();
     }
+  }
+
+  /**
+   * A playbook given as YAML text rather than a file (the ad-hoc command's
+   * one-task play): `name` stands for the file in messages, and relative
+   * paths resolve against `baseDir`.
+   */
+  loadPlaybookText(text: string, name: string, baseDir: string): Playbook {
+    return this.playbookFrom(parseYaml(text, name), name, path.resolve(baseDir));
+  }
+
+  private playbookFrom(loaded: LoadedYaml, file: string, baseDir: string): Playbook {
+    const data = loaded.data;
+    if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
+    if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
+    const plays: Play[] = [];
+    data.forEach((entry, i) => {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
+      const keys = Object.keys(entry);
+      const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
+      if (importKey) {
+        validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
+        const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
+        const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
+        // vars on import_playbook apply to every imported play, over the play's own vars.
+        const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
+        const importTags = asList((entry as Vars).tags);
+        const importWhen = (entry as Vars).when;
+        for (const play of imported) {
+          play.vars = { ...play.vars, ...importVars };
+          // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
+          if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
+          play.tags.push(...importTags);
+        }
+        plays.push(...imported);
+        return;
+      }
+      plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
+    });
+    return { file, plays };
   }
 
   /** Above zero while loading the tasks of a block that has a rescue: their failures are handled. */
