@@ -227,7 +227,7 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
 
   program
     .command('status')
-    .description("the seed's table from the live hosts: services by host, addresses, mode; '!' marks what differs from the placement")
+    .description("the placement table from the live hosts: services by host, addresses, mode; '!' marks what differs from the placement")
     .option('-i, --inventory <path>', 'inventory file or folder (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print JSON')
     .option('--vault-password-file <file>', 'vault password file, for vault-encrypted vars files such as group_vars/all/vault.yml (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
