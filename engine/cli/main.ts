@@ -31,7 +31,7 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
       .option('--list-tags', 'list the tags of each play and exit')
       .option('--syntax-check', 'only load and validate the playbooks, inventory and roles')
       .option('--force-handlers', 'run notified handlers even on hosts where a task failed')
-      .option('--flush-cache', 'clear the fact cache (uxsv keeps none)')
+      .option('--flush-cache', 'clear the fact cache of every inventory host first')
       .option('--step', 'confirm each task before running it (not supported)')
       .option('-M, --module-path <path>', 'module folders (ignored: uxsv runs its builtin modules)', collect),
   )).action(async (playbooks: string[], options: PlayOptions) => {
@@ -52,7 +52,7 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR: ${maskSecrets(err.format())}\n`);
+      process.stderr.write(`ERROR! ${maskSecrets(err.format())}\n`);
       return EXIT.USAGE;
     }
     throw err;

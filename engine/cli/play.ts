@@ -106,7 +106,7 @@ export interface PlayOutcome {
 function checkUnsupported(options: PlayOptions, warn: (m: string) => void): void {
   if (options.step) throw new UserError('--step is not supported: uxsv does not ask before each task (use --start-at-task, --tags or --check)');
   if (options.modulePath?.length) warn(`--module-path ${options.modulePath.join(':')} is ignored: modules there are Python modules, and uxsv runs only its own builtin modules`);
-  if (options.flushCache) warn('--flush-cache has nothing to clear: uxsv keeps no fact cache between runs');
+
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
@@ -186,6 +186,14 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
       reporter,
       stopRequested,
       forceHandlers: Boolean(options.forceHandlers) || config.get<boolean>('DEFAULT_FORCE_HANDLERS'),
+      flushCache: Boolean(options.flushCache),
+      factCache: {
+        plugin: config.get<string>('CACHE_PLUGIN'),
+        connection: config.get<string | undefined>('CACHE_PLUGIN_CONNECTION'),
+        prefix: config.get<string>('CACHE_PLUGIN_PREFIX'),
+        timeoutSec: config.get<number>('CACHE_PLUGIN_TIMEOUT'),
+      },
+      injectFactVars: config.get<boolean>('INJECT_FACTS_AS_VARS'),
     };
     const result = await new Runner(inventory, loader, runOptions).run(playbooks);
     return { exitCode: exitCodeOf(result), result };

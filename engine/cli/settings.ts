@@ -37,14 +37,8 @@ export interface ConnectionCliOptions {
 }
 
 /** PlayDefaults plus connection settings the run's SSH connection may take from the command line. */
-export interface CliPlayDefaults extends PlayDefaults {
-  /** -k / --connection-password-file (Ansible's ansible_password at the lowest precedence). */
-  password?: string;
-  /** --ssh-common-args / [ssh_connection] ssh_common_args (ansible_ssh_common_args at the lowest precedence). */
-  sshCommonArgs?: string;
-  /** --ssh-extra-args / [ssh_connection] ssh_extra_args. */
-  sshExtraArgs?: string;
-}
+/** The run's defaults as the command line and ansible.cfg give them (PlayDefaults has them all). */
+export type CliPlayDefaults = PlayDefaults;
 
 const CONNECTIONS = ['ssh', 'smart', 'paramiko', 'local'];
 

@@ -266,7 +266,7 @@ export class TaskExecutor {
     const register = task.keywords.register !== undefined ? String(task.keywords.register) : undefined;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await runModule(task.module, checked.args, mctx);
+      result = await withTaskTimeout(runModule(task.module, checked.args, mctx), timeoutSec, task.moduleName);
       // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
       if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
       if (observed.truncated) {
@@ -317,6 +317,24 @@ export class TaskExecutor {
       result.failed = true;
       result[`${which}_when_result`] = messageOf(err);
     }
+  }
+}
+
+/**
+ * The task's `timeout` keyword, as Ansible enforces it: past it, the task
+ * fails with Ansible's message (the command itself is killed by the same
+ * limit on the connection).
+ */
+async function withTaskTimeout(run: Promise<ModuleResult>, seconds: number, action: string): Promise<ModuleResult> {
+  if (!(seconds > 0)) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<ModuleResult>((resolve) => {
+    timer = setTimeout(() => resolve({ changed: false, failed: true, msg: `The ${action} action failed to execute in the expected time frame (${seconds}) and was terminated` }), seconds * 1000);
+  });
+  try {
+    return await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

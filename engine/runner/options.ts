@@ -24,7 +24,14 @@ export interface PlayDefaults {
   becomePassword?: string;
   /** Gather facts when a play does not say (ansible.cfg `gathering`: implicit = true, explicit = false). */
   gatherFacts?: boolean;
+  /** host_key_checking: false accepts any host key (Ansible's ANSIBLE_HOST_KEY_CHECKING=False). */
   hostKeyChecking?: boolean;
+  /** -k / --connection-password-file: ansible_password at the lowest precedence. */
+  password?: string;
+  /** --ssh-common-args: ansible_ssh_common_args at the lowest precedence. */
+  sshCommonArgs?: string;
+  /** --ssh-extra-args: ansible_ssh_extra_args at the lowest precedence. */
+  sshExtraArgs?: string;
 }
 
 export interface RunOptions {

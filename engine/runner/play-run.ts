@@ -269,6 +269,9 @@ export function connectionVars(run: RunState, play: PlayRun | undefined, host: s
   if (d.port) base.ansible_port = d.port;
   if (d.privateKeyFile) base.ansible_ssh_private_key_file = d.privateKeyFile;
   if (d.timeoutSec) base.ansible_ssh_timeout = d.timeoutSec;
+  if (d.password !== undefined) base.ansible_password = d.password;
+  if (d.sshCommonArgs !== undefined) base.ansible_ssh_common_args = d.sshCommonArgs;
+  if (d.sshExtraArgs !== undefined) base.ansible_ssh_extra_args = d.sshExtraArgs;
   if (keywords.connection !== undefined) base.ansible_connection = keywords.connection;
   if (keywords.remote_user !== undefined) base.ansible_user = keywords.remote_user;
   if (keywords.port !== undefined) base.ansible_port = keywords.port;
