@@ -88,7 +88,8 @@ function splitList(values: string[] | undefined): string[] {
 export function loadPlaybooks(files: string[], config: AnsibleConfig = loadConfig()): { playbooks: Playbook[]; loader: Loader } {
   const loader = new Loader({ modules, rolesPath: rolesPathFrom(config) });
   const playbooks = files.map((f) => loader.loadPlaybook(path.resolve(f)));
-  for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
+  // A notification that no handler takes is refused before the run (Ansible finds it when the task notifies), unless the setting says to warn.
+  if (config.get<boolean>('ERROR_ON_MISSING_HANDLER')) for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
   return { playbooks, loader };
 }
 
@@ -187,6 +188,9 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
       stopRequested,
       forceHandlers: Boolean(options.forceHandlers) || config.get<boolean>('DEFAULT_FORCE_HANDLERS'),
       flushCache: Boolean(options.flushCache),
+      noLog: config.get<boolean>('DEFAULT_NO_LOG'),
+      defaultStrategy: config.get<string>('DEFAULT_STRATEGY'),
+      errorOnMissingHandler: config.get<boolean>('ERROR_ON_MISSING_HANDLER'),
       factCache: {
         plugin: config.get<string>('CACHE_PLUGIN'),
         connection: config.get<string | undefined>('CACHE_PLUGIN_CONNECTION'),

@@ -78,7 +78,7 @@ export class TaskExecutor {
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
-      outcome.noLog = this.flag(task, 'no_log', vars);
+      outcome.noLog = keyword(task, 'no_log') === undefined ? Boolean(this.deps.options.noLog) : this.flag(task, 'no_log', vars);
       outcome.ignoreErrors = this.flag(task, 'ignore_errors', vars);
       let items: unknown[] | undefined;
       let loopError: unknown;
@@ -95,12 +95,11 @@ export class TaskExecutor {
         outcome.result = await this.loop(task, host, baseVars, items, outcome);
       }
     } catch (err) {
+      // Like Ansible, an error while preparing the task (a template, a condition, a loop item) fails the task, whole loop included.
       if (err instanceof UnreachableError) {
         outcome.result = { changed: false, unreachable: true, msg: err.message };
         outcome.connectionLost = err instanceof ConnectionLostError;
-      } else if (err instanceof UserError) {
-        outcome.result = { changed: false, failed: true, msg: err.format() };
-      } else throw err;
+      } else outcome.result = { changed: false, failed: true, msg: messageOf(err) };
     }
     outcome.status = statusOf(outcome.result, outcome.ignoreErrors);
     outcome.durationMs = Date.now() - t0;
@@ -204,7 +203,8 @@ export class TaskExecutor {
       if (rawIgnore !== undefined) outcome.ignoreErrors = toBool(render(rawIgnore, 'ignore_errors'), false);
       return await this.module(task, host, vars, scopeVars, render);
     } catch (err) {
-      if (err instanceof UnreachableError) throw err;
+      // In a loop, an item that cannot be prepared ends the whole task (Ansible's executor raises there).
+      if (err instanceof UnreachableError || Object.keys(itemVars).length) throw err;
       return { changed: false, failed: true, msg: messageOf(err) };
     }
   }

@@ -73,6 +73,12 @@ export interface RunOptions {
   jinja2Native?: boolean;
   /** The fact cache (Ansible's cache plugin settings; default: from ANSIBLE_CACHE_PLUGIN* in the environment). */
   factCache?: FactCacheSettings;
+  /** A notification that no handler takes is an error (default), or a warning (ERROR_ON_MISSING_HANDLER false). */
+  errorOnMissingHandler?: boolean;
+  /** The strategy of plays that do not say (DEFAULT_STRATEGY / ANSIBLE_STRATEGY); default linear. */
+  defaultStrategy?: string;
+  /** no_log for every task that does not say (Ansible's DEFAULT_NO_LOG / ANSIBLE_NO_LOG). */
+  noLog?: boolean;
   /** --flush-cache: forget the cached facts of the inventory's hosts first. */
   flushCache?: boolean;
   /** inject_facts_as_vars (ANSIBLE_INJECT_FACT_VARS): facts are also variables of their own (ansible_hostname); default true. */

@@ -158,7 +158,8 @@ export class VariableStore {
     Object.assign(merged, this.includedVars.get(host) ?? {});
     Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
     for (const p of role.params) Object.assign(merged, p);
-    for (const s of chain) if (s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
+    // The vars of every include and import (static ones too) are include params, above set_fact, as in Ansible.
+    for (const s of chain) if (s.kind === 'include' && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     Object.assign(merged, this.extraVars);
     Object.assign(merged, extra);
     Object.assign(merged, this.magicVars(host, ctx, scope));
