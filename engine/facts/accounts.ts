@@ -114,11 +114,11 @@ export const accountFact: Fact<AccountParams, AccountState> = sectionsFact(
   },
 );
 
-/** One group's entry. */
+/** One group by name (never by gid, as grp.getgrnam). */
 export const groupFact: Fact<{ name: string }, GroupEntry | undefined> = {
   name: 'accounts.group',
   command: ({ name }) => `getent group -- ${quote(name)}; true`,
-  parse: (output, { name }) => parseGroupLines(output.stdout.toString('utf8')).find((g) => g.name === name || String(g.gid) === name),
+  parse: (output, { name }) => parseGroupLines(output.stdout.toString('utf8')).find((g) => g.name === name),
   inline: true,
 };
 

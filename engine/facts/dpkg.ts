@@ -124,14 +124,20 @@ export function parseReleaseOrigins(out: string): Map<string, string> {
 export interface AptStateParams {
   /** Package names (no version, no glob) whose dpkg status is read. */
   names: string[];
-  /** Names whose apt policy is always read; the others only when not installed. */
+  /** Names whose apt policy is always read; the others only when not installed (and policyForMissing). */
   policyFor: string[];
+  /** Read the policy of names that are not installed (default true). */
+  policyForMissing?: boolean;
   /** Read the cache age (update_cache / cache_valid_time). */
   cacheAge?: boolean;
   /** List what `apt-get autoremove` would remove. */
   autoremove?: boolean;
   /** APT::Default-Release for the policy (apt-get -t). */
   defaultRelease?: string;
+  /** Also list the providers of names that are not installed (install states). */
+  providers?: boolean;
+  /** Simulations to run: name -> apt-get arguments after `-s -y` (each quoted by the caller). */
+  simulate?: Record<string, string>;
 }
 
 export interface AptState {
@@ -143,6 +149,10 @@ export interface AptState {
   cacheTime?: number;
   /** `apt-get -s autoremove` lines "Remv …". */
   autoremovable: string[];
+  /** Packages providing each not-installed name (apt-cache showpkg's Reverse Provides). */
+  providers?: Map<string, string[]>;
+  /** Outputs of `apt-get --simulate` runs asked for (upgrade, build-dep, autoremove, autoclean). */
+  simulated: Record<string, string>;
 }
 
 const STAMP = '/var/lib/apt/periodic/update-success-stamp';
@@ -156,29 +166,64 @@ export function aptStateSections(p: AptStateParams): Record<string, string> {
   if (p.names.length > 0) {
     // dpkg-query exits 1 when some name is unknown; it still prints the others.
     sections.dpkg = `LC_ALL=C dpkg-query -W -f='${DPKG_FORMAT}' -- ${shellJoin(p.names)} 2>/dev/null`;
-    const conditional = p.names.filter((n) => !p.policyFor.includes(n));
+    const conditional = p.policyForMissing === false ? [] : p.names.filter((n) => !p.policyFor.includes(n));
     // The policy of installed packages is not needed unless asked for: apt-cache is the slow part.
     const pick = conditional.length === 0 ? '' : [
       `st=$(LC_ALL=C dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' -- ${shellJoin(conditional)} 2>/dev/null)`,
       `for n in ${shellJoin(conditional)}; do case " $(echo $st) " in *" $n installed "*) ;; *) set -- "$@" "$n" ;; esac; done`,
     ].join('\n');
     if (p.policyFor.length > 0 || conditional.length > 0) {
-      sections.policy = `set -- ${shellJoin(p.policyFor)}\n${pick}\nif [ $# -gt 0 ]; then ${policyCommand(p.defaultRelease)} -- "$@" 2>/dev/null; fi; true`;
+      const providers = p.providers ? `; echo ${PROVIDERS_MARK}; LC_ALL=C apt-cache showpkg -- "$@" 2>/dev/null` : '';
+      sections.policy = `set -- ${shellJoin(p.policyFor)}\n${pick}\nif [ $# -gt 0 ]; then ${policyCommand(p.defaultRelease)} -- "$@" 2>/dev/null${providers}; fi; true`;
     }
   }
   if (p.cacheAge) {
     sections.cache = `date +%s; if [ -e ${STAMP} ]; then stat -c %Y ${STAMP}; elif [ -d /var/lib/apt/lists ]; then stat -c %Y /var/lib/apt/lists; else echo 0; fi`;
   }
   if (p.autoremove) sections.autoremove = 'LC_ALL=C apt-get -s autoremove 2>/dev/null | grep "^Remv " || true';
+  for (const [name, args] of Object.entries(p.simulate ?? {})) sections[`sim_${name}`] = `LC_ALL=C apt-get -s -y ${args} 2>&1`;
   return sections;
 }
 
+const PROVIDERS_MARK = '@@uxsv-providers@@';
+
+/** `apt-cache showpkg a b`: the packages listed under "Reverse Provides:" for each. */
+export function parseShowpkgProviders(out: string): Map<string, string[]> {
+  const providers = new Map<string, string[]>();
+  let current: string | undefined;
+  let inProvides = false;
+  for (const line of lines(out)) {
+    const head = /^Package: (\S+)$/.exec(line);
+    if (head) {
+      current = head[1];
+      inProvides = false;
+      providers.set(current!, []);
+      continue;
+    }
+    if (/^Reverse Provides:/.test(line)) {
+      inProvides = true;
+      continue;
+    }
+    if (inProvides && current) {
+      const name = /^([a-z0-9][a-z0-9+.:-]*) /.exec(line)?.[1];
+      const list = providers.get(current)!;
+      if (name && !list.includes(name)) list.push(name);
+    }
+  }
+  return providers;
+}
+
 export function parseAptState(s: Sections): AptState {
+  const [policyOut = '', providersOut] = (s.policy?.out ?? '').split(`${PROVIDERS_MARK}\n`);
+  const simulated: Record<string, string> = {};
+  for (const [name, section] of Object.entries(s)) if (name.startsWith('sim_')) simulated[name.slice(4)] = section.out;
   const state: AptState = {
     packages: parseDpkgQuery(s.dpkg?.out ?? ''),
-    policy: parseAptPolicy(s.policy?.out ?? ''),
+    policy: parseAptPolicy(policyOut),
     autoremovable: lines(s.autoremove?.out ?? ''),
+    simulated,
   };
+  if (providersOut !== undefined) state.providers = parseShowpkgProviders(providersOut);
   const [now, stamp] = lines(s.cache?.out ?? '').map(Number);
   if (now !== undefined && stamp !== undefined && Number.isFinite(now) && Number.isFinite(stamp)) {
     state.cacheTime = stamp;

@@ -11,6 +11,8 @@ export type Scope = 'system' | 'user' | 'global';
 export interface UnitParams {
   unit?: string;
   scope?: Scope;
+  /** service's `pattern`: the unit runs when a process line contains it. */
+  pattern?: string;
 }
 
 export interface UnitState {
@@ -26,8 +28,12 @@ export interface UnitState {
   initScript: boolean;
   /** S links in /etc/rc?.d. */
   sysvEnabled: boolean;
-  /** sysv only: `service NAME status` said running. */
-  sysvRunning?: boolean;
+  /** K links in /etc/rc?.d (update-rc.d defaults has run). */
+  sysvKilled: boolean;
+  /** sysv only: `service NAME status` exit code and output. */
+  sysvStatus?: { rc: number; out: string };
+  /** With `pattern`: a process line matched it. */
+  patternRunning?: boolean;
 }
 
 /** systemctl show's Key=Value lines; Exec* values spanning lines (`{ ... }`) are joined, as Ansible does. */
@@ -69,41 +75,64 @@ export function systemctlPrefix(scope: Scope | undefined): string {
 
 const SYSTEMD_RUNNING = '[ -d /run/systemd/system ]';
 
-export function unitSections({ unit, scope }: UnitParams): Record<string, string> {
+export function unitSections({ unit, scope, pattern }: UnitParams): Record<string, string> {
   const sections: Record<string, string> = { init: `if ${SYSTEMD_RUNNING}; then echo systemd; else echo sysv; fi` };
   if (unit === undefined) return sections;
   const q = quote(unit);
-  const script = quote(`/etc/init.d/${sysvName(unit)}`);
-  const links = quote(`S??${sysvName(unit)}`);
+  const name = sysvName(unit);
+  const script = quote(`/etc/init.d/${name}`);
   const systemctl = `LC_ALL=C ${systemctlPrefix(scope)}`;
   sections.show = `if ${SYSTEMD_RUNNING}; then ${systemctl} show -- ${q}; fi`;
   sections.enabled = `if ${SYSTEMD_RUNNING}; then ${systemctl} is-enabled -l -- ${q} 2>/dev/null; fi`;
   sections.sysv = [
     `if [ -f ${script} ]; then echo script; fi`,
-    // Any S link in any runlevel folder, as Ansible's sysv_is_enabled.
-    `for l in /etc/rc?.d/${links}; do if [ -e "$l" ] || [ -L "$l" ]; then echo enabled; break; fi; done`,
-    `if ! ${SYSTEMD_RUNNING} && [ -x ${script} ]; then ${script} status >/dev/null 2>&1 && echo running; fi`,
+    // Any S (or K) link in any runlevel folder, as Ansible's sysv_is_enabled.
+    `for l in /etc/rc?.d/S??${quote(name)}; do if [ -e "$l" ] || [ -L "$l" ]; then echo enabled; break; fi; done`,
+    `for l in /etc/rc?.d/K??${quote(name)}; do if [ -e "$l" ] || [ -L "$l" ]; then echo killed; break; fi; done`,
     'true',
   ].join('\n');
+  // Without systemd the state is what `service NAME status` says (its rc and words, as Ansible reads them).
+  sections.status = `if ! ${SYSTEMD_RUNNING} && [ -f ${script} ]; then if command -v service >/dev/null 2>&1; then LC_ALL=C service ${quote(name)} status 2>/dev/null; else LC_ALL=C ${script} status 2>/dev/null; fi; else exit 0; fi`;
+  if (pattern !== undefined) sections.ps = 'ps auxww';
   return sections;
 }
 
-export const unitFact: Fact<UnitParams, UnitState> = sectionsFact('systemd.unit', unitSections, (s, { unit }) => {
+export const unitFact: Fact<UnitParams, UnitState> = sectionsFact('systemd.unit', unitSections, (s, { unit, pattern }) => {
   const init = s.init!.out.trim() === 'systemd' ? 'systemd' : 'sysv';
   const flags = lines(s.sysv?.out ?? '');
-  const state: UnitState = { init, status: {}, initScript: flags.includes('script'), sysvEnabled: flags.includes('enabled') };
+  const state: UnitState = { init, status: {}, initScript: flags.includes('script'), sysvEnabled: flags.includes('enabled'), sysvKilled: flags.includes('killed') };
   if (unit === undefined) return state;
+  if (pattern !== undefined && s.ps) {
+    state.patternRunning = lines(s.ps.out).some((line) => line.includes(pattern) && !line.includes('pattern='));
+  }
   if (init === 'systemd') {
     state.status = parseSystemctlShow(s.show!.out);
     state.showRc = s.show!.rc;
     state.isEnabledOut = s.enabled!.out.trim();
     state.isEnabledRc = s.enabled!.rc;
-  } else {
-    state.sysvRunning = flags.includes('running');
-    state.status = { ActiveState: state.sysvRunning ? 'active' : 'inactive' };
+  } else if (state.initScript) {
+    state.sysvStatus = { rc: s.status!.rc, out: s.status!.out };
   }
   return state;
 });
+
+/**
+ * Whether an init script's service runs, read from `service NAME status` as
+ * Ansible's service module does: rc 1-4 and 69 mean stopped; a one-line
+ * output saying stop/run/start decides; else rc 0 means running.
+ */
+export function sysvRunning(name: string, status: { rc: number; out: string }): boolean | undefined {
+  if ([1, 2, 3, 4, 69].includes(status.rc)) return false;
+  if ((status.out.match(/\n/g) ?? []).length <= 1) {
+    const clean = status.out.toLowerCase().split(name.toLowerCase()).join('');
+    if (clean.includes('stop')) return false;
+    if (clean.includes('run')) return !clean.includes('not ');
+    if (clean.includes('start') && !clean.includes('not ')) return true;
+    if (['could not access pid file', 'is dead and pid file exists', 'dead but subsys locked', 'dead but pid file exists'].some((w) => clean.includes(w))) return false;
+  }
+  if (status.rc === 0) return true;
+  return undefined;
+}
 
 // ------------------------------------------------------------- every service
 

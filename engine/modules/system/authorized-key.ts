@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { readSections, runChecked } from './util.js';
-import { parsePasswd, type PasswdEntry } from './users.js';
+import { parsePasswdLine as parsePasswd, type PasswdEntry } from '../../facts/accounts.js';
 
 const KEY_TYPES = new Set([
   'sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',

@@ -10,7 +10,8 @@ import { packageModule } from './package.js';
 import { service, systemd } from './service.js';
 import { synchronize } from './synchronize.js';
 import { sysctl } from './sysctl.js';
-import { group, user } from './users.js';
+import { group } from './group.js';
+import { user } from './user.js';
 import { waitFor } from './wait-for.js';
 
 /** The system modules; the registry (../registry.ts) collects every group. */
