@@ -15,7 +15,8 @@ export interface CrontabState {
 export const crontabFact: Fact<{ user?: string }, CrontabState> = sectionsFact(
   'cron.crontab',
   // rc 1 is "no crontab for user" (and an unknown user), as Ansible's cron module reads it.
-  ({ user }) => ({ crontab: `crontab -l${user !== undefined ? ` -u ${quote(user)}` : ''}` }),
+  // -u only for another user: crontab refuses -u to a user that is not root.
+  ({ user }) => ({ crontab: user === undefined ? 'crontab -l' : `if [ "$(id -un)" = ${quote(user)} ]; then crontab -l; else crontab -u ${quote(user)} -l; fi` }),
   (s) => {
     const { out, rc } = s.crontab!;
     if (rc !== 0 && rc !== 1) throw new Error(`Unable to read crontab (rc ${rc})`);

@@ -12,7 +12,7 @@ import { synchronize } from './synchronize.js';
 import { sysctl } from './sysctl.js';
 import { group } from './group.js';
 import { user } from './user.js';
-import { waitFor } from './wait-for.js';
+import { waitForModule } from './wait-for.js';
 
 /** The system modules; the registry (../registry.ts) collects every group. */
 export const systemModules: Module<any, any>[] = [
@@ -28,7 +28,7 @@ export const systemModules: Module<any, any>[] = [
   hostname,
   authorizedKey,
   knownHosts,
-  waitFor,
+  waitForModule,
   synchronize,
   ipAlias,
 ];
