@@ -129,12 +129,16 @@ async function readKnownHosts(ctx: ModuleContext, args: KnownHostsArgs): Promise
 export function planKnownHosts(ctx: ModuleContext, args: KnownHostsArgs, state: KnownHostsState): Plan {
   const a = normalized(args);
   let key = a.key;
+  if (key && /\S+(\s+)?,(\s+)?/.test(a.name)) {
+    return { changed: false, failed: true, msg: 'Comma separated list of names is not supported. Please pass a single name to lookup in the known_hosts file.' };
+  }
   if (key) {
     const hosts = keyHosts(key);
     const plain = hosts.some((h) => h.toLowerCase() === a.name);
     const hashedMatch = hosts.some((h) => h.startsWith('|1|') && hashedMatches(h, a.name));
     if (!plain && !hashedMatch) {
-      return { changed: false, failed: true, msg: hosts.some((h) => h.startsWith('|1|')) ? 'Host parameter does not match hashed host field in supplied key' : 'Host parameter does not match host field in supplied key' };
+      // Ansible asks ssh-keygen -F and says this whatever the host field looks like.
+      return { changed: false, failed: true, msg: 'Host parameter does not match hashed host field in supplied key' };
     }
     if (a.hash && !hosts[0]!.startsWith('|1|')) {
       const k = normalizeKnownHostsKey(key);
