@@ -120,11 +120,11 @@ export function constructRule(args: IptablesArgs, jump = s(args.jump)): string[]
   }
   if (match.includes('set')) {
     param(rule, s(args.match_set), '--match-set');
-    matchFlag(rule, 'match', args.match_set_flags, false);
+    if (args.match_set_flags !== undefined) rule.push(args.match_set_flags);
   } else if (args.match_set) {
     rule.push('-m', 'set');
     param(rule, s(args.match_set), '--match-set');
-    matchFlag(rule, 'match', args.match_set_flags, false);
+    if (args.match_set_flags !== undefined) rule.push(args.match_set_flags);
   }
   if (args.limit || args.limit_burst) rule.push('-m', 'limit');
   param(rule, s(args.limit), '--limit');
