@@ -1,9 +1,11 @@
 /**
- * Several reads in one command: each named section runs in a subshell and
- * its exit code follows it, so a failing one does not stop the others. The
- * marker lines are printed by the script itself, never by a tool, and the
- * parser only trusts a section that is closed by its own rc line: a host's
- * output cannot forge or hide a section.
+ * Several reads in one command: each named section runs in a subshell, its
+ * output is captured and printed after a header giving its name, its exit
+ * code and its length in bytes, so a failing section does not stop the
+ * others and no output (a host's files are data) can forge or hide a
+ * section: the parser takes exactly that many bytes. The script runs with
+ * LC_ALL=C (parsed output in one language, lengths in bytes); NUL bytes, which
+ * a shell cannot hold, are dropped.
  */
 import { quote } from '../connection/quote.js';
 import type { Fact, FactOutput } from './types.js';
@@ -19,22 +21,38 @@ export interface Section {
 export type Sections = Record<string, Section>;
 
 export function sectionScript(sections: Record<string, string>): string {
-  return Object.entries(sections)
-    .map(([name, command]) => `echo ${quote(`${MARK} ${name}`)}\n( ${command}\n)\nrc=$?; printf '\\n${MARK} rc %s\\n' "$rc"`)
-    .join('\n');
+  const parts = Object.entries(sections).map(([name, command]) => [
+    // The dot keeps trailing newlines through the command substitution.
+    `__uxsv_o=$( ( ${command}\n); __uxsv_r=$?; echo .; exit $__uxsv_r ); __uxsv_r=$?; __uxsv_o=\${__uxsv_o%.}`,
+    `printf '${MARK} %s %s %s\\n' ${quote(name)} "$__uxsv_r" "\${#__uxsv_o}"; printf '%s' "$__uxsv_o"`,
+  ].join('\n'));
+  return ['LC_ALL=C; export LC_ALL', ...parts].join('\n');
 }
 
-export function parseSections(stdout: string): Sections {
+export function parseSections(stdout: string | Buffer): Sections {
+  const buf = typeof stdout === 'string' ? Buffer.from(stdout, 'utf8') : stdout;
   const sections: Sections = {};
-  // The script prints "MARK name\n", the output, then "\nMARK rc N\n".
-  const pattern = new RegExp(`${MARK} ([^\\n]*)\\n([\\s\\S]*?)\\n${MARK} rc (\\d+)\\n`, 'g');
-  for (const m of stdout.matchAll(pattern)) sections[m[1]!] = { out: m[2]!, rc: Number(m[3]) };
+  const header = new RegExp(`^${MARK} (\\S+) (\\d+) (\\d+)$`);
+  let pos = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) break;
+    const m = header.exec(buf.subarray(pos, nl).toString('latin1'));
+    if (!m) {
+      pos = nl + 1;
+      continue;
+    }
+    const start = nl + 1;
+    const end = Math.min(buf.length, start + Number(m[3]));
+    sections[m[1]!] = { out: buf.subarray(start, end).toString('utf8'), rc: Number(m[2]) };
+    pos = end;
+  }
   return sections;
 }
 
 /** Every expected section, or an Error naming the first one lost (the shell died). */
 export function requireSections(output: FactOutput, names: string[]): Sections {
-  const parsed = parseSections(output.stdout.toString('utf8'));
+  const parsed = parseSections(output.stdout);
   for (const name of names) {
     if (!parsed[name]) throw new Error(`could not read ${name} (rc ${output.rc})${output.stderr.trim() ? `: ${output.stderr.trim()}` : ''}`);
   }

@@ -42,10 +42,13 @@ export { sectionScript, parseSections, type Section } from '../../facts/sections
 
 /** Run `sectionScript(sections)` and parse it; a lost section (the shell died) throws. */
 export async function readSections(ctx: ModuleContext, sections: Record<string, string>, options?: RunOptions): Promise<Record<string, Section>> {
-  const res = await runText(ctx, sectionScript(sections), options);
+  const res = await ctx.run(sectionScript(sections), options);
   const parsed = parseSections(res.stdout);
   for (const name of Object.keys(sections)) {
-    if (!parsed[name]) throw new RemoteCommandError(`could not read ${name} (rc ${res.rc}): ${res.stderr.trim()}`, res.rc, res.stderr, res.stdout);
+    if (!parsed[name]) {
+      const stderr = res.stderr.toString('utf8');
+      throw new RemoteCommandError(`could not read ${name} (rc ${res.rc}): ${stderr.trim()}`, res.rc, stderr, res.stdout.toString('utf8'));
+    }
   }
   return parsed;
 }
