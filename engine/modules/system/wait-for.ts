@@ -62,14 +62,15 @@ export function probeCommand(host: string, port: number, connectTimeout: number,
   const h = quote(host);
   const p = quote(String(port));
   const t = Math.max(1, connectTimeout);
+  // With read: connect (bounded by the connect timeout), then take what the peer sends within a second.
   const body = read
-    ? `exec 3<>"/dev/tcp/$0/$1" || exit 7; timeout ${t} cat <&3 | head -c 1048576 | base64 -w0; exit 0`
+    ? `exec 3<>"/dev/tcp/$0/$1" || exit 7; timeout 1 cat <&3 | head -c 1048576 | base64 -w0; exit 0`
     : 'exec 3<>"/dev/tcp/$0/$1"';
   return [
     'if command -v bash >/dev/null 2>&1; then',
-    `  timeout ${t} bash -c ${quote(body)} ${h} ${p} 2>/dev/null`,
+    `  timeout ${read ? t + 2 : t} bash -c ${quote(body)} ${h} ${p} 2>/dev/null`,
     'elif command -v nc >/dev/null 2>&1; then',
-    read ? `  nc -w ${t} ${h} ${p} </dev/null 2>/dev/null | head -c 1048576 | base64 -w0` : `  nc -z -w ${t} ${h} ${p} 2>/dev/null`,
+    read ? `  timeout ${t + 2} nc -w 1 ${h} ${p} </dev/null 2>/dev/null | head -c 1048576 | base64 -w0` : `  nc -z -w ${t} ${h} ${p} 2>/dev/null`,
     'else echo "wait_for needs bash or nc on the host" >&2; exit 3; fi',
   ].join('\n');
 }
