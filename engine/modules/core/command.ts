@@ -342,7 +342,7 @@ export const raw: Module<{ _raw_params: string; executable?: string }, void> = {
   doc: {
     description: 'Runs a command line as is over the connection (no module, no quoting). Always changed; skipped in check mode.',
     returns: { rc: 'exit status', stdout: 'output', stdout_lines: 'output lines', stderr: 'error output', stderr_lines: 'error lines' },
-    example: '- raw: apt-get install -y python3',
+    example: '- name: Bootstrap a host without Python\n  raw: apt-get install -y python3\n',
   },
   async read() {},
   plan(ctx, args) {
