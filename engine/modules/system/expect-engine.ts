@@ -18,7 +18,7 @@
 export const EXPECT_MARK = '@@uxsv-expect@@';
 
 export const EXPECT_PERL = String.raw`
-use strict; use warnings; use POSIX qw(:sys_wait_h setsid); use Time::HiRes qw(time);
+use strict; use warnings; use POSIX qw(:sys_wait_h setsid);
 my ($timeout, $echo, @argv, @pats) = (undef, 0);
 sub unhex { my $h = shift; return pack('H*', $h) }
 while (my $line = <STDIN>) {
