@@ -77,6 +77,8 @@ interface Step {
   failure: string;
   /** Failure text from stdout+stderr (enable/disable) instead of stderr. */
   withStdout?: boolean;
+  /** A failure is not an error (Ansible ignores a failed mask/unmask of a unit it found). */
+  mayFail?: boolean;
 }
 
 /** The apply step of a plan: the commands in order, the first failure stops with Ansible's message. */
@@ -85,7 +87,7 @@ function applySteps(ctx: ModuleContext, steps: Step[]): Plan['apply'] {
   return async () => {
     for (const step of steps) {
       const res = await runText(ctx, step.command);
-      if (res.rc === 0) continue;
+      if (res.rc === 0 || step.mayFail) continue;
       const detail = step.withStdout ? res.stdout + res.stderr : res.stderr || (step.failure === '' ? res.stdout : '');
       throw new Error(`${step.failure}${detail}`.trim());
     }
@@ -138,7 +140,7 @@ export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitSt
   if (wantMasked !== undefined && wantMasked !== (state.isEnabledOut === 'masked')) {
     changed = true;
     const action = wantMasked ? 'mask' : 'unmask';
-    steps.push({ command: `${systemctl} ${action} -- ${q}`, failure: `Could not find the requested service ${unit}: host` });
+    steps.push({ command: `${systemctl} ${action} -- ${q}`, failure: `Could not find the requested service ${unit}: host`, mayFail: found });
   }
 
   if (wantEnabled !== undefined) {
