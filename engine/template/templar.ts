@@ -136,7 +136,8 @@ export class Templar {
     if (!isString(condition)) return truthy(condition);
     const text = String(condition).trim();
     if (text === '') return true;
-    if (!Templar.isTemplate(text)) return conditionResult(this.evaluate(text, vars, source));
+    // A bare expression is tested as `{% if expr %}` would: Python truthiness ('false' is a non-empty string).
+    if (!Templar.isTemplate(text)) return truthy(this.evaluate(text, vars, source));
     const rendered = this.renderValue(text, vars, source);
     if (!isString(rendered)) return truthy(rendered);
     const word = String(rendered).trim();
