@@ -21,6 +21,8 @@ export interface UnitState {
   status: Record<string, string>;
   /** rc of `systemctl show`. */
   showRc?: number;
+  /** systemctl ignored the request (offline or in a chroot): the status says nothing. */
+  showIgnored?: boolean;
   /** `systemctl is-enabled` output and rc (systemd). */
   isEnabledOut?: string;
   isEnabledRc?: number;
@@ -34,6 +36,8 @@ export interface UnitState {
   sysvStatus?: { rc: number; out: string };
   /** With `pattern`: a process line matched it. */
   patternRunning?: boolean;
+  /** A chroot, or SYSTEMD_OFFLINE=1: systemctl cannot tell the running state (Ansible then only warns). */
+  offline?: boolean;
 }
 
 /** systemctl show's Key=Value lines; Exec* values spanning lines (`{ ... }`) are joined, as Ansible does. */
@@ -82,7 +86,8 @@ export function unitSections({ unit, scope, pattern }: UnitParams): Record<strin
   const name = sysvName(unit);
   const script = quote(`/etc/init.d/${name}`);
   const systemctl = `LC_ALL=C ${systemctlPrefix(scope)}`;
-  sections.show = `if ${SYSTEMD_RUNNING}; then ${systemctl} show -- ${q}; fi`;
+  // stderr lines come back marked "@E ": systemctl says there when it ignored the request (offline, chroot).
+  sections.show = `if ${SYSTEMD_RUNNING}; then { ${systemctl} show -- ${q} 2>&1 1>&3 | sed 's/^/@E /'; } 3>&1; fi`;
   sections.enabled = `if ${SYSTEMD_RUNNING}; then ${systemctl} is-enabled -l -- ${q} 2>/dev/null; fi`;
   sections.sysv = [
     `if [ -f ${script} ]; then echo script; fi`,
@@ -94,6 +99,7 @@ export function unitSections({ unit, scope, pattern }: UnitParams): Record<strin
   // Without systemd the state is what `service NAME status` says (its rc and words, as Ansible reads them).
   sections.status = `if ! ${SYSTEMD_RUNNING} && [ -f ${script} ]; then if command -v service >/dev/null 2>&1; then LC_ALL=C service ${quote(name)} status 2>/dev/null; else LC_ALL=C ${script} status 2>/dev/null; fi; else exit 0; fi`;
   if (pattern !== undefined) sections.ps = 'ps auxww';
+  sections.offline = '[ "${SYSTEMD_OFFLINE:-}" = 1 ] || [ -n "${debian_chroot:-}" ] || { [ -e /proc/1/root/. ] && [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; } && echo yes; true';
   return sections;
 }
 
@@ -102,11 +108,17 @@ export const unitFact: Fact<UnitParams, UnitState> = sectionsFact('systemd.unit'
   const flags = lines(s.sysv?.out ?? '');
   const state: UnitState = { init, status: {}, initScript: flags.includes('script'), sysvEnabled: flags.includes('enabled'), sysvKilled: flags.includes('killed') };
   if (unit === undefined) return state;
+  state.offline = s.offline?.out.trim() === 'yes';
   if (pattern !== undefined && s.ps) {
     state.patternRunning = lines(s.ps.out).some((line) => line.includes(pattern) && !line.includes('pattern='));
   }
   if (init === 'systemd') {
-    state.status = parseSystemctlShow(s.show!.out);
+    const shown = lines(s.show!.out);
+    const out = shown.filter((l) => !l.startsWith('@E ')).join('\n');
+    const err = shown.filter((l) => l.startsWith('@E ')).map((l) => l.slice(3)).join('\n');
+    const ignored = (text: string) => !text.includes('=') && (text.includes('ignoring request') || text.includes('ignoring command'));
+    state.showIgnored = ignored(out) || ignored(err);
+    state.status = state.showIgnored ? {} : parseSystemctlShow(out);
     state.showRc = s.show!.rc;
     state.isEnabledOut = s.enabled!.out.trim();
     state.isEnabledRc = s.enabled!.rc;

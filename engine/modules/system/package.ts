@@ -9,7 +9,7 @@ import { apt, planApt, readApt, type AptArgs, type AptReadState } from './apt.js
 
 interface PackageArgs {
   name: string | string[];
-  state: string;
+  state?: string;
   use?: string;
 }
 
@@ -29,10 +29,10 @@ export const packageModule: Module<PackageArgs, AptReadState> = {
   schema: {
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'state'],
+    required: ['name'],
     properties: {
       name: { ...stringListSchema, description: 'Package names (with apt: `name=version` too)' },
-      state: { type: 'string', description: 'present (installed), absent (removed), latest' },
+      state: { type: 'string', description: 'present (installed), absent (removed), latest; the backend\'s default (present) when omitted, as the package action passes it on' },
       use: { type: 'string', description: 'The package manager module (default auto: ansible_pkg_mgr, apt here)' },
     },
   },
@@ -47,7 +47,7 @@ export const packageModule: Module<PackageArgs, AptReadState> = {
   plan: (ctx, args, state) => {
     const manager = backend(args.use, ctx.vars);
     if (manager !== 'apt') return { changed: false, failed: true, msg: `package manager ${manager} is not supported (uxsv supports apt)` };
-    if (!['present', 'installed', 'absent', 'removed', 'latest'].includes(args.state)) {
+    if (args.state !== undefined && !['present', 'installed', 'absent', 'removed', 'latest'].includes(args.state)) {
       return { changed: false, failed: true, msg: `value of state must be one of: absent, build-dep, fixed, latest, present, got: ${args.state}` };
     }
     return planApt(ctx, toAptArgs(args), state);

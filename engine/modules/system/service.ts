@@ -96,6 +96,8 @@ function applySteps(ctx: ModuleContext, steps: Step[]): Plan['apply'] {
 
 const GLOB_CHARS = ['*', '?', '['];
 
+const VALID_ENABLED_STATES = ['enabled', 'enabled-runtime', 'linked', 'linked-runtime', 'masked', 'masked-runtime', 'static', 'indirect', 'disabled', 'generated', 'transient'];
+
 /** The steps for a systemd host, in Ansible's order. */
 export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitState, systemdModule: boolean): Plan {
   const unit = unitName(args);
@@ -128,7 +130,10 @@ export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitSt
   }
 
   const loadState = state.status.LoadState;
-  const isSystemd = loadState !== undefined && loadState !== 'not-found';
+  // When systemctl ignored `show`, is-enabled (which works offline) says whether systemd knows the unit.
+  const isSystemd = state.showIgnored
+    ? VALID_ENABLED_STATES.includes(state.isEnabledOut ?? '')
+    : loadState !== undefined && loadState !== 'not-found';
   const masked = loadState === 'masked';
   if (isSystemd && !masked && state.status.LoadError !== undefined && state.status.LoadError.trim() !== '' && !/^\S+ ""$/.test(state.status.LoadError.trim())) {
     return { changed: false, failed: true, msg: `Error loading unit file '${unit}': ${state.status.LoadError}` };
@@ -162,9 +167,11 @@ export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitSt
   if (args.state !== undefined) {
     if (!found) return missing();
     result.state = args.state;
-    if (state.status.ActiveState === undefined) return { changed: false, failed: true, msg: 'Service is in unknown state', result };
     if (args.state === 'restarted' || args.state === 'reloaded') result.state = 'started';
-    const action = stateAction(args.state, state.status);
+    let action: string | undefined;
+    if (state.status.ActiveState !== undefined) action = stateAction(args.state, state.status);
+    else if (state.offline) result.warnings = ['Target is a chroot or systemd is offline. This can lead to false positives or prevent the init system tools from working.'];
+    else return { changed: false, failed: true, msg: 'Service is in unknown state', result };
     if (action) {
       changed = true;
       steps.push({ command: `${systemctl} ${action} -- ${q}`, failure: `Unable to ${action} service ${unit}: ` });
@@ -224,6 +231,20 @@ export function planSysv(ctx: ModuleContext, args: ServiceArgs, state: UnitState
   return { changed, result, apply: applySteps(ctx, steps) };
 }
 
+/** Arguments only the systemd module knows (service passes them on with systemd, refuses them without). */
+const SYSTEMD_ONLY = {
+  service: { type: 'string', description: 'Alias of name' },
+  unit: { type: 'string', description: 'Alias of name' },
+  masked: { ...boolSchema, description: 'Mask (or unmask) the unit' },
+  daemon_reload: { ...boolSchema, description: 'Run daemon-reload first (not a change)' },
+  'daemon-reload': boolSchema,
+  daemon_reexec: { ...boolSchema, description: 'Run daemon-reexec first (not a change)' },
+  'daemon-reexec': boolSchema,
+  no_block: { ...boolSchema, description: 'Do not wait for the job to finish (--no-block)' },
+  force: { ...boolSchema, description: 'systemctl --force' },
+  scope: { enum: ['system', 'user', 'global'], description: 'systemctl --user / --global (default system)' },
+};
+
 const commonProperties = {
   name: { type: 'string', description: 'The unit or service name' },
   state: { enum: ['started', 'stopped', 'restarted', 'reloaded'], description: 'started/stopped act only when needed; restarted/reloaded always act' },
@@ -238,16 +259,7 @@ export const systemd: Module<ServiceArgs, UnitState> = {
     additionalProperties: false,
     properties: {
       ...commonProperties,
-      service: { type: 'string', description: 'Alias of name' },
-      unit: { type: 'string', description: 'Alias of name' },
-      masked: { ...boolSchema, description: 'Mask (or unmask) the unit' },
-      daemon_reload: { ...boolSchema, description: 'Run daemon-reload first (not a change)' },
-      'daemon-reload': boolSchema,
-      daemon_reexec: { ...boolSchema, description: 'Run daemon-reexec first (not a change)' },
-      'daemon-reexec': boolSchema,
-      no_block: { ...boolSchema, description: 'Do not wait for the job to finish (--no-block)' },
-      force: { ...boolSchema, description: 'systemctl --force' },
-      scope: { enum: ['system', 'user', 'global'], description: 'systemctl --user / --global (default system)' },
+      ...SYSTEMD_ONLY,
     },
   },
   doc: {
@@ -276,7 +288,6 @@ export const service: Module<ServiceArgs, UnitState> = {
   schema: {
     type: 'object',
     additionalProperties: false,
-    required: ['name'],
     properties: {
       ...commonProperties,
       sleep: { type: ['integer', 'string'], description: 'Seconds between stop and start of a restart (init scripts)' },
@@ -285,6 +296,8 @@ export const service: Module<ServiceArgs, UnitState> = {
       args: { type: 'string', description: 'Alias of arguments' },
       runlevel: { type: 'string', description: 'Accepted; update-rc.d uses the script\'s own runlevels' },
       use: { type: 'string', description: 'Accepted; the init system is detected' },
+      // On a systemd host Ansible's service action hands everything to the systemd module.
+      ...SYSTEMD_ONLY,
     },
   },
   doc: {
@@ -297,5 +310,10 @@ export const service: Module<ServiceArgs, UnitState> = {
     example: '- name: Restart postfix\n  service:\n    name: postfix\n    state: restarted\n',
   },
   read: readUnit,
-  plan: (ctx, args, state) => (state.init === 'systemd' ? planSystemd(ctx, args, state, false) : planSysv(ctx, args, state)),
+  plan: (ctx, args, state) => {
+    if (state.init === 'systemd') return planSystemd(ctx, args, state, true);
+    const unsupported = Object.keys(SYSTEMD_ONLY).filter((k) => (args as Record<string, unknown>)[k] !== undefined);
+    if (unsupported.length > 0) return { changed: false, failed: true, msg: `Unsupported parameters for (service) module: ${unsupported.sort().join(', ')}` };
+    return planSysv(ctx, args, state);
+  },
 };
