@@ -7,7 +7,7 @@
 import { quote } from '../../connection/quote.js';
 import { boolSchema, text, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { pathWord, shlexSplit } from '../core/shlex.js';
+import { pathWord, pySplitlines, shlexSplit } from '../core/shlex.js';
 import { pythonDelta, pythonTimestamp } from '../core/command.js';
 import { EXPECT_PERL, expectInput, parseExpectEnd, type ExpectResponse } from './expect-engine.js';
 
@@ -52,7 +52,7 @@ export function planExpect(ctx: ModuleContext, args: ExpectArgs, guards: ExpectG
   const removes = text(args.removes);
   if (guards.chdirMissing) return { changed: false, failed: true, msg: `[Errno 2] No such file or directory: '${args.chdir}'` };
   if (creates && guards.createsExists) return { changed: false, result: { cmd: command, stdout: `skipped, since ${creates} exists`, rc: 0 } };
-  if (removes && guards.removesExists === false) return { changed: false, result: { cmd: command, stdout: `skipped, since ${removes} does not exist`, rc: 0 } };
+  if (removes && guards.removesExists === false) return { changed: false, result: { cmd: command, stdout: `skipped, since ${removes} does not exist`, stdout_lines: [`skipped, since ${removes} does not exist`], rc: 0 } };
   let argv: string[];
   try {
     argv = shlexSplit(command);
@@ -72,7 +72,7 @@ export function planExpect(ctx: ModuleContext, args: ExpectArgs, guards: ExpectG
       const end = parseExpectEnd(res.stderr.toString('utf8'));
       const stdout = res.stdout.toString('utf8').replace(/[\r\n]+$/, '');
       const result: Record<string, unknown> = {
-        cmd: command, stdout, rc: null,
+        cmd: command, stdout, stdout_lines: pySplitlines(stdout), rc: null,
         start: pythonTimestamp(started), end: pythonTimestamp(ended), delta: pythonDelta(ended.getTime() - started.getTime()),
         changed: true,
       };

@@ -8,6 +8,7 @@ import { readFact } from '../../facts/index.js';
 import { boolSchema, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { runText } from './util.js';
+import { pySplitlines } from '../core/shlex.js';
 
 export interface GroupArgs {
   name: string;
@@ -55,8 +56,8 @@ export function planGroup(ctx: ModuleContext, args: GroupArgs, state: GroupState
       const res = await runText(ctx, command);
       if (res.rc !== 0) return { failed: true, name: args.name, msg: res.stderr.trim() };
       const extra: Record<string, unknown> = {};
-      if (res.stdout) extra.stdout = res.stdout;
-      if (res.stderr) extra.stderr = res.stderr;
+      if (res.stdout) Object.assign(extra, { stdout: res.stdout, stdout_lines: pySplitlines(res.stdout) });
+      if (res.stderr) Object.assign(extra, { stderr: res.stderr, stderr_lines: pySplitlines(res.stderr) });
       if (present) {
         const after = await readFact(ctx, groupFact, { name: args.name });
         if (after) Object.assign(extra, { system: toBool(args.system, false), gid: after.gid });

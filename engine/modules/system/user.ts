@@ -12,6 +12,7 @@ import { lines } from '../../facts/sections.js';
 import { boolSchema, pick, stringListSchema, text, toBool, toList } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { runText } from './util.js';
+import { pySplitlines } from '../core/shlex.js';
 
 export interface UserArgs {
   name: string;
@@ -340,8 +341,9 @@ async function applyUser(ctx: ModuleContext, args: UserArgs, name: string, comma
   const extra: Record<string, unknown> = {};
   const out = outputs.join('');
   const err = errors.join('');
-  if (out) extra.stdout = out;
-  if (err) extra.stderr = err;
+  // As Ansible's action adds them to any module result with stdout/stderr.
+  if (out) Object.assign(extra, { stdout: out, stdout_lines: pySplitlines(out) });
+  if (err) Object.assign(extra, { stderr: err, stderr_lines: pySplitlines(err) });
   if (!present) return extra;
   const after = await runText(ctx, `getent passwd -- ${quote(name)}`);
   Object.assign(extra, describe(parsePasswdLine(lines(after.stdout)[0] ?? '')));
