@@ -179,7 +179,8 @@ const iptablesFact: Fact<{ args: IptablesArgs }, IptablesState> = sectionsFact(
   ({ args }) => ({
     found: `command -v ${binary(args)} >/dev/null 2>&1 && echo yes; true`,
     check: args.chain ? `${command(args, '-C', true)} >/dev/null 2>&1` : 'exit 1',
-    list: args.chain ? `${command(args, '-L', false)} 2>/dev/null | head -n 1` : 'exit 1',
+    // The chain's rc decides whether it exists: not the rc of a pipe.
+    list: args.chain ? `o=$(${command(args, '-L', false)} 2>/dev/null) || exit 1; printf '%s\\n' "$o" | head -n 1` : 'exit 1',
   }),
   (sec) => ({
     found: sec.found!.out.trim() === 'yes',

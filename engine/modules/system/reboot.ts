@@ -24,11 +24,12 @@ export interface RebootArgs {
 
 const DEFAULT_SEARCH_PATHS = ['/sbin', '/bin', '/usr/sbin', '/usr/bin', '/usr/local/sbin'];
 
+/** Ansible's _check_delay: a whole number of seconds, negative values count as 0. */
 function seconds(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${String(value)}`);
-  return Math.trunc(n);
+  if (!Number.isFinite(n)) throw new Error(`not a number: ${String(value)}`);
+  return Math.max(0, Math.trunc(n));
 }
 
 function sleep(ms: number): Promise<void> {
@@ -126,7 +127,7 @@ export function planReboot(ctx: ModuleContext, args: RebootArgs): Plan {
   return { changed: true, result: { elapsed: 0, rebooted: true }, apply: () => reboot(ctx, args) };
 }
 
-const num = { type: ['integer', 'string'] };
+const num = { type: ['number', 'string'] };
 
 export const rebootModule: Module<RebootArgs, void> = {
   name: 'reboot',
