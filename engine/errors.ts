@@ -19,7 +19,16 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 
-  /** "file:line:col: message" and the frame, as printed by the CLI. */
+  /**
+   * The CLI's form, Ansible's order: the message first (scripts look for
+   * `ERROR! <message>`), then where, then the frame.
+   */
+  formatForCli(): string {
+    const where = formatPosition(this.position);
+    return `${this.message}${where ? ` (${where})` : ''}${this.frame ? `\n${this.frame}` : ''}`;
+  }
+
+  /** "file:line:col: message" and the frame (task failures, reports). */
   format(): string {
     const where = this.position
       ? `${this.position.file}${this.position.line ? `:${this.position.line}` : ''}${this.position.col ? `:${this.position.col}` : ''}: `

@@ -52,7 +52,7 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR! ${maskSecrets(err.format())}\n`);
+      process.stderr.write(`ERROR! ${maskSecrets(err.formatForCli())}\n`);
       return EXIT.USAGE;
     }
     throw err;

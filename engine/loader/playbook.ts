@@ -204,6 +204,22 @@ export class Loader {
   /** Roles and handlers that import_role brings into the play being loaded. */
   private imported?: { roles: RoleScope[]; handlers: HandlerNode[] };
 
+  /**
+   * Runs `load` (a dynamic include's loading, at run time) and returns what
+   * import_role brought along inside it: roles and handlers the play must
+   * also know.
+   */
+  collectImports<T>(load: () => T): { value: T; roles: RoleScope[]; handlers: HandlerNode[] } {
+    const outer = this.imported;
+    this.imported = { roles: [], handlers: [] };
+    try {
+      const value = load();
+      return { value, ...this.imported };
+    } finally {
+      this.imported = outer;
+    }
+  }
+
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
     this.playDir = baseDir;
     this.imported = { roles: [], handlers: [] };
@@ -273,7 +289,8 @@ export class Loader {
     const flatten = (n: Node) => {
       if (n.kind === 'task') handlers.push(n);
       else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
-      else if (n.kind === 'include_tasks' || n.kind === 'include_role') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, n.kind === 'meta' ? `meta: ${n.action} cannot be used as a handler` : `${n.kind} cannot be used as a handler`);
+      else if (n.kind === 'include_role') throw errorAt(n.origin.loaded, n.origin.path, "Using 'include_role' as a handler is not supported.");
+      else if (n.kind === 'include_tasks') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, n.kind === 'meta' ? `meta: ${n.action} cannot be used as a handler` : `${n.kind} cannot be used as a handler`);
     };
     nodes.forEach(flatten);
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
@@ -478,7 +495,11 @@ export class Loader {
     if (path.isAbsolute(file)) return [file];
     const out: string[] = [];
     if (fromFile) out.push(path.join(path.dirname(path.resolve(fromFile)), file));
-    if (scope.role) out.push(path.join(scope.role.path, handler ? 'handlers' : 'tasks', file), path.join(scope.role.path, file));
+    if (scope.role) {
+      // A role's handler may include from handlers/ or from tasks/.
+      if (handler) out.push(path.join(scope.role.path, 'handlers', file));
+      out.push(path.join(scope.role.path, 'tasks', file), path.join(scope.role.path, file));
+    }
     out.push(path.join(scope.baseDir, file));
     for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'play') out.push(path.join(s.baseDir, file));
     return [...new Set(out)];

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { BlockNode, IncludeNode, Node, Scope, TaskNode, Vars } from '../loader/model.js';
+import type { BlockNode, HandlerNode, IncludeNode, Node, RoleScope, Scope, TaskNode, Vars } from '../loader/model.js';
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
@@ -100,17 +100,27 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
     const found = loader.resolveTaskFile(file, node.scope, node.origin.file, node.handler !== undefined);
     if (!found) throw new UserError(`Could not find or access '${file}' on the Ansible Controller (looked in ${loader.taskFileCandidates(file, node.scope, node.origin.file, node.handler !== undefined).join(', ')})`, { file: node.origin.file, line: node.origin.line });
     request.file = found;
-    nodes = loader.loadTaskFile(found, { ...scope, baseDir: node.scope.role ? node.scope.baseDir : path.dirname(found) }, tags);
+    const loadedTasks = loader.collectImports(() => loader.loadTaskFile(found, { ...scope, baseDir: node.scope.role ? node.scope.baseDir : path.dirname(found) }, tags));
+    nodes = loadedTasks.value;
+    adopt(play, loadedTasks.roles, loadedTasks.handlers);
     if (node.handler) markHandlers(nodes);
   } else {
     const args = request.args;
     // include_role runs the role again even if the play has it; its dependencies run once per play.
-    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, play.play.roleKeys, args, roleChain(node.scope), false);
+    const loadedRole = loader.collectImports(() => loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, play.play.roleKeys, args, roleChain(node.scope), false));
+    const role = loadedRole.value;
+    adopt(play, loadedRole.roles, loadedRole.handlers);
     if (args.public === true || args.public === 'yes' || args.public === 'true') play.play.roles.push(...role.scopes.filter((r) => !play.play.roles.includes(r)));
     play.handlers.push(...role.handlers);
     nodes = role.tasks;
   }
   return [{ kind: 'block', id: node.id, block: nodes, rescue: [], always: [], scope, origin: node.origin, tags: [] }];
+}
+
+/** What import_role brought inside an include: its handlers are the play's, its roles' variables visible. */
+function adopt(play: PlayRun, roles: RoleScope[], handlers: HandlerNode[]): void {
+  play.play.roles.push(...roles.filter((r) => !play.play.roles.includes(r)));
+  play.handlers.push(...handlers);
 }
 
 /** Tasks included from a handler are handlers themselves. */

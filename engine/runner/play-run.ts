@@ -33,7 +33,10 @@ export class PlayRun implements PlayVarsContext {
   private readonly roleRuns = new Map<RoleScope, Set<string>>();
   /** Hosts that ended (end_host) or failed in this play: out of ansible_play_hosts. */
   readonly removed = new Set<string>();
-  readonly isDown = (host: string) => this.removed.has(host) || this.run.host(host).unreachable || this.run.host(host).failed || (this.iterator.has(host) && this.iterator.isFailed(host));
+  readonly isDown = (host: string) => {
+    const record = this.run.peek(host);
+    return this.removed.has(host) || record?.unreachable === true || record?.failed === true || (this.iterator.has(host) && this.iterator.isFailed(host));
+  };
 
   constructor(
     readonly run: RunState,
@@ -171,26 +174,35 @@ export class PlayRun implements PlayVarsContext {
         }
       }
     }
-    for (const h of this.handlers) if (!out.includes(h) && (h.handler?.listen ?? []).some((l) => this.renderPlayText(l) === name)) out.push(h);
+    // Listen topics are taken as written (Ansible 2.14 has no variables to render them with).
+    for (const h of this.handlers) if (!out.includes(h) && (h.handler?.listen ?? []).includes(name)) out.push(h);
     return out;
   }
 
   private handlerNames = new Map<HandlerNode, string | undefined>();
 
+  /**
+   * A handler's name, rendered with the play's variables (not a host's). A
+   * name that cannot be rendered makes the handler unusable by name, with
+   * Ansible's warning when it has no listen topic either.
+   */
   private handlerName(h: HandlerNode): string | undefined {
-    if (!this.handlerNames.has(h)) this.handlerNames.set(h, h.name === undefined ? undefined : this.renderPlayText(h.name));
-    return this.handlerNames.get(h);
-  }
-
-  /** Handler names and listen topics may use play variables (not a host's). */
-  private renderPlayText(text: string): string {
-    if (!Templar.isTemplate(text)) return text;
-    try {
-      const vars = lazyVars({ ...this.run.store.hostLevelVars(this.batchHosts[0] ?? 'localhost', this), ...this.play.vars }, this.run.templar, location(this.play));
-      return String(untag(this.run.templar.renderValue(text, vars, `${location(this.play)} handler name`)));
-    } catch {
-      return text;
+    if (!this.handlerNames.has(h)) {
+      let name = h.name;
+      if (name !== undefined && Templar.isTemplate(name)) {
+        try {
+          const vars = lazyVars({ ...this.run.store.hostLevelVars(this.batchHosts[0] ?? 'localhost', this), ...this.play.vars }, this.run.templar, location(this.play));
+          name = String(untag(this.run.templar.renderValue(name, vars, `${location(h)} handler name`)));
+        } catch (err) {
+          if (!(h.handler?.listen ?? []).length) {
+            this.run.warn(`Handler '${h.name}' is unusable because it has no listen topics and the name could not be templated (host-specific variables are not supported in handler names). The error: ${(err as Error).message}`);
+          }
+          name = undefined;
+        }
+      }
+      this.handlerNames.set(h, name);
     }
+    return this.handlerNames.get(h);
   }
 
   /** Marks one handler notified on a host (tasks included by a handler). */

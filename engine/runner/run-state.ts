@@ -48,6 +48,11 @@ export class RunState {
     this.options.reporter.handle(event);
   }
 
+  /** A host's record, without making one for a host that has not run (recap shows the hosts that ran). */
+  peek(name: string): HostRecord | undefined {
+    return this.hosts.get(name);
+  }
+
   host(name: string): HostRecord {
     let h = this.hosts.get(name);
     if (!h) {

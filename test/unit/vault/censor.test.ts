@@ -135,7 +135,7 @@ describe('vault values are masked in every output', () => {
     p.write('broken.yml', encrypt(`db_password: ${FILE_SECRET}\n  bad: [unclosed\n`, PASSWORD));
     const run = await play(p, `- hosts: h1\n  gather_facts: false\n  vars_files: [broken.yml]\n  tasks: [{debug: msg=hi}]\n`, ['--vault-password-file', p.path('pw')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/broken\.yml:\d+:\d+: YAML syntax error/);
+    expect(run.stderr).toMatch(/YAML syntax error.*\(broken\.yml:\d+:\d+\)/);
     expect(run.stderr).not.toContain(FILE_SECRET);
     expect(run.stderr).not.toContain('unclosed');
   });
