@@ -412,11 +412,7 @@ class AnsibleCompiler extends compiler.Compiler {
   }
 
   compileConcat(node: NjNode, frame: unknown): void {
-    this._emit('(');
-    this.emitCall('str', [node.left], frame);
-    this._emit(' + ');
-    this.emitCall('str', [node.right], frame);
-    this._emit(')');
+    this.emitCall('concat', [node.left, node.right], frame);
   }
 
   compileDict(node: NjNode, frame: unknown): void {

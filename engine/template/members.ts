@@ -7,6 +7,8 @@
  * visible to templates.
  */
 import { Undefined, UndefinedVariableError, eq, isDict, isString, iterate, pyStr, typeName, type Dict } from './python.js';
+import { touch } from './trace.js';
+import { carryTags, untag } from './trust.js';
 
 const MISSING = Symbol('missing');
 type Found = unknown | typeof MISSING;
@@ -39,7 +41,7 @@ export function member(obj: unknown, key: unknown, soft: boolean, path: string):
     throw new UndefinedVariableError(obj.name, obj.reason);
   }
   const found = obj === null || obj === undefined ? MISSING : findMember(obj, key);
-  if (found !== MISSING) return found;
+  if (found !== MISSING) return touch(found);
   const reason = obj === null || obj === undefined
     ? `'None' has no attribute '${pyStr(key)}'`
     : `'${typeName(obj)} object' has no attribute '${pyStr(key)}'`;
@@ -54,8 +56,9 @@ function findMember(obj: unknown, key: unknown): Found {
   }
   if (isString(obj)) {
     const s = String(obj);
-    if (typeof key === 'number') return indexed([...s], key);
-    return methodOf(stringMethods, s, key);
+    // A character of a secret is part of it; the methods' results too (`sec.upper()`).
+    if (typeof key === 'number') return carried(indexed([...s], key), obj);
+    return carried(methodOf(stringMethods, s, key), obj);
   }
   if (isDict(obj)) {
     const k = pyStr(key);
@@ -66,6 +69,14 @@ function findMember(obj: unknown, key: unknown): Found {
     return methodOf(dictMethods, obj as Dict, key);
   }
   return MISSING;
+}
+
+/** A string's character or bound method, whose results carry the string's tags (trust.ts). */
+function carried(found: Found, self: unknown): Found {
+  if (found === MISSING) return found;
+  if (typeof found !== 'function') return carryTags(found, self);
+  const method = found as Method;
+  return (...args: unknown[]) => carryTags(method(...args.map(untag)), self, ...args);
 }
 
 function indexed(seq: unknown[], index: number): Found {

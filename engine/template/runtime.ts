@@ -9,6 +9,8 @@ import {
   Undefined, UndefinedVariableError, add, arith, compare, contains, dictLiteral, iterate, mul, outputStr,
   pyStr, slice, truthy, type Dict,
 } from './python.js';
+import { printed, touch } from './trace.js';
+import { carryTags, untag } from './trust.js';
 
 /**
  * An error raised while rendering, with the template (undefined for inline
@@ -36,13 +38,13 @@ function isPrototypeBuiltin(name: string, value: unknown): boolean {
 
 function lookup(context: NjContext, frame: NjFrame, name: string, soft: boolean): unknown {
   const local = frame.lookup(name);
-  if (local !== undefined) return local;
+  if (local !== undefined) return touch(local);
   const ctx = context.ctx;
-  if (Object.hasOwn(ctx, name)) return ctx[name];
+  if (Object.hasOwn(ctx, name)) return touch(ctx[name]);
   const vars = ctx[VARS_KEY] as Dict | undefined;
   if (vars) {
     const value = vars[name];
-    if (value !== undefined && !isPrototypeBuiltin(name, value)) return value;
+    if (value !== undefined && !isPrototypeBuiltin(name, value)) return touch(value);
   }
   const globals = context.env.globals;
   if (Object.hasOwn(globals, name)) return globals[name];
@@ -62,7 +64,9 @@ function test(env: TestEnv, context: NjContext, name: string, value: unknown, ar
   } catch {
     throw new Error(`no test named '${name}'`);
   }
-  return truthy(fn.call(context, value, ...args));
+  touch(value);
+  // Tests see plain data and give a plain boolean.
+  return truthy(fn.call(context, untag(value), ...args.map((a) => untag(touch(a)))));
 }
 
 function compareChain(operands: unknown[], ops: string[]): boolean {
@@ -74,9 +78,23 @@ function fault(error: unknown, lineno: number, _colno: number, template: string 
   return new RenderFault(error, template, lineno + 1);
 }
 
+/** What `{{ value }}` prints; a printed secret makes the render's text secret. */
+function output(value: unknown): string {
+  printed(value);
+  return outputStr(value);
+}
+
+/** `a ~ b`: new text, secret when either side is. */
+function concat(a: unknown, b: unknown): string {
+  return carryTags(pyStr(a) + pyStr(b), a, b);
+}
+
 export const py = {
-  lookup, member, test, fault, compareChain, contains, add, mul, arith, iterate, slice, truthy,
-  output: outputStr,
+  lookup, member, test, fault, compareChain, contains, iterate, truthy, output, concat,
+  add: (a: unknown, b: unknown) => carryTags(add(a, b), a, b),
+  mul: (a: unknown, b: unknown) => carryTags(mul(a, b), a, b),
+  arith: (op: Parameters<typeof arith>[0], a: unknown, b: unknown) => carryTags(arith(op, a, b), a, b),
+  slice: (value: unknown, start: number | null, stop: number | null, step: number | null) => carryTags(slice(value, start, stop, step), value),
   str: pyStr,
   dict: dictLiteral,
 };

@@ -15,6 +15,9 @@ import { lib } from './nunjucks-internals.js';
 import { UndefinedVariableError, isDict, isString, truthy } from './python.js';
 import { RenderFault, py } from './runtime.js';
 import { tests } from './tests.js';
+import { touch, touchedUnsafe, traced, type RenderTrace } from './trace.js';
+import { SECRET, TaggedText, UNSAFE, carryTags, isUnsafe, keepOwnTags, markUnsafe, untag, withTags } from './trust.js';
+import { splitKwargs } from './members.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { TemplateOptions } from '../modules/types.js';
 
@@ -31,6 +34,38 @@ interface CachedTemplate {
 }
 
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0', '']);
+/** The globals that run lookup plugins: their results are unsafe data. */
+const LOOKUP_GLOBALS = new Set(['lookup', 'query', 'q']);
+
+type FilterFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * A filter as the templates call it: it sees plain data (strings, not
+ * TaggedText), and its result carries the tags of what it was given, so
+ * `sec | lower` is secret and `host_text | upper` stays unsafe.
+ */
+function carryingTags(filter: FilterFunction): FilterFunction {
+  return function (this: unknown, ...args: unknown[]) {
+    for (const arg of args) touch(arg);
+    return carryTags(filter.apply(this, args.map(untag)), ...args);
+  };
+}
+
+/**
+ * A lookup global whose results are unsafe, as in Ansible: what a lookup
+ * read (a file, a command's output, a URL) is never templated again, unless
+ * the call says `allow_unsafe=True`.
+ */
+function unsafeResults(lookup: FilterFunction): FilterFunction {
+  return function (this: unknown, ...args: unknown[]) {
+    const allowUnsafe = splitKwargs(args).kwargs.allow_unsafe;
+    const result = lookup.apply(this, args);
+    if (allowUnsafe !== undefined && truthy(allowUnsafe)) return result;
+    if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
+    touchedUnsafe();
+    return markUnsafe(result);
+  };
+}
 const TEMPLATE_MARKUP = /\{\{|\{%|\{#/;
 
 function undefinedMessage(err: UndefinedVariableError): string {
@@ -63,7 +98,7 @@ export class Templar {
       // Keep error objects as thrown (nunjucks otherwise re-creates them as plain Errors).
       dev: true,
     } as nunjucks.ConfigureOptions);
-    for (const [name, fn] of Object.entries(filters)) this.env.addFilter(name, fn as (...args: unknown[]) => unknown);
+    for (const [name, fn] of Object.entries(filters)) this.env.addFilter(name, carryingTags(fn as FilterFunction));
     // addTest exists on Environment but is missing from @types/nunjucks.
     const env = this.env as unknown as { addTest(name: string, fn: unknown): void };
     for (const [name, fn] of Object.entries(tests)) env.addTest(name, fn);
@@ -72,7 +107,9 @@ export class Templar {
       host: options.lookupHost,
       render: (text, vars, source, renderOptions) => this.render(text, vars, source, renderOptions),
     });
-    for (const [name, value] of Object.entries(globals)) this.env.addGlobal(name, value);
+    for (const [name, value] of Object.entries(globals)) {
+      this.env.addGlobal(name, LOOKUP_GLOBALS.has(name) && typeof value === 'function' ? unsafeResults(value as FilterFunction) : value);
+    }
   }
 
   /** True when the text contains template markup ({{, {%, {#). */
@@ -87,9 +124,10 @@ export class Templar {
    */
   render(text: string, vars: Record<string, unknown>, source: string, options?: TemplateOptions): string {
     void options;
-    if (!Templar.isTemplate(text)) return text;
-    const compiled = this.compiled(text, false, source);
-    return this.run(compiled, vars, source, text) as string;
+    // Unsafe text (a host's output, a lookup's result) is data, never a template.
+    if (isUnsafe(text) || !Templar.isTemplate(String(text))) return String(text);
+    const compiled = this.compiled(String(text), false, source);
+    return String(this.run(compiled, vars, source, String(text)));
   }
 
   /**
@@ -98,26 +136,36 @@ export class Templar {
    * value (list, dict, number, bool, the same object for `{{ x }}`); other
    * strings render to strings, where a list or dict prints in Python repr
    * form (`['a', 'b']`). Other values pass through.
+   *
+   * Unsafe values (trust.ts) are returned as they are, keys and all; the
+   * result of a template that looked up unsafe data is unsafe itself.
    */
   renderValue(value: unknown, vars: Record<string, unknown>, source: string): unknown {
+    if (isUnsafe(value)) return value;
     if (isString(value)) {
       const text = String(value);
-      if (!Templar.isTemplate(text)) return text;
+      if (!Templar.isTemplate(text)) return value;
       const compiled = this.compiled(text, true, source);
-      return this.run(compiled, vars, source, text);
+      // A secret template's output is secret too.
+      return carryTags(this.run(compiled, vars, source, text), value);
     }
-    if (Array.isArray(value)) return value.map((item) => this.renderValue(item, vars, source));
+    if (Array.isArray(value)) return keepOwnTags(value.map((item) => this.renderValue(item, vars, source)), value);
     if (isDict(value)) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[String(this.renderValue(k, vars, source))] = this.renderValue(v, vars, source);
-      return out;
+      return keepOwnTags(out, value);
     }
     return value;
   }
 
-  /** Evaluate a bare Jinja2 expression (`when:`, `changed_when:`, debug `var:`), returning its native value. */
+  /**
+   * Evaluate a bare Jinja2 expression (`when:`, `changed_when:`, debug `var:`),
+   * returning its native value. Unsafe text is not an expression: it is
+   * returned as it is.
+   */
   evaluate(expr: string, vars: Record<string, unknown>, source: string): unknown {
-    const text = `{{ ${expr.trim()} }}`;
+    if (isUnsafe(expr)) return expr;
+    const text = `{{ ${String(expr).trim()} }}`;
     const compiled = this.compiled(text, true, source);
     if (!compiled.native) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
     return this.run(compiled, vars, source, text);
@@ -128,6 +176,10 @@ export class Templar {
    * expression, or, when it contains `{{ }}`, is rendered first; a list is
    * the AND of its items. An absent or empty condition is true. A string
    * result counts as false when it is false/no/off/0 or empty (any case).
+   *
+   * Unsafe text is never evaluated: a condition that is unsafe, or whose
+   * `{{ }}` rendered to unsafe text (`when: "{{ result.stdout }}"`), is an
+   * error, as in Ansible.
    */
   isTrue(condition: unknown, vars: Record<string, unknown>, source: string): boolean {
     if (typeof condition === 'boolean') return condition;
@@ -136,10 +188,12 @@ export class Templar {
     if (!isString(condition)) return truthy(condition);
     const text = String(condition).trim();
     if (text === '') return true;
+    if (isUnsafe(condition)) throw unsafeCondition(source, text);
     if (!Templar.isTemplate(text)) return conditionResult(this.evaluate(text, vars, source));
     const rendered = this.renderValue(text, vars, source);
     if (!isString(rendered)) return truthy(rendered);
     const word = String(rendered).trim();
+    if (word !== '' && isUnsafe(rendered)) throw unsafeCondition(source, text);
     if (FALSE_WORDS.has(word.toLowerCase()) || /^(true|yes|on|1)$/i.test(word)) return conditionResult(word);
     return conditionResult(this.evaluate(word, vars, source));
   }
@@ -165,15 +219,22 @@ export class Templar {
     return new nunjucks.Template(src, this.env, name);
   }
 
+  /** Renders, and tags the result with what the render touched (trace.ts). */
   private run(entry: CachedTemplate, vars: Record<string, unknown>, source: string, text: string): unknown {
     const box: { value: unknown } = { value: undefined };
+    let rendered: { value: string; trace: RenderTrace };
     try {
-      const output = entry.template.render({ [VARS_KEY]: vars, [RESULT_KEY]: box });
-      if (!entry.native) return output;
+      rendered = traced(() => entry.template.render({ [VARS_KEY]: vars, [RESULT_KEY]: box }));
     } catch (err) {
       throw this.toTemplateError(err, source, text);
     }
-    return nativeValue(box.value);
+    const { trace } = rendered;
+    if (!entry.native) {
+      const tags = (trace.unsafe ? UNSAFE : 0) | (trace.secret ? SECRET : 0);
+      return tags ? new TaggedText(rendered.value, tags, trace.secret === true ? undefined : trace.secret) : rendered.value;
+    }
+    const value = nativeValue(box.value);
+    return trace.unsafe && !isUnsafe(value) ? withTags(value, UNSAFE) : value;
   }
 
   /** The loader behind `{% include %}`: files from the search paths, compiled with our compiler. */
@@ -240,9 +301,13 @@ function isReadableFile(file: string): boolean {
   }
 }
 
+function unsafeCondition(source: string, text: string): TemplateError {
+  return new TemplateError(`${source}: the conditional check '${text}' failed: the conditional is unsafe data (it came from a host, a lookup or !unsafe) and cannot be evaluated`, source);
+}
+
 /** nunjucks' SafeString becomes a plain string; a missing value becomes None. */
 function nativeValue(value: unknown): unknown {
-  if (value instanceof String) return String(value);
+  if (value instanceof String && !(value instanceof TaggedText)) return String(value);
   if (value === undefined) return null;
   return value;
 }
