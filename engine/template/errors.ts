@@ -7,6 +7,16 @@ export interface TemplateErrorDetails {
   line?: number;
   /** True for a variable that refers to itself (directly or through others). */
   recursion?: boolean;
+  /** Jinja2's message for an undefined value ("'x' is undefined"). */
+  reason?: string;
+  /**
+   * For a variable whose own template failed on an undefined name: what a
+   * template reading it sees as the Undefined's message (Ansible's
+   * "{{ b }}: 'b' is undefined"), so `default` and `is defined` apply.
+   */
+  hint?: string;
+  /** The Python exception Ansible would raise (TemplateSyntaxError, UndefinedError...), for messages that name it. */
+  pythonType?: string;
 }
 
 /**

@@ -46,6 +46,12 @@ export function lazyVars(vars: Record<string, unknown>, templar: Templar, source
         const value = templar.renderValue(raw, proxy, `${source}: variable '${key}'`);
         resolved.set(key, value);
         return value;
+      } catch (err) {
+        // As Ansible does, a template reading this variable sees an Undefined with this hint (for `default`, `is defined`).
+        if (err instanceof TemplateError && err.details.reason !== undefined && !err.details.recursion && err.details.hint === undefined) {
+          throw new TemplateError(err.message, err.source, { ...err.details, hint: err.message });
+        }
+        throw err;
       } finally {
         resolving.pop();
       }

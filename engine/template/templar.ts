@@ -1,23 +1,38 @@
 /**
- * The Templar: renders Jinja2 text, templates values the way Ansible does
- * (native types for a lone `{{ expr }}`), evaluates bare expressions and
- * conditionals. Compiled templates are cached by text, since the same
- * `when:` runs on every host.
+ * The Templar: Ansible 2.14's templating on our Jinja2 engine (jinja/).
+ *
+ * - render(): the template module: the output as text (Ansible's
+ *   ansible_concat), with the module's Jinja options (delimiters,
+ *   trim_blocks, lstrip_blocks, newline_sequence, keep_trailing_newline).
+ * - renderValue(): a value in a playbook, walked through lists and dicts;
+ *   each string renders as Ansible's ansible_eval_concat decides (one
+ *   variable keeps its value; text that looks like a list, dict or boolean
+ *   is read back as one; the rest is text), or, with the `native` option,
+ *   as jinja2_native does. Inside `{{ }}`, backslashes in string literals
+ *   are literal, as Ansible makes them.
+ * - evaluate(): one bare expression's value; isTrue(): a conditional as
+ *   Ansible evaluates `when:`.
+ *
+ * A template's trailing newlines are kept as Ansible keeps them. Unsafe
+ * values (trust.ts) are never templated; a render that touched unsafe data
+ * gives unsafe output, and printed secrets make the output secret.
+ * Compiled templates are cached by (options, text).
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import nunjucks from 'nunjucks';
-import { RESULT_KEY, VARS_KEY, compileTemplate, type CompiledTemplate } from './compiler.js';
+import { templateFilter, templateTest, unsafeLookup, type TemplateFunction } from './bridge.js';
 import { TemplateError } from './errors.js';
 import { filters } from './filters.js';
 import { templateGlobals } from './globals.js';
-import { lib } from './nunjucks-internals.js';
-import { UndefinedVariableError, isDict, isString, truthy } from './python.js';
-import { RenderFault, py } from './runtime.js';
+import {
+  ANSIBLE_SYNTAX, CompiledTemplate, Cycler, RenderError, TemplateNotFound, TemplateSyntaxError, compileTemplate, isSingleExpression,
+  joiner, namespace, parseTemplate, syntaxKey, type ConcatMode, type Environment, type RenderState, type SyntaxOptions,
+} from './jinja/index.js';
+import { FloatValue, Undefined, UndefinedVariableError, isDict, isString, pyStr, truthy } from './python.js';
+import { VARS_KEY } from './runtime.js';
 import { tests } from './tests.js';
-import { touch, touchedUnsafe, traced, type RenderTrace } from './trace.js';
-import { SECRET, TaggedText, UNSAFE, carryTags, isUnsafe, keepOwnTags, markUnsafe, untag, withTags } from './trust.js';
-import { splitKwargs } from './members.js';
+import { traced, type RenderTrace } from './trace.js';
+import { SECRET, TaggedText, UNSAFE, carryTags, isUnsafe, keepOwnTags, untag, withTags } from './trust.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { TemplateOptions } from '../modules/types.js';
 
@@ -26,89 +41,80 @@ export interface TemplarOptions {
   searchPaths?: string[];
   /** What the run offers lookups (inventory_hostnames, warnings, vault, config). */
   lookupHost?: LookupHost;
+  /** jinja2_native (ANSIBLE_JINJA2_NATIVE): values keep their Python types. */
+  native?: boolean;
+  /** Jinja2 extensions (ansible.cfg jinja2_extensions): `jinja2.ext.do`, `jinja2.ext.loopcontrols`. */
+  extensions?: string[];
 }
 
-interface CachedTemplate {
-  template: nunjucks.Template;
-  native: boolean;
+/** Template options plus what the template lookup and module may add. */
+export interface RenderOptions extends TemplateOptions {
+  /** Folders searched first for `{% include %}`/`{% import %}`/`{% extends %}` (each also with `templates/`). */
+  searchPaths?: string[];
+  /** Read the output back as data when it looks like a list or dict (the template lookup's convert_data). */
+  convertData?: boolean;
 }
 
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0', '']);
-/** The globals that run lookup plugins: their results are unsafe data. */
-const LOOKUP_GLOBALS = new Set(['lookup', 'query', 'q']);
-
-type FilterFunction = (this: unknown, ...args: unknown[]) => unknown;
-
-/**
- * A filter as the templates call it: it sees plain data (strings, not
- * TaggedText), and its result carries the tags of what it was given, so
- * `sec | lower` is secret and `host_text | upper` stays unsafe.
- */
-function carryingTags(filter: FilterFunction): FilterFunction {
-  return function (this: unknown, ...args: unknown[]) {
-    for (const arg of args) touch(arg);
-    return carryTags(filter.apply(this, args.map(untag)), ...args);
-  };
+interface RenderSettings {
+  mode: ConcatMode;
+  syntax: SyntaxOptions;
+  escapeBackslashes: boolean;
+  searchPaths: string[];
 }
 
-/**
- * A lookup global whose results are unsafe, as in Ansible: what a lookup
- * read (a file, a command's output, a URL) is never templated again, unless
- * the call says `allow_unsafe=True`.
- */
-function unsafeResults(lookup: FilterFunction): FilterFunction {
-  return function (this: unknown, ...args: unknown[]) {
-    const allowUnsafe = splitKwargs(args).kwargs.allow_unsafe;
-    const result = lookup.apply(this, args);
-    if (allowUnsafe !== undefined && truthy(allowUnsafe)) return result;
-    if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
-    touchedUnsafe();
-    return markUnsafe(result);
-  };
-}
 const TEMPLATE_MARKUP = /\{\{|\{%|\{#/;
+const SINGLE_VARIABLE = /^\{\{\s*(\w*)\s*\}\}$/;
+const CACHE_LIMIT = 5000;
+const VALUE_SETTINGS = { syntax: ANSIBLE_SYNTAX, escapeBackslashes: true };
+/** A bare expression reads string literals as conditionals do (inside `{% if %}`): with Python's escapes. */
+const EXPRESSION_SETTINGS = { syntax: ANSIBLE_SYNTAX, escapeBackslashes: false };
 
-function undefinedMessage(err: UndefinedVariableError): string {
-  const plain = `'${err.variable}' is undefined`;
-  return err.message === plain ? plain : `'${err.variable}' is undefined (${err.message})`;
+function isReadableFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
-/** nunjucks prefixes messages with "(path) [Line n, Column m]"; keep only the problem. */
-function bareMessage(err: Error): string {
-  return err.message.replace(/^\([^)]*\)(?: \[Line \d+(?:, Column \d+)?\])?\n\s*/, '');
+/** Ansible's _count_newlines_from_end. */
+function trailingNewlines(text: string): number {
+  let n = 0;
+  while (n < text.length && text[text.length - 1 - n] === '\n') n++;
+  return n;
 }
 
 export class Templar {
-  private readonly env: nunjucks.Environment;
-  private readonly cache = new Map<string, CachedTemplate>();
+  private readonly cache = new Map<string, CompiledTemplate>();
   private readonly searchPaths: string[];
+  private readonly native: boolean;
+  private readonly extensions: ReadonlySet<string>;
+  private readonly filters = new Map<string, TemplateFunction>();
+  private readonly tests = new Map<string, TemplateFunction>();
+  private readonly globals: Record<string, unknown>;
 
   constructor(options: TemplarOptions = {}) {
     this.searchPaths = options.searchPaths ?? [];
-    const loader = {
-      async: false,
-      cache: {},
-      getSource: (name: string) => this.loadInclude(name),
-    };
-    this.env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
-      autoescape: false,
-      throwOnUndefined: false,
-      trimBlocks: true,
-      lstripBlocks: false,
-      // Keep error objects as thrown (nunjucks otherwise re-creates them as plain Errors).
-      dev: true,
-    } as nunjucks.ConfigureOptions);
-    for (const [name, fn] of Object.entries(filters)) this.env.addFilter(name, carryingTags(fn as FilterFunction));
-    // addTest exists on Environment but is missing from @types/nunjucks.
-    const env = this.env as unknown as { addTest(name: string, fn: unknown): void };
-    for (const [name, fn] of Object.entries(tests)) env.addTest(name, fn);
-    const globals = templateGlobals({
+    this.native = options.native ?? false;
+    this.extensions = new Set(options.extensions ?? []);
+    for (const [name, fn] of Object.entries(filters)) this.filters.set(name, templateFilter(name, fn as TemplateFunction));
+    for (const [name, fn] of Object.entries(tests)) this.tests.set(name, templateTest(name, fn as TemplateFunction));
+    const lookups = templateGlobals({
       searchPaths: this.searchPaths,
       host: options.lookupHost,
       render: (text, vars, source, renderOptions) => this.render(text, vars, source, renderOptions),
     });
-    for (const [name, value] of Object.entries(globals)) {
-      this.env.addGlobal(name, LOOKUP_GLOBALS.has(name) && typeof value === 'function' ? unsafeResults(value as FilterFunction) : value);
+    this.globals = {
+      namespace,
+      cycler: (...items: unknown[]) => new Cycler(items),
+      joiner,
+      // Ansible's undef(): an undefined value with a hint, for role defaults that must be overridden.
+      undef: (hint?: unknown) => new Undefined('undef', hint === undefined || hint === null || hint === '' || hint instanceof Undefined ? 'Mandatory variable has not been overridden' : pyStr(hint)),
+    };
+    for (const [name, value] of Object.entries(lookups)) {
+      this.globals[name] = ['lookup', 'query', 'q'].includes(name) && typeof value === 'function'
+        ? unsafeLookup(value as TemplateFunction)
+        : value;
     }
   }
 
@@ -118,36 +124,47 @@ export class Templar {
   }
 
   /**
-   * Render a template text. An undefined variable is a TemplateError naming
-   * `source` and the variable. `options`: the template module's Jinja
-   * settings (delimiters, whitespace, newlines, native types).
+   * Render a template text as the template module does: text out. An
+   * undefined variable is a TemplateError naming `source` and the variable.
+   * `options`: the template module's Jinja settings.
    */
-  render(text: string, vars: Record<string, unknown>, source: string, options?: TemplateOptions): string {
-    void options;
-    // Unsafe text (a host's output, a lookup's result) is data, never a template.
-    if (isUnsafe(text) || !Templar.isTemplate(String(text))) return String(text);
-    const compiled = this.compiled(String(text), false, source);
-    return String(this.run(compiled, vars, source, String(text)));
+  render(text: string, vars: Record<string, unknown>, source: string, options?: RenderOptions): string {
+    return String(this.renderData(text, vars, source, { ...options, convertData: false }));
   }
 
   /**
-   * Ansible-style value templating: walks dicts and lists and renders strings.
-   * A string that is exactly one `{{ expr }}` gives the expression's native
-   * value (list, dict, number, bool, the same object for `{{ x }}`); other
-   * strings render to strings, where a list or dict prints in Python repr
-   * form (`['a', 'b']`). Other values pass through.
-   *
-   * Unsafe values (trust.ts) are returned as they are, keys and all; the
-   * result of a template that looked up unsafe data is unsafe itself.
+   * Render a template text, keeping what the output is: with `native`, a
+   * Python-like value (jinja2_native); with `convertData`, text read back as
+   * data when it looks like a list or dict (the template lookup); else text.
+   */
+  renderData(text: string, vars: Record<string, unknown>, source: string, options: RenderOptions = {}): unknown {
+    if (isUnsafe(text)) return String(text);
+    const syntax = syntaxOf(options);
+    const mode: ConcatMode = options.native ? 'native' : options.convertData ? 'eval' : 'text';
+    const plain = String(text);
+    if (!hasMarkup(plain, syntax) && syntax.newlineSequence === '\n') return plain;
+    return this.run(plain, vars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? [] });
+  }
+
+  /**
+   * Ansible-style value templating: walks dicts and lists and renders
+   * strings (see the file comment). Unsafe values (trust.ts) are returned
+   * as they are, keys and all; the result of a template that looked up
+   * unsafe data is unsafe itself.
    */
   renderValue(value: unknown, vars: Record<string, unknown>, source: string): unknown {
     if (isUnsafe(value)) return value;
     if (isString(value)) {
       const text = String(value);
       if (!Templar.isTemplate(text)) return value;
-      const compiled = this.compiled(text, true, source);
+      const single = SINGLE_VARIABLE.exec(text);
+      if (single) {
+        const known = this.singleVariable(single[1]!, vars);
+        if (known.found) return known.value;
+      }
+      const rendered = this.run(text, vars, source, { ...VALUE_SETTINGS, mode: this.native ? 'native' : 'eval', searchPaths: [] });
       // A secret template's output is secret too.
-      return carryTags(this.run(compiled, vars, source, text), value);
+      return carryTags(rendered, value);
     }
     if (Array.isArray(value)) return keepOwnTags(value.map((item) => this.renderValue(item, vars, source)), value);
     if (isDict(value)) {
@@ -159,112 +176,141 @@ export class Templar {
   }
 
   /**
-   * Evaluate a bare Jinja2 expression (`when:`, `changed_when:`, debug `var:`),
-   * returning its native value. Unsafe text is not an expression: it is
-   * returned as it is.
+   * Evaluate a bare Jinja2 expression (`changed_when:`, debug `var:`),
+   * returning its value. Unsafe text is not an expression: it is returned as
+   * it is.
    */
   evaluate(expr: string, vars: Record<string, unknown>, source: string): unknown {
     if (isUnsafe(expr)) return expr;
     const text = `{{ ${String(expr).trim()} }}`;
-    const compiled = this.compiled(text, true, source);
-    if (!compiled.native) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
-    return this.run(compiled, vars, source, text);
+    let single: boolean;
+    try {
+      single = isSingleExpression(parseTemplate(text, { ...EXPRESSION_SETTINGS, extensions: this.extensions }));
+    } catch (err) {
+      throw this.toTemplateError(err, source, text);
+    }
+    if (!single) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
+    // The caller gets plain numbers and strings; trust tags stay.
+    return untag(this.run(text, vars, source, { ...EXPRESSION_SETTINGS, mode: 'value', searchPaths: [] }), UNSAFE | SECRET);
   }
 
   /**
-   * A conditional as Ansible evaluates it: a bool as is; a string is a bare
-   * expression, or, when it contains `{{ }}`, is rendered first; a list is
-   * the AND of its items. An absent or empty condition is true. A string
-   * result counts as false when it is false/no/off/0 or empty (any case).
-   *
-   * Unsafe text is never evaluated: a condition that is unsafe, or whose
-   * `{{ }}` rendered to unsafe text (`when: "{{ result.stdout }}"`), is an
-   * error, as in Ansible.
+   * A conditional as Ansible 2.14 evaluates it: a bool as is; an absent or
+   * empty one is true; a list is the AND of its items; a string is rendered
+   * first (a `{{ }}` in it), then, if it is still text, evaluated as the
+   * test of an `{% if %}`. Unsafe text is never evaluated: a condition that
+   * is, or renders to, unsafe text is an error, as in Ansible.
    */
   isTrue(condition: unknown, vars: Record<string, unknown>, source: string): boolean {
     if (typeof condition === 'boolean') return condition;
     if (condition === null || condition === undefined) return true;
     if (Array.isArray(condition)) return condition.every((c) => this.isTrue(c, vars, source));
     if (!isString(condition)) return truthy(condition);
-    const text = String(condition).trim();
-    if (text === '') return true;
-    if (isUnsafe(condition)) throw unsafeCondition(source, text);
-    if (!Templar.isTemplate(text)) return conditionResult(this.evaluate(text, vars, source));
-    const rendered = this.renderValue(text, vars, source);
-    if (!isString(rendered)) return truthy(rendered);
-    const word = String(rendered).trim();
-    if (word !== '' && isUnsafe(rendered)) throw unsafeCondition(source, text);
-    if (FALSE_WORDS.has(word.toLowerCase()) || /^(true|yes|on|1)$/i.test(word)) return conditionResult(word);
-    return conditionResult(this.evaluate(word, vars, source));
+    if (String(condition) === '') return true;
+    if (isUnsafe(condition)) throw unsafeCondition(source, String(condition));
+    const rendered = this.renderValue(condition, vars, source);
+    if (!isString(rendered) || String(rendered) === '') return truthy(rendered);
+    if (isUnsafe(rendered)) throw unsafeCondition(source, String(condition));
+    const presented = `{% if ${String(rendered)} %} True {% else %} False {% endif %}`;
+    const result = String(this.run(presented, vars, source, { ...VALUE_SETTINGS, mode: 'eval', searchPaths: [] })).trim();
+    if (result === 'True') return true;
+    if (result === 'False') return false;
+    throw new TemplateError(`${source}: unable to evaluate conditional: ${String(condition)}`, source);
   }
 
-  private compiled(text: string, native: boolean, source: string): CachedTemplate {
-    const key = `${native ? 'N' : 'T'}${text}`;
+  /** Ansible's shortcut for a lone `{{ name }}`: a number, boolean or None keeps its type. */
+  private singleVariable(name: string, vars: Record<string, unknown>): { found: boolean; value?: unknown } {
+    let value: unknown;
+    try {
+      value = vars[name];
+    } catch {
+      return { found: false };
+    }
+    if (value === null || typeof value === 'boolean' || typeof value === 'number' || value instanceof FloatValue) return { found: true, value };
+    return { found: false };
+  }
+
+  private compiled(text: string, name: string | undefined, settings: Omit<RenderSettings, 'mode'>, source: string): CompiledTemplate {
+    const key = `${syntaxKey(settings.syntax)}\0${settings.escapeBackslashes ? 'E' : ''}\0${name ?? ''}\0${settings.searchPaths.join('\0')}\0${text}`;
     let entry = this.cache.get(key);
     if (!entry) {
-      let result: CompiledTemplate;
       try {
-        result = compileTemplate(text, py, { native });
+        entry = compileTemplate(text, name, { syntax: settings.syntax, extensions: this.extensions, escapeBackslashes: settings.escapeBackslashes }, this.environment(settings));
       } catch (err) {
-        throw this.toTemplateError(err, source, text);
+        throw this.toTemplateError(err, source, text, name);
       }
-      entry = { template: this.templateFor(result, undefined), native: result.native };
+      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, entry);
     }
     return entry;
   }
 
-  private templateFor(compiled: CompiledTemplate, name: string | undefined): nunjucks.Template {
-    const src = { type: 'code', obj: compiled.props } as unknown as string;
-    return new nunjucks.Template(src, this.env, name);
+  /** What compiled templates use: the filters, tests and globals, and the loader for includes. */
+  private environment(settings: Omit<RenderSettings, 'mode'>): Environment {
+    return {
+      filter: (name) => lookupPlugin(this.filters, name, 'filter'),
+      test: (name) => lookupPlugin(this.tests, name, 'test'),
+      globals: this.globals,
+      load: (name) => this.loadTemplate(name, { ...settings, escapeBackslashes: false }),
+    };
+  }
+
+  /** `{% include %}`, `{% import %}`, `{% extends %}`: a file from the search paths (and their `templates/`). */
+  private loadTemplate(name: string, settings: Omit<RenderSettings, 'mode'>): CompiledTemplate {
+    const dirs = [...settings.searchPaths, ...this.searchPaths].flatMap((dir) => [path.join(dir, 'templates'), dir]);
+    const file = path.isAbsolute(name) ? name : dirs.map((dir) => path.join(dir, name)).find(isReadableFile);
+    if (!file || !isReadableFile(file)) {
+      throw new TemplateNotFound(name, `template '${name}' not found (searched ${[...settings.searchPaths, ...this.searchPaths].join(', ') || 'no search paths'})`);
+    }
+    return this.compiled(readFileSync(file, 'utf8'), file, settings, file);
   }
 
   /** Renders, and tags the result with what the render touched (trace.ts). */
-  private run(entry: CachedTemplate, vars: Record<string, unknown>, source: string, text: string): unknown {
-    const box: { value: unknown } = { value: undefined };
-    let rendered: { value: string; trace: RenderTrace };
+  private run(text: string, vars: Record<string, unknown>, source: string, settings: RenderSettings): unknown {
+    const template = this.compiled(text, undefined, settings, source);
+    const state: RenderState = {
+      env: this.environment(settings),
+      vars,
+      mode: settings.mode,
+      callContext: this.callContext(vars),
+      undefinedFrom: undefinedFromVariable,
+      depth: 0,
+    };
+    let rendered: { value: unknown; trace: RenderTrace };
     try {
-      rendered = traced(() => entry.template.render({ [VARS_KEY]: vars, [RESULT_KEY]: box }));
+      rendered = traced(() => template.render(state));
     } catch (err) {
       throw this.toTemplateError(err, source, text);
     }
-    const { trace } = rendered;
-    if (!entry.native) {
-      const tags = (trace.unsafe ? UNSAFE : 0) | (trace.secret ? SECRET : 0);
-      return tags ? new TaggedText(rendered.value, tags, trace.secret === true ? undefined : trace.secret) : rendered.value;
+    let value = rendered.value;
+    // Ansible keeps the template's trailing newlines (Jinja2 drops one, and trim_blocks may eat more).
+    if (isString(value) && settings.mode !== 'value') {
+      const missing = trailingNewlines(text.replace(/\r\n?/g, '\n')) - trailingNewlines(String(value));
+      if (missing > 0) value = carryTags(String(value) + settings.syntax.newlineSequence.repeat(missing), value);
     }
-    const value = nativeValue(box.value);
-    return trace.unsafe && !isUnsafe(value) ? withTags(value, UNSAFE) : value;
+    return tagged(value, rendered.trace);
   }
 
-  /** The loader behind `{% include %}`: files from the search paths, compiled with our compiler. */
-  private loadInclude(name: string): { src: unknown; path: string; noCache: boolean } | null {
-    const file = path.isAbsolute(name) ? name : this.searchPaths.map((dir) => path.join(dir, name)).find(isReadableFile);
-    if (!file || !isReadableFile(file)) {
-      throw new Error(`template '${name}' not found (searched ${this.searchPaths.join(', ') || 'no search paths'})`);
-    }
-    const text = readFileSync(file, 'utf8');
-    const key = `F${file}\0${text}`;
-    let entry = this.cache.get(key);
-    if (!entry) {
-      try {
-        const compiled = compileTemplate(text, py, { name: file });
-        entry = { template: this.templateFor(compiled, file), native: false };
-      } catch (err) {
-        const line = (err as { lineno?: number }).lineno;
-        throw new RenderFault(new SyntaxError(`template syntax error: ${bareMessage(err as Error)}`), file, line);
-      }
-      this.cache.set(key, entry);
-    }
-    return { src: { type: 'code', obj: (entry.template as unknown as { tmplProps: unknown }).tmplProps }, path: file, noCache: true };
+  /** `this` for filters, tests and global functions: the environment and the variables (globals.ts reads both). */
+  private callContext(vars: Record<string, unknown>): unknown {
+    const env = {
+      globals: this.globals,
+      getFilter: (name: string) => lookupPlugin(this.filters, name, 'filter'),
+      getTest: (name: string) => lookupPlugin(this.tests, name, 'test'),
+    };
+    return { env, ctx: { [VARS_KEY]: vars } };
   }
 
-  private toTemplateError(err: unknown, source: string, text: string): TemplateError {
+  private toTemplateError(err: unknown, source: string, text: string, file?: string): TemplateError {
     if (err instanceof TemplateError) return err;
     const multiline = text.includes('\n');
-    if (err instanceof RenderFault) {
+    if (err instanceof TemplateSyntaxError) {
+      const where = file ? `${file} line ${err.line}` : `${source}${multiline ? ` line ${err.line}` : ''}`;
+      return new TemplateError(`${where}: template syntax error: ${err.message}`, source, { line: err.line, pythonType: 'TemplateSyntaxError' });
+    }
+    if (err instanceof RenderError) {
       const where = err.template
-        ? `${err.template}${err.line ? ` line ${err.line}` : ''} (included from ${source})`
+        ? `${err.template}${err.line ? ` line ${err.line}` : ''}${err.template !== file ? ` (included from ${source})` : ''}`
         : `${source}${multiline && err.line ? ` line ${err.line}` : ''}`;
       const reason = err.reason;
       if (reason instanceof TemplateError) {
@@ -275,45 +321,82 @@ export class Templar {
         return new TemplateError(`${where}: ${inner}`, source, { ...reason.details, line: err.line });
       }
       if (reason instanceof UndefinedVariableError) {
-        return new TemplateError(`${where}: ${undefinedMessage(reason)}`, source, { variable: reason.variable, line: err.line });
+        return new TemplateError(`${where}: ${reason.message}`, source, { variable: reason.variable, reason: reason.message, line: err.line, pythonType: 'UndefinedError' });
+      }
+      if (reason instanceof TemplateSyntaxError) {
+        return new TemplateError(`${where}: template syntax error: ${reason.message}`, source, { line: err.line, pythonType: 'TemplateSyntaxError' });
+      }
+      if (reason instanceof TemplateNotFound) {
+        return new TemplateError(`${where}: ${reason.message}`, source, { line: err.line, pythonType: 'TemplateNotFound' });
       }
       // A macro or include that calls itself ends in a JavaScript stack overflow; say what it means.
-      const overflow = reason instanceof RangeError && /call stack/.test(reason.message);
-      const message = overflow ? 'recursion too deep (a macro or include that calls itself?)' : reason instanceof Error ? bareMessage(reason) : String(reason);
-      return new TemplateError(`${where}: ${message}`, source, { line: err.line });
+      const overflow = reason instanceof RangeError && /call stack|recursion/.test(reason.message);
+      const message = overflow ? 'recursion too deep (a macro or include that calls itself?)' : reason instanceof Error ? reason.message : String(reason);
+      return new TemplateError(`${where}: ${message}`, source, { line: err.line, pythonType: pythonErrorType(reason) });
     }
-    if (err instanceof lib.TemplateError) {
-      // A syntax error from the parser: lineno is 1-based there.
-      // "unexpected end of file" comes without a line: it is the last one.
-      const line = (err as { lineno?: number }).lineno ?? (/end of file/.test(err.message) ? text.split('\n').length : undefined);
-      const where = `${source}${multiline && line ? ` line ${line}` : ''}`;
-      return new TemplateError(`${where}: template syntax error: ${bareMessage(err)}`, source, { line });
+    if (err instanceof UndefinedVariableError) {
+      return new TemplateError(`${source}: ${err.message}`, source, { variable: err.variable, reason: err.message, pythonType: 'UndefinedError' });
+    }
+    if (err instanceof RangeError && /call stack/.test(err.message)) {
+      return new TemplateError(`${source}: recursion too deep (a macro or include that calls itself?)`, source);
     }
     return new TemplateError(`${source}: ${err instanceof Error ? err.message : String(err)}`, source);
   }
 }
 
-function isReadableFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
+function syntaxOf(options: TemplateOptions): SyntaxOptions {
+  const newline = options.newline_sequence === undefined ? '\n' : { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' }[options.newline_sequence] ?? options.newline_sequence;
+  return {
+    blockStart: options.block_start_string ?? ANSIBLE_SYNTAX.blockStart,
+    blockEnd: options.block_end_string ?? ANSIBLE_SYNTAX.blockEnd,
+    variableStart: options.variable_start_string ?? ANSIBLE_SYNTAX.variableStart,
+    variableEnd: options.variable_end_string ?? ANSIBLE_SYNTAX.variableEnd,
+    commentStart: options.comment_start_string ?? ANSIBLE_SYNTAX.commentStart,
+    commentEnd: options.comment_end_string ?? ANSIBLE_SYNTAX.commentEnd,
+    trimBlocks: options.trim_blocks ?? true,
+    lstripBlocks: options.lstrip_blocks ?? false,
+    newlineSequence: newline,
+    keepTrailingNewline: options.keep_trailing_newline ?? false,
+  };
+}
+
+function hasMarkup(text: string, syntax: SyntaxOptions): boolean {
+  return text.includes(syntax.variableStart) || text.includes(syntax.blockStart) || text.includes(syntax.commentStart);
+}
+
+const PLUGIN_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+
+/** A filter or test by name (`ansible.builtin.` names too), or Ansible's error. */
+function lookupPlugin(table: Map<string, TemplateFunction>, name: string, kind: 'filter' | 'test'): TemplateFunction {
+  const fn = table.get(name) ?? table.get(name.replace(/^ansible\.(builtin|legacy)\./, ''));
+  if (fn) return fn;
+  const reason = PLUGIN_NAME.test(name) ? `'${name}'` : `'invalid plugin name: ansible.builtin.${name}'`;
+  throw new TemplateSyntaxError(`Could not load "${name}": ${reason} (no ${kind} named '${name}')`, 0);
+}
+
+/** A lazy variable that failed on an undefined name is an Undefined (usable with `default`), as in Ansible. */
+function undefinedFromVariable(name: string, error: unknown): Undefined | undefined {
+  if (error instanceof TemplateError && error.details.hint !== undefined && !error.details.recursion) return new Undefined(name, error.details.hint);
+  return undefined;
+}
+
+/** The render's result with what it touched: unsafe if it looked up unsafe data; secret text if it printed a secret. */
+function tagged(value: unknown, trace: RenderTrace): unknown {
+  if (isString(value)) {
+    const tags = (trace.unsafe ? UNSAFE : 0) | (trace.secret ? SECRET : 0);
+    if (!tags) return value;
+    const sink = trace.secret === true ? undefined : trace.secret;
+    return value instanceof TaggedText ? withTags(value, tags, sink) : new TaggedText(String(value), tags, sink);
   }
+  return trace.unsafe && !isUnsafe(value) ? withTags(value, UNSAFE) : value;
 }
 
 function unsafeCondition(source: string, text: string): TemplateError {
   return new TemplateError(`${source}: the conditional check '${text}' failed: the conditional is unsafe data (it came from a host, a lookup or !unsafe) and cannot be evaluated`, source);
 }
 
-/** nunjucks' SafeString becomes a plain string; a missing value becomes None. */
-function nativeValue(value: unknown): unknown {
-  if (value instanceof String && !(value instanceof TaggedText)) return String(value);
-  if (value === undefined) return null;
-  return value;
-}
-
-/** A conditional's result: strings like 'false', 'no', 'off', '0' are false. */
-function conditionResult(value: unknown): boolean {
-  if (isString(value)) return !FALSE_WORDS.has(String(value).trim().toLowerCase());
-  return truthy(value);
+function pythonErrorType(err: unknown): string {
+  if (err instanceof TypeError) return 'TypeError';
+  if (err instanceof RangeError) return 'ValueError';
+  return 'AnsibleError';
 }

@@ -18,13 +18,15 @@ export interface RenderTrace {
   secret?: SecretSink | true;
   /** Containers already looked through for unsafe data in this render. */
   readonly seen: Set<object>;
+  /** Lists and dicts this render made (literals, results, copies): the ones its methods may change. */
+  readonly made: WeakSet<object>;
 }
 
 const stack: RenderTrace[] = [];
 
 /** Runs `fn` with a fresh trace, returned with its result. */
 export function traced<T>(fn: () => T): { value: T; trace: RenderTrace } {
-  const trace: RenderTrace = { unsafe: false, seen: new Set() };
+  const trace: RenderTrace = { unsafe: false, seen: new Set(), made: new WeakSet() };
   stack.push(trace);
   try {
     return { value: fn(), trace };
@@ -54,4 +56,22 @@ export function printed(value: unknown): void {
 export function touchedUnsafe(): void {
   const trace = stack[stack.length - 1];
   if (trace) trace.unsafe = true;
+}
+
+/** A list or dict made by the current render: its methods may change it. */
+export function made<T>(value: T): T {
+  const trace = stack[stack.length - 1];
+  if (trace && typeof value === 'object' && value !== null) trace.made.add(value);
+  return value;
+}
+
+/**
+ * `list.append()`, `dict.update()`...: allowed on what the render made
+ * itself. A variable's own list or dict is shared (by every host, by later
+ * tasks); changing it from a template would change the variable.
+ */
+export function assertMutable(value: unknown, what: string): void {
+  const trace = stack[stack.length - 1];
+  if (trace && typeof value === 'object' && value !== null && trace.made.has(value)) return;
+  throw new TypeError(`${what} cannot change a variable's value from a template; change a copy made in the template (\`{% set copy = var | list %}\`, \`dict(var)\`)`);
 }

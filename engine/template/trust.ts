@@ -23,8 +23,16 @@
  * reporters get `untag`ged plain data.
  */
 
+import { types } from 'node:util';
+
 export const UNSAFE = 1;
 export const SECRET = 2;
+/**
+ * Not a trust tag: a string filter's result (`to_json`, `string`) that stays
+ * text where Ansible would otherwise read text back as a list or dict
+ * (Ansible's NativeJinjaText). It is not carried to derived values.
+ */
+export const TEXT = 4;
 /** The tags that derived values inherit. */
 const CARRIED = UNSAFE | SECRET;
 
@@ -55,8 +63,9 @@ function isContainer(value: unknown): value is Container {
   return typeof value === 'object' && value !== null && !(value instanceof String) && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 }
 
+/** Opaque objects and proxies (lazy variables, hostvars: walking them would build them) are never walked. */
 function isOpaque(value: object): boolean {
-  return (value as { [OPAQUE]?: boolean })[OPAQUE] === true;
+  return types.isProxy(value) || (value as { [OPAQUE]?: boolean })[OPAQUE] === true;
 }
 
 /** The value's own tags (not its contents'). */
@@ -246,13 +255,21 @@ export function holdsUnsafe(value: unknown, seen: Set<object> = new Set()): bool
 }
 
 /**
- * Plain data: every TaggedText back to a string. Returns the input itself
- * when it holds none (no copy).
+ * Plain data: every TaggedText back to a string (and every boxed number to
+ * a number). Returns the input itself when it holds none (no copy). With
+ * `keep`, strings keep those of their tags (`untag(v, UNSAFE | SECRET)`
+ * drops only the TEXT marker).
  */
-export function untag<T>(value: T): T {
+export function untag<T>(value: T, keep = 0): T {
   const seen = new Map<object, unknown>();
   const plain = (v: unknown): unknown => {
-    if (v instanceof TaggedText) return String(v);
+    if (v instanceof TaggedText) {
+      const tags = v.tags & keep;
+      if (tags === v.tags) return v;
+      return tags ? new TaggedText(String(v), tags, v.sink) : String(v);
+    }
+    // An integral float (python.ts FloatValue) is a number to code outside the templates.
+    if (v instanceof Number) return Number(v);
     if (!isContainer(v) || isOpaque(v)) return v;
     if (seen.has(v)) return seen.get(v);
     seen.set(v, v);
@@ -262,6 +279,7 @@ export function untag<T>(value: T): T {
       const p = plain(item);
       if (p !== item && !copy) {
         copy = Array.isArray(v) ? [...v] : { ...v };
+        if (keep && v[TAGS]) Object.defineProperty(copy, TAGS, { value: v[TAGS] & keep, enumerable: false, configurable: true });
         seen.set(v, copy);
       }
       if (copy) (copy as Record<string | number, unknown>)[k] = p;

@@ -1,0 +1,90 @@
+/**
+ * How the templates call the filter and test library (filters.ts, tests.ts
+ * and any added later): each filter sees plain data (strings, numbers;
+ * never a TaggedText or a boxed float) and its result carries the trust
+ * tags of its inputs (trust.ts carryTags); tests give plain booleans.
+ *
+ * JavaScript has one number type where Python has int and float: the
+ * templates box an integral float (python.ts FloatValue) so that `4 / 2`
+ * prints `2.0`. The library works on plain numbers, so the few filters
+ * whose Python result is a float by type are re-boxed here, and the number
+ * type tests are answered here.
+ */
+import { splitKwargs } from './members.js';
+import { isFloat, isInt, isNumber, pyFloat, truthy, type Dict } from './python.js';
+import { keepAsText } from './jinja/output.js';
+import { touch, touchedUnsafe } from './trace.js';
+import { carryTags, markUnsafe, untag } from './trust.js';
+
+export type TemplateFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Ansible's STRING_TYPE_FILTERS: their text result stays text (NativeJinjaText). */
+const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
+/** Filters whose Python result is a float whatever the numbers' values. */
+const FLOAT_FILTERS = new Set(['float', 'log', 'pow', 'root']);
+
+function shortName(name: string): string {
+  return name.replace(/^ansible\.(builtin|legacy)\./, '');
+}
+
+/** The result's Python type where the library's plain number cannot tell (`4.0 | round` is 4.0). */
+function pythonNumber(name: string, args: unknown[], result: unknown): unknown {
+  if (typeof result !== 'number') return result;
+  if (FLOAT_FILTERS.has(name)) return pyFloat(result);
+  if (name === 'round') {
+    const { positional, kwargs } = splitKwargs(args.slice(1));
+    const method = kwargs.method ?? positional[1] ?? 'common';
+    return isFloat(args[0]) || method !== 'common' ? pyFloat(result) : result;
+  }
+  if (name === 'abs') return isFloat(args[0]) ? pyFloat(result) : result;
+  if (name === 'sum') return Array.isArray(args[0]) && args[0].some(isFloat) ? pyFloat(result) : result;
+  return result;
+}
+
+/** A filter as templates call it (see the file comment). */
+export function templateFilter(name: string, filter: TemplateFunction): TemplateFunction {
+  const short = shortName(name);
+  return function (this: unknown, ...args: unknown[]) {
+    for (const arg of args) touch(arg);
+    let result = filter.apply(this, args.map(untag));
+    result = pythonNumber(short, args, result);
+    result = carryTags(result, ...args);
+    return STRING_TYPE_FILTERS.has(short) ? keepAsText(result) : result;
+  };
+}
+
+/** Tests of a value's number type, answered with Python's int/float distinction. */
+const NUMBER_TESTS: Record<string, (value: unknown) => boolean> = {
+  number: isNumber,
+  integer: isInt,
+  float: isFloat,
+};
+
+/** A test as templates call it: plain data in, a plain boolean out. */
+export function templateTest(name: string, test: TemplateFunction): TemplateFunction {
+  const numberTest = NUMBER_TESTS[shortName(name)];
+  if (numberTest) return (value: unknown) => numberTest(value);
+  return function (this: unknown, ...args: unknown[]) {
+    for (const arg of args) touch(arg);
+    return truthy(test.apply(this, args.map(untag)));
+  };
+}
+
+/**
+ * A lookup global (`lookup`, `query`, `q`): its results are unsafe, as in
+ * Ansible: what a lookup read (a file, a command's output) is never
+ * templated again, unless the call says `allow_unsafe=True`.
+ */
+export function unsafeLookup(lookup: TemplateFunction): TemplateFunction {
+  return function (this: unknown, ...args: unknown[]) {
+    const { positional, kwargs } = splitKwargs(args);
+    const { allow_unsafe: allowUnsafe, ...rest } = kwargs as Dict;
+    const callArgs = Object.keys(rest).length ? [...positional, { ...rest, __keywords: true }] : positional;
+    const result = lookup.apply(this, callArgs.map(untag));
+    if (allowUnsafe !== undefined && truthy(allowUnsafe)) return result;
+    if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
+    touchedUnsafe();
+    return markUnsafe(result);
+  };
+}

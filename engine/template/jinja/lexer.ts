@@ -1,0 +1,322 @@
+/**
+ * The Jinja2 lexer, as Jinja2 3.x tokenizes: template data and the three
+ * kinds of tags, whitespace control (`{%-`, `-%}`, `{%+`, `+%}`), trim_blocks
+ * (the newline after a block or comment tag goes), lstrip_blocks (the
+ * indentation before one goes), `{% raw %}`, configurable delimiters, and
+ * newlines normalised to the newline sequence (a single trailing newline is
+ * dropped unless keep_trailing_newline). Inside tags: names, numbers,
+ * strings with Python escapes, operators; an end delimiter counts only when
+ * the brackets opened inside the tag are closed (`{{ {'a': {'b': 1}} }}`).
+ */
+import { TemplateSyntaxError } from './errors.js';
+
+export interface SyntaxOptions {
+  blockStart: string;
+  blockEnd: string;
+  variableStart: string;
+  variableEnd: string;
+  commentStart: string;
+  commentEnd: string;
+  trimBlocks: boolean;
+  lstripBlocks: boolean;
+  newlineSequence: string;
+  keepTrailingNewline: boolean;
+}
+
+/** Jinja2's defaults as Ansible sets them (trim_blocks on). */
+export const ANSIBLE_SYNTAX: SyntaxOptions = {
+  blockStart: '{%',
+  blockEnd: '%}',
+  variableStart: '{{',
+  variableEnd: '}}',
+  commentStart: '{#',
+  commentEnd: '#}',
+  trimBlocks: true,
+  lstripBlocks: false,
+  newlineSequence: '\n',
+  keepTrailingNewline: false,
+};
+
+export type TokenType =
+  | 'data' | 'variable_begin' | 'variable_end' | 'block_begin' | 'block_end'
+  | 'name' | 'string' | 'integer' | 'float' | 'eof'
+  | 'add' | 'sub' | 'div' | 'floordiv' | 'mul' | 'mod' | 'pow' | 'tilde'
+  | 'lbracket' | 'rbracket' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace'
+  | 'eq' | 'ne' | 'gt' | 'gteq' | 'lt' | 'lteq' | 'assign' | 'dot' | 'colon' | 'pipe' | 'comma' | 'semicolon';
+
+export interface Token {
+  type: TokenType;
+  /** Names and data as text; strings decoded; numbers as numbers (`float` keeps its text in `raw`). */
+  value: string | number;
+  line: number;
+  /** The token's text in the (newline-normalised) source, and where it starts there. */
+  raw: string;
+  start: number;
+  /** Only for string tokens: inside a `{{ }}` tag. */
+  inVariable?: boolean;
+}
+
+const OPERATORS: Array<[string, TokenType]> = [
+  ['//', 'floordiv'], ['**', 'pow'], ['==', 'eq'], ['!=', 'ne'], ['>=', 'gteq'], ['<=', 'lteq'],
+  ['+', 'add'], ['-', 'sub'], ['/', 'div'], ['*', 'mul'], ['%', 'mod'], ['~', 'tilde'],
+  ['[', 'lbracket'], [']', 'rbracket'], ['(', 'lparen'], [')', 'rparen'], ['{', 'lbrace'], ['}', 'rbrace'],
+  ['>', 'gt'], ['<', 'lt'], ['=', 'assign'], ['.', 'dot'], [':', 'colon'], ['|', 'pipe'], [',', 'comma'], [';', 'semicolon'],
+];
+const CLOSING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+
+const WHITESPACE = /\s+/y;
+const FLOAT = /(?<!\.)(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
+const INTEGER = /(?:0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\da-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*)/y;
+const NAME = /[\p{ID_Start}_][\p{ID_Continue}]*/uy;
+const STRING = /'([^'\\]*(?:\\[\s\S][^'\\]*)*)'|"([^"\\]*(?:\\[\s\S][^"\\]*)*)"/y;
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function matchAt(re: RegExp, text: string, pos: number): RegExpExecArray | null {
+  re.lastIndex = pos;
+  return re.exec(text);
+}
+
+/** Python's `int(text, 0)` for the literals the lexer accepts. */
+function parseInteger(text: string): number {
+  const digits = text.replace(/_/g, '');
+  if (/^0[bB]/.test(digits)) return parseInt(digits.slice(2), 2);
+  if (/^0[oO]/.test(digits)) return parseInt(digits.slice(2), 8);
+  if (/^0[xX]/.test(digits)) return parseInt(digits.slice(2), 16);
+  return Number(digits);
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '',
+};
+
+/** Python's unicode-escape decoding of a string literal's body; unknown escapes keep their backslash. */
+export function decodeEscapes(body: string, line: number): string {
+  if (!body.includes('\\')) return body;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\' || i === body.length - 1) {
+      out += c;
+      continue;
+    }
+    const next = body[i + 1]!;
+    if (Object.hasOwn(SIMPLE_ESCAPES, next)) {
+      out += SIMPLE_ESCAPES[next];
+      i++;
+    } else if (/[0-7]/.test(next)) {
+      const oct = /^[0-7]{1,3}/.exec(body.slice(i + 1))![0];
+      out += String.fromCodePoint(parseInt(oct, 8));
+      i += oct.length;
+    } else if (next === 'x' || next === 'u' || next === 'U') {
+      const size = next === 'x' ? 2 : next === 'u' ? 4 : 8;
+      const hex = body.slice(i + 2, i + 2 + size);
+      if (!new RegExp(`^[0-9a-fA-F]{${size}}$`).test(hex)) {
+        throw new TemplateSyntaxError(`(unicode error) 'unicodeescape' codec can't decode bytes: truncated \\${next}${'X'.repeat(size)} escape`, line);
+      }
+      out += String.fromCodePoint(parseInt(hex, 16));
+      i += 1 + size;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+interface RootMatch {
+  /** Where the tag starts. */
+  at: number;
+  kind: 'raw' | 'variable' | 'block' | 'comment';
+  /** The whole opening text (delimiter and whitespace-control sign; for raw, the whole `{% raw %}`). */
+  open: string;
+  sign: '' | '-' | '+';
+}
+
+export class Lexer {
+  private readonly openers: Array<{ kind: RootMatch['kind']; re: RegExp }>;
+  private readonly commentEnd: RegExp;
+  private readonly blockEnd: RegExp;
+  private readonly variableEnd: RegExp;
+  private readonly rawEnd: RegExp;
+
+  constructor(private readonly options: SyntaxOptions) {
+    const e = escapeRe;
+    const trim = options.trimBlocks ? '\\n?' : '';
+    const starts: Array<{ kind: RootMatch['kind']; text: string }> = [
+      { kind: 'variable' as const, text: options.variableStart },
+      { kind: 'comment' as const, text: options.commentStart },
+      { kind: 'block' as const, text: options.blockStart },
+    ].sort((a, b) => b.text.length - a.text.length);
+    this.openers = [
+      { kind: 'raw', re: new RegExp(`${e(options.blockStart)}([-+]?)\\s*raw\\s*(?:-${e(options.blockEnd)}\\s*|${e(options.blockEnd)})`, 'y') },
+      ...starts.map((s) => ({ kind: s.kind, re: new RegExp(`${e(s.text)}([-+]?)`, 'y') })),
+    ];
+    this.commentEnd = new RegExp(`\\+${e(options.commentEnd)}|-${e(options.commentEnd)}\\s*|${e(options.commentEnd)}${trim}`, 'g');
+    this.blockEnd = new RegExp(`\\+${e(options.blockEnd)}|-${e(options.blockEnd)}\\s*|${e(options.blockEnd)}${trim}`, 'y');
+    this.variableEnd = new RegExp(`-${e(options.variableEnd)}\\s*|${e(options.variableEnd)}`, 'y');
+    this.rawEnd = new RegExp(`${e(options.blockStart)}([-+]?)\\s*endraw\\s*(?:\\+${e(options.blockEnd)}|-${e(options.blockEnd)}\\s*|${e(options.blockEnd)}${trim})`, 'g');
+  }
+
+  /** The source as the lexer sees it: newlines as `\n`, a single trailing newline dropped unless kept. */
+  normalize(source: string): string {
+    const lines = source.split(/\r\n|\r|\n/);
+    if (!this.options.keepTrailingNewline && lines[lines.length - 1] === '') lines.pop();
+    return lines.join('\n');
+  }
+
+  tokenize(source: string): Token[] {
+    const text = this.normalize(source);
+    const tokens: Token[] = [];
+    const nl = this.options.newlineSequence;
+    const data = (value: string, line: number, start: number) => {
+      if (value) tokens.push({ type: 'data', value: nl === '\n' ? value : value.replace(/\n/g, nl), line, raw: value, start });
+    };
+    let pos = 0;
+    let line = 1;
+    let lineStarting = true;
+    while (pos < text.length) {
+      const found = this.nextOpener(text, pos);
+      if (!found) {
+        data(text.slice(pos), line, pos);
+        break;
+      }
+      let before = text.slice(pos, found.at);
+      if (found.sign === '-') before = before.replace(/\s+$/, '');
+      else if (found.sign !== '+' && this.options.lstripBlocks && found.kind !== 'variable') {
+        const lineStart = before.lastIndexOf('\n') + 1;
+        if ((lineStart > 0 || lineStarting) && /^[^\S\n]+$/.test(before.slice(lineStart))) before = before.slice(0, lineStart);
+      }
+      data(before, line, pos);
+      line += countNewlines(text.slice(pos, found.at));
+      pos = found.at + found.open.length;
+      lineStarting = found.open.endsWith('\n');
+      if (found.kind === 'comment') {
+        this.commentEnd.lastIndex = pos;
+        const end = this.commentEnd.exec(text);
+        if (!end) throw new TemplateSyntaxError('Missing end of comment tag', line);
+        line += countNewlines(text.slice(pos, end.index + end[0].length));
+        pos = end.index + end[0].length;
+        lineStarting = end[0].endsWith('\n');
+      } else if (found.kind === 'raw') {
+        line += countNewlines(found.open);
+        this.rawEnd.lastIndex = pos;
+        const end = this.rawEnd.exec(text);
+        if (!end) throw new TemplateSyntaxError('Missing end of raw directive', line);
+        let body = text.slice(pos, end.index);
+        if (end[1] === '-') body = body.replace(/\s+$/, '');
+        else if (end[1] !== '+' && this.options.lstripBlocks) {
+          const lineStart = body.lastIndexOf('\n') + 1;
+          if ((lineStart > 0 || lineStarting) && /^[^\S\n]+$/.test(body.slice(lineStart))) body = body.slice(0, lineStart);
+        }
+        data(body, line, pos);
+        line += countNewlines(text.slice(pos, end.index + end[0].length));
+        pos = end.index + end[0].length;
+        lineStarting = end[0].endsWith('\n');
+      } else {
+        tokens.push({ type: found.kind === 'block' ? 'block_begin' : 'variable_begin', value: found.open, line, raw: found.open, start: found.at });
+        const after = this.tag(text, pos, line, found.kind, tokens);
+        line = after.line;
+        lineStarting = text.slice(pos, after.pos).endsWith('\n');
+        pos = after.pos;
+      }
+    }
+    tokens.push({ type: 'eof', value: '', line, raw: '', start: text.length });
+    return tokens;
+  }
+
+  /** The earliest tag opening at or after `pos` (the longest delimiter wins at one position). */
+  private nextOpener(text: string, pos: number): RootMatch | null {
+    const first = Math.min(
+      ...[this.options.blockStart, this.options.variableStart, this.options.commentStart].map((s) => {
+        const i = text.indexOf(s, pos);
+        return i < 0 ? Infinity : i;
+      }),
+    );
+    if (first === Infinity) return null;
+    for (let at = first; at < text.length; at++) {
+      for (const opener of this.openers) {
+        const m = matchAt(opener.re, text, at);
+        if (m) return { at, kind: opener.kind, open: m[0], sign: (m[1] ?? '') as RootMatch['sign'] };
+      }
+    }
+    return null;
+  }
+
+  /** The tokens of one `{{ }}` or `{% %}` tag, up to and including its end. */
+  private tag(text: string, start: number, line: number, kind: 'variable' | 'block', tokens: Token[]): { pos: number; line: number } {
+    const endRe = kind === 'block' ? this.blockEnd : this.variableEnd;
+    const balance: string[] = [];
+    let pos = start;
+    while (pos < text.length) {
+      if (balance.length === 0) {
+        const end = matchAt(endRe, text, pos);
+        if (end) {
+          tokens.push({ type: kind === 'block' ? 'block_end' : 'variable_end', value: end[0], line, raw: end[0], start: pos });
+          return { pos: pos + end[0].length, line: line + countNewlines(end[0]) };
+        }
+      }
+      const ws = matchAt(WHITESPACE, text, pos);
+      if (ws) {
+        line += countNewlines(ws[0]);
+        pos += ws[0].length;
+        continue;
+      }
+      let m: RegExpExecArray | null;
+      if ((m = matchAt(FLOAT, text, pos))) {
+        tokens.push({ type: 'float', value: Number(m[0].replace(/_/g, '')), line, raw: m[0], start: pos });
+      } else if ((m = matchAt(INTEGER, text, pos))) {
+        tokens.push({ type: 'integer', value: parseInteger(m[0]), line, raw: m[0], start: pos });
+      } else if ((m = matchAt(NAME, text, pos))) {
+        tokens.push({ type: 'name', value: m[0], line, raw: m[0], start: pos });
+      } else if ((m = matchAt(STRING, text, pos))) {
+        const body = (m[1] ?? m[2] ?? '').replace(/\n/g, this.options.newlineSequence);
+        tokens.push({ type: 'string', value: decodeEscapes(body, line), line, raw: m[0], start: pos, inVariable: kind === 'variable' });
+      } else {
+        const op = OPERATORS.find(([o]) => text.startsWith(o, pos));
+        if (!op) throw new TemplateSyntaxError(`unexpected char ${pyRepr(text[pos]!)} at ${pos}`, line);
+        m = [op[0]] as unknown as RegExpExecArray;
+        if (CLOSING[op[0]]) balance.push(CLOSING[op[0]]!);
+        else if (op[0] === ')' || op[0] === ']' || op[0] === '}') {
+          const expected = balance.pop();
+          if (!expected) throw new TemplateSyntaxError(`unexpected '${op[0]}'`, line);
+          if (expected !== op[0]) throw new TemplateSyntaxError(`unexpected '${op[0]}', expected '${expected}'`, line);
+        }
+        tokens.push({ type: op[1], value: op[0], line, raw: op[0], start: pos });
+      }
+      line += countNewlines(m[0]);
+      pos += m[0].length;
+    }
+    return { pos, line };
+  }
+}
+
+function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function pyRepr(s: string): string {
+  return s.includes("'") && !s.includes('"') ? `"${s}"` : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Ansible's backslash rule for values (not for the template module): inside
+ * `{{ }}`, a string literal's backslashes are literal, so `'\d+'` reaches a
+ * filter as `\d+`. Ansible does it by doubling them in the source before
+ * parsing; so do we (token by token, which keeps its quirks: `'it\'s'`
+ * then ends at the second quote).
+ */
+export function escapeBackslashes(source: string, lexer: Lexer): string {
+  if (!source.includes('\\') || !source.includes('{{')) return source;
+  const text = lexer.normalize(source);
+  let out = '';
+  let at = 0;
+  for (const token of lexer.tokenize(source)) {
+    if (token.type !== 'string' || !token.inVariable) continue;
+    out += text.slice(at, token.start) + token.raw.replace(/\\/g, '\\\\');
+    at = token.start + token.raw.length;
+  }
+  // What normalising dropped (a trailing newline) is dropped again by the next tokenize.
+  return out + text.slice(at);
+}
