@@ -183,12 +183,21 @@ function prefixes(arg: unknown): string[] {
 /** Python str.format with `{}`, `{0}`, `{name}`, `{0[key]}`/`{0.attr}` fields and common format specs. */
 export function pyFormat(template: string, args: unknown[], kwargs: Dict): string {
   let auto = 0;
+  let numbering: 'auto' | 'manual' | undefined;
+  const use = (how: 'auto' | 'manual') => {
+    if (numbering && numbering !== how) {
+      throw new RangeError(how === 'manual' ? 'cannot switch from automatic field numbering to manual field specification' : 'cannot switch from manual field specification to automatic field numbering');
+    }
+    numbering = how;
+  };
   return template.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (match, field: string | undefined) => {
     if (match === '{{') return '{';
     if (match === '}}') return '}';
     const [, ref = '', conversion, spec = ''] = /^([^!:]*)(?:!([rsa]))?(?::(.*))?$/s.exec(field ?? '') ?? [];
     const [head = '', ...rest] = ref.split(/(?=[.[])/);
     let value: unknown;
+    if (head === '') use('auto');
+    else if (/^\d+$/.test(head)) use('manual');
     if (head === '') value = args[auto++];
     else if (/^\d+$/.test(head)) value = args[Number(head)];
     else {
@@ -225,6 +234,8 @@ function formatSpec(value: unknown, spec: string): string {
     text = (n < 0 ? '-' : sign === '+' ? '+' : sign === ' ' ? ' ' : '') + text;
   } else if (n !== undefined && precision !== undefined) {
     text = n.toFixed(Number(precision));
+  } else if (n !== undefined && grouping) {
+    text = pyStr(value).replace(/^(-?)(\d+)/, (_m, sign: string, d: string) => sign + d.replace(/\B(?=(\d{3})+$)/g, grouping));
   } else {
     text = pyStr(value);
     if (precision !== undefined && n === undefined) text = text.slice(0, Number(precision));

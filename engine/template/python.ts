@@ -311,6 +311,11 @@ export function contains(container: unknown, item: unknown): boolean {
 
 // ---- arithmetic ----
 
+/** Python's ZeroDivisionError. */
+export class ZeroDivisionError extends RangeError {
+  override name = 'ZeroDivisionError';
+}
+
 function operandError(op: string, a: unknown, b: unknown): TypeError {
   return new TypeError(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
 }
@@ -326,8 +331,8 @@ export function add(a: unknown, b: unknown): unknown {
   if (Array.isArray(a) && Array.isArray(b)) return isTuple(a) && isTuple(b) ? tuple([...a, ...b]) : [...a, ...b];
   if (isString(a) && isString(b)) return String(a) + String(b);
   if (numeric(a) && numeric(b)) return numberResult(Number(a) + Number(b), isFloat(a) || isFloat(b));
-  if (isString(a) || isString(b)) throw new TypeError(`can only concatenate str (not "${typeName(isString(a) ? b : a)}") to str`);
-  if (Array.isArray(a)) throw new TypeError(`can only concatenate list (not "${typeName(b)}") to list`);
+  if (isString(a)) throw new TypeError(`can only concatenate str (not "${typeName(b)}") to str`);
+  if (Array.isArray(a)) throw new TypeError(`can only concatenate ${typeName(a)} (not "${typeName(b)}") to ${typeName(a)}`);
   throw operandError('+', a, b);
 }
 
@@ -368,7 +373,10 @@ export function arith(op: '-' | '/' | '//' | '%' | '**', a: unknown, b: unknown)
   const y = Number(b);
   const float = isFloat(a) || isFloat(b);
   if (y === 0 && (op === '/' || op === '//' || op === '%')) {
-    throw new RangeError(float || op === '/' ? (op === '/' ? 'float division by zero' : op === '//' ? 'float floor division by zero' : 'float modulo') : op === '%' ? 'integer division or modulo by zero' : 'integer division or modulo by zero');
+    const messages = float
+      ? { '/': 'float division by zero', '//': 'float floor division by zero', '%': 'float modulo' }
+      : { '/': 'division by zero', '//': 'integer division or modulo by zero', '%': 'integer modulo by zero' };
+    throw new ZeroDivisionError(messages[op]);
   }
   switch (op) {
     case '-': return numberResult(x - y, float);

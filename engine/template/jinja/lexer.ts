@@ -39,7 +39,7 @@ export const ANSIBLE_SYNTAX: SyntaxOptions = {
 
 export type TokenType =
   | 'data' | 'variable_begin' | 'variable_end' | 'block_begin' | 'block_end'
-  | 'name' | 'string' | 'integer' | 'float' | 'eof'
+  | 'name' | 'string' | 'integer' | 'float' | 'eof' | 'error'
   | 'add' | 'sub' | 'div' | 'floordiv' | 'mul' | 'mod' | 'pow' | 'tilde'
   | 'lbracket' | 'rbracket' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace'
   | 'eq' | 'ne' | 'gt' | 'gteq' | 'lt' | 'lteq' | 'assign' | 'dot' | 'colon' | 'pipe' | 'comma' | 'semicolon';
@@ -164,9 +164,23 @@ export class Lexer {
     return lines.join('\n');
   }
 
+  /**
+   * The tokens. A lexing error becomes an `error` token at the end: Jinja2
+   * lexes lazily, so a parse error before that point is the one reported.
+   */
   tokenize(source: string): Token[] {
-    const text = this.normalize(source);
     const tokens: Token[] = [];
+    try {
+      this.tokenizeInto(source, tokens);
+    } catch (err) {
+      if (!(err instanceof TemplateSyntaxError)) throw err;
+      tokens.push({ type: 'error', value: err.message, line: err.line, raw: '', start: -1 });
+    }
+    return tokens;
+  }
+
+  private tokenizeInto(source: string, tokens: Token[]): void {
+    const text = this.normalize(source);
     const nl = this.options.newlineSequence;
     const data = (value: string, line: number, start: number) => {
       if (value) tokens.push({ type: 'data', value: nl === '\n' ? value : value.replace(/\n/g, nl), line, raw: value, start });
@@ -221,7 +235,6 @@ export class Lexer {
       }
     }
     tokens.push({ type: 'eof', value: '', line, raw: '', start: text.length });
-    return tokens;
   }
 
   /** The earliest tag opening at or after `pos` (the longest delimiter wins at one position). */
@@ -313,6 +326,7 @@ export function escapeBackslashes(source: string, lexer: Lexer): string {
   let out = '';
   let at = 0;
   for (const token of lexer.tokenize(source)) {
+    if (token.type === 'error') return source;
     if (token.type !== 'string' || !token.inVariable) continue;
     out += text.slice(at, token.start) + token.raw.replace(/\\/g, '\\\\');
     at = token.start + token.raw.length;

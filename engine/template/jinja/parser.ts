@@ -52,17 +52,24 @@ class TokenStream {
   private index = 0;
   constructor(private readonly tokens: Token[]) {}
 
+  /** A token; reaching a lexing error raises it. */
+  private at(index: number): Token {
+    const token = this.tokens[Math.min(index, this.tokens.length - 1)]!;
+    if (token.type === 'error') throw new TemplateSyntaxError(String(token.value), token.line);
+    return token;
+  }
+
   get current(): Token {
-    return this.tokens[this.index]!;
+    return this.at(this.index);
   }
 
   /** The current token's type (a method, so that TypeScript does not narrow it across calls). */
   type(): TokenType {
-    return this.tokens[this.index]!.type;
+    return this.at(this.index).type;
   }
 
   look(): Token {
-    return this.tokens[Math.min(this.index + 1, this.tokens.length - 1)]!;
+    return this.at(this.index + 1);
   }
 
   next(): Token {
