@@ -14,7 +14,7 @@ import { splitKwargs } from './members.js';
 import { isFloat, isInt, isNumber, pyFloat, truthy, type Dict } from './python.js';
 import { keepAsText } from './jinja/output.js';
 import { touch, touchedUnsafe } from './trace.js';
-import { carryTags, markUnsafe, untag } from './trust.js';
+import { TEXT, TaggedText, UNSAFE, carryTags, markUnsafe, untag } from './trust.js';
 
 export type TemplateFunction = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -42,10 +42,22 @@ function pythonNumber(name: string, args: unknown[], result: unknown): unknown {
   return result;
 }
 
+/** What Ansible's type_debug names for a tagged string (the library sees plain strings only). */
+function taggedTypeName(value: unknown): string | undefined {
+  if (!(value instanceof TaggedText)) return undefined;
+  const text = (value.tags & TEXT) !== 0;
+  if (value.tags & UNSAFE) return text ? 'NativeJinjaUnsafeText' : 'AnsibleUnsafeText';
+  return text ? 'NativeJinjaText' : undefined;
+}
+
 /** A filter as templates call it (see the file comment). */
 export function templateFilter(name: string, filter: TemplateFunction): TemplateFunction {
   const short = shortName(name);
   return function (this: unknown, ...args: unknown[]) {
+    if (short === 'type_debug') {
+      const tagged = taggedTypeName(args[0]);
+      if (tagged) return tagged;
+    }
     for (const arg of args) touch(arg);
     let result = filter.apply(this, args.map(untag));
     result = pythonNumber(short, args, result);

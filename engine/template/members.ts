@@ -94,7 +94,27 @@ function found(value: unknown): Found {
   return value === undefined ? MISSING : value;
 }
 
+/** A value's `__class__`: Python's type object, which prints as `<class 'bool'>`. */
+class PyClass extends PyObject {
+  constructor(private readonly name: string) {
+    super();
+  }
+
+  get pyType(): string {
+    return 'type';
+  }
+
+  pyStr(): string {
+    return `<class '${this.name}'>`;
+  }
+
+  attribute(name: string): unknown {
+    return name === '__name__' ? this.name : undefined;
+  }
+}
+
 function attributeOf(obj: unknown, name: string): Found {
+  if (name === '__class__' && obj !== undefined) return new PyClass(typeName(obj));
   if (Array.isArray(obj)) return methodOf(listMethods, obj, name, obj);
   if (isString(obj)) return carried(methodOf(stringMethods, String(obj), name, obj), obj);
   if (isDict(obj)) return methodOf(dictMethods, obj, name, obj);

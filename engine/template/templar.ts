@@ -26,7 +26,7 @@ import { filters } from './filters.js';
 import { templateGlobals } from './globals.js';
 import {
   ANSIBLE_SYNTAX, CompiledTemplate, Cycler, RenderError, TemplateNotFound, TemplateSyntaxError, compileTemplate, isSingleExpression,
-  joiner, namespace, parseTemplate, syntaxKey, type ConcatMode, type Environment, type RenderState, type SyntaxOptions,
+  joiner, literalEval, namespace, parseTemplate, syntaxKey, type ConcatMode, type Environment, type RenderState, type SyntaxOptions,
 } from './jinja/index.js';
 import { FloatValue, Undefined, UndefinedVariableError, isDict, isString, pyStr, truthy } from './python.js';
 import { VARS_KEY } from './runtime.js';
@@ -95,8 +95,9 @@ export class Templar {
 
   constructor(options: TemplarOptions = {}) {
     this.searchPaths = options.searchPaths ?? [];
-    this.native = options.native ?? false;
-    this.extensions = new Set(options.extensions ?? []);
+    // Unless the caller says, Ansible's environment settings apply (ansible.cfg is the caller's to read).
+    this.native = options.native ?? envBoolean(process.env.ANSIBLE_JINJA2_NATIVE);
+    this.extensions = new Set(options.extensions ?? (process.env.ANSIBLE_JINJA2_EXTENSIONS ?? '').split(',').map((e) => e.trim()).filter(Boolean));
     for (const [name, fn] of Object.entries(filters)) this.filters.set(name, templateFilter(name, fn as TemplateFunction));
     for (const [name, fn] of Object.entries(tests)) this.tests.set(name, templateTest(name, fn as TemplateFunction));
     const lookups = templateGlobals({
@@ -142,7 +143,7 @@ export class Templar {
     const syntax = syntaxOf(options);
     const mode: ConcatMode = options.native ? 'native' : options.convertData ? 'eval' : 'text';
     const plain = String(text);
-    if (!hasMarkup(plain, syntax) && syntax.newlineSequence === '\n') return plain;
+    if (!hasMarkup(plain, syntax) && syntax.newlineSequence === '\n' && !plain.startsWith(OVERRIDE_HEADER)) return plain;
     return this.run(plain, vars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? [] });
   }
 
@@ -267,7 +268,9 @@ export class Templar {
 
   /** Renders, and tags the result with what the render touched (trace.ts). */
   private run(text: string, vars: Record<string, unknown>, source: string, settings: RenderSettings): unknown {
-    const template = this.compiled(text, undefined, settings, source);
+    const overridden = text.startsWith(OVERRIDE_HEADER) ? withOverrides(text, settings, source) : { body: text, settings };
+    const template = this.compiled(overridden.body, undefined, overridden.settings, source);
+    settings = overridden.settings;
     const state: RenderState = {
       env: this.environment(settings),
       vars,
@@ -344,6 +347,11 @@ export class Templar {
   }
 }
 
+/** Ansible's boolean reading of a setting ('1', 'yes', 'true', 'on'). */
+function envBoolean(value: string | undefined): boolean {
+  return value !== undefined && /^(1|y|yes|t|true|on)$/i.test(value.trim());
+}
+
 function syntaxOf(options: TemplateOptions): SyntaxOptions {
   const newline = options.newline_sequence === undefined ? '\n' : { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' }[options.newline_sequence] ?? options.newline_sequence;
   return {
@@ -358,6 +366,36 @@ function syntaxOf(options: TemplateOptions): SyntaxOptions {
     newlineSequence: newline,
     keepTrailingNewline: options.keep_trailing_newline ?? false,
   };
+}
+
+const OVERRIDE_HEADER = '#jinja2:';
+
+/** Ansible's environment settings a template's first line may change (`#jinja2: trim_blocks: False`). */
+const OVERRIDES: Record<string, keyof SyntaxOptions> = {
+  block_start_string: 'blockStart', block_end_string: 'blockEnd', variable_start_string: 'variableStart', variable_end_string: 'variableEnd',
+  comment_start_string: 'commentStart', comment_end_string: 'commentEnd', trim_blocks: 'trimBlocks', lstrip_blocks: 'lstripBlocks',
+  newline_sequence: 'newlineSequence', keep_trailing_newline: 'keepTrailingNewline', line_statement_prefix: 'lineStatementPrefix',
+  line_comment_prefix: 'lineCommentPrefix',
+};
+
+/** A template starting with `#jinja2: key: value, ...`: the settings it asks for, and the template without that line. */
+function withOverrides(text: string, settings: RenderSettings, source: string): { body: string; settings: RenderSettings } {
+  const eol = text.indexOf('\n');
+  // As Ansible reads it (a header without a newline loses its last character, and the text is kept whole).
+  const header = eol < 0 ? text.slice(OVERRIDE_HEADER.length, -1) : text.slice(OVERRIDE_HEADER.length, eol);
+  const body = text.slice(eol + 1);
+  const syntax: Record<string, unknown> = { ...settings.syntax };
+  for (const pair of header.split(',')) {
+    const colon = pair.indexOf(':');
+    if (colon < 0) {
+      throw new TemplateError(`${source}: failed to parse jinja2 override '${pair.trim()}'. Did you use something different from colon as key-value separator?`, source);
+    }
+    const key = pair.slice(0, colon).trim();
+    const value = literalEval(pair.slice(colon + 1).trim());
+    if (value === undefined) throw new TemplateError(`${source}: failed to parse jinja2 override '${pair.trim()}': not a Python literal`, source);
+    if (Object.hasOwn(OVERRIDES, key)) syntax[OVERRIDES[key]!] = isString(value) ? String(value) : value;
+  }
+  return { body, settings: { ...settings, syntax: syntax as unknown as SyntaxOptions } };
 }
 
 function hasMarkup(text: string, syntax: SyntaxOptions): boolean {

@@ -8,6 +8,7 @@
  * `do`, `break` and `continue`. Values follow Python through python.ts and
  * members.ts; what a render touches is reported for trust (trace.ts).
  */
+import { types } from 'node:util';
 import type { BinaryOperator, CompareOperator, Expr, ExprOf, Stmt, StmtOf, TemplateNode } from './ast.js';
 import { RenderError, TemplateNotFound, TemplateSyntaxError } from './errors.js';
 import { LoopContext, Macro, NOT_GIVEN, Namespace, TemplateModule, type MacroShape } from './objects.js';
@@ -147,6 +148,8 @@ const MUTATING_METHODS = new Set(['append', 'extend', 'insert', 'pop', 'remove',
 /** A deep copy of plain data that keeps tuples and trust tags (for a template that changes it). */
 function copyData(value: unknown, seen = new Map<object, unknown>()): unknown {
   if (typeof value !== 'object' || value === null || value instanceof String || value instanceof Number || value instanceof PyObject) return value;
+  // A proxy (hostvars, lazy variables) builds its values when read: never copied whole.
+  if (types.isProxy(value)) return value;
   if (!Array.isArray(value) && !isDict(value)) return value;
   if (seen.has(value)) return seen.get(value);
   const copy: unknown[] | Dict = Array.isArray(value) ? (isTuple(value) ? tuple([]) : []) : {};

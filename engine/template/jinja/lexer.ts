@@ -21,6 +21,9 @@ export interface SyntaxOptions {
   lstripBlocks: boolean;
   newlineSequence: string;
   keepTrailingNewline: boolean;
+  /** Line statements (`# for x in y`), off unless set (Ansible: a template's `#jinja2:` header). */
+  lineStatementPrefix?: string;
+  lineCommentPrefix?: string;
 }
 
 /** Jinja2's defaults as Ansible sets them (trim_blocks on). */
@@ -65,6 +68,8 @@ const OPERATORS: Array<[string, TokenType]> = [
 const CLOSING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
 const WHITESPACE = /\s+/y;
+/** The end of a line statement: Jinja2's `\s*(\n|$)`, blank lines after it included. */
+const LINE_END = /\s*(?:\n|$)/y;
 const FLOAT = /(?<!\.)(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
 const INTEGER = /(?:0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\da-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*)/y;
 const NAME = /[\p{ID_Start}_][\p{ID_Continue}]*/uy;
@@ -126,7 +131,7 @@ export function decodeEscapes(body: string, line: number): string {
 interface RootMatch {
   /** Where the tag starts. */
   at: number;
-  kind: 'raw' | 'variable' | 'block' | 'comment';
+  kind: 'raw' | 'variable' | 'block' | 'comment' | 'linestatement' | 'linecomment';
   /** The whole opening text (delimiter and whitespace-control sign; for raw, the whole `{% raw %}`). */
   open: string;
   sign: '' | '-' | '+';
@@ -138,6 +143,7 @@ export class Lexer {
   private readonly blockEnd: RegExp;
   private readonly variableEnd: RegExp;
   private readonly rawEnd: RegExp;
+  private readonly lineOpeners: Array<{ kind: 'linestatement' | 'linecomment'; re: RegExp; length: number }> = [];
 
   constructor(private readonly options: SyntaxOptions) {
     const e = escapeRe;
@@ -154,6 +160,12 @@ export class Lexer {
     this.commentEnd = new RegExp(`\\+${e(options.commentEnd)}|-${e(options.commentEnd)}\\s*|${e(options.commentEnd)}${trim}`, 'g');
     this.blockEnd = new RegExp(`\\+${e(options.blockEnd)}|-${e(options.blockEnd)}\\s*|${e(options.blockEnd)}${trim}`, 'y');
     this.variableEnd = new RegExp(`-${e(options.variableEnd)}\\s*|${e(options.variableEnd)}`, 'y');
+    if (options.lineStatementPrefix) {
+      this.lineOpeners.push({ kind: 'linestatement', re: new RegExp(`^[ \\t\\v]*${e(options.lineStatementPrefix)}`, 'gm'), length: options.lineStatementPrefix.length });
+    }
+    if (options.lineCommentPrefix) {
+      this.lineOpeners.push({ kind: 'linecomment', re: new RegExp(`(?:^|(?<=\\S))[^\\S\\r\\n]*${e(options.lineCommentPrefix)}`, 'gm'), length: options.lineCommentPrefix.length });
+    }
     this.rawEnd = new RegExp(`${e(options.blockStart)}([-+]?)\\s*endraw\\s*(?:\\+${e(options.blockEnd)}|-${e(options.blockEnd)}\\s*|${e(options.blockEnd)}${trim})`, 'g');
   }
 
@@ -195,6 +207,23 @@ export class Lexer {
         break;
       }
       let before = text.slice(pos, found.at);
+      if (found.kind === 'linestatement' || found.kind === 'linecomment') {
+        data(before, line, pos);
+        line += countNewlines(before) + countNewlines(found.open);
+        pos = found.at + found.open.length;
+        if (found.kind === 'linecomment') {
+          const eol = text.indexOf('\n', pos);
+          pos = eol < 0 ? text.length : eol;
+          lineStarting = false;
+        } else {
+          tokens.push({ type: 'block_begin', value: found.open, line, raw: found.open, start: found.at });
+          const after = this.tag(text, pos, line, 'line', tokens);
+          line = after.line;
+          lineStarting = text.slice(pos, after.pos).endsWith('\n');
+          pos = after.pos;
+        }
+        continue;
+      }
       if (found.sign === '-') before = before.replace(/\s+$/, '');
       else if (found.sign !== '+' && this.options.lstripBlocks && found.kind !== 'variable') {
         const lineStart = before.lastIndexOf('\n') + 1;
@@ -239,32 +268,49 @@ export class Lexer {
 
   /** The earliest tag opening at or after `pos` (the longest delimiter wins at one position). */
   private nextOpener(text: string, pos: number): RootMatch | null {
+    let best: RootMatch | null = null;
+    let bestLength = 0;
     const first = Math.min(
       ...[this.options.blockStart, this.options.variableStart, this.options.commentStart].map((s) => {
         const i = text.indexOf(s, pos);
         return i < 0 ? Infinity : i;
       }),
     );
-    if (first === Infinity) return null;
-    for (let at = first; at < text.length; at++) {
-      for (const opener of this.openers) {
-        const m = matchAt(opener.re, text, at);
-        if (m) return { at, kind: opener.kind, open: m[0], sign: (m[1] ?? '') as RootMatch['sign'] };
+    if (first !== Infinity) {
+      for (let at = first; at < text.length && !best; at++) {
+        for (const opener of this.openers) {
+          const m = matchAt(opener.re, text, at);
+          if (m) {
+            best = { at, kind: opener.kind, open: m[0], sign: (m[1] ?? '') as RootMatch['sign'] };
+            bestLength = opener.kind === 'raw' ? Infinity : m[0].length - (m[1] ?? '').length;
+            break;
+          }
+        }
       }
     }
-    return null;
+    // Line statements and comments compete by position, then by the length of their prefix.
+    for (const opener of this.lineOpeners) {
+      opener.re.lastIndex = pos;
+      const m = opener.re.exec(text);
+      if (!m) continue;
+      if (!best || m.index < best.at || (m.index === best.at && opener.length > bestLength)) {
+        best = { at: m.index, kind: opener.kind, open: m[0], sign: '' };
+        bestLength = opener.length;
+      }
+    }
+    return best;
   }
 
   /** The tokens of one `{{ }}` or `{% %}` tag, up to and including its end. */
-  private tag(text: string, start: number, line: number, kind: 'variable' | 'block', tokens: Token[]): { pos: number; line: number } {
-    const endRe = kind === 'block' ? this.blockEnd : this.variableEnd;
+  private tag(text: string, start: number, line: number, kind: 'variable' | 'block' | 'line', tokens: Token[]): { pos: number; line: number } {
+    const endRe = kind === 'block' ? this.blockEnd : kind === 'line' ? LINE_END : this.variableEnd;
     const balance: string[] = [];
     let pos = start;
     while (pos < text.length) {
       if (balance.length === 0) {
         const end = matchAt(endRe, text, pos);
         if (end) {
-          tokens.push({ type: kind === 'block' ? 'block_end' : 'variable_end', value: end[0], line, raw: end[0], start: pos });
+          tokens.push({ type: kind === 'variable' ? 'variable_end' : 'block_end', value: end[0], line, raw: end[0], start: pos });
           return { pos: pos + end[0].length, line: line + countNewlines(end[0]) };
         }
       }
@@ -299,6 +345,8 @@ export class Lexer {
       line += countNewlines(m[0]);
       pos += m[0].length;
     }
+    // A line statement on the last line ends with the text.
+    if (kind === 'line' && balance.length === 0) tokens.push({ type: 'block_end', value: '', line, raw: '', start: pos });
     return { pos, line };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The Templar against Ansible itself: ansible-cases.json holds templates
- * (template module output, values in a playbook, conditionals) with the
+ * (template module output, values in a playbook, values with jinja2_native,
+ * conditionals) with the
  * result ansible-core 2.14 gave for each on this project's machine
  * (Jinja2 3.1), or the core of its error message. Each must come out the
  * same here: whitespace and newlines byte for byte, Python types and
@@ -13,7 +14,7 @@ import { FloatValue, isTuple } from '../../../engine/template/python.js';
 import { TaggedText } from '../../../engine/template/trust.js';
 
 interface Case {
-  kind: 'template' | 'value' | 'cond';
+  kind: 'template' | 'value' | 'native' | 'cond';
   text: string;
   vars: 'D' | 'V' | Record<string, unknown>;
   options?: Record<string, unknown>;
@@ -40,14 +41,14 @@ function typed(value: unknown): unknown {
 }
 
 function run(c: Case): unknown {
-  const t = new Templar();
+  const t = new Templar({ native: c.kind === 'native' });
   const vars = typeof c.vars === 'string' ? VARS[c.vars]! : c.vars;
   if (c.kind === 'template') return t.render(c.text, vars, 'case', c.options);
-  if (c.kind === 'value') return t.renderValue(c.text, vars, 'case');
+  if (c.kind === 'value' || c.kind === 'native') return t.renderValue(c.text, vars, 'case');
   return t.isTrue(c.text, vars, 'case');
 }
 
-describe.each(['template', 'value', 'cond'] as const)('as ansible-core 2.14 renders: %s', (kind) => {
+describe.each(['template', 'value', 'native', 'cond'] as const)('as ansible-core 2.14 renders: %s', (kind) => {
   const ofKind = cases.filter((c) => c.kind === kind);
   it.each(ofKind.map((c) => [JSON.stringify(c.text).slice(0, 90) + (c.options ? ` ${JSON.stringify(c.options)}` : ''), c] as const))('%s', (_name, c) => {
     if (c.error !== undefined) {
