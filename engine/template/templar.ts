@@ -25,8 +25,8 @@ import { TemplateError } from './errors.js';
 import { filters } from './filters.js';
 import { templateGlobals } from './globals.js';
 import {
-  ANSIBLE_SYNTAX, CompiledTemplate, Cycler, RenderError, TemplateNotFound, TemplateSyntaxError, compileTemplate, isSingleExpression,
-  joiner, literalEval, namespace, parseTemplate, syntaxKey, type ConcatMode, type Environment, type RenderState, type SyntaxOptions,
+  ANSIBLE_SYNTAX, CompiledTemplate, Cycler, RenderError, TemplateNotFound, TemplateSyntaxError, compileTemplate,
+  joiner, literalEval, namespace, syntaxKey, type ConcatMode, type Environment, type RenderState, type SyntaxOptions,
 } from './jinja/index.js';
 import { FloatValue, Undefined, UndefinedVariableError, isDict, isString, pyStr, truthy } from './python.js';
 import { VARS_KEY } from './runtime.js';
@@ -53,6 +53,11 @@ export interface RenderOptions extends TemplateOptions {
   searchPaths?: string[];
   /** Read the output back as data when it looks like a list or dict (the template lookup's convert_data). */
   convertData?: boolean;
+}
+
+interface CacheGroup {
+  templates: Map<string, CompiledTemplate>;
+  env: Environment;
 }
 
 interface RenderSettings {
@@ -85,7 +90,10 @@ function trailingNewlines(text: string): number {
 }
 
 export class Templar {
-  private readonly cache = new Map<string, CompiledTemplate>();
+  private readonly cache = new Map<string, CacheGroup>();
+  private readonly plainGroups = new WeakMap<SyntaxOptions, CacheGroup[]>();
+  /** The environment as filters, tests and global functions see it (their `this.env`). */
+  private readonly callEnv: { globals: Record<string, unknown>; getFilter(name: string): TemplateFunction; getTest(name: string): TemplateFunction };
   private readonly searchPaths: string[];
   private readonly native: boolean;
   private readonly extensions: ReadonlySet<string>;
@@ -111,6 +119,11 @@ export class Templar {
       joiner,
       // Ansible's undef(): an undefined value with a hint, for role defaults that must be overridden.
       undef: (hint?: unknown) => new Undefined('undef', hint === undefined || hint === null || hint === '' || hint instanceof Undefined ? 'Mandatory variable has not been overridden' : pyStr(hint)),
+    };
+    this.callEnv = {
+      globals: this.globals,
+      getFilter: (name: string) => lookupPlugin(this.filters, name, 'filter'),
+      getTest: (name: string) => lookupPlugin(this.tests, name, 'test'),
     };
     for (const [name, value] of Object.entries(lookups)) {
       this.globals[name] = ['lookup', 'query', 'q'].includes(name) && typeof value === 'function'
@@ -184,15 +197,10 @@ export class Templar {
   evaluate(expr: string, vars: Record<string, unknown>, source: string): unknown {
     if (isUnsafe(expr)) return expr;
     const text = `{{ ${String(expr).trim()} }}`;
-    let single: boolean;
-    try {
-      single = isSingleExpression(parseTemplate(text, { ...EXPRESSION_SETTINGS, extensions: this.extensions }));
-    } catch (err) {
-      throw this.toTemplateError(err, source, text);
-    }
-    if (!single) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
+    const settings = { ...EXPRESSION_SETTINGS, mode: 'value' as const, searchPaths: [] };
+    if (!this.compiled(text, undefined, settings, source).single) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
     // The caller gets plain numbers and strings; trust tags stay.
-    return untag(this.run(text, vars, source, { ...EXPRESSION_SETTINGS, mode: 'value', searchPaths: [] }), UNSAFE | SECRET);
+    return untag(this.run(text, vars, source, settings), UNSAFE | SECRET);
   }
 
   /**
@@ -232,18 +240,44 @@ export class Templar {
   }
 
   private compiled(text: string, name: string | undefined, settings: Omit<RenderSettings, 'mode'>, source: string): CompiledTemplate {
-    const key = `${syntaxKey(settings.syntax)}\0${settings.escapeBackslashes ? 'E' : ''}\0${name ?? ''}\0${settings.searchPaths.join('\0')}\0${text}`;
-    let entry = this.cache.get(key);
+    const group = this.cacheFor(settings);
+    const key = name === undefined ? text : `${name}\0${text}`;
+    let entry = group.templates.get(key);
     if (!entry) {
       try {
-        entry = compileTemplate(text, name, { syntax: settings.syntax, extensions: this.extensions, escapeBackslashes: settings.escapeBackslashes }, this.environment(settings));
+        entry = compileTemplate(text, name, { syntax: settings.syntax, extensions: this.extensions, escapeBackslashes: settings.escapeBackslashes }, group.env);
       } catch (err) {
         throw this.toTemplateError(err, source, text, name);
       }
-      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, entry);
+      if (group.templates.size >= CACHE_LIMIT) group.templates.delete(group.templates.keys().next().value!);
+      group.templates.set(key, entry);
     }
     return entry;
+  }
+
+  /** The compiled templates and the environment for one set of settings (few: the defaults, a module's options). */
+  private cacheFor(settings: Omit<RenderSettings, 'mode'>): CacheGroup {
+    // The common case, without search paths, is found by the options object itself.
+    if (settings.searchPaths.length === 0) {
+      let groups = this.plainGroups.get(settings.syntax);
+      if (!groups) {
+        groups = [];
+        this.plainGroups.set(settings.syntax, groups);
+      }
+      const index = settings.escapeBackslashes ? 1 : 0;
+      return (groups[index] ??= this.cacheByKey(settings));
+    }
+    return this.cacheByKey(settings);
+  }
+
+  private cacheByKey(settings: Omit<RenderSettings, 'mode'>): CacheGroup {
+    const key = `${syntaxKey(settings.syntax)}\0${settings.escapeBackslashes ? 'E' : ''}\0${settings.searchPaths.join('\0')}`;
+    let group = this.cache.get(key);
+    if (!group) {
+      group = { templates: new Map(), env: this.environment(settings) };
+      this.cache.set(key, group);
+    }
+    return group;
   }
 
   /** What compiled templates use: the filters, tests and globals, and the loader for includes. */
@@ -272,7 +306,7 @@ export class Templar {
     const template = this.compiled(overridden.body, undefined, overridden.settings, source);
     settings = overridden.settings;
     const state: RenderState = {
-      env: this.environment(settings),
+      env: this.cacheFor(settings).env,
       vars,
       mode: settings.mode,
       callContext: this.callContext(vars),
@@ -288,7 +322,7 @@ export class Templar {
     let value = rendered.value;
     // Ansible keeps the template's trailing newlines (Jinja2 drops one, and trim_blocks may eat more).
     if (isString(value) && settings.mode !== 'value') {
-      const missing = trailingNewlines(text.replace(/\r\n?/g, '\n')) - trailingNewlines(String(value));
+      const missing = trailingNewlines(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text) - trailingNewlines(String(value));
       if (missing > 0) value = carryTags(String(value) + settings.syntax.newlineSequence.repeat(missing), value);
     }
     return tagged(value, rendered.trace);
@@ -296,12 +330,7 @@ export class Templar {
 
   /** `this` for filters, tests and global functions: the environment and the variables (globals.ts reads both). */
   private callContext(vars: Record<string, unknown>): unknown {
-    const env = {
-      globals: this.globals,
-      getFilter: (name: string) => lookupPlugin(this.filters, name, 'filter'),
-      getTest: (name: string) => lookupPlugin(this.tests, name, 'test'),
-    };
-    return { env, ctx: { [VARS_KEY]: vars } };
+    return { env: this.callEnv, ctx: { [VARS_KEY]: vars } };
   }
 
   private toTemplateError(err: unknown, source: string, text: string, file?: string): TemplateError {

@@ -16,17 +16,17 @@ export interface RenderTrace {
   unsafe: boolean;
   /** The render printed a secret value (its sink), so its text is secret. */
   secret?: SecretSink | true;
-  /** Containers already looked through for unsafe data in this render. */
-  readonly seen: Set<object>;
+  /** Containers already looked through for unsafe data in this render (made when first needed). */
+  seen?: Set<object>;
   /** Lists and dicts this render made (literals, results, copies): the ones its methods may change. */
-  readonly made: WeakSet<object>;
+  made?: WeakSet<object>;
 }
 
 const stack: RenderTrace[] = [];
 
 /** Runs `fn` with a fresh trace, returned with its result. */
 export function traced<T>(fn: () => T): { value: T; trace: RenderTrace } {
-  const trace: RenderTrace = { unsafe: false, seen: new Set(), made: new WeakSet() };
+  const trace: RenderTrace = { unsafe: false };
   stack.push(trace);
   try {
     return { value: fn(), trace };
@@ -38,7 +38,7 @@ export function traced<T>(fn: () => T): { value: T; trace: RenderTrace } {
 /** The value was looked up, read from a container or handed to a filter. */
 export function touch<T>(value: T): T {
   const trace = stack[stack.length - 1];
-  if (trace && !trace.unsafe && typeof value === 'object' && value !== null && holdsUnsafe(value, trace.seen)) trace.unsafe = true;
+  if (trace && !trace.unsafe && typeof value === 'object' && value !== null && holdsUnsafe(value, (trace.seen ??= new Set()))) trace.unsafe = true;
   return value;
 }
 
@@ -61,7 +61,7 @@ export function touchedUnsafe(): void {
 /** A list or dict made by the current render: its methods may change it. */
 export function made<T>(value: T): T {
   const trace = stack[stack.length - 1];
-  if (trace && typeof value === 'object' && value !== null) trace.made.add(value);
+  if (trace && typeof value === 'object' && value !== null) (trace.made ??= new WeakSet()).add(value);
   return value;
 }
 
@@ -72,6 +72,6 @@ export function made<T>(value: T): T {
  */
 export function assertMutable(value: unknown, what: string): void {
   const trace = stack[stack.length - 1];
-  if (trace && typeof value === 'object' && value !== null && trace.made.has(value)) return;
+  if (trace && typeof value === 'object' && value !== null && trace.made?.has(value)) return;
   throw new TypeError(`${what} cannot change a variable's value from a template; change a copy made in the template (\`{% set copy = var | list %}\`, \`dict(var)\`)`);
 }

@@ -176,6 +176,8 @@ export function markSecret<T>(value: T, sink: SecretSink): T {
  * None carry nothing: `sec | length` is not a secret.
  */
 export function carryTags<T>(output: T, ...inputs: unknown[]): T {
+  // Most inputs are plain strings and numbers: nothing to carry, nothing to allocate.
+  if (inputs.every((input) => typeof input !== 'object' || input === null)) return output;
   const found = collectStrings(inputs);
   if (!found.tags) return output;
   const seen = new Map<object, unknown>();

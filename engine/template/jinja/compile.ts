@@ -54,18 +54,19 @@ const NOT_FOUND = Symbol('not found');
 const MAX_NESTING = 60;
 
 class Scope {
-  private readonly names = new Map<string, unknown>();
+  /** Made at the first assignment: most scopes (a loop iteration's) hold one or two names, or none. */
+  private names: Map<string, unknown> | undefined;
   constructor(readonly parent: Scope | null) {}
 
   get(name: string): unknown {
     for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.names.has(name)) return s.names.get(name);
+      if (s.names?.has(name)) return s.names.get(name);
     }
     return NOT_FOUND;
   }
 
   set(name: string, value: unknown): void {
-    this.names.set(name, value);
+    (this.names ??= new Map()).set(name, value);
   }
 }
 
@@ -75,8 +76,12 @@ class Context {
   readonly exported = new Set<string>();
   readonly blocks = new Map<string, BlockFn[]>();
   /** Copies of variables made for a template that changes lists or dicts (members.ts MUTATING). */
-  readonly copies = new Map<string, unknown>();
+  private copied: Map<string, unknown> | undefined;
   parentTemplate: CompiledTemplate | null = null;
+
+  get copies(): Map<string, unknown> {
+    return (this.copied ??= new Map());
+  }
 
   constructor(
     readonly state: RenderState,
@@ -187,6 +192,8 @@ export class CompiledTemplate {
     readonly name: string | undefined,
     readonly root: Exec,
     readonly blocks: Map<string, BlockFn>,
+    /** The template is exactly one `{{ expression }}`. */
+    readonly single: boolean,
   ) {}
 
   /** Renders the template as the top-level one: the output's value as the mode makes it. */
@@ -236,7 +243,9 @@ function topLevelName(state: RenderState, name: string): unknown {
 export function compile(tree: TemplateNode, name: string | undefined, env: Environment): CompiledTemplate {
   const compiler = new Compiler(name, env);
   const root = compiler.rootBody(tree.body);
-  return new CompiledTemplate(name, root, compiler.blocks);
+  const only = tree.body[0];
+  const single = tree.body.length === 1 && only!.kind === 'output' && only.items.length === 1 && only.items[0]!.kind !== 'data';
+  return new CompiledTemplate(name, root, compiler.blocks, single);
 }
 
 class Compiler {

@@ -36,8 +36,16 @@ export function lexerFor(syntax: SyntaxOptions): Lexer {
   return lexer;
 }
 
+const keys = new WeakMap<SyntaxOptions, string>();
+
+/** A key for caches, computed once per options object. */
 export function syntaxKey(syntax: SyntaxOptions): string {
-  return JSON.stringify(syntax);
+  let key = keys.get(syntax);
+  if (key === undefined) {
+    key = JSON.stringify(syntax);
+    keys.set(syntax, key);
+  }
+  return key;
 }
 
 export function parseTemplate(text: string, options: ParseOptions): TemplateNode {
@@ -48,12 +56,6 @@ export function parseTemplate(text: string, options: ParseOptions): TemplateNode
 
 export function compileTemplate(text: string, name: string | undefined, options: ParseOptions, env: Environment): CompiledTemplate {
   return compile(parseTemplate(text, options), name, env);
-}
-
-/** Whether the tree is exactly one `{{ expression }}`. */
-export function isSingleExpression(tree: TemplateNode): boolean {
-  const only = tree.body[0];
-  return tree.body.length === 1 && only!.kind === 'output' && only.items.length === 1 && only.items[0]!.kind !== 'data';
 }
 
 export const DEFAULT_SYNTAX = ANSIBLE_SYNTAX;
