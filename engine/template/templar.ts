@@ -21,6 +21,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { templateFilter, templateTest, unsafeLookup, type TemplateFunction } from './bridge.js';
+import { now } from './datetime.js';
 import { TemplateError } from './errors.js';
 import { filters } from './filters.js';
 import { templateGlobals } from './globals.js';
@@ -117,6 +118,7 @@ export class Templar {
       namespace,
       cycler: (...items: unknown[]) => new Cycler(items),
       joiner,
+      now,
       // Ansible's undef(): an undefined value with a hint, for role defaults that must be overridden.
       undef: (hint?: unknown) => new Undefined('undef', hint === undefined || hint === null || hint === '' || hint instanceof Undefined ? 'Mandatory variable has not been overridden' : pyStr(hint)),
     };

@@ -811,7 +811,7 @@ class Compiler {
 
   /** A filter chain (`x | a | b(1)`), applied to the value given. */
   private filterChain(node: ExprOf<'filter'>): (f: Frame, input: unknown) => unknown {
-    const fn = this.env.filter(node.name);
+    const fn = atLine(() => this.env.filter(node.name), node.line);
     const args = this.callArgs(node);
     const soft = SOFT_FILTERS.has(node.name.replace(/^ansible\.(builtin|legacy)\./, ''));
     const inner = node.node && node.node.kind === 'filter' ? this.filterChain(node.node) : null;
@@ -829,7 +829,7 @@ class Compiler {
 
   private test(node: ExprOf<'test'>): Eval {
     const name = node.name.replace(/^ansible\.(builtin|legacy)\./, '');
-    const fn = this.env.test(node.name);
+    const fn = atLine(() => this.env.test(node.name), node.line);
     const operand = this.expr(node.node);
     const args = this.callArgs(node);
     const soft = SOFT_TESTS.has(name);
@@ -841,6 +841,16 @@ class Compiler {
       if (Object.keys(kwargs).length) callArgs.push({ ...kwargs, __keywords: true });
       return truthy(fn.apply(f.ctx.state.callContext, callArgs));
     };
+  }
+}
+
+/** A compile-time lookup whose syntax error gets the line of the node that asked. */
+function atLine<T>(get: () => T, line: number): T {
+  try {
+    return get();
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError && !err.line) throw new TemplateSyntaxError(err.message, line);
+    throw err;
   }
 }
 

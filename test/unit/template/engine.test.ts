@@ -127,3 +127,14 @@ describe('unsafe output of a render', () => {
     expect(isUnsafe(out)).toBe(true);
   });
 });
+
+describe('now()', () => {
+  it('gives the current datetime, as Python prints and formats it', () => {
+    const today = new Date();
+    const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+    expect(t.render("{{ now(fmt='%Y-%m-%d') }}", {}, 'x')).toBe(ymd);
+    expect(t.render('{{ now() }}', {}, 'x')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
+    expect(t.render("{{ now(utc=True).strftime('%H:%M %j %a %B') }}", {}, 'x')).toMatch(/^\d\d:\d\d \d{3} [A-Z][a-z]{2} [A-Z][a-z]+$/);
+    expect(t.evaluate('now().year >= 2024 and now() is not string', {}, 'x')).toBe(true);
+  });
+});
