@@ -73,10 +73,14 @@ export function registerSecretLeaves(data: unknown, seen = new Set<object>()): v
  * Where the templates report secret strings they compute (a slice, a filter's
  * result, a rendered text holding a secret: engine/template/trust.ts). The
  * whole string is registered, not its lines: a rendered file holding one
- * secret line would otherwise mask every line of it.
+ * secret line would otherwise mask every line of it; and not when it shows
+ * a registered secret verbatim, which masking that secret already covers.
  */
 export const secretSink: SecretSink = {
   add(text: string): void {
+    // A text that shows a registered secret as it is ("password = s3cret") is masked where it shows it: registering
+    // the whole text too would mask all of it and leave nothing to read around the mask.
+    for (const secret of registered) if (text.includes(secret)) return;
     registerSecret(text, { lines: false });
   },
 };

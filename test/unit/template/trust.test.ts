@@ -242,6 +242,9 @@ describe('secrets propagate by value', () => {
       expect(isSecret((file as { list: unknown[] }).list[0])).toBe(true);
       const sliced = t.renderValue('{{ list[0][0:9] }}', fileVars, 'x');
       expect(maskSecrets(String(sliced))).toBe(MASK);
+      // A text that shows the secret as it is: the secret is masked in it, the rest stays readable.
+      const line = t.renderValue('db={{ list[0] }} b64={{ list[0] | b64encode }}', fileVars, 'x');
+      expect(maskSecrets(String(line))).toBe(`db=${MASK} b64=${MASK}`);
     } finally {
       setActiveVaultSecrets(undefined);
       clearSecrets();
