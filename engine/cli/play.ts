@@ -4,7 +4,7 @@ import { Inventory } from '../inventory/index.js';
 import { Loader, configuredRolesPath } from '../loader/playbook.js';
 import type { Node, Play, Playbook } from '../loader/model.js';
 import { modules } from '../modules/registry.js';
-import { createReporter, JsonReport, combineReporters, shouldUseColor } from '../output/index.js';
+import { createReporter, JsonReport, combineReporters, outputSettings, shouldUseColor } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
@@ -41,6 +41,8 @@ export interface PlayOptions {
 
 export interface PlayIo {
   write(text: string): void;
+  /** Warnings and deprecations, as ansible-playbook prints them on stderr (default: process.stderr). */
+  writeError?(text: string): void;
   isTty: boolean;
   env: NodeJS.ProcessEnv;
   /** Extra reporter (tests, check command). */
@@ -87,7 +89,7 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
   preflight(playbooks, inventory, loader, { extraVars, limit: options.limit });
   const verbosity = options.verbose ?? 0;
   const color = shouldUseColor(io.env, io.isTty);
-  const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write })];
+  const reporters: Reporter[] = [createReporter({ tty: io.isTty, color, verbosity, diff: Boolean(options.diff), check: Boolean(options.check), write: io.write, ...(io.writeError ? { writeError: io.writeError } : {}), settings: outputSettings(io.env) })];
   if (options.report) reporters.push(new JsonReport(options.report));
   if (io.reporter) reporters.push(io.reporter);
   const reporter = combineReporters(...reporters);

@@ -31,18 +31,66 @@ export class Inventory {
   private groupsCache?: Record<string, string[]>;
 
   private constructor(
-    private readonly graph: InventoryGraph,
+    private graph: InventoryGraph,
     /** Folders whose group_vars/ and host_vars/ belong to the inventory, in source order. */
-    private readonly baseDirs: string[],
+    private baseDirs: string[],
+    private readonly sources: string[] = [],
   ) {}
 
   static load(sources: string[]): Inventory {
+    const { graph, baseDirs } = Inventory.read(sources);
+    return new Inventory(graph, baseDirs, sources);
+  }
+
+  private static read(sources: string[]): { graph: InventoryGraph; baseDirs: string[] } {
     const graph = new InventoryGraph();
     const baseDirs: string[] = [];
     for (const source of sources) addSource(graph, source, baseDirs);
     graph.currentSource = undefined;
     graph.finish();
-    return new Inventory(graph, baseDirs);
+    return { graph, baseDirs };
+  }
+
+  /** add_host: a host (new or known) joins groups and gets variables, for the rest of the run. True when anything changed. */
+  addHost(name: string, groups: string[], vars: Vars): boolean {
+    const known = this.graph.hosts.get(name);
+    const before = known ? JSON.stringify([known.groups, known.vars]) : undefined;
+    if (!known) this.graph.addHost(name, 'ungrouped');
+    for (const g of groups) this.graph.addHost(name, g);
+    Object.assign(this.graph.hosts.get(name)!.vars, vars);
+    this.changed();
+    const after = this.graph.hosts.get(name)!;
+    return before !== JSON.stringify([after.groups, after.vars]);
+  }
+
+  /** group_by: a group (made if new) under the given parents. True when the group is new. */
+  addGroup(name: string, parents: string[] = []): boolean {
+    const isNew = !this.graph.groups.has(name);
+    this.graph.addGroup(name);
+    for (const p of parents) if (p !== ALL) this.graph.addChild(p, name);
+    this.changed();
+    return isNew;
+  }
+
+  /** True when the host was not in the group yet. */
+  addHostToGroup(host: string, group: string): boolean {
+    const already = this.graph.groups.get(group)?.hosts.includes(host) === true;
+    this.graph.addHost(host, group);
+    this.changed();
+    return !already;
+  }
+
+  /** meta: refresh_inventory: the sources read again; what add_host and group_by added is gone. */
+  refresh(): void {
+    const { graph, baseDirs } = Inventory.read(this.sources);
+    this.graph = graph;
+    this.baseDirs = baseDirs;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.graph.finish();
+    this.groupsCache = undefined;
   }
 
   static empty(): Inventory {

@@ -8,17 +8,20 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
-import type { BlockNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
+import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
 import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
 import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue } from './kv.js';
 import { checkArgsStatic } from './args.js';
+import { findLookup } from '../lookups/index.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
   /** Extra role folders (ANSIBLE_ROLES_PATH, ansible.cfg roles_path). */
   rolesPath?: string[];
+  /** Receives deprecation warnings (the old `include`). */
+  deprecation?: (message: string, version: string) => void;
 }
 
 const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
@@ -50,6 +53,63 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
+}
+
+/** `with_<lookup>` loops are keywords for every lookup plugin. */
+/** Stands for the module of a task whose module name is a template, until the task runs. */
+const TEMPLATED_MODULE: Module = {
+  name: '(templated)',
+  schema: { type: 'object' },
+  doc: { description: 'chosen when the task runs', example: '' },
+  async read() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+  plan() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+};
+
+/** The modules that take words that are not key=value (Ansible's RAW_PARAM_MODULES). */
+const RAW_PARAM_MODULES = ['command', 'shell', 'raw', 'script', 'win_command', 'win_shell', 'include_vars', 'include_tasks', 'include_role', 'import_tasks', 'import_role', 'add_host', 'group_by', 'set_fact', 'meta'];
+
+const ROLE_PARTS = ['tasks', 'meta', 'handlers', 'defaults', 'vars', 'files', 'templates', 'library'];
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The roles a scope is inside, outermost first (the dependency chain of a role imported there). */
+function roleChainOf(scope: Scope): RoleScope[] {
+  const out: RoleScope[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'role' && s.role && !out.includes(s.role)) out.unshift(s.role);
+  return out;
+}
+
+/** `loop`, and `with_<name>` for every lookup plugin `name`. */
+function isLoopKeyword(key: string): boolean {
+  return key === 'loop' || (key.startsWith('with_') && findLookup(key.slice('with_'.length)) !== undefined);
+}
+
+function isTaskKeyword(key: string): boolean {
+  return key in taskKeywords || isLoopKeyword(key);
+}
+
+/** `vars:` as a mapping, or (as Ansible also accepts) a list of mappings merged in order. */
+function mergedVars(value: unknown, loaded: LoadedYaml, p: DataPath): Vars {
+  if (value === null || value === undefined) return {};
+  if (Array.isArray(value)) {
+    const out: Vars = {};
+    value.forEach((item, i) => {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) throw errorAt(loaded, [...p, i], `'vars' must be a mapping or a list of mappings`);
+      Object.assign(out, item);
+    });
+    return out;
+  }
+  return value as Vars;
 }
 
 export class Loader {
@@ -96,7 +156,7 @@ export class Loader {
       data.forEach((entry, i) => {
         if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
         const keys = Object.keys(entry);
-        const importKey = keys.find((k) => shortName(k) === 'import_playbook');
+        const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
         if (importKey) {
           validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
           const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
@@ -104,9 +164,11 @@ export class Loader {
           // vars on import_playbook apply to every imported play, over the play's own vars.
           const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
           const importTags = asList((entry as Vars).tags);
+          const importWhen = (entry as Vars).when;
           for (const play of imported) {
             play.vars = { ...play.vars, ...importVars };
-            if ((entry as Vars).when !== undefined) throw errorAt(loaded, [i, 'when'], "'when' on import_playbook is not supported; use a condition in the imported plays");
+            // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
+            if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
             play.tags.push(...importTags);
           }
           plays.push(...imported);
@@ -120,7 +182,21 @@ export class Loader {
     }
   }
 
+  /** Above zero while loading the tasks of a block that has a rescue: their failures are handled. */
+  private failureHandled = 0;
+  /** The folder of the playbook whose play is being loaded (roles are looked for there too). */
+  private playDir?: string;
+  /** The first instance of each role (folder and params) loaded, whose variables a deduplicated dependency shares. */
+  private readonly roleInstances = new Map<string, RoleScope>();
+  /** The roles (name and params) of the play being loaded, for the once-per-play rule. */
+  private playRoleKeys?: Set<string>;
+  /** Roles and handlers that import_role brings into the play being loaded. */
+  private imported?: { roles: RoleScope[]; handlers: HandlerNode[] };
+
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
+    this.playDir = baseDir;
+    this.imported = { roles: [], handlers: [] };
+    if (Array.isArray(raw.vars)) raw = { ...raw, vars: mergedVars(raw.vars, loaded, [...p, 'vars']) };
     validateAt(playSchema, raw, loaded, p, 'play');
     // serial is checked here, not as the play starts: a typo must stop the run before any play of it ran.
     ((Array.isArray(raw.serial) ? raw.serial : raw.serial === undefined || raw.serial === null ? [] : [raw.serial]) as unknown[]).forEach((s, i) => {
@@ -136,9 +212,9 @@ export class Loader {
       name: raw.name ? String(raw.name) : hosts,
       hosts,
       keywords,
-      vars: (raw.vars as Vars) ?? {},
+      vars: (raw.vars as Vars | null | undefined) ?? {},
       varsFiles: (raw.vars_files as Array<string | string[]>) ?? [],
-      gatherFacts: raw.gather_facts ?? true,
+      gatherFacts: raw.gather_facts,
       serial: raw.serial,
       preTasks: this.taskList(raw.pre_tasks, loaded, [...p, 'pre_tasks'], scope, tags),
       roles: [],
@@ -150,8 +226,10 @@ export class Loader {
       origin: this.origin(loaded, p),
       baseDir,
       tags,
+      roleKeys: new Set(),
     };
-    const seen = new Set<string>();
+    const seen = play.roleKeys;
+    this.playRoleKeys = seen;
     ((raw.roles as unknown[]) ?? []).forEach((ref, i) => {
       const role = this.loadRoleRef(ref, loaded, [...p, 'roles', i], scope, baseDir, tags, seen);
       play.roles.push(...role.scopes);
@@ -161,6 +239,10 @@ export class Loader {
     play.tasks = this.taskList(raw.tasks, loaded, [...p, 'tasks'], scope, tags);
     play.postTasks = this.taskList(raw.post_tasks, loaded, [...p, 'post_tasks'], scope, tags);
     play.handlers.push(...this.handlerList(raw.handlers, loaded, [...p, 'handlers'], scope, tags));
+    // import_role in the play's tasks: its role is the play's (vars, defaults) and so are its handlers.
+    play.roles.push(...this.imported.roles.filter((r) => !play.roles.includes(r)));
+    play.handlers.push(...this.imported.handlers);
+    this.imported = undefined;
     return play;
   }
 
@@ -174,13 +256,13 @@ export class Loader {
     return nodes;
   }
 
-  private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): TaskNode[] {
+  private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): HandlerNode[] {
     const nodes = this.taskList(list, loaded, p, scope, tags);
-    const handlers: TaskNode[] = [];
+    const handlers: HandlerNode[] = [];
     const flatten = (n: Node) => {
       if (n.kind === 'task') handlers.push(n);
       else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
-      else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} is not supported in handlers`);
+      else if (n.kind === 'include_tasks' || n.kind === 'include_role') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, n.kind === 'meta' ? `meta: ${n.action} cannot be used as a handler` : `${n.kind} cannot be used as a handler`);
     };
     nodes.forEach(flatten);
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
@@ -194,7 +276,7 @@ export class Loader {
     if ('block' in entry) return [this.block(entry, loaded, p, scope, inherited)];
     for (const k of ['rescue', 'always']) if (k in entry) throw errorAt(loaded, [...p, k], `'${k}' is only allowed in a block (with 'block:')`, true);
 
-    const actionKeys = Object.keys(entry).filter((k) => !(k in taskKeywords));
+    const actionKeys = Object.keys(entry).filter((k) => !isTaskKeyword(k));
     let action: string;
     let rawArgs: unknown;
     if (entry.action !== undefined || entry.local_action !== undefined) {
@@ -220,9 +302,14 @@ export class Loader {
       rawArgs = entry[action];
     }
     const keywords: Vars = {};
-    for (const k of Object.keys(entry)) if (k in taskKeywords && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
+    for (const k of Object.keys(entry)) if (isTaskKeyword(k) && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
     if (entry.local_action !== undefined) keywords.delegate_to = 'localhost';
+    if (Array.isArray(keywords.vars)) keywords.vars = mergedVars(keywords.vars, loaded, [...p, 'vars']);
     validateAt(taskKeywordsSchema, keywords, loaded, p, 'task');
+    if (keywords.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(keywords.register))) {
+      throw errorAt(loaded, [...p, 'register'], `Invalid variable name in 'register' specified: '${String(keywords.register)}'`);
+    }
+    if (Object.keys(keywords).filter(isLoopKeyword).length > 1) throw errorAt(loaded, p, `a task can have only one loop (${Object.keys(keywords).filter(isLoopKeyword).join(', ')})`);
     const tags = [...inherited, ...asList(keywords.tags)];
     const origin = this.origin(loaded, p);
     const short = shortName(action);
@@ -235,27 +322,46 @@ export class Loader {
     }
     if (INCLUDE_ACTIONS.has(short)) return this.include(short, rawArgs, keywords, loaded, p, action, scope, tags, origin);
 
+    if (!this.options.modules.has(action) && /\{\{|\{%/.test(action)) {
+      // The module name is a template (`action: {module: "{{ name }}"}`): it is chosen per host when the task runs.
+      if (rawArgs !== null && rawArgs !== undefined && (typeof rawArgs !== 'object' || Array.isArray(rawArgs))) throw errorAt(loaded, [...p, action], 'a templated module name needs its arguments as a mapping');
+      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: action, module: TEMPLATED_MODULE, args: { ...((rawArgs as Vars) ?? {}) }, keywords, scope, origin, tags, templatedAction: action };
+      return [templated];
+    }
     const mod = this.options.modules.get(action);
     if (!mod) throw errorAt(loaded, [...p, action], this.unknownKeyMessage(action), true);
     let args: Vars | string;
     if (rawArgs === null || rawArgs === undefined) args = {};
     else if (typeof rawArgs === 'string') {
       if (/^\s*\{\{[^}]*\}\}\s*$/.test(rawArgs) && !mod.freeForm) args = rawArgs; // whole-args template, checked at run time
-      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined);
+      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined, { rawParams: true });
     } else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
     if (keywords.args && typeof args === 'object') {
       if (typeof keywords.args !== 'object') throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
       args = { ...(keywords.args as Vars), ...args };
     }
+    let variableParams: string | undefined;
+    if (typeof args === 'object' && !mod.freeForm && !mod.rawParams && typeof args._raw_params === 'string') {
+      // Words that are not key=value: a template there gives more arguments when the task runs (Ansible's _variable_params).
+      const { _raw_params: raw, ...rest } = args;
+      if (!/\{\{|\{%/.test(raw)) throw errorAt(loaded, [...p, action], `this task '${action}' has extra params, which is only allowed in the following modules: ${RAW_PARAM_MODULES.join(', ')}`);
+      variableParams = raw;
+      args = rest;
+    }
+    let argProblem: string | undefined;
     if (typeof args === 'object') {
-      const problem = checkArgsStatic(mod, args);
+      const problem = checkArgsStatic(mod, args, { fromText: typeof rawArgs === 'string' });
       if (problem) {
         const argPath = typeof rawArgs === 'object' && rawArgs !== null ? [...p, action, ...problem.path] : [...p, action];
-        throw errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        const error = errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        // A task whose failure is handled (a rescue around it, ignore_errors, failed_when) fails when it runs, as in Ansible;
+        // any other is refused before the run starts.
+        if (this.failureHandled > 0 || keywords.ignore_errors !== undefined || keywords.failed_when !== undefined) argProblem = error.format();
+        else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
     return [node];
   }
 
@@ -271,16 +377,25 @@ export class Loader {
   }
 
   private block(entry: Vars, loaded: LoadedYaml, p: DataPath, parent: Scope, inherited: string[]): BlockNode {
+    if (Array.isArray(entry.vars)) entry = { ...entry, vars: mergedVars(entry.vars, loaded, [...p, 'vars']) };
     validateAt(blockSchema, entry, loaded, p, 'block');
     const keywords: Vars = {};
     for (const k of Object.keys(entry)) if (k in blockKeywords && !['block', 'rescue', 'always'].includes(k)) keywords[k] = entry[k];
     const scope: Scope = { parent, kind: 'block', keywords, role: parent.role, baseDir: parent.baseDir };
     const tags = [...inherited, ...asList(keywords.tags)];
+    const handled = Array.isArray(entry.rescue) && entry.rescue.length > 0;
+    if (handled) this.failureHandled++;
+    let body: Node[];
+    try {
+      body = this.taskList(entry.block, loaded, [...p, 'block'], scope, tags);
+    } finally {
+      if (handled) this.failureHandled--;
+    }
     return {
       kind: 'block',
       id: this.nextId++,
       name: entry.name as string | undefined,
-      block: this.taskList(entry.block, loaded, [...p, 'block'], scope, tags),
+      block: body,
       rescue: this.taskList(entry.rescue, loaded, [...p, 'rescue'], scope, tags),
       always: this.taskList(entry.always, loaded, [...p, 'always'], scope, tags),
       scope,
@@ -306,10 +421,14 @@ export class Loader {
       if (typeof args.file !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'file'`);
     } else if (typeof args.name !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'name'`);
 
-    const dynamic = kind === 'include_tasks' || kind === 'include_role' || kind === 'include';
     const isTemplated = /\{\{|\{%/.test(String(args.file ?? args.name));
-    const loopKey = Object.keys(keywords).find((k) => k === 'loop' || k.startsWith('with_'));
-    if (dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `${kind} with a loop is not supported; loop inside the included file instead`, true);
+    const loopKey = Object.keys(keywords).find(isLoopKeyword);
+    let inDynamic = false;
+    for (let s: Scope | undefined = scope; s; s = s.parent) if (s.dynamic) inDynamic = true;
+    // The old `include` is static when it can be: a plain file name, no loop, no dynamic include above it.
+    const dynamic = kind === 'include_tasks' || kind === 'include_role' || (kind === 'include' && (isTemplated || loopKey !== undefined || inDynamic));
+    if (kind === 'include') this.options.deprecation?.('"include" is deprecated, use include_tasks/import_tasks instead.', '2.16');
+    if (!dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `You cannot use loops on '${kind}' statements. You should use '${kind.replace('import', 'include')}' instead.`, true);
     if (dynamic || isTemplated) {
       if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
       const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
@@ -317,26 +436,36 @@ export class Loader {
     }
     // Static import: the keywords of the import apply to every imported task, like a block.
     const importScope: Scope = { parent: scope, kind: 'include', keywords, role: scope.role, baseDir: scope.baseDir };
-    if (kind === 'import_tasks') {
-      const file = this.resolveTaskFile(String(args.file), scope);
-      if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope).join(', ')})`);
+    if (kind === 'import_tasks' || kind === 'include') {
+      const file = this.resolveTaskFile(String(args.file), scope, loaded.file);
+      if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope, loaded.file).join(', ')})`);
       return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
     }
-    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
+    // import_role runs the role again even if the play has it; its dependencies still run once per play.
+    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, this.playRoleKeys ?? new Set(), args, roleChainOf(scope), false);
+    this.imported?.roles.push(...role.scopes);
+    this.imported?.handlers.push(...role.handlers);
     return role.tasks;
   }
 
-  taskFileCandidates(file: string, scope: Scope): string[] {
+  /**
+   * Where an include or import of `file` is looked for, as Ansible does:
+   * next to the file that includes it, then (in a role) the role's tasks/
+   * (handlers/ for a handler) and the role itself, then the playbook's
+   * folder.
+   */
+  taskFileCandidates(file: string, scope: Scope, fromFile?: string, handler = false): string[] {
     if (path.isAbsolute(file)) return [file];
     const out: string[] = [];
-    if (scope.role) out.push(path.join(scope.role.path, 'tasks', file));
+    if (fromFile) out.push(path.join(path.dirname(path.resolve(fromFile)), file));
+    if (scope.role) out.push(path.join(scope.role.path, handler ? 'handlers' : 'tasks', file), path.join(scope.role.path, file));
     out.push(path.join(scope.baseDir, file));
-    if (scope.role) out.push(path.join(scope.role.path, file));
-    return out;
+    for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'play') out.push(path.join(s.baseDir, file));
+    return [...new Set(out)];
   }
 
-  resolveTaskFile(file: string, scope: Scope): string | undefined {
-    return this.taskFileCandidates(file, scope).find((f) => existsSync(f) && statSync(f).isFile());
+  resolveTaskFile(file: string, scope: Scope, fromFile?: string, handler = false): string | undefined {
+    return this.taskFileCandidates(file, scope, fromFile, handler).find((f) => existsSync(f) && statSync(f).isFile());
   }
 
   loadTaskFile(file: string, scope: Scope, tags: string[], from?: { loaded: LoadedYaml; path: DataPath }): Node[] {
@@ -353,15 +482,21 @@ export class Loader {
 
   // ---------- roles ----------
 
+  /** Where a role is looked for: the playbook's roles/, roles_path, the folder of the role that depends on it, the playbook's folder. */
   rolesSearchPath(baseDir: string): string[] {
-    return [path.join(baseDir, 'roles'), ...(this.options.rolesPath ?? []), baseDir, path.join(process.cwd(), 'roles')];
+    const out = [path.join(baseDir, 'roles')];
+    if (this.playDir) out.push(path.join(this.playDir, 'roles'));
+    out.push(...(this.options.rolesPath ?? []), baseDir, path.dirname(baseDir));
+    if (this.playDir) out.push(this.playDir);
+    out.push(path.join(process.cwd(), 'roles'));
+    return [...new Set(out)];
   }
 
   findRole(name: string, baseDir: string): string | undefined {
     if (name.includes('/') && existsSync(path.resolve(baseDir, name))) return path.resolve(baseDir, name);
     return this.rolesSearchPath(baseDir)
       .map((dir) => path.join(dir, name))
-      .find((dir) => existsSync(path.join(dir, 'tasks')) || existsSync(path.join(dir, 'meta')) || existsSync(path.join(dir, 'handlers')) || existsSync(path.join(dir, 'defaults')));
+      .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
@@ -378,6 +513,16 @@ export class Loader {
       throw new UserError(`vars file not found: ${file}`);
     }
     const loaded = readYamlFile(file, shownPath(file));
+    // As in Ansible, a vars file may also be a list of mappings, merged in order.
+    if (Array.isArray(loaded.data)) {
+      const merged: Vars = {};
+      loaded.data.forEach((item, i) => {
+        if (!item || typeof item !== 'object' || Array.isArray(item)) throw errorAt(loaded, [i], 'variable files must contain either a dictionary of variables, or a list of dictionaries');
+        validateAt(varsFileSchema, item, loaded, [i], 'vars file');
+        Object.assign(merged, item);
+      });
+      return merged;
+    }
     validateAt(varsFileSchema, loaded.data, loaded, [], 'vars file');
     return (loaded.data as Vars) ?? {};
   }
@@ -386,7 +531,8 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: TaskNode[] } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
+    const chain = dependents.map((r) => r.name);
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
@@ -403,38 +549,49 @@ export class Loader {
       else if (keywordNames.has(k)) keywords[k] = v;
       else params[k] = v;
     }
+    for (const option of ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']) {
+      const from = includeArgs?.[option];
+      if (from === undefined) continue;
+      const sub = option.split('_')[0];
+      const target = path.resolve(dir, sub, String(from));
+      if (!target.startsWith(path.join(dir, sub) + path.sep)) throw errorAt(loaded, p, `Failed loading '${String(from)}' for role (${name}) as it is not inside the expected role path: '${path.join(dir, sub)}'`);
+    }
     const tasksFrom = String(includeArgs?.tasks_from ?? 'main');
     const defaults = this.readVarsDir(dir, 'defaults', String(includeArgs?.defaults_from ?? 'main'));
     const vars = this.readVarsDir(dir, 'vars', String(includeArgs?.vars_from ?? 'main'));
     const meta = this.roleMeta(dir);
-    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain };
+    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain, dependency: chain.length > 0, allowDuplicates: meta.allow_duplicates, dependencies: [], dependents };
     const key = `${dir}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const tags = [...inherited, ...asList(keywords.tags)];
     const scopes: RoleScope[] = [];
     const tasks: Node[] = [];
-    const handlers: TaskNode[] = [];
+    const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
-      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...chain, name]);
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role]);
       scopes.push(...depResult.scopes);
       tasks.push(...depResult.tasks);
       handlers.push(...depResult.handlers);
+      if (depResult.role) role.dependencies.push(depResult.role);
     }
     // Like Ansible, a role with the same parameters runs once per play unless allow_duplicates.
-    if (seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers };
+    const existing = this.roleInstances.get(key);
+    if (oncePerPlay && seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers, role: existing };
     seen.add(key);
+    if (!existing) this.roleInstances.set(key, role);
 
     const scope: Scope = { parent, kind: 'role', keywords, role, baseDir: dir };
     scopes.push(role);
     const taskFile = [`${tasksFrom}.yml`, `${tasksFrom}.yaml`, tasksFrom].map((f) => path.join(dir, 'tasks', f)).find((f) => existsSync(f));
     if (taskFile) tasks.push(...this.loadTaskFile(taskFile, scope, tags, { loaded, path: p }));
     else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
-    const handlerFile = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
+    const handlersFrom = String(includeArgs?.handlers_from ?? 'main');
+    const handlerFile = [`${handlersFrom}.yml`, `${handlersFrom}.yaml`, handlersFrom].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
       const hl = readYamlFile(handlerFile, shownPath(handlerFile));
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
     }
-    return { scopes, tasks, handlers };
+    return { scopes, tasks, handlers, role };
   }
 
   private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {

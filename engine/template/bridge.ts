@@ -68,7 +68,8 @@ export function templateFilter(name: string, filter: TemplateFunction): Template
 
 /** Tests of a value's number type, answered with Python's int/float distinction. */
 const NUMBER_TESTS: Record<string, (value: unknown) => boolean> = {
-  number: isNumber,
+  // As Python's numbers.Number, which booleans are.
+  number: (value) => isNumber(value) || typeof value === 'boolean',
   integer: isInt,
   float: isFloat,
 };
@@ -86,15 +87,14 @@ export function templateTest(name: string, test: TemplateFunction): TemplateFunc
 /**
  * A lookup global (`lookup`, `query`, `q`): its results are unsafe, as in
  * Ansible: what a lookup read (a file, a command's output) is never
- * templated again, unless the call says `allow_unsafe=True`.
+ * templated again, and the render that used it gives unsafe output, unless
+ * the call says `allow_unsafe=True` (Ansible marks only when it `is False`).
  */
 export function unsafeLookup(lookup: TemplateFunction): TemplateFunction {
   return function (this: unknown, ...args: unknown[]) {
-    const { positional, kwargs } = splitKwargs(args);
-    const { allow_unsafe: allowUnsafe, ...rest } = kwargs as Dict;
-    const callArgs = Object.keys(rest).length ? [...positional, { ...rest, __keywords: true }] : positional;
-    const result = lookup.apply(this, callArgs.map(untag));
-    if (allowUnsafe !== undefined && truthy(allowUnsafe)) return result;
+    const allowUnsafe = (splitKwargs(args).kwargs as Dict).allow_unsafe;
+    const result = lookup.apply(this, args.map(untag));
+    if (allowUnsafe !== undefined && allowUnsafe !== false) return result;
     if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
     touchedUnsafe();
     return markUnsafe(result);

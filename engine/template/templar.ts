@@ -201,8 +201,9 @@ export class Templar {
     const text = `{{ ${String(expr).trim()} }}`;
     const settings = { ...EXPRESSION_SETTINGS, mode: 'value' as const, searchPaths: [] };
     if (!this.compiled(text, undefined, settings, source).single) throw new TemplateError(`${source}: not a single expression: ${expr}`, source);
-    // The caller gets plain numbers and strings; trust tags stay.
-    return untag(this.run(text, vars, source, settings), UNSAFE | SECRET);
+    // The caller gets plain numbers and strings (Markup too); trust tags stay.
+    const value = untag(this.run(text, vars, source, settings), UNSAFE | SECRET);
+    return value instanceof String && !(value instanceof TaggedText) ? String(value) : value;
   }
 
   /**

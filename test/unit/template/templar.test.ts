@@ -224,7 +224,7 @@ describe('files, includes and lookups', () => {
     expect(evaluate("lookup('env', 'UXSV_TEMPLATE_UNSET_VAR')", {}, 'x')).toBe('');
     expect(evaluate("lookup('file', 'motd.txt')", {}, 'x')).toBe('ようこそ');
     expect(evaluate("query('file', 'motd.txt')", {}, 'x')).toEqual(['ようこそ']);
-    expect(() => templar.evaluate("lookup('file', 'absent.txt')", {}, 'x')).toThrow(/could not find 'absent.txt'/);
+    expect(() => templar.evaluate("lookup('file', 'absent.txt')", {}, 'x')).toThrow(/could not locate file in lookup: absent.txt/);
     expect(templar.evaluate('range(3)', {}, 'x')).toEqual([0, 1, 2]);
     expect(templar.evaluate('range(1, 10, 4)', {}, 'x')).toEqual([1, 5, 9]);
     expect(templar.evaluate("dict(a=1)", {}, 'x')).toEqual({ a: 1 });
