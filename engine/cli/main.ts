@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
+import { runMultiplexer } from '../connection/index.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
 import { addRunOptions, collect } from './run-options.js';
@@ -67,4 +68,8 @@ export function runCli(): void {
 }
 
 const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
-if (isMain) runCli();
+if (isMain) {
+  // The same bundle serves as the SSH multiplexer that keeps connections between runs (engine/connection/mux).
+  if (process.argv[2] === '__mux') await runMultiplexer(process.argv.slice(3));
+  else runCli();
+}

@@ -4,7 +4,7 @@
  * here; dynamic includes are kept as IncludeNodes for the runner. Everything
  * is validated before any host is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
@@ -499,12 +499,25 @@ export class Loader {
       .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
+  /**
+   * A role's defaults or vars: `main.yml` (or `.yaml`, `.json`, no
+   * extension), or a folder `main/` whose files are merged in name order,
+   * as Ansible reads them.
+   */
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
-    for (const name of [`${file}.yml`, `${file}.yaml`, file, path.join(file, 'main.yml')]) {
+    for (const name of [`${file}.yml`, `${file}.yaml`, `${file}.json`, file]) {
       const f = path.join(roleDir, sub, name);
       if (existsSync(f) && statSync(f).isFile()) return this.loadVarsFile(f);
     }
-    return {};
+    const folder = path.join(roleDir, sub, file);
+    if (!isDirectory(folder)) return {};
+    const merged: Vars = {};
+    const files = readdirSync(folder, { recursive: true, withFileTypes: false }) as string[];
+    for (const rel of files.sort()) {
+      const f = path.join(folder, rel);
+      if (/\.(ya?ml|json)$/.test(rel) && statSync(f).isFile()) Object.assign(merged, this.loadVarsFile(f));
+    }
+    return merged;
   }
 
   loadVarsFile(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Vars {
@@ -531,12 +544,12 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true, metaChain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
     const chain = dependents.map((r) => r.name);
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
-    if (chain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...chain, name].join(' -> ')}`);
+    if (metaChain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...metaChain, name].join(' -> ')}`);
     const dir = this.findRole(name, baseDir);
     if (!dir) throw errorAt(loaded, p, `role '${name}' not found (looked in ${this.rolesSearchPath(baseDir).join(', ')})`);
 
@@ -568,7 +581,7 @@ export class Loader {
     const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
-      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role]);
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role], true, [...metaChain, name]);
       scopes.push(...depResult.scopes);
       tasks.push(...depResult.tasks);
       handlers.push(...depResult.handlers);

@@ -34,7 +34,12 @@ export interface ContextHost {
   native: boolean;
 }
 
-export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost): ModuleContext {
+/** What the runner learns from the commands a module ran: output the connection had to cut. */
+export interface Observed {
+  truncated?: { stdout: number; stderr: number };
+}
+
+export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost, observed: Observed = {}): ModuleContext {
   let conn: Connection | undefined;
   const getConn = async () => (conn ??= await host.connection(target));
   return {
@@ -47,7 +52,13 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
       const c = await getConn();
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
-      return c.exec(command, { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become });
+      const result = await c.exec(command, { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become });
+      if (result.truncated) {
+        const t = (observed.truncated ??= { stdout: 0, stderr: 0 });
+        t.stdout += result.truncated.stdout ?? 0;
+        t.stderr += result.truncated.stderr ?? 0;
+      }
+      return result;
     },
     become: settings.become,
     check: settings.check,

@@ -17,7 +17,7 @@ import type { HostStatus, RunEvent } from '../output/events.js';
 import { lazyVars, type Templar } from '../template/index.js';
 import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
-import { moduleContext, type ContextHost } from './context.js';
+import { moduleContext, type ContextHost, type Observed } from './context.js';
 import { conditionsOf, environmentLayers, keyword, location, taskTitle } from './keywords.js';
 import { loopItems, templarLoopDeps } from './loop-items.js';
 import type { LookupHost } from '../lookups/types.js';
@@ -189,7 +189,7 @@ export class TaskExecutor {
     const templar = this.deps.templar;
     try {
       for (const c of conditionsOf(task)) {
-        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: c };
+        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
       }
       if (loopError) throw loopError;
       const render = (v: unknown, what: string) => templar.renderValue(v, vars, `${where} ${what}`);
@@ -248,7 +248,8 @@ export class TaskExecutor {
 
     const target = delegateTo ?? host;
     const searchPathValue = scopeVars.ansible_search_path as string[];
-    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost);
+    const observed: Observed = {};
+    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
     if (asyncSec > 0 && !task.module.controllerOnly) {
@@ -266,6 +267,15 @@ export class TaskExecutor {
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       result = await runModule(task.module, checked.args, mctx);
+      // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
+      if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
+      if (observed.truncated) {
+        // The host printed more than the output limit: the rest was dropped, not kept in memory.
+        result.truncated = { ...observed.truncated };
+        const warnings = Array.isArray(result.warnings) ? result.warnings : [];
+        result.warnings = [...warnings, `the output was cut at the output limit (uxsv_output_limit): ${observed.truncated.stdout} bytes of stdout and ${observed.truncated.stderr} bytes of stderr were dropped`];
+        observed.truncated = undefined;
+      }
       if (delegateTo) result._ansible_delegated_to = delegateTo;
       // As in Ansible, a result is data, never a template, except set_fact's and include_vars' values (they keep their own tags).
       if (!CLEAN_FACTS_ACTIONS.has(task.module.name)) result = markUnsafe(result);

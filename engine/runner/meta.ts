@@ -82,7 +82,7 @@ async function apply(play: PlayRun, task: MetaNode, host: string): Promise<strin
       run.store.inventoryChanged();
       return 'inventory successfully refreshed';
     case 'reset_connection':
-      await run.pool.close(host);
+      await run.pool.close(host, { reset: true });
       return 'reset connection';
     case 'role_complete':
       return `role_complete for ${host}`;

@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { Inventory } from '../inventory/index.js';
+import { multiplexerProblem } from '../connection/index.js';
 import type { Loader } from '../loader/playbook.js';
 import type { Playbook } from '../loader/model.js';
 import type { HostStats } from '../output/events.js';
@@ -71,6 +72,8 @@ export class Runner {
     } finally {
       await run.pool.closeAll();
     }
+    const muxProblem = multiplexerProblem();
+    if (muxProblem) run.warn(muxProblem);
     const stats: Record<string, HostStats> = {};
     for (const [host, s] of run.hosts) stats[host] = s.stats;
     const connections = Object.fromEntries(run.pool.closed.map(({ host, ...counts }) => [host, counts]));

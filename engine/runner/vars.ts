@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, RoleScope, Scope, Vars } from '../loader/model.js';
 import { OPAQUE } from '../template/trust.js';
+import { isLocalhostName } from '../inventory/index.js';
 import { factsAsVars } from '../facts/setup.js';
 
 export const OMIT_TOKEN = '__omit_place_holder__uxsv';
@@ -204,6 +205,8 @@ export class VariableStore {
     const store = this;
     const names = () => this.inventory.hostNames();
     const cache = new Map<string, Vars>();
+    // The implicit localhost of a play that runs on it is a host of hostvars too, as in Ansible.
+    const implicitHere = (name: string) => isLocalhostName(name) && (ctx?.playHosts.includes(name) ?? false);
     const varsOf = (host: string) => {
       let v = cache.get(host);
       if (!v) cache.set(host, (v = store.hostLevelVars(host, ctx)));
@@ -213,11 +216,11 @@ export class VariableStore {
       get(_t, prop) {
         if (prop === OPAQUE) return true;
         if (typeof prop !== 'string') return undefined;
-        if (!store.inventory.hasHost(prop)) return undefined;
+        if (!store.inventory.hasHost(prop) && !implicitHere(prop)) return undefined;
         return varsOf(prop);
       },
       has(_t, prop) {
-        return typeof prop === 'string' && store.inventory.hasHost(prop);
+        return typeof prop === 'string' && (store.inventory.hasHost(prop) || implicitHere(prop));
       },
       ownKeys() {
         return names();
