@@ -446,7 +446,8 @@ function lookupPlugin(table: Map<string, TemplateFunction>, name: string, kind: 
 
 /** A lazy variable that failed on an undefined name is an Undefined (usable with `default`), as in Ansible. */
 function undefinedFromVariable(name: string, error: unknown): Undefined | undefined {
-  if (error instanceof TemplateError && error.details.hint !== undefined && !error.details.recursion) return new Undefined(name, error.details.hint);
+  // The Undefined names the variable that was missing (what the error names), with the lazy variable's message.
+  if (error instanceof TemplateError && error.details.hint !== undefined && !error.details.recursion) return new Undefined(error.details.variable ?? name, error.details.hint);
   return undefined;
 }
 
