@@ -7,7 +7,11 @@ export interface TemplateErrorDetails {
   line?: number;
   /** True for a variable that refers to itself (directly or through others). */
   recursion?: boolean;
-  /** Jinja2's message for an undefined value ("'x' is undefined"). */
+  /**
+   * The problem alone, as Jinja2 or Python words it ("'x' is undefined",
+   * "Could not load \"f\": 'f'"), without where it happened: with
+   * `pythonType`, what Ansible's template module shows ("TemplateSyntaxError: ...").
+   */
   reason?: string;
   /**
    * For a variable whose own template failed on an undefined name: what a

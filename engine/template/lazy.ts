@@ -48,7 +48,7 @@ export function lazyVars(vars: Record<string, unknown>, templar: Templar, source
         return value;
       } catch (err) {
         // As Ansible does, a template reading this variable sees an Undefined with this hint (for `default`, `is defined`).
-        if (err instanceof TemplateError && err.details.reason !== undefined && !err.details.recursion && err.details.hint === undefined) {
+        if (err instanceof TemplateError && err.details.pythonType === 'UndefinedError' && !err.details.recursion && err.details.hint === undefined) {
           throw new TemplateError(err.message, err.source, { ...err.details, hint: err.message });
         }
         throw err;

@@ -341,7 +341,7 @@ export class Templar {
     const multiline = text.includes('\n');
     if (err instanceof TemplateSyntaxError) {
       const where = file ? `${file} line ${err.line}` : `${source}${multiline ? ` line ${err.line}` : ''}`;
-      return new TemplateError(`${where}: template syntax error: ${err.message}`, source, { line: err.line, pythonType: 'TemplateSyntaxError' });
+      return new TemplateError(`${where}: template syntax error: ${err.message}`, source, { line: err.line, reason: err.message, pythonType: 'TemplateSyntaxError' });
     }
     if (err instanceof RenderError) {
       const where = err.template
@@ -359,15 +359,15 @@ export class Templar {
         return new TemplateError(`${where}: ${reason.message}`, source, { variable: reason.variable, reason: reason.message, line: err.line, pythonType: 'UndefinedError' });
       }
       if (reason instanceof TemplateSyntaxError) {
-        return new TemplateError(`${where}: template syntax error: ${reason.message}`, source, { line: err.line, pythonType: 'TemplateSyntaxError' });
+        return new TemplateError(`${where}: template syntax error: ${reason.message}`, source, { line: err.line, reason: reason.message, pythonType: 'TemplateSyntaxError' });
       }
       if (reason instanceof TemplateNotFound) {
-        return new TemplateError(`${where}: ${reason.message}`, source, { line: err.line, pythonType: 'TemplateNotFound' });
+        return new TemplateError(`${where}: ${reason.message}`, source, { line: err.line, reason: reason.template, pythonType: 'TemplateNotFound' });
       }
       // A macro or include that calls itself ends in a JavaScript stack overflow; say what it means.
       const overflow = reason instanceof RangeError && /call stack|recursion/.test(reason.message);
       const message = overflow ? 'recursion too deep (a macro or include that calls itself?)' : reason instanceof Error ? reason.message : String(reason);
-      return new TemplateError(`${where}: ${message}`, source, { line: err.line, pythonType: pythonErrorType(reason) });
+      return new TemplateError(`${where}: ${message}`, source, { line: err.line, reason: message, pythonType: pythonErrorType(reason) });
     }
     if (err instanceof UndefinedVariableError) {
       return new TemplateError(`${source}: ${err.message}`, source, { variable: err.variable, reason: err.message, pythonType: 'UndefinedError' });
@@ -466,7 +466,10 @@ function unsafeCondition(source: string, text: string): TemplateError {
   return new TemplateError(`${source}: the conditional check '${text}' failed: the conditional is unsafe data (it came from a host, a lookup or !unsafe) and cannot be evaluated`, source);
 }
 
+/** The Python exception Ansible would name for an error raised while rendering. */
 function pythonErrorType(err: unknown): string {
+  // Errors made to look like Python's carry its name (TemplateSyntaxError, ZeroDivisionError, AnsibleFilterError).
+  if (err instanceof Error && err.name !== 'Error' && /^[A-Z]\w*(Error|Exception|NotFound)$/.test(err.name) && !['TypeError', 'RangeError', 'SyntaxError'].includes(err.name)) return err.name;
   if (err instanceof TypeError) return 'TypeError';
   if (err instanceof RangeError) return 'ValueError';
   return 'AnsibleError';
