@@ -52,6 +52,8 @@ export interface TemplarOptions {
 export interface RenderOptions extends TemplateOptions {
   /** Folders searched first for `{% include %}`/`{% import %}`/`{% extends %}` (each also with `templates/`). */
   searchPaths?: string[];
+  /** The same, as the template lookup names it. */
+  searchPath?: string[];
   /** Read the output back as data when it looks like a list or dict (the template lookup's convert_data). */
   convertData?: boolean;
 }
@@ -159,7 +161,7 @@ export class Templar {
     const mode: ConcatMode = options.native ? 'native' : options.convertData ? 'eval' : 'text';
     const plain = String(text);
     if (!hasMarkup(plain, syntax) && syntax.newlineSequence === '\n' && !plain.startsWith(OVERRIDE_HEADER)) return plain;
-    return this.run(plain, vars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? [] });
+    return this.run(plain, vars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? options.searchPath ?? [] });
   }
 
   /**
