@@ -54,19 +54,33 @@ const NOT_FOUND = Symbol('not found');
 const MAX_NESTING = 60;
 
 class Scope {
-  /** Made at the first assignment: most scopes (a loop iteration's) hold one or two names, or none. */
-  private names: Map<string, unknown> | undefined;
+  // Most scopes (a loop iteration's) hold a name or two: kept in fields, a Map past that.
+  private name1: string | undefined;
+  private value1: unknown;
+  private name2: string | undefined;
+  private value2: unknown;
+  private more: Map<string, unknown> | undefined;
   constructor(readonly parent: Scope | null) {}
 
   get(name: string): unknown {
     for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.names?.has(name)) return s.names.get(name);
+      if (s.name1 === name) return s.value1;
+      if (s.name2 === name) return s.value2;
+      if (s.more?.has(name)) return s.more.get(name);
     }
     return NOT_FOUND;
   }
 
   set(name: string, value: unknown): void {
-    (this.names ??= new Map()).set(name, value);
+    if (this.name1 === undefined || this.name1 === name) {
+      this.name1 = name;
+      this.value1 = value;
+    } else if (this.name2 === undefined || this.name2 === name) {
+      this.name2 = name;
+      this.value2 = value;
+    } else {
+      (this.more ??= new Map()).set(name, value);
+    }
   }
 }
 

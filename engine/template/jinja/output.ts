@@ -55,6 +55,8 @@ export class Output {
   }
 
   text(): string {
+    // In text mode every piece is already a string.
+    if (this.mode === 'text') return this.parts.join('');
     return this.parts.map((p) => (isString(p) ? String(p) : pyStr(p))).join('');
   }
 
