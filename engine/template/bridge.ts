@@ -11,7 +11,7 @@
  * type tests are answered here.
  */
 import { splitKwargs } from './members.js';
-import { isFloat, isInt, isNumber, pyFloat, truthy, type Dict } from './python.js';
+import { FloatValue, PyObject, Undefined, isFloat, isInt, isNumber, isTuple, pyFloat, truthy, typeName, type Dict } from './python.js';
 import { keepAsText } from './jinja/output.js';
 import { touch, touchedUnsafe } from './trace.js';
 import { TEXT, TaggedText, UNSAFE, carryTags, markUnsafe, untag } from './trust.js';
@@ -42,8 +42,14 @@ function pythonNumber(name: string, args: unknown[], result: unknown): unknown {
   return result;
 }
 
-/** What Ansible's type_debug names for a tagged string (the library sees plain strings only). */
+/**
+ * What Ansible's type_debug names where the library, seeing plain data,
+ * cannot tell: tagged strings, integral floats, tuples, undefined values and
+ * the runtime's own objects (loop, namespace, macro, type).
+ */
 function taggedTypeName(value: unknown): string | undefined {
+  if (value instanceof Undefined) return 'AnsibleUndefined';
+  if (value instanceof FloatValue || isTuple(value) || value instanceof PyObject) return typeName(value);
   if (!(value instanceof TaggedText)) return undefined;
   const text = (value.tags & TEXT) !== 0;
   if (value.tags & UNSAFE) return text ? 'NativeJinjaUnsafeText' : 'AnsibleUnsafeText';
