@@ -8,7 +8,8 @@
  * templates box an integral float (python.ts FloatValue) so that `4 / 2`
  * prints `2.0`. The library works on plain numbers, so the few filters
  * whose Python result is a float by type are re-boxed here, and the number
- * type tests are answered here.
+ * type tests are answered here; a filter or test that handles FloatValue
+ * itself says so (ACCEPTS_FLOAT_VALUE) and gets the boxed value.
  */
 import { splitKwargs } from './members.js';
 import { FloatValue, PyObject, Undefined, isFloat, isInt, isNumber, isTuple, pyFloat, truthy, typeName, type Dict } from './python.js';
@@ -56,16 +57,28 @@ function taggedTypeName(value: unknown): string | undefined {
   return text ? 'NativeJinjaText' : undefined;
 }
 
+/**
+ * A filter or test that handles python.ts FloatValue itself (prints `2.0`,
+ * says `float`) sets this on its function; it is then given integral floats
+ * boxed instead of as plain numbers.
+ */
+export const ACCEPTS_FLOAT_VALUE = 'acceptsFloatValue';
+
+function acceptsFloatValue(fn: TemplateFunction): boolean {
+  return (fn as unknown as Record<string, unknown>)[ACCEPTS_FLOAT_VALUE] === true;
+}
+
 /** A filter as templates call it (see the file comment). */
 export function templateFilter(name: string, filter: TemplateFunction): TemplateFunction {
   const short = shortName(name);
+  const keepFloats = acceptsFloatValue(filter);
   return function (this: unknown, ...args: unknown[]) {
     if (short === 'type_debug') {
       const tagged = taggedTypeName(args[0]);
       if (tagged) return tagged;
     }
     for (const arg of args) touch(arg);
-    let result = filter.apply(this, args.map(untag));
+    let result = filter.apply(this, args.map((arg) => untag(arg, 0, keepFloats)));
     result = pythonNumber(short, args, result);
     result = carryTags(result, ...args);
     return STRING_TYPE_FILTERS.has(short) ? keepAsText(result) : result;
@@ -83,10 +96,11 @@ const NUMBER_TESTS: Record<string, (value: unknown) => boolean> = {
 /** A test as templates call it: plain data in, a plain boolean out. */
 export function templateTest(name: string, test: TemplateFunction): TemplateFunction {
   const numberTest = NUMBER_TESTS[shortName(name)];
-  if (numberTest) return (value: unknown) => numberTest(value);
+  if (numberTest && !acceptsFloatValue(test)) return (value: unknown) => numberTest(value);
+  const keepFloats = acceptsFloatValue(test);
   return function (this: unknown, ...args: unknown[]) {
     for (const arg of args) touch(arg);
-    return truthy(test.apply(this, args.map(untag)));
+    return truthy(test.apply(this, args.map((arg) => untag(arg, 0, keepFloats))));
   };
 }
 
@@ -99,7 +113,7 @@ export function templateTest(name: string, test: TemplateFunction): TemplateFunc
 export function unsafeLookup(lookup: TemplateFunction): TemplateFunction {
   return function (this: unknown, ...args: unknown[]) {
     const allowUnsafe = (splitKwargs(args).kwargs as Dict).allow_unsafe;
-    const result = lookup.apply(this, args.map(untag));
+    const result = lookup.apply(this, args.map((arg) => untag(arg)));
     if (allowUnsafe !== undefined && allowUnsafe !== false) return result;
     if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
     touchedUnsafe();

@@ -12,8 +12,8 @@
  *   itself to its run's secret registry (the `sink`) when it is made, so the
  *   output masks derived values too.
  *
- * Strings carry the tags as a `TaggedText` (a String object, like nunjucks'
- * SafeString, so `isString`, `String(x)`, `length` and JSON keep working);
+ * Strings carry the tags as a `TaggedText` (a String object, like Jinja2's
+ * Markup, so `isString`, `String(x)`, `length` and JSON keep working);
  * lists and dicts carry them as a hidden (non-enumerable) property, so that
  * their keys are protected too. Anything computed from a tagged value (a
  * filter's result, a slice, a concatenation, a rendered template) gets the
@@ -260,9 +260,10 @@ export function holdsUnsafe(value: unknown, seen: Set<object> = new Set()): bool
  * Plain data: every TaggedText back to a string (and every boxed number to
  * a number). Returns the input itself when it holds none (no copy). With
  * `keep`, strings keep those of their tags (`untag(v, UNSAFE | SECRET)`
- * drops only the TEXT marker).
+ * drops only the TEXT marker); with `keepBoxedNumbers`, integral floats stay
+ * boxed (for code that knows python.ts FloatValue).
  */
-export function untag<T>(value: T, keep = 0): T {
+export function untag<T>(value: T, keep = 0, keepBoxedNumbers = false): T {
   const seen = new Map<object, unknown>();
   const plain = (v: unknown): unknown => {
     if (v instanceof TaggedText) {
@@ -271,7 +272,7 @@ export function untag<T>(value: T, keep = 0): T {
       return tags ? new TaggedText(String(v), tags, v.sink) : String(v);
     }
     // An integral float (python.ts FloatValue) is a number to code outside the templates.
-    if (v instanceof Number) return Number(v);
+    if (v instanceof Number) return keepBoxedNumbers ? v : Number(v);
     if (!isContainer(v) || isOpaque(v)) return v;
     if (seen.has(v)) return seen.get(v);
     seen.set(v, v);

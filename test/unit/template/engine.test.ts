@@ -138,3 +138,25 @@ describe('now()', () => {
     expect(t.evaluate('now().year >= 2024 and now() is not string', {}, 'x')).toBe(true);
   });
 });
+
+describe('the filter and test bridge', () => {
+  it('gives every argument to a filter as plain data, and carries their tags to its result', async () => {
+    const { templateFilter, templateTest } = await import('../../../engine/template/bridge.js');
+    const { FloatValue } = await import('../../../engine/template/python.js');
+    const seen: unknown[] = [];
+    const probe = templateFilter('probe', (...args: unknown[]) => {
+      seen.push(...args);
+      return args.map(String).join('+');
+    });
+    const out = probe.call({}, tagged('a'), tagged('b'), new TaggedText('c', SECRET), [tagged('d')], new FloatValue(2));
+    expect(seen.every((a) => typeof a !== 'object' || Array.isArray(a))).toBe(true);
+    expect((seen[3] as unknown[])[0]).toBe('d');
+    expect(seen[4]).toBe(2);
+    expect(String(out)).toBe('a+b+c+d+2');
+    expect(isUnsafe(out)).toBe(true);
+    const floats: unknown[] = [];
+    const aware = Object.assign((v: unknown) => floats.push(v), { acceptsFloatValue: true });
+    templateTest('aware', aware).call({}, new FloatValue(2));
+    expect(floats[0]).toBeInstanceOf(FloatValue);
+  });
+});
