@@ -226,7 +226,14 @@ export class Templar {
     if (!isString(rendered) || String(rendered) === '') return truthy(rendered);
     if (isUnsafe(rendered)) throw unsafeCondition(source, String(condition));
     const presented = `{% if ${String(rendered)} %} True {% else %} False {% endif %}`;
-    const result = String(this.run(presented, vars, source, { ...VALUE_SETTINGS, mode: 'eval', searchPaths: [] })).trim();
+    let result: string;
+    try {
+      result = String(this.run(presented, vars, source, { ...VALUE_SETTINGS, mode: 'eval', searchPaths: [] })).trim();
+    } catch (err) {
+      const known = definednessAnswer(err, String(rendered));
+      if (known !== undefined) return known;
+      throw err;
+    }
     if (result === 'True') return true;
     if (result === 'False') return false;
     throw new TemplateError(`${source}: unable to evaluate conditional: ${String(condition)}`, source);
@@ -462,6 +469,26 @@ function tagged(value: unknown, trace: RenderTrace): unknown {
     return value instanceof TaggedText ? withTags(value, tags, sink) : new TaggedText(String(value), tags, sink);
   }
   return trace.unsafe && !isUnsafe(value) ? withTags(value, UNSAFE) : value;
+}
+
+const DEFINED_TEST = /(hostvars\[.+\]|\w+)\s+(not\s+is|is|is\s+not)\s+(defined|undefined)/g;
+
+/**
+ * Ansible's answer when a conditional fails on an undefined variable that
+ * the conditional itself tests with `is defined`/`is undefined` (as in
+ * `x | int > 0 or x is not defined`): the test's answer instead of the
+ * error. Undefined when the error is not of that kind.
+ */
+function definednessAnswer(err: unknown, conditional: string): boolean | undefined {
+  if (!(err instanceof TemplateError) || err.details.pythonType !== 'UndefinedError') return undefined;
+  const missing = /'(hostvars\[.+\]|\w+)' is undefined/.exec(err.details.reason ?? err.message)?.[1];
+  if (!missing) return undefined;
+  for (const [, name, logic, state] of conditional.matchAll(DEFINED_TEST)) {
+    if (name!.replace(/'/g, '"') !== missing.replace(/'/g, '"')) continue;
+    const shouldExist = logic!.includes('not') !== (state === 'defined');
+    return !shouldExist;
+  }
+  return undefined;
 }
 
 function unsafeCondition(source: string, text: string): TemplateError {
