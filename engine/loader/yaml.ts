@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CST, Lexer, LineCounter, YAMLMap, YAMLSeq, parseDocument, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
-import { SECRET, TaggedText, UNSAFE, tagInPlace } from '../template/trust.js';
+import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { registerSecretLeaves, secretSink } from '../vault/secrets.js';
 
@@ -80,11 +80,13 @@ const UNSAFE_TAGS: Tags = [
 /**
  * `!vault |`: decrypted as it loads (the run's vault passwords; without one,
  * loading fails clearly). The value is secret (masked in the output, and so
- * is what is computed from it) and, as in Ansible, never templated.
+ * is what is computed from it) and, as in Ansible, never templated; it keeps
+ * its vault text, as Ansible's encrypted values do (`is vault_encrypted`,
+ * `unvault`: engine/template/trust.ts vaultText).
  */
 const VAULT_TAG = {
   tag: '!vault',
-  resolve: (s: string) => new TaggedText(decryptLoaded(s, 'a !vault value'), SECRET | UNSAFE, secretSink),
+  resolve: (s: string) => withVaultText(new TaggedText(decryptLoaded(s, 'a !vault value'), SECRET | UNSAFE, secretSink), s),
 };
 
 type Tags = Parameters<Extract<NonNullable<SchemaOptions['customTags']>, (tags: never) => unknown>>[0];

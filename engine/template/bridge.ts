@@ -15,7 +15,7 @@ import { splitKwargs } from './members.js';
 import { FloatValue, PyObject, Undefined, isFloat, isInt, isNumber, isTuple, pyFloat, truthy, typeName, type Dict } from './python.js';
 import { keepAsText } from './jinja/output.js';
 import { touch, touchedUnsafe } from './trace.js';
-import { TEXT, TaggedText, UNSAFE, carryTags, markUnsafe, untag } from './trust.js';
+import { TEXT, TaggedText, UNSAFE, VAULT_ENCRYPTED, carryTags, markUnsafe, untag, vaultTextOf } from './trust.js';
 
 export type TemplateFunction = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -68,6 +68,17 @@ function acceptsFloatValue(fn: TemplateFunction): boolean {
   return (fn as unknown as Record<string, unknown>)[ACCEPTS_FLOAT_VALUE] === true;
 }
 
+/**
+ * An argument as the library gets it: plain data; a value that came
+ * vault-encrypted is the text marked as such (what `is vault_encrypted`
+ * and `unvault` read), as Ansible keeps it.
+ */
+function plainArgument(arg: unknown, keepFloats: boolean): unknown {
+  const ciphertext = vaultTextOf(arg);
+  if (ciphertext !== undefined) return Object.assign(new String(String(arg)), { [VAULT_ENCRYPTED]: true, ciphertext });
+  return untag(arg, 0, keepFloats);
+}
+
 /** A filter as templates call it (see the file comment). */
 export function templateFilter(name: string, filter: TemplateFunction): TemplateFunction {
   const short = shortName(name);
@@ -78,7 +89,7 @@ export function templateFilter(name: string, filter: TemplateFunction): Template
       if (tagged) return tagged;
     }
     for (const arg of args) touch(arg);
-    let result = filter.apply(this, args.map((arg) => untag(arg, 0, keepFloats)));
+    let result = filter.apply(this, args.map((arg) => plainArgument(arg, keepFloats)));
     result = pythonNumber(short, args, result);
     result = carryTags(result, ...args);
     return STRING_TYPE_FILTERS.has(short) ? keepAsText(result) : result;
@@ -100,7 +111,7 @@ export function templateTest(name: string, test: TemplateFunction): TemplateFunc
   const keepFloats = acceptsFloatValue(test);
   return function (this: unknown, ...args: unknown[]) {
     for (const arg of args) touch(arg);
-    return truthy(test.apply(this, args.map((arg) => untag(arg, 0, keepFloats))));
+    return truthy(test.apply(this, args.map((arg) => plainArgument(arg, keepFloats))));
   };
 }
 

@@ -36,6 +36,26 @@ export const TEXT = 4;
 /** The tags that derived values inherit. */
 const CARRIED = UNSAFE | SECRET;
 
+/**
+ * The marker of a value that came vault-encrypted (Ansible's
+ * AnsibleVaultEncryptedUnicode), shared with the vault filters and tests
+ * (`is vault_encrypted`, `unvault`): a String object with this symbol set
+ * and its `ciphertext`.
+ */
+export const VAULT_ENCRYPTED = Symbol.for('uxsv.vaultEncrypted');
+const VAULT_TEXT = Symbol('uxsv.vaultText');
+
+/** A decrypted `!vault` value that remembers its vault text. */
+export function withVaultText(text: TaggedText, ciphertext: string): TaggedText {
+  Object.defineProperty(text, VAULT_TEXT, { value: ciphertext.trim(), enumerable: false });
+  return text;
+}
+
+/** The vault text a value was decrypted from, if it came vault-encrypted. */
+export function vaultTextOf(value: unknown): string | undefined {
+  return value instanceof TaggedText ? (value as unknown as { [VAULT_TEXT]?: string })[VAULT_TEXT] : undefined;
+}
+
 /** Receives every secret string as it is made (the run's secret registry). */
 export interface SecretSink {
   add(text: string): void;

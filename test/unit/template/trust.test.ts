@@ -233,6 +233,9 @@ describe('secrets propagate by value', () => {
       expect(isSecret(token) && isUnsafe(token)).toBe(true);
       const derived = t.renderValue('{{ token | upper }}', vars, 'x');
       expect(maskSecrets(`shown: ${String(derived)}`)).toBe(`shown: ${MASK}`);
+      // As Ansible's encrypted values, it keeps its vault text.
+      expect(t.evaluate('token is vault_encrypted and plain is not vault_encrypted', vars, 'x')).toBe(true);
+      expect(String(t.evaluate("token | unvault('pw')", vars, 'x'))).toBe('{{ 6*7 }}-inline-Secret');
 
       const file = readYamlText(encrypt('db: "{{ \x27abc\x27 }}-file-Secret"\nlist: [Other-Secret]\n', 'pw'));
       const fileVars = lazyVars(file as Record<string, unknown>, t, 'vars');
