@@ -124,7 +124,8 @@ export function templateTest(name: string, test: TemplateFunction): TemplateFunc
 export function unsafeLookup(lookup: TemplateFunction): TemplateFunction {
   return function (this: unknown, ...args: unknown[]) {
     const allowUnsafe = (splitKwargs(args).kwargs as Dict).allow_unsafe;
-    const result = lookup.apply(this, args.map((arg) => untag(arg)));
+    // Terms keep their tags: the lookups template terms again, but never unsafe ones.
+    const result = lookup.apply(this, args);
     if (allowUnsafe !== undefined && allowUnsafe !== false) return result;
     if (result === null || result === undefined || (Array.isArray(result) && result.length === 0)) return result;
     touchedUnsafe();
