@@ -8,7 +8,7 @@
  * not visible to templates.
  */
 import {
-  FloatValue, PyObject, Undefined, dictKey, eq, failUndefined, isDict, isInt, isString,
+  FloatValue, PyObject, Undefined, dictKey, eq, failUndefined, hasKey, isDict, isInt, isString,
   iterate, pyStr, repr, sortKey, tuple, typeName, type Dict,
 } from './python.js';
 import { assertMutable, touch } from './trace.js';
@@ -84,7 +84,7 @@ function itemOf(obj: unknown, key: unknown): Found {
   if (isDict(obj)) {
     if (Array.isArray(key) || isDict(key) || key === null || key === undefined) return MISSING;
     const k = dictKey(key);
-    return Object.hasOwn(obj, k) && obj[k] !== undefined ? obj[k] : MISSING;
+    return hasKey(obj, k) && obj[k] !== undefined ? obj[k] : MISSING;
   }
   if (obj instanceof PyObject) return isString(key) ? found(obj.attribute(String(key))) : MISSING;
   return MISSING;
@@ -390,7 +390,7 @@ const dictMethods: Record<string, (d: Dict, ...args: unknown[]) => unknown> = {
   values: (d) => Object.values(d),
   get: (d, key, fallback = null) => {
     const k = dictKey(key);
-    return Object.hasOwn(d, k) ? d[k] : fallback;
+    return hasKey(d, k) ? d[k] : fallback;
   },
   copy: (d) => ({ ...d }),
   update: (d, ...args) => {

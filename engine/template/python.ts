@@ -10,6 +10,7 @@
  * that it prints as Python prints it (`2.0`). Tuples are arrays marked as
  * such (they print as `(1, 2)`).
  */
+import { types } from 'node:util';
 
 /**
  * The value of a variable, attribute or item that does not exist (Jinja2's
@@ -63,6 +64,15 @@ export abstract class PyObject {
 }
 
 export type Dict = Record<string, unknown>;
+
+/**
+ * Whether a dict has a key. A proxy (hostvars, lazy variables) answers
+ * through its `has`, which may know keys it does not list; a plain dict's
+ * inherited properties (`constructor`) are not keys.
+ */
+export function hasKey(d: Dict, key: string): boolean {
+  return types.isProxy(d) ? key in d : Object.hasOwn(d, key);
+}
 
 export function isDict(value: unknown): value is Dict {
   if (value === null || typeof value !== 'object') return false;
@@ -305,7 +315,7 @@ export function contains(container: unknown, item: unknown): boolean {
     if (!isString(item)) throw new TypeError(`'in <string>' requires string as left operand, not ${typeName(item)}`);
     return String(container).includes(String(item));
   }
-  if (isDict(container)) return isString(item) || isNumber(item) ? Object.hasOwn(container, pyStr(item)) : false;
+  if (isDict(container)) return isString(item) || isNumber(item) ? hasKey(container, pyStr(item)) : false;
   throw new TypeError(`argument of type '${typeName(container)}' is not iterable`);
 }
 

@@ -160,3 +160,16 @@ describe('the filter and test bridge', () => {
     expect(floats[0]).toBeInstanceOf(FloatValue);
   });
 });
+
+describe('dicts that are proxies', () => {
+  it('a key a proxy knows but does not list is found (hostvars of the implicit localhost)', () => {
+    const hostvars = new Proxy({} as Record<string, unknown>, {
+      get: (_t, k) => (k === 'localhost' ? { foo: 'bar' } : undefined),
+      has: (_t, k) => k === 'localhost',
+    });
+    const vars = { hostvars };
+    expect(t.evaluate("hostvars['localhost'].foo", vars, 'x')).toBe('bar');
+    expect(t.evaluate("'localhost' in hostvars and hostvars.get('localhost').foo == 'bar'", vars, 'x')).toBe(true);
+    expect(t.evaluate("hostvars['elsewhere'] is defined", vars, 'x')).toBe(false);
+  });
+});
