@@ -71,6 +71,8 @@ interface RenderSettings {
 }
 
 const TEMPLATE_MARKUP = /\{\{|\{%|\{#/;
+/** A whole tag, as Ansible's is_template looks for one (a begin and its end). */
+const COMPLETE_TAG = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/;
 const SINGLE_VARIABLE = /^\{\{\s*(\w*)\s*\}\}$/;
 const CACHE_LIMIT = 5000;
 const VALUE_SETTINGS = { syntax: ANSIBLE_SYNTAX, escapeBackslashes: true };
@@ -98,6 +100,7 @@ export class Templar {
   /** The environment as filters, tests and global functions see it (their `this.env`). */
   private readonly callEnv: { globals: Record<string, unknown>; getFilter(name: string): TemplateFunction; getTest(name: string): TemplateFunction };
   private readonly searchPaths: string[];
+  private readonly lookupHost: LookupHost | undefined;
   private readonly native: boolean;
   private readonly extensions: ReadonlySet<string>;
   private readonly filters = new Map<string, TemplateFunction>();
@@ -106,6 +109,7 @@ export class Templar {
 
   constructor(options: TemplarOptions = {}) {
     this.searchPaths = options.searchPaths ?? [];
+    this.lookupHost = options.lookupHost;
     // Unless the caller says, Ansible's environment settings apply (ansible.cfg is the caller's to read).
     this.native = options.native ?? envBoolean(process.env.ANSIBLE_JINJA2_NATIVE);
     this.extensions = new Set(options.extensions ?? (process.env.ANSIBLE_JINJA2_EXTENSIONS ?? '').split(',').map((e) => e.trim()).filter(Boolean));
@@ -222,6 +226,9 @@ export class Templar {
     if (!isString(condition)) return truthy(condition);
     if (String(condition) === '') return true;
     if (isUnsafe(condition)) throw unsafeCondition(source, String(condition));
+    if (COMPLETE_TAG.test(String(condition))) {
+      this.lookupHost?.warn(`conditional statements should not include jinja2 templating delimiters such as {{ }} or {% %}. Found: ${String(condition)}`);
+    }
     const rendered = this.renderValue(condition, vars, source);
     if (!isString(rendered) || String(rendered) === '') return truthy(rendered);
     if (isUnsafe(rendered)) throw unsafeCondition(source, String(condition));

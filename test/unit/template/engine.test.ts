@@ -173,3 +173,13 @@ describe('dicts that are proxies', () => {
     expect(t.evaluate("hostvars['elsewhere'] is defined", vars, 'x')).toBe(false);
   });
 });
+
+describe('conditionals with template markup', () => {
+  it('warn as Ansible does, and still evaluate', () => {
+    const warnings: string[] = [];
+    const templar = new Templar({ lookupHost: { hostsMatching: () => [], warn: (m) => warnings.push(m) } });
+    expect(templar.isTrue('"{{ foo }}" == "bar"', { foo: 'bar' }, 'x')).toBe(true);
+    expect(templar.isTrue('foo == "bar"', { foo: 'bar' }, 'x')).toBe(true);
+    expect(warnings).toEqual(['conditional statements should not include jinja2 templating delimiters such as {{ }} or {% %}. Found: "{{ foo }}" == "bar"']);
+  });
+});
