@@ -266,6 +266,10 @@ export class Templar {
       try {
         entry = compileTemplate(text, name, { syntax: settings.syntax, extensions: this.extensions, escapeBackslashes: settings.escapeBackslashes }, group.env);
       } catch (err) {
+        // The parser is recursive: a template nested deeper than the stack allows is refused as such.
+        if (err instanceof RangeError && /call stack/.test(err.message)) {
+          throw new TemplateError(`${name ?? source}: template syntax error: nested too deeply`, source, { reason: 'nested too deeply', pythonType: 'TemplateSyntaxError' });
+        }
         throw this.toTemplateError(err, source, text, name);
       }
       if (group.templates.size >= CACHE_LIMIT) group.templates.delete(group.templates.keys().next().value!);

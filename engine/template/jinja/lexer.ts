@@ -200,8 +200,9 @@ export class Lexer {
     let pos = 0;
     let line = 1;
     let lineStarting = true;
+    const seen = new Map<string | RegExp, number>();
     while (pos < text.length) {
-      const found = this.nextOpener(text, pos);
+      const found = this.nextOpener(text, pos, seen);
       if (!found) {
         data(text.slice(pos), line, pos);
         break;
@@ -267,12 +268,21 @@ export class Lexer {
   }
 
   /** The earliest tag opening at or after `pos` (the longest delimiter wins at one position). */
-  private nextOpener(text: string, pos: number): RootMatch | null {
+  private nextOpener(text: string, pos: number, seen: Map<string | RegExp, number>): RootMatch | null {
     let best: RootMatch | null = null;
     let bestLength = 0;
+    // Where each delimiter next occurs, remembered: searching the rest of the text for one
+    // that is not there again at every tag would make a long template quadratic.
+    const next = (key: string | RegExp, find: () => number): number => {
+      const known = seen.get(key);
+      if (known !== undefined && (known === -1 || known >= pos)) return known;
+      const found = find();
+      seen.set(key, found);
+      return found;
+    };
     const first = Math.min(
       ...[this.options.blockStart, this.options.variableStart, this.options.commentStart].map((s) => {
-        const i = text.indexOf(s, pos);
+        const i = next(s, () => text.indexOf(s, pos));
         return i < 0 ? Infinity : i;
       }),
     );
@@ -290,9 +300,13 @@ export class Lexer {
     }
     // Line statements and comments compete by position, then by the length of their prefix.
     for (const opener of this.lineOpeners) {
-      opener.re.lastIndex = pos;
-      const m = opener.re.exec(text);
-      if (!m) continue;
+      const at = next(opener.re, () => {
+        opener.re.lastIndex = pos;
+        return opener.re.exec(text)?.index ?? -1;
+      });
+      if (at < 0) continue;
+      opener.re.lastIndex = at;
+      const m = opener.re.exec(text)!;
       if (!best || m.index < best.at || (m.index === best.at && opener.length > bestLength)) {
         best = { at: m.index, kind: opener.kind, open: m[0], sign: '' };
         bestLength = opener.length;

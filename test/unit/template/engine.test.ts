@@ -183,3 +183,15 @@ describe('conditionals with template markup', () => {
     expect(warnings).toEqual(['conditional statements should not include jinja2 templating delimiters such as {{ }} or {% %}. Found: "{{ foo }}" == "bar"']);
   });
 });
+
+describe('hostile templates', () => {
+  it('nesting deeper than the parser can follow is a clear syntax error', () => {
+    const deep = '{% if true %}'.repeat(20000) + 'x' + '{% endif %}'.repeat(20000);
+    expect(errorOf(() => t.render(deep, {}, 'deep.j2')).message).toBe('deep.j2: template syntax error: nested too deeply');
+    expect(errorOf(() => t.render(`{{ ${'('.repeat(20000)}1${')'.repeat(20000)} }}`, {}, 'deep.j2')).message).toBe('deep.j2: template syntax error: nested too deeply');
+  });
+  it('a long template whose delimiters are partly absent renders (the lexer does not search the rest again at every tag)', () => {
+    const lines = '{% if true %}line {{ x }}{% endif %}\n'.repeat(20000);
+    expect(t.render(lines, { x: 1 }, 'long.j2')).toBe(`${'line 1'.repeat(20000)}\n`);
+  });
+});
