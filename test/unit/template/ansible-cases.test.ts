@@ -5,7 +5,9 @@
  * result ansible-core 2.14 gave for each on this project's machine
  * (Jinja2 3.1), or the core of its error message. Each must come out the
  * same here: whitespace and newlines byte for byte, Python types and
- * printing, statements, scoping and error messages.
+ * printing, statements, scoping and error messages. ansible-cases.py lists
+ * the cases and records Ansible's results (run it where ansible-core is
+ * installed after adding one).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
