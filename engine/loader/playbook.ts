@@ -341,7 +341,7 @@ export class Loader {
       else if (rawArgs === null || rawArgs === undefined) templatedArgs = {};
       else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) templatedArgs = { ...(rawArgs as Vars) };
       else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
-      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: action, module: TEMPLATED_MODULE, args: templatedArgs, keywords, scope, origin, tags, templatedAction: action };
+      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: action, module: TEMPLATED_MODULE, args: templatedArgs, keywords, scope, origin, tags, templatedAction: action };
       return [templated];
     }
     const mod = this.options.modules.get(action);
@@ -377,7 +377,7 @@ export class Loader {
         else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
     return [node];
   }
 
@@ -410,7 +410,7 @@ export class Loader {
     return {
       kind: 'block',
       id: this.nextId++,
-      name: entry.name as string | undefined,
+      name: entry.name === null || entry.name === undefined ? undefined : String(entry.name),
       block: body,
       rescue: this.taskList(entry.rescue, loaded, [...p, 'rescue'], scope, tags),
       always: this.taskList(entry.always, loaded, [...p, 'always'], scope, tags),
@@ -449,7 +449,7 @@ export class Loader {
     if (!dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `You cannot use loops on '${kind}' statements. You should use '${kind.replace('import', 'include')}' instead.`, true);
     if (dynamic || isTemplated) {
       if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
-      const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
+      const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name === null || keywords.name === undefined ? undefined : String(keywords.name), args, keywords, scope, origin, tags };
       return [node];
     }
     // Static import: the keywords of the import apply to every imported task, like a block; its other arguments are their variables.

@@ -61,6 +61,9 @@ export interface ExecutorDeps {
 }
 
 const INTERNAL_KEYS = /^_ansible_/;
+/** Ansible's action plugins that refuse `async`. */
+const NO_ASYNC = new Set(['add_host', 'assemble', 'assert', 'async_status', 'copy', 'debug', 'fail', 'fetch', 'group_by', 'include_vars', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'template', 'unarchive', 'validate_argument_spec', 'wait_for_connection']);
+
 /** Ansible's _ACTION_WITH_CLEAN_FACTS: their results are not wrapped as unsafe. */
 const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
@@ -252,6 +255,7 @@ export class TaskExecutor {
     const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
+    if (asyncSec > 0 && NO_ASYNC.has(task.module.name)) return { changed: false, failed: true, msg: 'async is not supported for this task.' };
     if (asyncSec > 0 && !task.module.controllerOnly) {
       const job = this.deps.asyncJobs.start(target, asyncSec, () => runModule(task.module, checked.args, mctx));
       if (poll <= 0) return { changed: false, started: 1, finished: 0, ansible_job_id: job.id, results_file: job.resultsFile };

@@ -72,7 +72,6 @@ export class Runner {
           if (outcome.stopPlaybook) break playbooks;
         }
       }
-      await run.asyncJobs.settle();
     } finally {
       await run.pool.closeAll();
     }
