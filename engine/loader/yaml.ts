@@ -4,10 +4,11 @@
  * keep the document so any value can be traced back to file:line:col.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { CST, Lexer, LineCounter, parseDocument, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node, type SchemaOptions } from 'yaml';
+import { CST, Lexer, LineCounter, YAMLMap, YAMLSeq, parseDocument, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
+import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
-import { registerSecretLeaves } from '../vault/secrets.js';
+import { registerSecretLeaves, secretSink } from '../vault/secrets.js';
 
 export type DataPath = Array<string | number>;
 
@@ -49,10 +50,44 @@ function pyyamlTags(tags: Tags): Tags {
       out.push({ ...t, test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/ } as typeof t);
     } else out.push(t);
   }
-  // `!vault |` values are decrypted as they load (the run's vault passwords); without one, loading fails clearly.
-  out.push({ tag: '!unsafe', resolve: (s: string) => s }, { tag: '!vault', resolve: (s: string) => decryptLoaded(s, 'a !vault value') });
+  out.push(...UNSAFE_TAGS, VAULT_TAG);
   return out;
 }
+
+/** A `!unsafe` sequence or mapping: its strings (and keys) are unsafe (engine/template/trust.ts). */
+class UnsafeSeq extends YAMLSeq {
+  override toJSON(arg?: unknown, ctx?: Parameters<YAMLSeq['toJSON']>[1]): unknown[] {
+    return tagInPlace(super.toJSON(arg as string, ctx), UNSAFE);
+  }
+}
+
+class UnsafeMap extends YAMLMap {
+  override toJSON(arg?: unknown, ctx?: Parameters<YAMLMap['toJSON']>[1]): unknown {
+    return tagInPlace(super.toJSON(arg as string, ctx), UNSAFE);
+  }
+}
+
+/**
+ * `!unsafe`: text that is never templated (Ansible's AnsibleUnsafeText), on
+ * a scalar or on every string of a sequence or mapping.
+ */
+const UNSAFE_TAGS: Tags = [
+  { tag: '!unsafe', resolve: (s: string) => new TaggedText(s, UNSAFE) },
+  { tag: '!unsafe', collection: 'seq', resolve: (seq) => Object.assign(new UnsafeSeq(), seq) },
+  { tag: '!unsafe', collection: 'map', resolve: (map) => Object.assign(new UnsafeMap(), map) },
+];
+
+/**
+ * `!vault |`: decrypted as it loads (the run's vault passwords; without one,
+ * loading fails clearly). The value is secret (masked in the output, and so
+ * is what is computed from it) and, as in Ansible, never templated; it keeps
+ * its vault text, as Ansible's encrypted values do (`is vault_encrypted`,
+ * `unvault`: engine/template/trust.ts vaultText).
+ */
+const VAULT_TAG = {
+  tag: '!vault',
+  resolve: (s: string) => withVaultText(new TaggedText(decryptLoaded(s, 'a !vault value'), SECRET | UNSAFE, secretSink), s),
+};
 
 type Tags = Parameters<Extract<NonNullable<SchemaOptions['customTags']>, (tags: never) => unknown>>[0];
 
@@ -154,7 +189,8 @@ function parseDecrypted(plaintext: string, file: string): LoadedYaml {
     throw err;
   }
   registerSecretLeaves(loaded.data);
-  return { ...loaded, text: plaintext.split('\n').map(() => HIDDEN_LINE).join('\n') };
+  // Its values are secret, and so is what is computed from them; unlike `!vault` values they are templated.
+  return { ...loaded, data: tagInPlace(loaded.data, SECRET, secretSink), text: plaintext.split('\n').map(() => HIDDEN_LINE).join('\n') };
 }
 
 export function parseYaml(text: string, file: string): LoadedYaml {

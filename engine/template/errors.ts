@@ -7,6 +7,20 @@ export interface TemplateErrorDetails {
   line?: number;
   /** True for a variable that refers to itself (directly or through others). */
   recursion?: boolean;
+  /**
+   * The problem alone, as Jinja2 or Python words it ("'x' is undefined",
+   * "Could not load \"f\": 'f'"), without where it happened: with
+   * `pythonType`, what Ansible's template module shows ("TemplateSyntaxError: ...").
+   */
+  reason?: string;
+  /**
+   * For a variable whose own template failed on an undefined name: what a
+   * template reading it sees as the Undefined's message (Ansible's
+   * "{{ b }}: 'b' is undefined"), so `default` and `is defined` apply.
+   */
+  hint?: string;
+  /** The Python exception Ansible would raise (TemplateSyntaxError, UndefinedError...), for messages that name it. */
+  pythonType?: string;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
- * The Jinja2 templating layer: Ansible's template semantics on nunjucks.
- * See templar.ts for the API and compiler.ts for how Jinja2 semantics are
- * obtained.
+ * The Jinja2 templating layer: Ansible 2.14's templating on our own Jinja2
+ * engine. See templar.ts for the API, jinja/ for the engine, trust.ts for
+ * the unsafe and secret tags values carry.
  */
 export { TemplateError, type TemplateErrorDetails } from './errors.js';
-export { Templar, type TemplarOptions } from './templar.js';
+export { Templar, type RenderOptions, type TemplarOptions } from './templar.js';
 export { lazyVars } from './lazy.js';

@@ -1,13 +1,17 @@
 /**
  * Ansible's lazy variable templating: a variable whose value holds templates
  * is rendered when it is read, with the same variables, so `a: "{{ b }}"`
- * sees `b` whatever order the vars were defined in.
+ * sees `b` whatever order the vars were defined in. Unsafe values (a host's
+ * output, `!unsafe`, trust.ts) are returned as they are, never rendered.
  */
 import { TemplateError } from './errors.js';
 import { isDict, isString } from './python.js';
 import { Templar } from './templar.js';
+import { isUnsafe } from './trust.js';
 
+/** Whether rendering the value would change it: unsafe values are never templates. */
 function holdsTemplate(value: unknown): boolean {
+  if (isUnsafe(value)) return false;
   if (isString(value)) return Templar.isTemplate(String(value));
   if (Array.isArray(value)) return value.some(holdsTemplate);
   if (isDict(value)) return Object.entries(value).some(([k, v]) => Templar.isTemplate(k) || holdsTemplate(v));
@@ -42,6 +46,12 @@ export function lazyVars(vars: Record<string, unknown>, templar: Templar, source
         const value = templar.renderValue(raw, proxy, `${source}: variable '${key}'`);
         resolved.set(key, value);
         return value;
+      } catch (err) {
+        // As Ansible does, a template reading this variable sees an Undefined with this hint (for `default`, `is defined`).
+        if (err instanceof TemplateError && err.details.pythonType === 'UndefinedError' && !err.details.recursion && err.details.hint === undefined) {
+          throw new TemplateError(err.message, err.source, { ...err.details, hint: err.message });
+        }
+        throw err;
       } finally {
         resolving.pop();
       }

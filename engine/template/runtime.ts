@@ -1,48 +1,38 @@
 /**
- * The `py` object that compiled templates call (see compiler.ts): lookups
- * that know about undefined, Python operators, and error annotation.
+ * What the lookup plugins (globals.ts) use to read variables from inside a
+ * render: `py.lookup(this, frame, name, soft)` with the `this` a template
+ * function is called with (the Templar's call context: the variables under
+ * VARS_KEY, and the environment's globals).
  */
-import { VARS_KEY } from './compiler.js';
-import { member } from './members.js';
-import type { NjContext, NjFrame } from './nunjucks-internals.js';
-import {
-  Undefined, UndefinedVariableError, add, arith, compare, contains, dictLiteral, iterate, mul, outputStr,
-  pyStr, slice, truthy, type Dict,
-} from './python.js';
+import { Undefined, UndefinedVariableError, type Dict } from './python.js';
+import { touch } from './trace.js';
 
-/**
- * An error raised while rendering, with the template (undefined for inline
- * text) and the 1-based line where it happened. It has nunjucks' `Update`
- * method so nunjucks passes it through unchanged.
- */
-export class RenderFault extends Error {
-  constructor(
-    readonly reason: unknown,
-    readonly template: string | undefined,
-    readonly line: number | undefined,
-  ) {
-    super(reason instanceof Error ? reason.message : String(reason));
-    this.name = 'RenderFault';
-  }
+export const VARS_KEY = '__uxsv_vars';
 
-  Update(): this {
-    return this;
-  }
+/** The `this` of a filter, test or global function. */
+export interface CallContext {
+  ctx: Record<string, unknown>;
+  env: { globals: Record<string, unknown> };
+}
+
+interface LocalNames {
+  lookup(name: string): unknown;
 }
 
 function isPrototypeBuiltin(name: string, value: unknown): boolean {
   return name in Object.prototype && value === (Object.prototype as Dict)[name];
 }
 
-function lookup(context: NjContext, frame: NjFrame, name: string, soft: boolean): unknown {
-  const local = frame.lookup(name);
-  if (local !== undefined) return local;
+/** A variable by name: the frame's, the render's variables, the globals; missing is an Undefined (soft) or an error. */
+function lookup(context: CallContext, frame: LocalNames | undefined, name: string, soft: boolean): unknown {
+  const local = frame?.lookup(name);
+  if (local !== undefined) return touch(local);
   const ctx = context.ctx;
-  if (Object.hasOwn(ctx, name)) return ctx[name];
+  if (Object.hasOwn(ctx, name) && name !== VARS_KEY) return touch(ctx[name]);
   const vars = ctx[VARS_KEY] as Dict | undefined;
   if (vars) {
     const value = vars[name];
-    if (value !== undefined && !isPrototypeBuiltin(name, value)) return value;
+    if (value !== undefined && !isPrototypeBuiltin(name, value)) return touch(value);
   }
   const globals = context.env.globals;
   if (Object.hasOwn(globals, name)) return globals[name];
@@ -51,34 +41,6 @@ function lookup(context: NjContext, frame: NjFrame, name: string, soft: boolean)
   throw new UndefinedVariableError(name, reason);
 }
 
-interface TestEnv {
-  getTest(name: string): (this: NjContext, value: unknown, ...args: unknown[]) => unknown;
-}
-
-function test(env: TestEnv, context: NjContext, name: string, value: unknown, args: unknown[]): boolean {
-  let fn;
-  try {
-    fn = env.getTest(name);
-  } catch {
-    throw new Error(`no test named '${name}'`);
-  }
-  return truthy(fn.call(context, value, ...args));
-}
-
-function compareChain(operands: unknown[], ops: string[]): boolean {
-  return ops.every((op, i) => compare(operands[i], op, operands[i + 1]));
-}
-
-function fault(error: unknown, lineno: number, _colno: number, template: string | undefined): RenderFault {
-  if (error instanceof RenderFault) return error;
-  return new RenderFault(error, template, lineno + 1);
-}
-
-export const py = {
-  lookup, member, test, fault, compareChain, contains, add, mul, arith, iterate, slice, truthy,
-  output: outputStr,
-  str: pyStr,
-  dict: dictLiteral,
-};
+export const py = { lookup };
 
 export type PyRuntime = typeof py;

@@ -19,6 +19,7 @@
  * plaintext is their job.
  */
 import { quote } from '../connection/quote.js';
+import type { SecretSink } from '../template/trust.js';
 
 /** What a secret is replaced with (Ansible's own mask). */
 export const MASK = '********';
@@ -67,6 +68,22 @@ export function registerSecretLeaves(data: unknown, seen = new Set<object>()): v
   seen.add(data);
   for (const value of Array.isArray(data) ? data : Object.values(data)) registerSecretLeaves(value, seen);
 }
+
+/**
+ * Where the templates report secret strings they compute (a slice, a filter's
+ * result, a rendered text holding a secret: engine/template/trust.ts). The
+ * whole string is registered, not its lines: a rendered file holding one
+ * secret line would otherwise mask every line of it; and not when it shows
+ * a registered secret verbatim, which masking that secret already covers.
+ */
+export const secretSink: SecretSink = {
+  add(text: string): void {
+    // A text that shows a registered secret as it is ("password = s3cret") is masked where it shows it: registering
+    // the whole text too would mask all of it and leave nothing to read around the mask.
+    for (const secret of registered) if (text.includes(secret)) return;
+    registerSecret(text, { lines: false });
+  },
+};
 
 /** Forgets every registered value: a run starts empty and registers what it decrypts. */
 export function clearSecrets(): void {

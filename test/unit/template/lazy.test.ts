@@ -42,8 +42,15 @@ describe('lazyVars', () => {
     );
   });
   it('is defined and default see lazy variables', () => {
+    // As in Ansible, a template that is not a lone variable gives text: "{{ 1 + 1 }}" is '2'.
     const vars = lazyVars({ a: '{{ 1 + 1 }}' }, t, 'vars');
     expect(t.evaluate('a is defined and b is not defined', vars, 'x')).toBe(true);
-    expect(t.evaluate('b | default(a)', vars, 'x')).toBe(2);
+    expect(t.evaluate('b | default(a)', vars, 'x')).toBe('2');
+  });
+  it('a variable whose template fails on an undefined name is undefined to templates, as in Ansible', () => {
+    const vars = lazyVars({ a: '{{ nowhere }}', b: 'x' }, t, 'vars');
+    expect(t.evaluate('a is defined', vars, 'x')).toBe(false);
+    expect(t.evaluate("a | default('fallback')", vars, 'x')).toBe('fallback');
+    expect(() => t.evaluate('a ~ b', vars, 'x')).toThrow(/variable 'a': 'nowhere' is undefined/);
   });
 });

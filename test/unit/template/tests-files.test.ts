@@ -20,22 +20,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('file tests', () => {
   it('directory, file, link, exists and link_exists, also by their old names', () => {
-    expect(ev("dir ~ '/sub' is directory")).toBe(true);
-    expect(ev("dir ~ '/sub' is is_dir")).toBe(true);
-    expect(ev("dir ~ '/file' is directory")).toBe(false);
-    expect(ev("dir ~ '/file' is file")).toBe(true);
-    expect(ev("dir ~ '/link' is is_file")).toBe(true);
-    expect(ev("dir ~ '/link' is link")).toBe(true);
-    expect(ev("dir ~ '/file' is is_link")).toBe(false);
-    expect(ev("dir ~ '/broken' is exists")).toBe(false);
-    expect(ev("dir ~ '/broken' is link_exists")).toBe(true);
-    expect(ev("dir ~ '/none' is link_exists")).toBe(false);
+    expect(ev("(dir ~ '/sub') is directory")).toBe(true);
+    expect(ev("(dir ~ '/sub') is is_dir")).toBe(true);
+    expect(ev("(dir ~ '/file') is directory")).toBe(false);
+    expect(ev("(dir ~ '/file') is file")).toBe(true);
+    expect(ev("(dir ~ '/link') is is_file")).toBe(true);
+    expect(ev("(dir ~ '/link') is link")).toBe(true);
+    expect(ev("(dir ~ '/file') is is_link")).toBe(false);
+    expect(ev("(dir ~ '/broken') is exists")).toBe(false);
+    expect(ev("(dir ~ '/broken') is link_exists")).toBe(true);
+    expect(ev("(dir ~ '/none') is link_exists")).toBe(false);
     expect(ev('5 is exists')).toBe(false);
   });
   it('abs, same_file and mount', () => {
     expect(ev("'/' is abs")).toBe(true);
     expect(ev("'../' is is_abs")).toBe(false);
-    expect(ev("dir ~ '/link' is same_file(dir ~ '/file')")).toBe(true);
+    expect(ev("(dir ~ '/link') is same_file(dir ~ '/file')")).toBe(true);
     expect(ev("'/' is is_same_file(dir)")).toBe(false);
     expect(() => ev("'/' is same_file('/nonexistent-uxsv')")).toThrow("[Errno 2] No such file or directory: '/nonexistent-uxsv'");
     expect(ev("'/' is mount")).toBe(true);
