@@ -51,8 +51,10 @@ export interface RemoteFileState {
   sha1?: string;
   /** The checksum asked for, in hex (sha1 unless another algorithm was requested). */
   checksum?: string;
-  /** When requested, for regular files up to CONTENT_LIMIT bytes. */
+  /** When requested, for regular files up to the query's contentLimit bytes. */
   content?: Buffer;
+  /** When the content was requested but the file is larger: its first 8 KiB. */
+  head?: Buffer;
   /** For symbolic links (whatever `follow` says). */
   linkTarget?: string;
   /** For symbolic links: the fully resolved path (readlink -f), as Ansible's lnk_source. */
@@ -71,8 +73,10 @@ export interface FileQuery {
   path: string;
   /** Describe the link's target (default true); false describes a link itself. */
   follow?: boolean;
-  /** Also return the content of a regular file up to CONTENT_LIMIT bytes. */
+  /** Also return the content of a regular file up to `contentLimit` bytes. */
   content?: boolean;
+  /** Bytes up to which the content is transferred (default CONTENT_LIMIT); larger files give their first 8 KiB (`head`). */
+  contentLimit?: number;
   /** Checksum of regular files; default 'sha1', false for none. */
   checksum?: ChecksumAlgorithm | false;
   /** readable/writeable/executable for the user running the command. */
@@ -89,6 +93,22 @@ const SEP = '\\001';
 const STAT_FORMAT = ['%f', '%a', '%u', '%g', '%s', '%.9X', '%.9Y', '%.9Z', '%i', '%d', '%h', '%b', '%o', '%r', '%U', '%G'].join(SEP);
 const STAT_PRINTF = quote(`${STAT_FORMAT}\\n`);
 
+/**
+ * A command printing the lstat of a path as an `S ` line, for commands that
+ * change a file and report what it became. `pathExpression` is shell text
+ * (quoted, or a variable such as "$p").
+ */
+export function statLineCommand(pathExpression: string): string {
+  return `printf 'S '; stat --printf ${STAT_PRINTF} -- ${pathExpression} || echo`;
+}
+
+/** The state printed by statLineCommand in some output (exists: false when there is none). */
+export function parseStatLineIn(path: string, stdout: Buffer | string): RemoteFileState {
+  const line = stdout.toString().split('\n').find((l) => l.startsWith('S '));
+  const parsed = line ? parseStatLine(line.slice(2)) : {};
+  return parsed.exists ? { path, ...parsed, exists: true } : { path, exists: false };
+}
+
 function recordScript(q: FileQuery, index: number): string {
   const p = quote(q.path);
   const follow = q.follow !== false;
@@ -100,8 +120,9 @@ function recordScript(q: FileQuery, index: number): string {
   const isRegular = follow ? `[ -f ${p} ]` : `[ -f ${p} ] && [ ! -L ${p} ]`;
   const hash = algorithm ? `printf 'H '; ${algorithm}sum < ${p} || echo;` : '';
   // With the content, its hash is computed here, not on the host.
+  const limit = q.contentLimit ?? CONTENT_LIMIT;
   const body = q.content
-    ? `if [ "$(stat -L -c %s -- ${p})" -le ${CONTENT_LIMIT} ]; then printf 'C '; base64 -w0 < ${p}; echo; else ${hash || ':;'} fi`
+    ? `if [ "$(stat -L -c %s -- ${p})" -le ${limit} ]; then printf 'C '; base64 -w0 < ${p}; echo; else printf 'P '; head -c 8192 < ${p} | base64 -w0; echo; ${hash} fi`
     : hash;
   // A task's cost is mostly the processes it starts on the host: no variable
   // (so the resident shell can run this without a subshell) and no command
@@ -218,7 +239,8 @@ export function parseFileRecords(out: string, queries: FileQuery[]): RemoteFileS
     } else if (tag === 'C ') {
       current.content = Buffer.from(value, 'base64');
       current.checksum = createHash(query.checksum || 'sha1').update(current.content).digest('hex');
-    } else if (tag === 'A ' && /^[01]{3}$/.test(value)) {
+    } else if (tag === 'P ') current.head = Buffer.from(value, 'base64');
+    else if (tag === 'A ' && /^[01]{3}$/.test(value)) {
       current.access = { readable: value[0] === '1', writeable: value[1] === '1', executable: value[2] === '1' };
     } else if (tag === 'M ') current.mime = parseMime(fromBase64Line(value));
     else if (tag === 'X ') current.attributes = parseAttributes(fromBase64Line(value));

@@ -1,12 +1,14 @@
 import type { Module } from '../types.js';
 import { blockinfile } from './blockinfile.js';
-import { copy, template } from './copy.js';
+import { copy } from './copy.js';
+import { template } from './template.js';
 import { fetch } from './fetch.js';
 import { file } from './file.js';
 import { find } from './find.js';
 import { lineinfile } from './lineinfile.js';
 import { replace } from './replace.js';
-import { slurp, stat } from './stat.js';
+import { slurp } from './slurp.js';
+import { stat } from './stat.js';
 
 /** The files modules; the registry (../registry.ts) collects every group. */
 export const filesModules: Module<any, any>[] = [file, copy, template, lineinfile, blockinfile, replace, stat, slurp, fetch, find];

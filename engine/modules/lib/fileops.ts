@@ -4,11 +4,11 @@
  * task's become/environment/timeout apply, and every value through `quote`.
  * Each public function costs one remote round trip.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../../connection/quote.js';
 import { readFact } from '../../facts/index.js';
-import { fileFact, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
+import { fileFact, parseStatLineIn, statLineCommand, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import type { FileDiff, ModuleContext } from '../types.js';
 
 export type { RemoteFileState } from '../../facts/file.js';
@@ -72,6 +72,14 @@ export interface WriteOptions {
   sourcePath?: string;
   /** What sourcePath must hold (its size and sha1 as read before): the copy is checked against it. */
   expect?: { size: number; sha1: string };
+  /** Give the new file the source's times (copy remote_src, as shutil.copystat; the mode follows the destination). */
+  keepSourceStat?: boolean;
+}
+
+export interface WriteOutcome {
+  backup_file?: string;
+  /** The written path (a link's target when following) and its lstat afterwards. */
+  final: RemoteFileState;
 }
 
 /** Exit code our write script uses when the validator rejects the file. */
@@ -95,7 +103,7 @@ export async function writeFileAtomic(
   path: string,
   content: Buffer | string,
   options: WriteOptions = {},
-): Promise<{ backup_file?: string }> {
+): Promise<WriteOutcome> {
   if (options.validate !== undefined && !options.validate.includes('%s')) {
     throw new Error(`validate must contain %s: ${options.validate}`);
   }
@@ -103,14 +111,21 @@ export async function writeFileAtomic(
   const res = await ctx.run(writeScript(path, bytes, options), bytes ? { stdin: bytes } : {});
   const stderr = res.stderr.toString();
   if (res.rc === VALIDATE_FAILED) {
-    throw new RemoteCommandError(`failed to validate: ${stderr.trim()}`, res.rc, stderr);
+    const lines = res.stdout.toString().split('\n');
+    const rc = Number(lines.find((l) => l.startsWith('VR '))?.slice(3) ?? 1);
+    throw new ValidationError(rc, tagged(lines, 'VO'), tagged(lines, 'VE'));
   }
   if (res.rc !== 0) {
     const why = res.timedOut ? 'timed out' : stderr.trim() || `rc ${res.rc}`;
     throw new RemoteCommandError(`cannot write ${path}: ${why}`, res.rc, stderr);
   }
-  const backupLine = res.stdout.toString().split('\n').find((l) => l.startsWith('B '));
-  return backupLine ? { backup_file: Buffer.from(backupLine.slice(2), 'base64').toString('utf8') } : {};
+  const lines = res.stdout.toString().split('\n');
+  const backupLine = lines.find((l) => l.startsWith('B '));
+  const finalLine = lines.find((l) => l.startsWith('P '));
+  const finalPath = finalLine ? Buffer.from(finalLine.slice(2), 'base64').toString('utf8') : path;
+  const outcome: WriteOutcome = { final: parseStatLineIn(finalPath, res.stdout) };
+  if (backupLine) outcome.backup_file = Buffer.from(backupLine.slice(2), 'base64').toString('utf8');
+  return outcome;
 }
 
 /**
@@ -128,21 +143,29 @@ export function writeScript(path: string, content: Buffer | undefined, options: 
     // The folder of the real target (after following a link).
     'd=$(dirname -- "$p")',
     options.createParents ? 'mkdir -p -- "$d" || exit 1' : '',
-    't=$(mktemp -- "$d/.uxsv.XXXXXXXX") || exit 1',
     // Any way out removes the temp file: a failure, the end, or the signals a
-    // dying connection brings (SIGHUP from sshd, SIGPIPE writing to it).
-    `trap 'rm -f -- "$t"' EXIT`,
+    // dying connection brings (SIGHUP from sshd, SIGPIPE writing to it). The
+    // traps come first and the name is chosen here, so there is no moment when
+    // the file exists and the shell would not remove it.
+    `t="$d/.uxsv.${randomBytes(6).toString('hex')}"`,
+    `trap 'rm -f -- "$t" "$t.e"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM",
+    // Created exclusively (noclobber: O_EXCL, so never through a planted link), private until its mode is set.
+    'um=$(umask); umask 077; set -C; { : > "$t"; } || { t=; exit 1; }; set +C; umask "$um"',
     options.sourcePath !== undefined ? `cat -- ${quote(options.sourcePath)} > "$t" || exit 1` : 'cat > "$t" || exit 1',
+    options.sourcePath !== undefined && options.keepSourceStat ? `touch -r ${quote(options.sourcePath)} -- "$t" || exit 1` : '',
     expected ? verifyCommand(expected, options.sourcePath !== undefined) : '',
     'if [ -e "$p" ]; then chmod --reference="$p" -- "$t" || exit 1; chown --reference="$p" -- "$t" 2>/dev/null || :;',
-    'else chmod "$(printf %o $((0666 & ~$(umask))))" -- "$t" || exit 1; fi',
+    'else chmod "$(printf %o $((0666 & ~0$um)))" -- "$t" || exit 1; fi',
     ownerCommand('"$t"', options.owner, options.group),
     mode ? `chmod ${quote(mode)} -- "$t" || exit 1` : '',
     options.validate ? validateCommand(options.validate) : '',
     options.backup ? backupCommand() : '',
     'mv -f -- "$t" "$p" || exit 1',
     'trap - EXIT',
+    // What the file is now, for the result (one round trip for the write and its report).
+    'printf "P %s\\n" "$(printf %s "$p" | base64 -w0)"',
+    statLineCommand('"$p"'),
   ];
   return lines.filter(Boolean).join('\n');
 }
@@ -164,14 +187,34 @@ function ownerCommand(target: string, owner?: string, group?: string): string {
   return `chown ${quote(spec)} -- ${target} || exit 1`;
 }
 
-/** Ansible substitutes the temp file's path for %s; the rc and output end up in the message. */
+/**
+ * Ansible substitutes the temp file's path for %s. The validator's stdout,
+ * stderr and exit code come back base64-encoded on tagged lines, so modules
+ * can word the failure as Ansible does (they differ).
+ */
 function validateCommand(validate: string): string {
   const command = validate.split('%s').join('"$t"');
   return [
-    `out=$( (${command}) 2>&1 )`,
-    'rc=$?',
-    `if [ "$rc" -ne 0 ]; then printf 'rc:%s error:%s\\n' "$rc" "$out" >&2; exit ${VALIDATE_FAILED}; fi`,
+    `vo=$( (${command}) 2>"$t.e" </dev/null ); vr=$?`,
+    'if [ "$vr" -ne 0 ]; then',
+    '  printf "VO %s\\n" "$(printf %s "$vo" | base64 -w0)"; printf "VE %s\\n" "$(base64 -w0 < "$t.e")"; printf "VR %s\\n" "$vr"',
+    `  exit ${VALIDATE_FAILED}`,
+    'fi',
+    'rm -f -- "$t.e"',
   ].join('\n');
+}
+
+/** The validator rejected the new content (rc != 0). */
+export class ValidationError extends RemoteCommandError {
+  constructor(rc: number, readonly validatorStdout: string, readonly validatorStderr: string) {
+    super(`failed to validate: rc:${rc} error:${validatorStderr}`, rc, validatorStderr, validatorStdout);
+    this.name = 'ValidationError';
+  }
+}
+
+function tagged(lines: string[], tag: string): string {
+  const line = lines.find((l) => l.startsWith(`${tag} `));
+  return line ? Buffer.from(line.slice(tag.length + 1), 'base64').toString('utf8') : '';
 }
 
 /** Ansible's backup_local: `<path>.<pid>.<YYYY-mm-dd@HH:MM:SS>~`, a copy keeping attributes. */

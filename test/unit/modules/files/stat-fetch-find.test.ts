@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetch } from '../../../../engine/modules/files/fetch.js';
 import { find } from '../../../../engine/modules/files/find.js';
-import { slurp, stat } from '../../../../engine/modules/files/stat.js';
+import { slurp } from '../../../../engine/modules/files/slurp.js';
+import { stat } from '../../../../engine/modules/files/stat.js';
 import { converge, run, tempDir } from './harness.js';
 
 let dir: string;
