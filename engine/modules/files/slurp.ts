@@ -2,7 +2,7 @@
 import type { Module } from '../types.js';
 import { readFact } from '../../facts/index.js';
 import { contentFact, type FileContent } from '../../facts/content.js';
-import { pick } from '../lib/args.js';
+import { missingArguments, pick } from '../lib/args.js';
 
 /** Ansible's messages for the ways open() fails. */
 export function contentErrorMessage(state: FileContent): string | undefined {
@@ -23,7 +23,6 @@ export const slurp: Module<Record<string, any>, FileContent> = {
       src: { type: 'string', description: 'The file to read (alias path).' },
       path: { type: 'string' },
     },
-    anyOf: [{ required: ['src'] }, { required: ['path'] }],
     additionalProperties: false,
   },
   doc: {
@@ -36,8 +35,13 @@ export const slurp: Module<Record<string, any>, FileContent> = {
       "- debug: msg=\"{{ mode.content | b64decode }}\"",
     ].join('\n'),
   },
-  read: (ctx, args) => readFact(ctx, contentFact, { path: String(pick(args, 'src', 'path')) }),
-  plan(_ctx, _args, state) {
+  read: async (ctx, args) => {
+    if (missingArguments(args, [['src', 'path']])) return { path: '' };
+    return readFact(ctx, contentFact, { path: String(pick(args, 'src', 'path')) });
+  },
+  plan(_ctx, args, state) {
+    const missing = missingArguments(args, [['src', 'path']]);
+    if (missing) return { changed: false, failed: true, msg: missing };
     const error = contentErrorMessage(state);
     if (error) return { changed: false, failed: true, msg: error };
     return { changed: false, result: { content: state.content!.toString('base64'), source: state.path, encoding: 'base64' } };

@@ -64,3 +64,13 @@ export const fileAttributeProperties: Record<string, JSONSchema> = {
   setype: stringSchema,
   selevel: stringSchema,
 };
+
+/**
+ * Ansible checks required arguments when the task runs (a task with
+ * ignore_errors then fails alone); `names` lists each required argument with
+ * its aliases. Returns Ansible's message, or undefined when all are there.
+ */
+export function missingArguments(args: Record<string, unknown>, names: string[][]): string | undefined {
+  const missing = names.filter((aliases) => pick(args, ...aliases) === undefined).map((aliases) => aliases[0]!);
+  return missing.length ? `missing required arguments: ${missing.sort().join(', ')}` : undefined;
+}
