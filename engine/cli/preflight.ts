@@ -14,13 +14,13 @@ import type { Loader } from '../loader/playbook.js';
 import type { Play, Playbook, Vars } from '../loader/model.js';
 import { errorAt } from '../loader/validate.js';
 import { positionOf } from '../loader/yaml.js';
-import { playPattern } from '../runner/runner.js';
+import { playPattern } from '../runner/play.js';
 import { VariableStore } from '../runner/vars.js';
 import { Templar, TemplateError, lazyVars } from '../template/index.js';
 
 export function preflight(playbooks: Playbook[], inventory: Inventory, loader: Loader, options: { extraVars: Vars; limit?: string }): void {
   const templar = new Templar();
-  const store = new VariableStore(inventory, options.extraVars, { check: false, diff: false, verbosity: 0, version: '2.14.0' });
+  const store = new VariableStore(inventory, options.extraVars, { check: false, diff: false, verbosity: 0 });
   const loadedFiles = new Set<string>();
   playbooks.flatMap((pb) => pb.plays).forEach((play, index) => {
     const hosts = inventory.select(playPattern(play, options.extraVars, inventory, templar), options.limit);

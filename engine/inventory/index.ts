@@ -31,18 +31,57 @@ export class Inventory {
   private groupsCache?: Record<string, string[]>;
 
   private constructor(
-    private readonly graph: InventoryGraph,
+    private graph: InventoryGraph,
     /** Folders whose group_vars/ and host_vars/ belong to the inventory, in source order. */
-    private readonly baseDirs: string[],
+    private baseDirs: string[],
+    private readonly sources: string[] = [],
   ) {}
 
   static load(sources: string[]): Inventory {
+    const { graph, baseDirs } = Inventory.read(sources);
+    return new Inventory(graph, baseDirs, sources);
+  }
+
+  private static read(sources: string[]): { graph: InventoryGraph; baseDirs: string[] } {
     const graph = new InventoryGraph();
     const baseDirs: string[] = [];
     for (const source of sources) addSource(graph, source, baseDirs);
     graph.currentSource = undefined;
     graph.finish();
-    return new Inventory(graph, baseDirs);
+    return { graph, baseDirs };
+  }
+
+  /** add_host: a host (new or known) joins groups and gets variables, for the rest of the run. */
+  addHost(name: string, groups: string[], vars: Vars): void {
+    this.graph.addHost(name, groups.length ? groups[0] : 'ungrouped');
+    for (const g of groups.slice(1)) this.graph.addHost(name, g);
+    Object.assign(this.graph.hosts.get(name)!.vars, vars);
+    this.changed();
+  }
+
+  /** group_by: a group (made if new) under the given parents. */
+  addGroup(name: string, parents: string[] = []): void {
+    this.graph.addGroup(name);
+    for (const p of parents) if (p !== ALL) this.graph.addChild(p, name);
+    this.changed();
+  }
+
+  addHostToGroup(host: string, group: string): void {
+    this.graph.addHost(host, group);
+    this.changed();
+  }
+
+  /** meta: refresh_inventory: the sources read again; what add_host and group_by added is gone. */
+  refresh(): void {
+    const { graph, baseDirs } = Inventory.read(this.sources);
+    this.graph = graph;
+    this.baseDirs = baseDirs;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.graph.finish();
+    this.groupsCache = undefined;
   }
 
   static empty(): Inventory {

@@ -23,8 +23,12 @@ export interface RoleScope {
   vars: Vars;
   /** Parameters given where the role was used (`- role: x` + keys, or `vars:`). */
   params: Vars;
-  /** Roles this one depends on, before it in `roles:` order. */
+  /** The roles that pulled this one in as a dependency, outermost first (empty for a role the play names). */
   parents: string[];
+  /** Pulled in through another role's meta/main.yml dependencies. */
+  dependency?: boolean;
+  /** meta/main.yml allow_duplicates. */
+  allowDuplicates?: boolean;
 }
 
 /** Keywords that a task inherits from enclosing blocks, roles and the play. */
@@ -35,6 +39,8 @@ export interface Scope {
   role?: RoleScope;
   /** Folder for relative lookups (role dir or playbook dir). */
   baseDir: string;
+  /** Made by a dynamic include (include_tasks, include_role): its `vars` are include params (precedence 21), not task vars. */
+  dynamic?: boolean;
 }
 
 export interface TaskNode {
@@ -76,12 +82,17 @@ export interface IncludeNode {
   scope: Scope;
   origin: Origin;
   tags: string[];
+  /** Set for an include in the handlers section: what it includes are handlers. */
+  handler?: { listen: string[] };
 }
 
 export interface MetaNode {
   kind: 'meta';
   id: number;
-  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_facts' | 'refresh_inventory' | 'reset_connection' | 'clear_host_errors' | 'end_batch';
+  name?: string;
+  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_facts' | 'refresh_inventory' | 'reset_connection' | 'clear_host_errors' | 'end_batch' | 'end_role' | 'role_complete';
+  /** Added by uxsv, not written in the playbook (the handler flushes between the play's parts): no output. */
+  implicit?: boolean;
   keywords: Vars;
   scope: Scope;
   origin: Origin;
@@ -89,6 +100,9 @@ export interface MetaNode {
 }
 
 export type Node = TaskNode | BlockNode | IncludeNode | MetaNode;
+
+/** What the handlers section holds: tasks, and includes whose tasks become handlers. */
+export type HandlerNode = TaskNode | IncludeNode;
 
 export interface Play {
   name: string;
@@ -104,7 +118,7 @@ export interface Play {
   roleTasks: Node[];
   tasks: Node[];
   postTasks: Node[];
-  handlers: TaskNode[];
+  handlers: HandlerNode[];
   scope: Scope;
   origin: Origin;
   /** Folder of the playbook file. */

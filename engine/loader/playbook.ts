@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
-import type { BlockNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
+import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
 import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
 import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
@@ -19,6 +19,8 @@ export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
   /** Extra role folders (ANSIBLE_ROLES_PATH, ansible.cfg roles_path). */
   rolesPath?: string[];
+  /** Receives deprecation warnings (the old `include`). */
+  deprecation?: (message: string, version: string) => void;
 }
 
 const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
@@ -50,6 +52,29 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
+}
+
+/** `with_<lookup>` loops are keywords for every lookup plugin. */
+function isLoopKeyword(key: string): boolean {
+  return key === 'loop' || /^with_[A-Za-z0-9_]+$/.test(key);
+}
+
+function isTaskKeyword(key: string): boolean {
+  return key in taskKeywords || isLoopKeyword(key);
+}
+
+/** `vars:` as a mapping, or (as Ansible also accepts) a list of mappings merged in order. */
+function mergedVars(value: unknown, loaded: LoadedYaml, p: DataPath): Vars {
+  if (value === null || value === undefined) return {};
+  if (Array.isArray(value)) {
+    const out: Vars = {};
+    value.forEach((item, i) => {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) throw errorAt(loaded, [...p, i], `'vars' must be a mapping or a list of mappings`);
+      Object.assign(out, item);
+    });
+    return out;
+  }
+  return value as Vars;
 }
 
 export class Loader {
@@ -96,7 +121,7 @@ export class Loader {
       data.forEach((entry, i) => {
         if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
         const keys = Object.keys(entry);
-        const importKey = keys.find((k) => shortName(k) === 'import_playbook');
+        const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
         if (importKey) {
           validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
           const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
@@ -104,9 +129,11 @@ export class Loader {
           // vars on import_playbook apply to every imported play, over the play's own vars.
           const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
           const importTags = asList((entry as Vars).tags);
+          const importWhen = (entry as Vars).when;
           for (const play of imported) {
             play.vars = { ...play.vars, ...importVars };
-            if ((entry as Vars).when !== undefined) throw errorAt(loaded, [i, 'when'], "'when' on import_playbook is not supported; use a condition in the imported plays");
+            // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
+            if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
             play.tags.push(...importTags);
           }
           plays.push(...imported);
@@ -121,6 +148,7 @@ export class Loader {
   }
 
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
+    if (Array.isArray(raw.vars)) raw = { ...raw, vars: mergedVars(raw.vars, loaded, [...p, 'vars']) };
     validateAt(playSchema, raw, loaded, p, 'play');
     // serial is checked here, not as the play starts: a typo must stop the run before any play of it ran.
     ((Array.isArray(raw.serial) ? raw.serial : raw.serial === undefined || raw.serial === null ? [] : [raw.serial]) as unknown[]).forEach((s, i) => {
@@ -136,7 +164,7 @@ export class Loader {
       name: raw.name ? String(raw.name) : hosts,
       hosts,
       keywords,
-      vars: (raw.vars as Vars) ?? {},
+      vars: (raw.vars as Vars | null | undefined) ?? {},
       varsFiles: (raw.vars_files as Array<string | string[]>) ?? [],
       gatherFacts: raw.gather_facts ?? true,
       serial: raw.serial,
@@ -174,13 +202,13 @@ export class Loader {
     return nodes;
   }
 
-  private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): TaskNode[] {
+  private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): HandlerNode[] {
     const nodes = this.taskList(list, loaded, p, scope, tags);
-    const handlers: TaskNode[] = [];
+    const handlers: HandlerNode[] = [];
     const flatten = (n: Node) => {
       if (n.kind === 'task') handlers.push(n);
       else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
-      else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} is not supported in handlers`);
+      else if (n.kind === 'include_tasks' || n.kind === 'include_role') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, n.kind === 'meta' ? `meta: ${n.action} cannot be used as a handler` : `${n.kind} cannot be used as a handler`);
     };
     nodes.forEach(flatten);
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
@@ -194,7 +222,7 @@ export class Loader {
     if ('block' in entry) return [this.block(entry, loaded, p, scope, inherited)];
     for (const k of ['rescue', 'always']) if (k in entry) throw errorAt(loaded, [...p, k], `'${k}' is only allowed in a block (with 'block:')`, true);
 
-    const actionKeys = Object.keys(entry).filter((k) => !(k in taskKeywords));
+    const actionKeys = Object.keys(entry).filter((k) => !isTaskKeyword(k));
     let action: string;
     let rawArgs: unknown;
     if (entry.action !== undefined || entry.local_action !== undefined) {
@@ -220,9 +248,14 @@ export class Loader {
       rawArgs = entry[action];
     }
     const keywords: Vars = {};
-    for (const k of Object.keys(entry)) if (k in taskKeywords && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
+    for (const k of Object.keys(entry)) if (isTaskKeyword(k) && k !== 'action' && k !== 'local_action') keywords[k] = entry[k];
     if (entry.local_action !== undefined) keywords.delegate_to = 'localhost';
+    if (Array.isArray(keywords.vars)) keywords.vars = mergedVars(keywords.vars, loaded, [...p, 'vars']);
     validateAt(taskKeywordsSchema, keywords, loaded, p, 'task');
+    if (keywords.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(keywords.register))) {
+      throw errorAt(loaded, [...p, 'register'], `Invalid variable name in 'register' specified: '${String(keywords.register)}'`);
+    }
+    if (Object.keys(keywords).filter(isLoopKeyword).length > 1) throw errorAt(loaded, p, `a task can have only one loop (${Object.keys(keywords).filter(isLoopKeyword).join(', ')})`);
     const tags = [...inherited, ...asList(keywords.tags)];
     const origin = this.origin(loaded, p);
     const short = shortName(action);
@@ -271,6 +304,7 @@ export class Loader {
   }
 
   private block(entry: Vars, loaded: LoadedYaml, p: DataPath, parent: Scope, inherited: string[]): BlockNode {
+    if (Array.isArray(entry.vars)) entry = { ...entry, vars: mergedVars(entry.vars, loaded, [...p, 'vars']) };
     validateAt(blockSchema, entry, loaded, p, 'block');
     const keywords: Vars = {};
     for (const k of Object.keys(entry)) if (k in blockKeywords && !['block', 'rescue', 'always'].includes(k)) keywords[k] = entry[k];
@@ -306,10 +340,14 @@ export class Loader {
       if (typeof args.file !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'file'`);
     } else if (typeof args.name !== 'string') throw errorAt(loaded, [...p, action], `${kind} needs 'name'`);
 
-    const dynamic = kind === 'include_tasks' || kind === 'include_role' || kind === 'include';
     const isTemplated = /\{\{|\{%/.test(String(args.file ?? args.name));
-    const loopKey = Object.keys(keywords).find((k) => k === 'loop' || k.startsWith('with_'));
-    if (dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `${kind} with a loop is not supported; loop inside the included file instead`, true);
+    const loopKey = Object.keys(keywords).find(isLoopKeyword);
+    let inDynamic = false;
+    for (let s: Scope | undefined = scope; s; s = s.parent) if (s.dynamic) inDynamic = true;
+    // The old `include` is static when it can be: a plain file name, no loop, no dynamic include above it.
+    const dynamic = kind === 'include_tasks' || kind === 'include_role' || (kind === 'include' && (isTemplated || loopKey !== undefined || inDynamic));
+    if (kind === 'include') this.options.deprecation?.('"include" is deprecated, use include_tasks/import_tasks instead.', '2.16');
+    if (!dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `You cannot use loops on '${kind}' statements. You should use '${kind.replace('import', 'include')}' instead.`, true);
     if (dynamic || isTemplated) {
       if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
       const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
@@ -317,26 +355,33 @@ export class Loader {
     }
     // Static import: the keywords of the import apply to every imported task, like a block.
     const importScope: Scope = { parent: scope, kind: 'include', keywords, role: scope.role, baseDir: scope.baseDir };
-    if (kind === 'import_tasks') {
-      const file = this.resolveTaskFile(String(args.file), scope);
-      if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope).join(', ')})`);
+    if (kind === 'import_tasks' || kind === 'include') {
+      const file = this.resolveTaskFile(String(args.file), scope, loaded.file);
+      if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope, loaded.file).join(', ')})`);
       return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
     }
     const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
     return role.tasks;
   }
 
-  taskFileCandidates(file: string, scope: Scope): string[] {
+  /**
+   * Where an include or import of `file` is looked for, as Ansible does:
+   * next to the file that includes it, then (in a role) the role's tasks/
+   * (handlers/ for a handler) and the role itself, then the playbook's
+   * folder.
+   */
+  taskFileCandidates(file: string, scope: Scope, fromFile?: string, handler = false): string[] {
     if (path.isAbsolute(file)) return [file];
     const out: string[] = [];
-    if (scope.role) out.push(path.join(scope.role.path, 'tasks', file));
+    if (fromFile) out.push(path.join(path.dirname(path.resolve(fromFile)), file));
+    if (scope.role) out.push(path.join(scope.role.path, handler ? 'handlers' : 'tasks', file), path.join(scope.role.path, file));
     out.push(path.join(scope.baseDir, file));
-    if (scope.role) out.push(path.join(scope.role.path, file));
-    return out;
+    for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'play') out.push(path.join(s.baseDir, file));
+    return [...new Set(out)];
   }
 
-  resolveTaskFile(file: string, scope: Scope): string | undefined {
-    return this.taskFileCandidates(file, scope).find((f) => existsSync(f) && statSync(f).isFile());
+  resolveTaskFile(file: string, scope: Scope, fromFile?: string, handler = false): string | undefined {
+    return this.taskFileCandidates(file, scope, fromFile, handler).find((f) => existsSync(f) && statSync(f).isFile());
   }
 
   loadTaskFile(file: string, scope: Scope, tags: string[], from?: { loaded: LoadedYaml; path: DataPath }): Node[] {
@@ -386,7 +431,7 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: TaskNode[] } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[] } {
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
@@ -412,7 +457,7 @@ export class Loader {
     const tags = [...inherited, ...asList(keywords.tags)];
     const scopes: RoleScope[] = [];
     const tasks: Node[] = [];
-    const handlers: TaskNode[] = [];
+    const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
       const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...chain, name]);

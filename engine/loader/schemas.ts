@@ -11,7 +11,8 @@ const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { typ
 const boolish = { anyOf: [{ type: 'boolean' }, { type: 'string' }] };
 const condition = { anyOf: [{ type: 'boolean' }, { type: 'string' }, { type: 'array', items: { anyOf: [{ type: 'boolean' }, { type: 'string' }] } }] };
 // Ansible refuses a play, block, task or role `vars:` key that is not an identifier ("not a valid variable name").
-const vars = { type: 'object', description: 'Variables', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
+// A list of mappings (which Ansible also accepts) is merged into one mapping before this check.
+const vars = { type: ['object', 'null'], description: 'Variables', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
 const intish = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
 
 /** Keywords shared by plays, blocks and tasks (Ansible's Base/Conditional/Taggable/Become). */
@@ -19,7 +20,8 @@ const common = {
   name: { type: 'string', description: 'Shown in the output' },
   become: boolish,
   become_user: { type: 'string' },
-  become_method: { enum: ['sudo'] },
+  become_method: { type: 'string' },
+  become_exe: { type: 'string' },
   become_flags: { type: 'string' },
   check_mode: boolish,
   diff: boolish,
@@ -49,25 +51,33 @@ export const taskKeywords = {
   action: { anyOf: [{ type: 'string' }, { type: 'object' }] },
   local_action: { anyOf: [{ type: 'string' }, { type: 'object' }] },
   args: { anyOf: [{ type: 'object' }, { type: 'string' }] },
-  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  register: { type: ['string', 'number'] },
   notify: stringOrList,
   listen: stringOrList,
   changed_when: condition,
   failed_when: condition,
   until: condition,
   retries: intish,
-  delay: intish,
+  delay: { anyOf: [{ type: 'number' }, { type: 'string' }] },
+  async: intish,
+  poll: intish,
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }] },
   loop_control: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      loop_var: { type: 'string' },
-      index_var: { type: 'string' },
-      label: { type: 'string' },
-      pause: { type: 'number' },
-      extended: { type: 'boolean' },
-    },
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          loop_var: { type: 'string' },
+          index_var: { type: 'string' },
+          label: {},
+          pause: { anyOf: [{ type: 'number' }, { type: 'string' }] },
+          extended: boolish,
+          extended_allitems: boolish,
+        },
+      },
+      { type: 'string' },
+    ],
   },
   with_items: { anyOf: [{ type: 'array' }, { type: 'string' }] },
   with_list: { anyOf: [{ type: 'array' }, { type: 'string' }] },
@@ -127,9 +137,9 @@ export const playKeywords = {
   post_tasks: { type: 'array' },
   handlers: { type: 'array' },
   serial: { anyOf: [{ type: 'integer' }, { type: 'string' }, { type: 'array' }] },
-  max_fail_percentage: { type: 'number' },
-  strategy: { enum: ['linear'] },
-  order: { enum: ['inventory', 'sorted', 'reverse_inventory', 'reverse_sorted'] },
+  max_fail_percentage: { anyOf: [{ type: 'number' }, { type: 'string' }] },
+  strategy: { type: 'string', description: 'linear (default) or free' },
+  order: { anyOf: [{ enum: ['inventory', 'sorted', 'reverse_inventory', 'reverse_sorted', 'shuffle'] }, { type: 'string', pattern: '\\{\\{' }] },
   force_handlers: boolish,
   fact_path: { type: 'string' },
   user: { type: 'string' },
@@ -148,6 +158,8 @@ export const importPlaybookSchema = {
   properties: {
     import_playbook: { type: 'string' },
     'ansible.builtin.import_playbook': { type: 'string' },
+    include: { type: 'string' },
+    'ansible.builtin.include': { type: 'string' },
     name: { type: 'string' },
     vars,
     when: condition,

@@ -104,7 +104,11 @@ export interface ModuleContext {
    * looked up like Ansible: role's folder, then the playbook's, then as given.
    * Throws a clear error naming the candidates when not found.
    */
-  findFile(kind: 'files' | 'templates', name: string): string;
+  findFile(kind: 'files' | 'templates' | 'vars', name: string): string;
+  /** The task's `ansible_search_path` (role folders, the task file's folder, the playbook's folder). */
+  searchPath?: string[];
+  /** Reads a vars file on the controller (YAML or JSON, vault-encrypted or not), with the loader's checks. */
+  loadVarsFile?(file: string): Record<string, unknown>;
   /** Connection to another inventory host (synchronize between hosts). */
   connectionFor(host: string): Promise<Connection>;
   /** Variables of another inventory host (hostvars[host]). */

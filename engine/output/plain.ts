@@ -53,6 +53,21 @@ export class PlainReporter implements Reporter {
       case 'recap':
         this.printRecap(formatRecap(event.stats, this.options.color), event.durationMs);
         return;
+      case 'no_hosts_matched':
+        this.print('skipping: no hosts matched');
+        return;
+      case 'no_hosts_remaining':
+        this.printBanner('NO MORE HOSTS LEFT');
+        return;
+      case 'include':
+        this.print(`included: ${event.file} for ${event.hosts.join(', ')}${event.item !== undefined ? ` => (item=${event.item})` : ''}`);
+        return;
+      case 'retry':
+        this.print(`FAILED - RETRYING: [${event.host}]: ${event.task} (${event.retriesLeft} retries left).`);
+        return;
+      case 'deprecation':
+        this.print(`[DEPRECATION WARNING]: ${event.message}`);
+        return;
       case 'task_end':
       case 'play_end':
         return;

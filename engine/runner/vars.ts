@@ -1,40 +1,61 @@
 /**
- * Ansible's variable precedence, lowest first (the levels we implement; the
- * numbers are Ansible's documented ones):
+ * Ansible's variable precedence, lowest first (Ansible's documented numbers):
  *   2  role defaults (every role of the play, then the task's own role chain)
  *   3-10 inventory: group vars (file, group_vars/all, group_vars/*), host vars (file, host_vars/*),
  *        the playbook folder's group_vars/host_vars in between (engine/inventory)
- *   11 host facts (gather_facts, setup)
+ *   11 host facts (gather_facts, setup, set_fact with cacheable)
  *   12 play vars
  *   14 play vars_files
  *   15 role vars (every role of the play, then the task's own role chain)
  *   16 block vars (outer to inner; static imports count as blocks)
- *   17 task vars (and include_tasks/include_role vars)
+ *   17 task vars
+ *   18 include_vars
  *   19 set_fact and registered results
- *   20 role params (`- role: x` + keys)
+ *   20 role params (`- role: x` + keys, include_role's vars)
+ *   21 include params (include_tasks' vars)
  *   22 extra vars (-e), always win
  * Magic variables (inventory_hostname, groups, hostvars, ...) are set last and
  * cannot be overridden.
  */
+import path from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, RoleScope, Scope, Vars } from '../loader/model.js';
+import { OPAQUE } from '../template/trust.js';
 import { factsAsVars } from './facts.js';
 
 export const OMIT_TOKEN = '__omit_place_holder__uxsv';
+export const ANSIBLE_VERSION = { full: '2.14.18', string: '2.14.18', major: 2, minor: 14, revision: 18 };
+
+/** What the run tells the magic variables (Ansible's "options vars"). */
+export interface RunFacts {
+  check: boolean;
+  diff: boolean;
+  verbosity: number;
+  forks?: number;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  inventorySources?: string[];
+  configFile?: string;
+}
 
 export interface PlayVarsContext {
   play: Play;
   /** vars_files already loaded for the play, per host (paths may be templated per host). */
   varsFiles: Map<string, Vars>;
+  /** Every host the play's pattern matches (ansible_play_hosts_all). */
   playHosts: string[];
+  /** The hosts of the current batch (serial). */
   batchHosts: string[];
-  /** Failed or unreachable hosts leave ansible_play_hosts (not ansible_play_hosts_all). */
+  /** Failed, unreachable or ended hosts leave ansible_play_hosts and ansible_play_batch. */
   isDown?: (host: string) => boolean;
 }
 
 export class VariableStore {
-  /** Gathered facts per host (level 11). */
+  /** Facts per host (level 11). */
   readonly facts = new Map<string, Vars>();
+  /** include_vars per host (level 18). */
+  readonly includedVars = new Map<string, Vars>();
   /** set_fact and register results per host (level 19); they outlive the play, like Ansible's. */
   readonly hostVarsRuntime = new Map<string, Vars>();
   private inventoryCache = new Map<string, Vars>();
@@ -42,40 +63,57 @@ export class VariableStore {
   constructor(
     readonly inventory: Inventory,
     readonly extraVars: Vars,
-    readonly magic: { check: boolean; diff: boolean; verbosity: number; version: string },
+    readonly run: RunFacts,
   ) {}
 
   inventoryVars(host: string, playbookDir?: string): Vars {
     const key = `${host}\0${playbookDir ?? ''}`;
     let v = this.inventoryCache.get(key);
     if (!v) {
-      v = this.inventory.hostVars(host, playbookDir);
+      v = this.inventory.hasHost(host) ? this.inventory.hostVars(host, playbookDir) : {};
+      // ansible_host defaults to the inventory name, as Ansible's connection does.
+      if (v.ansible_host === undefined) v = { ansible_host: host, ...v };
       this.inventoryCache.set(key, v);
     }
     return v;
+  }
+
+  /** The inventory changed (add_host, group_by, refresh_inventory): forget what was read from it. */
+  inventoryChanged(): void {
+    this.inventoryCache.clear();
   }
 
   setFacts(host: string, facts: Vars): void {
     this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...facts });
   }
 
+  clearFacts(host: string): void {
+    this.facts.delete(host);
+  }
+
   setRuntime(host: string, values: Vars): void {
     this.hostVarsRuntime.set(host, { ...(this.hostVarsRuntime.get(host) ?? {}), ...values });
   }
 
-  /** What hostvars[host] shows: everything that is not tied to a task. */
+  setIncluded(host: string, values: Vars): void {
+    this.includedVars.set(host, { ...(this.includedVars.get(host) ?? {}), ...values });
+  }
+
+  /** What hostvars[host] shows: the host's own variables, not those of a play or task. */
   hostLevelVars(host: string, ctx?: PlayVarsContext): Vars {
     const facts = this.facts.get(host);
     return {
       ...this.inventoryVars(host, ctx?.play.baseDir),
       ...(facts ? factsAsVars(facts) : {}),
-      ...(ctx ? ctx.play.vars : {}),
-      ...(ctx?.varsFiles.get(host) ?? {}),
+      ...(this.includedVars.get(host) ?? {}),
       ...(this.hostVarsRuntime.get(host) ?? {}),
       ...this.extraVars,
       inventory_hostname: host,
       inventory_hostname_short: host.split('.')[0],
       group_names: this.inventory.groupNamesOf(host),
+      groups: this.inventory.groupsVar(),
+      omit: OMIT_TOKEN,
+      ...this.optionVars(),
     };
   }
 
@@ -94,40 +132,68 @@ export class VariableStore {
     Object.assign(merged, ctx.varsFiles.get(host) ?? {});
     for (const role of ctx.play.roles) Object.assign(merged, role.vars);
     for (const role of ownRoles) Object.assign(merged, role.vars);
-    for (const s of chain) if (s.kind !== 'play' && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
+    for (const s of chain) if (s.kind !== 'play' && !s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     if (taskVars) Object.assign(merged, taskVars);
+    Object.assign(merged, this.includedVars.get(host) ?? {});
     Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
     for (const role of ownRoles) Object.assign(merged, role.params);
+    for (const s of chain) if (s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     Object.assign(merged, this.extraVars);
     Object.assign(merged, extra);
     Object.assign(merged, this.magicVars(host, ctx, scope));
     return merged;
   }
 
+  private optionVars(): Vars {
+    return {
+      ansible_check_mode: this.run.check,
+      ansible_diff_mode: this.run.diff,
+      ansible_verbosity: this.run.verbosity,
+      ansible_forks: this.run.forks ?? 5,
+      ansible_limit: this.run.limit,
+      ansible_run_tags: this.run.tags?.length ? this.run.tags : ['all'],
+      ansible_skip_tags: this.run.skipTags ?? [],
+      ansible_inventory_sources: this.run.inventorySources ?? [],
+      ansible_config_file: this.run.configFile,
+      ansible_version: ANSIBLE_VERSION,
+      ansible_playbook_python: PLAYBOOK_PYTHON,
+    };
+  }
+
   private magicVars(host: string, ctx: PlayVarsContext, scope: Scope): Vars {
     const role = scope.role;
+    const down = ctx.isDown ?? (() => false);
+    const playRoles = ctx.play.roles.filter((r) => !r.dependency).map((r) => r.name);
+    const dependencies = [...new Set(ctx.play.roles.filter((r) => r.dependency).map((r) => r.name))];
+    const roles = roleChain(scope);
     return {
       inventory_hostname: host,
       inventory_hostname_short: host.split('.')[0],
       group_names: this.inventory.groupNamesOf(host),
       groups: this.inventory.groupsVar(),
       hostvars: this.hostvarsProxy(ctx),
-      ansible_play_hosts: ctx.isDown ? ctx.playHosts.filter((h) => !ctx.isDown!(h)) : ctx.playHosts,
       ansible_play_hosts_all: ctx.playHosts,
-      ansible_play_batch: ctx.isDown ? ctx.batchHosts.filter((h) => !ctx.isDown!(h)) : ctx.batchHosts,
-      play_hosts: ctx.isDown ? ctx.batchHosts.filter((h) => !ctx.isDown!(h)) : ctx.batchHosts,
+      ansible_play_hosts: ctx.playHosts.filter((h) => !down(h)),
+      ansible_play_batch: ctx.batchHosts.filter((h) => !down(h)),
+      play_hosts: ctx.batchHosts.filter((h) => !down(h)),
       ansible_play_name: ctx.play.name,
       playbook_dir: ctx.play.baseDir,
-      inventory_dir: undefined,
-      role_name: role?.name,
-      role_path: role?.path,
-      ansible_role_names: ctx.play.roles.map((r) => r.name),
-      ansible_parent_role_names: role?.parents ?? [],
-      ansible_check_mode: this.magic.check,
-      ansible_diff_mode: this.magic.diff,
-      ansible_verbosity: this.magic.verbosity,
-      ansible_version: { full: this.magic.version, string: this.magic.version, major: 2, minor: 14, revision: 0 },
+      ansible_play_role_names: playRoles,
+      role_names: playRoles,
+      ansible_dependent_role_names: dependencies,
+      ansible_role_names: [...new Set([...dependencies, ...playRoles])],
+      ...(role
+        ? {
+            role_name: role.name,
+            role_path: role.path,
+            ansible_role_name: role.name,
+            ansible_collection_name: null,
+            ansible_parent_role_names: roles.slice(0, -1).reverse().map((r) => r.name),
+            ansible_parent_role_paths: roles.slice(0, -1).reverse().map((r) => r.path),
+          }
+        : {}),
       omit: OMIT_TOKEN,
+      ...this.optionVars(),
     };
   }
 
@@ -135,11 +201,18 @@ export class VariableStore {
   hostvarsProxy(ctx?: PlayVarsContext): Record<string, Vars> {
     const store = this;
     const names = () => this.inventory.hostNames();
+    const cache = new Map<string, Vars>();
+    const varsOf = (host: string) => {
+      let v = cache.get(host);
+      if (!v) cache.set(host, (v = store.hostLevelVars(host, ctx)));
+      return v;
+    };
     return new Proxy({} as Record<string, Vars>, {
       get(_t, prop) {
+        if (prop === OPAQUE) return true;
         if (typeof prop !== 'string') return undefined;
         if (!store.inventory.hasHost(prop)) return undefined;
-        return store.hostLevelVars(prop, ctx);
+        return varsOf(prop);
       },
       has(_t, prop) {
         return typeof prop === 'string' && store.inventory.hasHost(prop);
@@ -148,15 +221,34 @@ export class VariableStore {
         return names();
       },
       getOwnPropertyDescriptor(_t, prop) {
-        if (typeof prop === 'string' && store.inventory.hasHost(prop)) return { enumerable: true, configurable: true, value: store.hostLevelVars(prop, ctx) };
+        if (typeof prop === 'string' && store.inventory.hasHost(prop)) return { enumerable: true, configurable: true, value: varsOf(prop) };
         return undefined;
       },
     });
   }
 }
 
-function roleChain(scope: Scope): RoleScope[] {
+/** What Ansible reports as the interpreter running the playbook; uxsv has none, Debian's python3 is where Ansible's would be. */
+const PLAYBOOK_PYTHON = '/usr/bin/python3';
+
+/** The roles a scope is in, outermost first. */
+export function roleChain(scope: Scope): RoleScope[] {
   const roles: RoleScope[] = [];
   for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'role' && s.role && !roles.includes(s.role)) roles.unshift(s.role);
   return roles;
+}
+
+/**
+ * Ansible's `ansible_search_path`: the task's roles (innermost first), the
+ * folder of the task's file, then the playbook's folder. Lookups and
+ * include_vars search `<dir>/<files|templates|vars>/<name>` then
+ * `<dir>/<name>` in it.
+ */
+export function searchPath(scope: Scope, taskFile: string, playbookDir: string): string[] {
+  const out: string[] = [];
+  for (const role of roleChain(scope).reverse()) out.push(role.path);
+  const dir = path.dirname(path.resolve(taskFile));
+  if (!out.includes(dir)) out.push(dir);
+  if (!out.includes(playbookDir)) out.push(playbookDir);
+  return out;
 }

@@ -115,6 +115,20 @@ export class Templar {
     return value;
   }
 
+  /**
+   * Runs a lookup plugin as `query(name, *terms, **options)` would in a
+   * template with these variables (the `with_<name>` loops).
+   */
+  lookup(name: string, terms: unknown[], options: Record<string, unknown>, vars: Record<string, unknown>, source: string): unknown[] {
+    const query = this.env.getGlobal('query') as (this: unknown, ...args: unknown[]) => unknown[];
+    const context = { ctx: { [VARS_KEY]: vars }, env: this.env };
+    try {
+      return query.call(context, name, ...terms, { ...options, __keywords: true });
+    } catch (err) {
+      throw this.toTemplateError(err, source, name);
+    }
+  }
+
   /** Evaluate a bare Jinja2 expression (`when:`, `changed_when:`, debug `var:`), returning its native value. */
   evaluate(expr: string, vars: Record<string, unknown>, source: string): unknown {
     const text = `{{ ${expr.trim()} }}`;

@@ -48,8 +48,15 @@ describe('faults', () => {
     p.write('slow.yml', `- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: step in flight\n      shell: sleep 2; echo done > ${p.path('step1')}\n    - name: never started\n      shell: echo no > ${p.path('step2')}\n`);
     const child = spawn(process.execPath, [cli, 'play', '-i', 'inventory.yml', 'slow.yml'], { cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    setTimeout(() => child.kill('SIGINT'), 700);
+    let sent = false;
+    // Interrupt once the step is under way (not after a fixed delay: a loaded machine starts slower).
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!sent && out.includes('step in flight')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     expect(readFileSync(p.path('step1'), 'utf8')).toBe('done\n');

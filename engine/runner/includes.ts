@@ -1,0 +1,120 @@
+/**
+ * Dynamic includes (include_tasks, include_role): after an include ran, the
+ * files it asked for are loaded — once for each distinct file, arguments and
+ * loop item, for all the hosts that asked for the same — and their tasks go
+ * into each of those hosts' place in the play (the iterator). As in Ansible,
+ * the include's own keywords apply only to the include; `apply:` and `vars`
+ * (and the loop item) carry over to the included tasks.
+ */
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { BlockNode, IncludeNode, Node, Scope, TaskNode, Vars } from '../loader/model.js';
+import { untag } from '../template/trust.js';
+import type { IncludeRequest, TaskOutcome } from './executor.js';
+import { filterSelected, type PlayRun } from './play-run.js';
+import { tasksOf } from './iterator.js';
+import { location, taskTitle } from './keywords.js';
+
+/** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
+export const MAX_INCLUDE_DEPTH = 100;
+
+interface IncludedFile {
+  node: IncludeNode;
+  request: IncludeRequest;
+  hosts: string[];
+}
+
+export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Promise<void> {
+  const groups = new Map<string, IncludedFile>();
+  for (const o of outcomes) {
+    if (o.task.kind === 'task' || !o.includes?.length) continue;
+    if (o.status === 'failed' || o.status === 'skipped' || o.status === 'unreachable') continue;
+    for (const request of o.includes) {
+      const key = `${o.task.id}\0${JSON.stringify(untag(request.args))}\0${JSON.stringify(untag(request.itemVars))}`;
+      const group = groups.get(key);
+      if (group) group.hosts.push(o.host);
+      else groups.set(key, { node: o.task, request, hosts: [o.host] });
+    }
+  }
+  for (const included of groups.values()) {
+    let blocks: BlockNode[];
+    try {
+      blocks = load(play, included);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      failInclude(play, included, err);
+      continue;
+    }
+    if (included.node.kind === 'include_tasks') {
+      const item = Object.keys(included.request.itemVars).length ? included.request.itemVars[String(included.request.itemVars.ansible_loop_var ?? 'item')] : undefined;
+      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: label(item) } : {}) });
+    }
+    const kept = filterSelected(blocks, (n) => play.selected(n)) as BlockNode[];
+    if (included.node.handler) {
+      // Tasks included by a handler run as handlers where that handler ran.
+      for (const t of kept.flatMap(tasksOf)) if (t.kind === 'task') for (const host of included.hosts) play.notifyHandler(t, host);
+    }
+    for (const host of included.hosts) play.iterator.insert(host, kept, []);
+    play.iterator.addToOrder(kept.flatMap(tasksOf));
+  }
+}
+
+function label(item: unknown): string {
+  const plain = untag(item);
+  return typeof plain === 'string' ? plain : JSON.stringify(plain);
+}
+
+/** The include could not be done on these hosts (missing file, syntax error): it fails there. */
+function failInclude(play: PlayRun, included: IncludedFile, err: UserError): void {
+  for (const host of included.hosts) {
+    const record = play.run.host(host);
+    record.stats.failed++;
+    play.iterator.markFailed(host);
+    play.run.emit({
+      type: 'host_result', taskId: included.node.id, task: taskTitle(included.node), host, status: 'failed',
+      result: { changed: false, failed: true, msg: err.format() }, durationMs: 0, noLog: false,
+    });
+  }
+}
+
+function load(play: PlayRun, included: IncludedFile): BlockNode[] {
+  const { node, request } = included;
+  let depth = 0;
+  for (let s: Scope | undefined = node.scope; s; s = s.parent) if (s.kind === 'include' && s.dynamic) depth++;
+  if (depth >= MAX_INCLUDE_DEPTH) {
+    throw new UserError(`${node.kind} '${String(request.file ?? request.args.name)}' is nested more than ${MAX_INCLUDE_DEPTH} levels deep: an include of itself (directly or through others) needs a condition that ends it`, { file: node.origin.file, line: node.origin.line, col: node.origin.col });
+  }
+  const applied = (request.args.apply as Vars | undefined) ?? {};
+  const params: Vars = { ...((node.keywords.vars as Vars | undefined) ?? {}), ...request.itemVars };
+  for (const [k, v] of Object.entries(request.args)) if (!INCLUDE_OPTIONS.has(k)) params[k] = v;
+  const scope: Scope = { parent: node.scope, kind: 'include', keywords: { ...applied, vars: params }, role: node.scope.role, baseDir: node.scope.baseDir, dynamic: true };
+  const tags = Array.isArray(applied.tags) ? applied.tags.map(String) : applied.tags !== undefined ? [String(applied.tags)] : [];
+  const loader = play.run.loader;
+  let nodes: Node[];
+  if (node.kind === 'include_tasks') {
+    const file = String(request.file);
+    const found = loader.resolveTaskFile(file, node.scope, node.origin.file, node.handler !== undefined);
+    if (!found) throw new UserError(`Could not find or access '${file}' on the Ansible Controller (looked in ${loader.taskFileCandidates(file, node.scope, node.origin.file, node.handler !== undefined).join(', ')})`, { file: node.origin.file, line: node.origin.line });
+    request.file = found;
+    nodes = loader.loadTaskFile(found, { ...scope, baseDir: node.scope.role ? node.scope.baseDir : path.dirname(found) }, tags);
+    if (node.handler) markHandlers(nodes);
+  } else {
+    const args = request.args;
+    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, new Set(), args);
+    if (args.public === true || args.public === 'yes' || args.public === 'true') play.play.roles.push(...role.scopes.filter((r) => !play.play.roles.includes(r)));
+    play.handlers.push(...role.handlers);
+    nodes = role.tasks;
+  }
+  return [{ kind: 'block', id: node.id, block: nodes, rescue: [], always: [], scope, origin: node.origin, tags: [] }];
+}
+
+/** Tasks included from a handler are handlers themselves. */
+function markHandlers(nodes: Node[]): void {
+  for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task') (t as TaskNode).handler = { listen: [] };
+}
+
+const INCLUDE_OPTIONS = new Set(['file', '_raw_params', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate', 'vars']);
+
+export function includeLocation(node: IncludeNode): string {
+  return location(node);
+}

@@ -1,0 +1,285 @@
+/**
+ * One batch of one play (all of the play's hosts unless `serial`): its
+ * iterator, its task executor, its handlers and what has been notified, and
+ * the run effects that belong to the play (add_host, group_by, set_stats).
+ */
+import type { BlockNode, HandlerNode, MetaNode, Node, Play, RoleScope, Scope, TaskNode, Vars } from '../loader/model.js';
+import { modules } from '../modules/registry.js';
+import { Templar, lazyVars } from '../template/index.js';
+import { untag } from '../template/trust.js';
+import { UserError } from '../errors.js';
+import { TaskExecutor } from './executor.js';
+import { PlayIterator, type RunnableNode } from './iterator.js';
+import { location, taskTitle } from './keywords.js';
+import type { RunState } from './run-state.js';
+import { tagsSelected } from './tags.js';
+import type { PlayVarsContext } from './vars.js';
+
+/** A dropped connection (not a host that cannot be reached) gets the step this many more times. */
+export const RETRIES_AFTER_DROP = 2;
+
+let implicitIds = -1;
+
+export class PlayRun implements PlayVarsContext {
+  readonly iterator: PlayIterator;
+  readonly executor: TaskExecutor;
+  /** The play's handlers, in order; include_role adds its role's. */
+  readonly handlers: HandlerNode[];
+  private readonly notified = new Map<HandlerNode, Set<string>>();
+  private readonly roleRuns = new Map<RoleScope, Set<string>>();
+  /** Hosts that ended (end_host) or failed in this play: out of ansible_play_hosts. */
+  readonly removed = new Set<string>();
+  readonly isDown = (host: string) => this.removed.has(host) || this.run.host(host).unreachable || this.run.host(host).failed || (this.iterator.has(host) && this.iterator.isFailed(host));
+
+  constructor(
+    readonly run: RunState,
+    readonly play: Play,
+    readonly playHosts: string[],
+    readonly batchHosts: string[],
+    readonly varsFiles: Map<string, Vars>,
+    gatherFacts: boolean,
+  ) {
+    this.handlers = [...play.handlers];
+    const blocks = compilePlay(play, gatherFacts, (n) => this.selected(n));
+    this.iterator = new PlayIterator(batchHosts, {
+      blocks,
+      handlers: () => this.handlers,
+      isNotified: (handler, host) => this.notified.get(handler)?.has(host) === true && this.handlerMayRun(host),
+    });
+    this.executor = new TaskExecutor(
+      { store: run.store, templar: run.templar, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
+      this,
+    );
+  }
+
+  private announced = new Set<RunnableNode>();
+
+  /** Whether the task's banner is still to be shown (the free strategy starts a task once per host). */
+  announce(task: RunnableNode): boolean {
+    if (this.play.keywords.strategy !== 'free') return true;
+    if (this.announced.has(task)) return false;
+    this.announced.add(task);
+    return true;
+  }
+
+  private handlerMayRun(host: string): boolean {
+    return !this.run.host(host).unreachable && (!this.iterator.isFailed(host) || this.forceHandlers());
+  }
+
+  forceHandlers(): boolean {
+    return Boolean(this.run.options.forceHandlers) || Boolean(this.play.keywords.force_handlers);
+  }
+
+  selected(node: RunnableNode): boolean {
+    if (node.kind === 'meta' && node.implicit) return true;
+    return tagsSelected(node.tags, this.run.options.tags, this.run.options.skipTags);
+  }
+
+  /** Renders a value with the task's variables on a host. */
+  render(task: RunnableNode, host: string, value: unknown, what: string): unknown {
+    const vars = lazyVars(this.run.store.taskVars(host, this, task.scope, task.kind === 'task' ? (task.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(task));
+    return this.run.templar.renderValue(value, vars, `${location(task)} ${what}`);
+  }
+
+  /** Variables of a task on a host, lazily rendered. */
+  varsFor(node: RunnableNode, host: string): Vars {
+    return lazyVars(this.run.store.taskVars(host, this, node.scope, node.kind === 'task' ? (node.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(node));
+  }
+
+  /** The task's title as the output shows it: its name rendered with the first host's variables where it can be. */
+  displayName(task: RunnableNode): string {
+    const title = taskTitle(task);
+    if (!Templar.isTemplate(title)) return title;
+    const host = this.batchHosts[0];
+    try {
+      return String(untag(this.render(task, host, title, 'name')));
+    } catch {
+      return title;
+    }
+  }
+
+  notify(host: string, names: string[], task: TaskNode): void {
+    for (const name of names) {
+      const targets = this.handlersFor(name);
+      if (!targets.length) {
+        throw new UserError(`The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list`, { file: task.origin.file, line: task.origin.line });
+      }
+      for (const h of targets) {
+        let set = this.notified.get(h);
+        if (!set) this.notified.set(h, (set = new Set()));
+        set.add(host);
+      }
+    }
+  }
+
+  /** The handler a notification names (the last one loaded of that name) and every handler listening to it. */
+  private handlersFor(name: string): HandlerNode[] {
+    const out: HandlerNode[] = [];
+    for (let i = this.handlers.length - 1; i >= 0; i--) {
+      const h = this.handlers[i];
+      const own = this.handlerName(h);
+      if (own !== undefined && (own === name || (h.scope.role && `${h.scope.role.name} : ${own}` === name))) {
+        out.push(h);
+        break;
+      }
+    }
+    for (const h of this.handlers) if (!out.includes(h) && (h.handler?.listen ?? []).some((l) => this.renderPlayText(l) === name)) out.push(h);
+    return out;
+  }
+
+  private handlerNames = new Map<HandlerNode, string | undefined>();
+
+  private handlerName(h: HandlerNode): string | undefined {
+    if (!this.handlerNames.has(h)) this.handlerNames.set(h, h.name === undefined ? undefined : this.renderPlayText(h.name));
+    return this.handlerNames.get(h);
+  }
+
+  /** Handler names and listen topics may use play variables (not a host's). */
+  private renderPlayText(text: string): string {
+    if (!Templar.isTemplate(text)) return text;
+    try {
+      const vars = lazyVars({ ...this.run.store.hostLevelVars(this.batchHosts[0] ?? 'localhost', this), ...this.play.vars }, this.run.templar, location(this.play));
+      return String(untag(this.run.templar.renderValue(text, vars, `${location(this.play)} handler name`)));
+    } catch {
+      return text;
+    }
+  }
+
+  /** Marks one handler notified on a host (tasks included by a handler). */
+  notifyHandler(handler: HandlerNode, host: string): void {
+    let set = this.notified.get(handler);
+    if (!set) this.notified.set(handler, (set = new Set()));
+    set.add(host);
+  }
+
+  handlerRan(handler: HandlerNode, host: string): void {
+    this.notified.get(handler)?.delete(host);
+  }
+
+  isNotified(handler: HandlerNode, host: string): boolean {
+    return this.notified.get(handler)?.has(host) === true;
+  }
+
+  markRoleRan(role: RoleScope, host: string): void {
+    let set = this.roleRuns.get(role);
+    if (!set) this.roleRuns.set(role, (set = new Set()));
+    set.add(host);
+  }
+
+  roleRan(role: RoleScope, host: string): boolean {
+    return this.roleRuns.get(role)?.has(host) === true;
+  }
+
+  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. */
+  addHost(info: Vars): void {
+    const plain = untag(info);
+    const name = String(plain.host_name ?? plain.name ?? '');
+    if (!name) return;
+    const groups = (Array.isArray(plain.groups) ? plain.groups : plain.groups === undefined ? [] : [plain.groups]).map(String);
+    this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
+    this.run.store.inventoryChanged();
+  }
+
+  /** group_by: the host joins a group (made if new), under the given parents. */
+  addGroup(host: string, group: string, parents: string[]): void {
+    this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
+    this.run.inventory.addHostToGroup(host, group);
+    this.run.store.inventoryChanged();
+  }
+
+  setStats(host: string, data: Vars, aggregate: boolean): void {
+    const current = this.run.customStats.get(host) ?? {};
+    for (const [k, v] of Object.entries(data)) current[k] = aggregate ? aggregateStat(current[k], v) : v;
+    this.run.customStats.set(host, current);
+  }
+}
+
+/** set_stats with aggregate: numbers add, lists append, dicts merge, anything else is replaced. */
+function aggregateStat(current: unknown, value: unknown): unknown {
+  if (current === undefined) return value;
+  if (typeof current === 'number' && typeof value === 'number') return current + value;
+  if (Array.isArray(current) && Array.isArray(value)) return [...current, ...value];
+  if (current && value && typeof current === 'object' && typeof value === 'object' && !Array.isArray(current) && !Array.isArray(value)) return { ...current, ...value };
+  return value;
+}
+
+function runContextHost(run: RunState, play: PlayRun) {
+  return {
+    templar: run.templar,
+    connection: (host: string) => run.pool.get(host, () => connectionVars(run, play, host)),
+    openedConnection: (host: string) => run.pool.opened(host),
+    hostVars: (host: string) => lazyVars(run.store.hostLevelVars(host, play), run.templar, `hostvars['${host}']`),
+    loadVarsFile: (file: string) => run.loader.loadVarsFile(file),
+  };
+}
+
+/**
+ * The variables a host's connection is made from: the run's defaults (command
+ * line, ansible.cfg) and the play's connection keywords, under the host's own
+ * variables (which win, as in Ansible). A host not in the inventory
+ * (`localhost` implicitly, a delegate_to target) is reached locally when it
+ * is this machine.
+ */
+export function connectionVars(run: RunState, play: PlayRun | undefined, host: string): Vars {
+  const d = run.options.defaults ?? {};
+  const keywords = play?.play.keywords ?? {};
+  const base: Vars = {};
+  if (d.connection) base.ansible_connection = d.connection;
+  if (d.remoteUser) base.ansible_user = d.remoteUser;
+  if (d.port) base.ansible_port = d.port;
+  if (d.privateKeyFile) base.ansible_ssh_private_key_file = d.privateKeyFile;
+  if (d.timeoutSec) base.ansible_ssh_timeout = d.timeoutSec;
+  if (keywords.connection !== undefined) base.ansible_connection = keywords.connection;
+  if (keywords.remote_user !== undefined) base.ansible_user = keywords.remote_user;
+  if (keywords.port !== undefined) base.ansible_port = keywords.port;
+  if (!run.inventory.hasHost(host)) {
+    const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
+    return { ...base, ansible_connection: local ? 'local' : base.ansible_connection ?? 'ssh', ansible_host: host };
+  }
+  const own = untag(run.store.hostLevelVars(host, play));
+  const vars = lazyVars({ ...base, ...own }, run.templar, `connection variables of ${host}`);
+  return vars;
+}
+
+/**
+ * The play as the iterator walks it: the fact-gathering task, then
+ * pre_tasks, roles and tasks, post_tasks, with a handler flush after each
+ * part (Ansible's implicit `meta: flush_handlers`), and only the tasks the
+ * --tags/--skip-tags selection keeps.
+ */
+export function compilePlay(play: Play, gatherFacts: boolean, selected: (n: RunnableNode) => boolean): BlockNode[] {
+  const flush = (): MetaNode => ({ kind: 'meta', id: implicitIds--, action: 'flush_handlers', keywords: {}, scope: play.scope, origin: play.origin, tags: [], implicit: true });
+  const block = (nodes: Node[]): BlockNode => ({ kind: 'block', id: implicitIds--, block: nodes, rescue: [], always: [], scope: play.scope, origin: play.origin, tags: [] });
+  const blocks: BlockNode[] = [];
+  if (gatherFacts) blocks.push(block([gatherTask(play)]));
+  const sections = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
+  for (const section of sections) {
+    const kept = filterSelected(section, selected);
+    if (kept.length) blocks.push(block(kept));
+    blocks.push(block([flush()]));
+  }
+  return blocks;
+}
+
+/** The tasks (and the blocks that still hold some) the tag selection keeps. */
+export function filterSelected(nodes: Node[], selected: (n: RunnableNode) => boolean): Node[] {
+  const out: Node[] = [];
+  for (const n of nodes) {
+    if (n.kind === 'block') {
+      const b = { ...n, block: filterSelected(n.block, selected), rescue: filterSelected(n.rescue, selected), always: filterSelected(n.always, selected) };
+      if (b.block.length || b.rescue.length || b.always.length) out.push(b);
+    } else if (selected(n)) out.push(n);
+  }
+  return out;
+}
+
+export function gatherTask(play: Play): TaskNode {
+  const mod = modules.get('gather_facts')!;
+  const args: Vars = {};
+  for (const k of ['gather_subset', 'gather_timeout', 'fact_path']) if (play.keywords[k] !== undefined) args[k] = play.keywords[k];
+  const scope: Scope = { parent: play.scope, kind: 'block', keywords: { run_once: false }, baseDir: play.baseDir };
+  return {
+    kind: 'task', id: implicitIds--, name: 'Gathering Facts', moduleName: 'gather_facts', module: mod, args, keywords: {}, scope, origin: play.origin,
+    tags: play.tags.length ? [...play.tags] : ['always'],
+  };
+}
