@@ -1,7 +1,7 @@
 /** slurp: a remote file's content, base64-encoded (the `content` fact). */
 import type { Module } from '../types.js';
 import { readFact } from '../../facts/index.js';
-import { contentFact, type FileContent } from '../../facts/content.js';
+import { contentFact, type FileContent } from '../../facts/file-bytes.js';
 import { missingArguments, pick } from '../lib/args.js';
 
 /** Ansible's messages for the ways open() fails. */

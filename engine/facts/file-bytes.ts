@@ -1,5 +1,5 @@
 /**
- * The `content` fact: a whole file's bytes (any size), or why it cannot be
+ * The `file.bytes` fact: a whole file's bytes (any size), or why it cannot be
  * read, told apart as Python's open() would: missing, not readable, a
  * directory, or another error with the system's message.
  */
@@ -17,7 +17,7 @@ export interface FileContent {
 }
 
 export const contentFact: Fact<{ path: string }, FileContent> = {
-  name: 'content',
+  name: 'file.bytes',
   inline: true,
   command: ({ path }) => {
     const p = quote(path);
