@@ -6,7 +6,7 @@
  * read, the file is built here and written atomically (and checked) only
  * when it differs.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
 import { readFacts } from '../../facts/index.js';
@@ -18,6 +18,7 @@ import { pyRegex } from '../lib/pyregex.js';
 import { boolSchema, fileAttributeProperties, stringSchema, text, toBool } from '../lib/args.js';
 import { attributeChange, attributeDiffEntry, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
 import { identityRequest } from './copy.js';
+import { LocalSourceError, readLocalSource } from './local-source.js';
 
 /** Python's codecs.escape_decode: \n, \t, \\, \xhh, \ooo... (unknown escapes stay as they are). */
 export function escapeDecode(value: string): Buffer {
@@ -85,15 +86,17 @@ interface AssembleState {
   ids?: Identities;
 }
 
-function localFragments(dir: string): Fragments {
+function localFragments(dir: string, decrypt: boolean): Fragments {
   const names = readdirSync(dir);
   const files = new Map<string, Buffer>();
   for (const name of names) {
+    let isFile = false;
     try {
-      if (statSync(join(dir, name)).isFile()) files.set(name, readFileSync(join(dir, name)));
+      isFile = statSync(join(dir, name)).isFile();
     } catch {
-      // a dangling link is not a file
+      isFile = false;   // a dangling link is not a file
     }
+    if (isFile) files.set(name, readLocalSource(join(dir, name), decrypt));
   }
   return { path: dir, names, files };
 }
@@ -112,7 +115,12 @@ async function readAssemble(ctx: ModuleContext, args: Record<string, any>): Prom
       return { remote, error: err instanceof Error ? err.message : String(err) };
     }
     if (!statSync(found).isDirectory()) return { remote, error: `Source (${found}) is not a directory` };
-    local = localFragments(found);
+    try {
+      local = localFragments(found, toBool(args.decrypt, true));
+    } catch (error) {
+      if (error instanceof LocalSourceError) return { remote, error: error.message };
+      throw error;
+    }
   }
   const queries = [{ path: dest, follow: true, ...(ctx.diff ? { content: true, contentLimit: 104448 } : {}) }, { path: dest, follow: false, checksum: false as const }];
   const ids = identityRequest(wantedAttributes(args));

@@ -91,7 +91,7 @@ export function decidePut(o: PutOptions, item: SourceFile, st: PutState, withDif
   const current = o.follow ? probe.followed : probe.self;
   if (current.exists && !o.force) return { kind: 'skip' };
   const localSha1 = sha1(item.bytes);
-  const mode = o.attributes.mode === 'preserve' ? item.localMode : o.attributes.mode === undefined ? undefined : String(o.attributes.mode);
+  const mode = o.attributes.mode === 'preserve' ? item.localMode : o.attributes.mode;
   const wanted: WantedAttributes = { ...o.attributes, mode };
   if (localSha1 !== destChecksum(probe, o.follow)) {
     // The module: into a folder (created when dest ends with /), through a link only with follow.

@@ -80,8 +80,10 @@ export function planRemoteCopy(ctx: ModuleContext, a: CopyArgs, st: RemoteCopySt
   let self = st.destSelf;
   let parent = st.destParent;
   let createParents = false;
-  if (dest.endsWith('/') && !st.destParent.exists) createParents = true;
-  if (st.dest.exists && st.dest.type === 'directory' && !st.dest.dangling) {
+  const destIsDir = st.dest.exists && st.dest.type === 'directory' && !st.dest.dangling;
+  // dest ending in / is a folder (made when missing); an existing folder receives dest/basename(src).
+  if (dest.endsWith('/') || destIsDir) {
+    createParents = dest.endsWith('/') && !destIsDir;
     dest = posix.join(dest, posix.basename(src));
     target = st.nested;
     self = st.nestedSelf;
@@ -126,26 +128,46 @@ export function planRemoteCopy(ctx: ModuleContext, a: CopyArgs, st: RemoteCopySt
   return plan;
 }
 
-/** One step of a folder copy, as shell text. */
-interface TreeOp { kind: 'mkdir' | 'file' | 'link'; rel: string; entry: TreeEntry }
+/**
+ * One step of a folder copy, as shell text: a folder, a file (content, mode
+ * and times; `plain` = content only, as shutil.copyfile), a link, or a linked
+ * folder copied through the link (copytree without links).
+ */
+interface TreeOp { kind: 'mkdir' | 'file' | 'link' | 'deep'; rel: string; entry: TreeEntry; plain?: boolean }
 
 function opsFor(srcRoot: string, destRoot: string, ops: TreeOp[]): string {
-  return ops.map(({ kind, rel, entry }) => {
+  return ops.map((op) => {
+    const { kind, rel, entry } = op;
     const from = quote(posix.join(srcRoot, rel));
     const to = quote(posix.join(destRoot, rel));
     if (kind === 'mkdir') return `mkdir -p -- ${to} && chmod ${entry.mode} -- ${to}`;
     if (kind === 'link') return `ln -sfn -- ${quote(entry.linkTarget ?? '')} ${to}`;
-    // A file: beside the destination, then renamed over it (never through a link there), mode and times kept.
-    return `t=$(mktemp -- ${to}.uxsv.XXXXXXXX) && { cat -- ${from} > "$t" && chmod ${entry.mode} -- "$t" && touch -r ${from} -- "$t" && mv -f -- "$t" ${to} || { rm -f -- "$t"; false; }; }`;
+    if (kind === 'deep') return `cp -RL -- ${from} ${to}`;
+    // A file: beside the destination, then renamed over it (never through a link there).
+    const keep = op.plain ? `chmod "$(printf %o $((0666 & ~0$(umask))))" -- "$t"` : `chmod --reference=${from} -- "$t" && touch -r ${from} -- "$t"`;
+    return `t=$(mktemp -- ${to}.uxsv.XXXXXXXX) && { cat -- ${from} > "$t" && ${keep} && mv -f -- "$t" ${to} || { rm -f -- "$t"; false; }; }`;
   }).join(' &&\n');
 }
 
-/** Everything of a source tree, for a destination that does not exist yet (copytree, links kept). */
-function wholeTree(tree: Tree, prefix = ''): TreeOp[] {
-  return tree.entries
-    .filter((e) => e.rel.startsWith(prefix))
-    .map((e): TreeOp => ({ kind: e.type === 'directory' ? 'mkdir' : e.type === 'link' ? 'link' : 'file', rel: e.rel, entry: e }))
-    .filter((op) => op.entry.type !== 'other');
+/**
+ * Everything of a source tree, for a destination that does not exist yet
+ * (copytree: links kept unless local_follow is true, then followed).
+ */
+function wholeTree(tree: Tree, localFollow: boolean | undefined): TreeOp[] {
+  const ops: TreeOp[] = [];
+  const deep: string[] = [];
+  for (const e of tree.entries) {
+    if (deep.some((d) => e.rel.startsWith(`${d}/`)) || e.type === 'other') continue;
+    if (e.type === 'directory') ops.push({ kind: 'mkdir', rel: e.rel, entry: e });
+    else if (e.type === 'file') ops.push({ kind: 'file', rel: e.rel, entry: e });
+    else if (localFollow !== true || e.targetType === 'missing' || e.targetType === 'other') ops.push({ kind: 'link', rel: e.rel, entry: e });
+    else if (e.targetType === 'file') ops.push({ kind: 'file', rel: e.rel, entry: e });
+    else {
+      deep.push(e.rel);
+      ops.push({ kind: 'deep', rel: e.rel, entry: e });
+    }
+  }
+  return ops;
 }
 
 /**
@@ -166,9 +188,14 @@ function syncOps(srcTree: Tree, destTree: Tree, localFollow: boolean | undefined
     if (!there) {
       if (e.type === 'directory') {
         copiedDirs.push(e.rel);
-        ops.push(...wholeTree(srcTree, '').filter((op) => op.rel === e.rel || op.rel.startsWith(`${e.rel}/`)));
+        ops.push(...wholeTree(srcTree, localFollow).filter((op) => op.rel === e.rel || op.rel.startsWith(`${e.rel}/`)));
       } else if (e.type === 'file') ops.push({ kind: 'file', rel: e.rel, entry: e });
       else if (e.type === 'link' && localFollow === false) ops.push({ kind: 'link', rel: e.rel, entry: e });
+      else if (e.type === 'link' && localFollow === true && e.targetType === 'file') ops.push({ kind: 'file', rel: e.rel, entry: e, plain: true });
+      else if (e.type === 'link' && localFollow === true && e.targetType === 'directory') {
+        copiedDirs.push(e.rel);
+        ops.push({ kind: 'deep', rel: e.rel, entry: e });
+      }
       continue;
     }
     if (e.type === 'file' && there.type === 'file' && (e.size !== there.size || e.sha1 !== there.sha1)) ops.push({ kind: 'file', rel: e.rel, entry: e });
@@ -194,14 +221,14 @@ function planRemoteTree(ctx: ModuleContext, a: CopyArgs, st: RemoteCopyState): P
     destRoot = a.dest!;
     createRoot = true;
     rootMode = st.src.mode;
-    ops = wholeTree(srcTree);
+    ops = wholeTree(srcTree, localFollow);
   } else if (destIsDir) {
     destRoot = posix.join(a.dest!, posix.basename(srcRoot));
     if (st.nestedTree!.exists) ops = syncOps(srcTree, st.nestedTree!, localFollow);
     else {
       createRoot = true;
       rootMode = st.src.mode;
-      ops = wholeTree(srcTree);
+      ops = wholeTree(srcTree, localFollow);
     }
   } else {
     // A new destination receives the folder itself, filled like an existing one.

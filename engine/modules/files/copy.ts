@@ -3,7 +3,7 @@
  * role's files/), or a file or folder already on the host (remote_src), at
  * `dest`, as Ansible's copy action and module do.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { posix } from 'node:path';
 import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
@@ -16,6 +16,7 @@ import { boolSchema, fileAttributeProperties, modeSchema, pick, stringSchema, te
 import { ansibleMode, attributeChange, attributeDiffEntry, hasChanges, runAttributeCommands, wantedAttributes, type AttributeChange, type WantedAttributes } from './common.js';
 import { applyPut, decidePut, isChange, makeFolders, planPut, plannedResult, probePaths, type PutDecision, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
 import { walkLocalTree } from './copy-tree.js';
+import { LocalSourceError, readLocalSource } from './local-source.js';
 import { planRemoteCopy, readRemoteCopy, type RemoteCopyState } from './copy-remote.js';
 
 export interface CopyArgs {
@@ -32,6 +33,8 @@ export interface CopyArgs {
   localFollowGiven: boolean;
   follow: boolean;
   checksum?: string;
+  /** Decrypt vault-encrypted local sources (default true). */
+  decrypt: boolean;
   attributes: WantedAttributes;
 }
 
@@ -49,15 +52,17 @@ export function copyArgs(args: Record<string, any>): CopyArgs {
     localFollowGiven: args.local_follow !== undefined && args.local_follow !== null,
     follow: toBool(args.follow, false),
     checksum: text(args.checksum),
+    decrypt: toBool(args.decrypt, true),
     attributes: wantedAttributes(args),
   };
 }
 
 /** The copy action's own checks, before anything is read. */
 export function argumentError(a: CopyArgs): string | undefined {
-  if (a.src === undefined && a.content === undefined) return 'src (or content) is required';
+  // Ansible tests truthiness: an empty src is no src.
+  if (!a.src && a.content === undefined) return 'src (or content) is required';
   if (a.dest === undefined || a.dest === '') return 'dest is required';
-  if (a.src !== undefined && a.content !== undefined) return 'src and content are mutually exclusive';
+  if (a.src && a.content !== undefined) return 'src and content are mutually exclusive';
   if (a.content !== undefined && a.dest.endsWith('/')) return 'can not use content with a dir as dest';
   if (a.validate !== undefined && !a.validate.includes('%s')) return `validate must contain %s: ${a.validate}`;
   return undefined;
@@ -146,13 +151,24 @@ async function readCopy(ctx: ModuleContext, args: Record<string, any>): Promise<
   }
   // The lookup drops a trailing slash; it still means "the folder's contents".
   if (a.src!.endsWith('/') && !src.endsWith('/')) src = `${src}/`;
-  if (!statSync(src).isDirectory()) {
-    const item: SourceFile = { rel: basename(src), bytes: readFileSync(src), localPath: src, localMode: localMode(src) };
-    return readLocalCopy(ctx, a, [item], { dirs: [], links: [], dest, src, isTree: false });
+  try {
+    if (!statSync(src).isDirectory()) {
+      const item: SourceFile = { rel: basename(src), bytes: readLocalSource(src, a.decrypt), localPath: src, localMode: localMode(src) };
+      return await readLocalCopy(ctx, a, [item], { dirs: [], links: [], dest, src, isTree: false });
+    }
+  } catch (error) {
+    if (error instanceof LocalSourceError) return failed(error.message);
+    throw error;
   }
   const tree = walkLocalTree(src, a.localFollow);
   const treeDest = dest.endsWith('/') ? dest : `${dest}/`;
-  const items = tree.files.map(([path, rel]): SourceFile => ({ rel, bytes: readFileSync(path), localPath: path, localMode: localMode(path) }));
+  let items: SourceFile[];
+  try {
+    items = tree.files.map(([path, rel]): SourceFile => ({ rel, bytes: readLocalSource(path, a.decrypt), localPath: path, localMode: localMode(path) }));
+  } catch (error) {
+    if (error instanceof LocalSourceError) return failed(error.message);
+    throw error;
+  }
   return readLocalCopy(ctx, a, items, {
     dirs: tree.directories.map(([, rel]) => posix.join(treeDest, rel)),
     links: tree.symlinks.map(([target, rel]) => [target, posix.join(treeDest, rel)]),

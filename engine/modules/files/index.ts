@@ -12,5 +12,34 @@ import { slurp } from './slurp.js';
 import { stat } from './stat.js';
 import { tempfile } from './tempfile.js';
 
-/** The files modules; the registry (../registry.ts) collects every group. */
-export const filesModules: Module<any, any>[] = [file, copy, template, lineinfile, blockinfile, replace, stat, slurp, fetch, find, assemble, tempfile];
+import { expandingPaths } from './paths.js';
+import { toBool } from '../lib/args.js';
+
+const remote = (args: Record<string, any>, key = 'remote_src', fallback = false) => {
+  try {
+    return toBool(args[key], fallback);
+  } catch {
+    return fallback;
+  }
+};
+const editedFile = ['path', 'dest', 'destfile', 'name'];
+
+/**
+ * The files modules; the registry (../registry.ts) collects every group.
+ * Path arguments on the host are expanded there (`~`, `$VAR`) as Ansible's
+ * `type: path` arguments are.
+ */
+export const filesModules: Module<any, any>[] = [
+  expandingPaths(file, ['path', 'dest', 'name', 'src']),
+  expandingPaths(copy, (args) => (remote(args) ? ['dest', 'src'] : ['dest'])),
+  expandingPaths(template, ['dest']),
+  expandingPaths(lineinfile, editedFile),
+  expandingPaths(blockinfile, editedFile),
+  expandingPaths(replace, editedFile),
+  expandingPaths(stat, ['path', 'dest', 'name']),
+  expandingPaths(slurp, ['src', 'path']),
+  expandingPaths(fetch, ['src']),
+  expandingPaths(find, ['paths', 'path', 'name']),
+  expandingPaths(assemble, (args) => (remote(args, 'remote_src', true) ? ['src', 'dest'] : ['dest'])),
+  expandingPaths(tempfile, ['path']),
+];

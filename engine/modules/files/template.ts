@@ -4,7 +4,7 @@
  * variables and the Jinja options given, then put the result at `dest`
  * exactly as copy puts a local file.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, relative } from 'node:path';
 import type { Module, ModuleContext, TemplateOptions } from '../types.js';
@@ -16,6 +16,7 @@ import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
 import { ansibleMode } from './common.js';
 import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
 import { planPut, type PutState, type SourceFile } from './copy-local.js';
+import { LocalSourceError, readLocalSource } from './local-source.js';
 
 interface TemplateState {
   error?: string;
@@ -99,8 +100,9 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
   const shown = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path);
   let source: string;
   try {
-    source = decodeUtf8(readFileSync(path), shown);
-  } catch {
+    source = decodeUtf8(readLocalSource(path), shown);
+  } catch (error) {
+    if (error instanceof LocalSourceError) return { error: error.message };
     return { error: 'Template source files must be utf-8 encoded' };
   }
   const rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, templateOptions(args, templateVars(src, path, dest)));
