@@ -11,6 +11,8 @@ export interface TreeEntry {
   rel: string;
   type: 'file' | 'directory' | 'link' | 'other';
   mode: string;
+  uid: number;
+  gid: number;
   size: number;
   mtime: number;
   linkTarget?: string;
@@ -40,7 +42,7 @@ export const treeFact: Fact<TreeQuery, Tree> = {
     const p = quote(path.replace(/\/+$/, '') || '/');
     return [
       `if [ -d ${p} ]; then printf 'T\\0'`,
-      `  find ${p} -mindepth 1 -printf 'E\\0%y\\0%m\\0%s\\0%T@\\0%l\\0%P\\0%Y\\0'`,
+      `  find ${p} -mindepth 1 -printf 'E\\0%y\\0%m\\0%s\\0%T@\\0%l\\0%P\\0%Y\\0%U\\0%G\\0'`,
       checksums ? `  find ${p} -mindepth 1 -type f -exec sha1sum -z -- {} + 2>/dev/null | sed -z 's/^/H\\x00/'` : '',
       'fi',
     ].filter(Boolean).join('\n');
@@ -52,16 +54,16 @@ export const treeFact: Fact<TreeQuery, Tree> = {
     const root = path.replace(/\/+$/, '') || '/';
     const byPath = new Map<string, TreeEntry>();
     for (let i = 1; i < fields.length; i++) {
-      if (fields[i] === 'E' && i + 7 < fields.length) {
-        const [type, mode, size, mtime, link, rel, followed] = fields.slice(i + 1, i + 8);
+      if (fields[i] === 'E' && i + 9 < fields.length) {
+        const [type, mode, size, mtime, link, rel, followed, uid, gid] = fields.slice(i + 1, i + 10);
         const entry: TreeEntry = {
           rel: rel!, type: TYPE[type!] ?? 'other', mode: (parseInt(mode!, 8) || 0).toString(8).padStart(4, '0'),
-          size: Number(size) || 0, mtime: Number(mtime) || 0,
+          uid: Number(uid), gid: Number(gid), size: Number(size) || 0, mtime: Number(mtime) || 0,
           ...(type === 'l' ? { linkTarget: link, targetType: followed === 'f' ? 'file' : followed === 'd' ? 'directory' : followed === 'N' || followed === 'L' ? 'missing' : 'other' } : {}),
         };
         entries.push(entry);
         byPath.set(`${root === '/' ? '' : root}/${entry.rel}`, entry);
-        i += 7;
+        i += 9;
       } else if (fields[i] === 'H' && i + 1 < fields.length) {
         // "<sha1>  <path>"
         const m = /^([0-9a-f]{40}) [ *](.*)$/s.exec(fields[i + 1]!);
