@@ -121,7 +121,9 @@ async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<
   if (a.follow && self.type === 'link' && self.realPath && state !== 'link' && state !== 'hard' && state !== 'absent') {
     more.push({ path: self.realPath, follow: false, checksum: false, attributes: wantAttributes });
   }
-  const srcPath = a.src !== undefined ? (state === 'link' ? linkSourcePath(path, self, a.src) : a.src) : undefined;
+  // A link without src keeps (with follow) the source it has.
+  const src = a.src ?? (state === 'link' && a.follow && self.type === 'link' ? self.linkTarget : undefined);
+  const srcPath = src !== undefined ? (state === 'link' ? linkSourcePath(path, self, src) : src) : undefined;
   if (srcPath !== undefined && (state === 'link' || state === 'hard')) more.push({ path: srcPath, follow: true, checksum: false });
   // The tree: for recurse, for the diff of a removed folder, and to tell whether a folder a link replaces is empty.
   const tree = (a.recurse && followed.type === 'directory') || (state === 'absent' && self.type === 'directory') || (state === 'link' && self.type === 'directory')
