@@ -462,7 +462,7 @@ function createFolders(ctx: ModuleContext, a: FileArgs, path: string, st: FileRe
       const p = quote(absolute ? current : current.slice(2));
       const attrs = attributePlan(a, { path: absolute ? current : current.slice(2), exists: true, type: 'directory' }, st.ids, undefined);
       const set = attrs.commands.map((c) => `${c} || exit`).join('; ');
-      lines.push(`if [ ! -e ${p} ]; then mkdir -- ${p} || [ -d ${p} ] || exit; ${set} fi`);
+      lines.push(`if [ ! -e ${p} ]; then mkdir -- ${p} || [ -d ${p} ] || exit; ${set ? `${set}; ` : ''}fi`);
     }
     const res = await ctx.run(`${lines.join('\n')}\n${statLineCommand(quote(path))}`);
     if (res.rc !== 0) return { failed: true, changed: false, msg: `There was an issue creating ${path} as requested: ${res.stderr.toString().trim()}`, path };
