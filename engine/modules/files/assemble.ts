@@ -16,7 +16,7 @@ import type { Identities } from '../../facts/identity.js';
 import { resolveMode, ValidationError, writeFileAtomic } from '../lib/fileops.js';
 import { pyRegex } from '../lib/pyregex.js';
 import { boolSchema, fileAttributeProperties, stringSchema, text, toBool } from '../lib/args.js';
-import { attributeChange, attributeDiffEntry, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
+import { attributeChange, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
 import { identityRequest } from './copy.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 
@@ -158,8 +158,8 @@ function planAssemble(ctx: ModuleContext, args: Record<string, any>, st: Assembl
   const changed = contentChanged || hasChanges(attrs);
   const base: Record<string, unknown> = st.remote ? { src, dest, checksum, md5sum: md5(content), msg: 'OK' } : { dest, checksum };
   const diff: FileDiff[] = [];
-  if (ctx.diff && contentChanged) diff.push(fileContentDiff(dest, destState.dangling ? { path: dest, exists: false } : destState, content, st.remote ? dest : src));
-  else if (ctx.diff && hasChanges(attrs)) diff.push(attributeDiffEntry({ path: dest, ...attrs.before }, { path: dest, ...attrs.after }));
+  // Only the local variant diffs the content (in diff mode); the module on the host gives none.
+  if (ctx.diff && contentChanged && !st.remote) diff.push(fileContentDiff(dest, destState.dangling ? { path: dest, exists: false } : destState, content, src));
   const plan: Plan = { changed, skipInCheckMode: true, result: { ...base, ...pathInfo(self.exists ? self : undefined) } };
   if (diff.length) plan.diff = diff;
   if (!changed) return plan;

@@ -5,7 +5,6 @@
  * contain X" into a Plan.
  */
 import { createHash } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
 import type { FileDiff, ModuleContext, Plan } from '../types.js';
 import type { Identities } from '../../facts/identity.js';
 import { parseStatLineIn, statLineCommand, type RemoteFileState } from '../../facts/file.js';
@@ -93,17 +92,6 @@ export function isText(content: Buffer): boolean {
 /** Ansible's MAX_FILE_SIZE_FOR_DIFF: larger files are not diffed. */
 export const MAX_DIFF_SIZE = 104448;
 
-/** Ansible's display of one diff entry, for the output (a unified diff, or why there is none). */
-function prepare(entry: FileDiff & Record<string, unknown>): string | undefined {
-  const notes: string[] = [];
-  if (entry.dst_binary) notes.push('diff skipped: destination file appears to be binary');
-  if (entry.src_binary) notes.push('diff skipped: source file appears to be binary');
-  if (entry.dst_larger) notes.push(`diff skipped: destination file size is greater than ${String(entry.dst_larger)}`);
-  if (entry.src_larger) notes.push(`diff skipped: source file size is greater than ${String(entry.src_larger)}`);
-  if (!notes.length) return undefined;
-  return `${notes.join('\n')}\n`;
-}
-
 /**
  * The diff of a file's content as Ansible's copy/template give it: before is
  * the destination (empty when missing; dst_binary/dst_larger instead when it
@@ -124,8 +112,6 @@ export function fileContentDiff(dest: string, destState: RemoteFileState, conten
     entry.after_header = afterHeader;
     entry.after = content.toString('utf8');
   }
-  const prepared = prepare(entry);
-  if (prepared !== undefined) entry.prepared = prepared;
   return entry;
 }
 
@@ -134,21 +120,13 @@ export function textDiff(header: string, before: string, after: string): FileDif
   return { before_header: header, after_header: header, before, after };
 }
 
-/** Ansible's callback shows attribute dicts as sorted JSON (indent 4), diffed. */
-function serialize(value: Record<string, unknown>): string {
-  const sorted = Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
-  return `${JSON.stringify(sorted, null, 4)}\n`;
-}
-
-/** before/after attribute dicts (registered as dicts, as in Ansible), with their display. */
+/** before/after attribute dicts (the output shows them as Ansible's callback does: indented JSON, diffed). */
 export function attributeDiffEntry(before: Record<string, unknown>, after: Record<string, unknown>, header?: string): FileDiff {
-  const entry: FileDiff & Record<string, unknown> = { before, after } as never;
+  const entry = { before, after } as unknown as FileDiff;
   if (header !== undefined) {
     entry.before_header = header;
     entry.after_header = header;
   }
-  const patch = createTwoFilesPatch(header !== undefined ? `before: ${header}` : 'before', header !== undefined ? `after: ${header}` : 'after', serialize(before), serialize(after), undefined, undefined, { context: 3 });
-  entry.prepared = patch.replace(/^=+\n/, '');
   return entry;
 }
 
@@ -208,6 +186,28 @@ export interface ContentPlanInput {
   result?: Record<string, unknown>;
   /** Write through a symbolic link (default true: lineinfile, blockinfile and replace edit the link's target). */
   followLink?: boolean;
+  /**
+   * 'pair' (lineinfile, blockinfile): [content, file attributes] always, the
+   * texts only in diff mode; 'replace': the content dict in diff mode when it changed.
+   */
+  diffStyle?: 'pair' | 'replace';
+}
+
+/** The `diff` result key as each line-editing module gives it. */
+function contentPlanDiff(ctx: ModuleContext, input: ContentPlanInput, before: string, after: string, contentChanged: boolean, attrs: AttributeChange | undefined): unknown {
+  const path = input.path;
+  if (input.diffStyle === 'replace') {
+    return ctx.diff && contentChanged ? { before_header: path, before, after_header: path, after } : undefined;
+  }
+  const header = input.diffHeader ?? `${path} (content)`;
+  const content = { before: ctx.diff ? before : '', after: ctx.diff ? after : '', before_header: header, after_header: header };
+  // In check mode a file that does not exist yet has no attributes to compare.
+  if (ctx.check && !input.state.exists) return content;
+  const attrHeader = `${path} (file attributes)`;
+  const attributesEntry = attrs
+    ? { before: attrs.before, after: attrs.after, before_header: attrHeader, after_header: attrHeader }
+    : { before_header: attrHeader, after_header: attrHeader };
+  return [content, attributesEntry];
 }
 
 /**
@@ -220,21 +220,15 @@ export function planContent(ctx: ModuleContext, input: ContentPlanInput): Plan {
   const { path, state } = input;
   const contentChanged = input.contentChanged ?? (input.content !== undefined && (!state.exists || state.sha1 !== sha1(input.content)));
   const attrs = attributeChange(state.exists ? state : undefined, input.attributes, false);
-  // Nothing to set attributes on when the file neither exists nor gets written.
-  const attrsChanged = (state.exists || contentChanged) && hasChanges(attrs);
-  const diff: FileDiff[] = [];
-  const header = input.diffHeader ?? path;
-  if (ctx.diff) {
-    const before = state.exists ? (state.content ?? Buffer.alloc(0)).toString('utf8') : '';
-    const after = contentChanged && input.content !== undefined ? input.content.toString('utf8') : before;
-    diff.push(textDiff(header, before, after));
-    const attrHeader = `${path} (file attributes)`;
-    diff.push(attrsChanged ? attributeDiffEntry(attrs.before, attrs.after, attrHeader) : { before_header: attrHeader, after_header: attrHeader });
-  }
+  // Nothing to set attributes on when the file neither exists nor gets written; in check
+  // mode Ansible stops before comparing the attributes of a file it would create.
+  const attrsChanged = (state.exists || (contentChanged && !ctx.check)) && hasChanges(attrs);
+  const before = state.exists ? (state.content ?? Buffer.alloc(0)).toString('utf8') : '';
+  const after = contentChanged && input.content !== undefined ? input.content.toString('utf8') : before;
+  const resultDiff = contentPlanDiff(ctx, input, before, after, contentChanged, attrsChanged ? attrs : undefined);
   const changed = contentChanged || attrsChanged;
   const msg = input.attributeMessage ? withAttributeMessage(input.msg ?? '', contentChanged, attrsChanged) : input.msg;
-  const plan: Plan = { changed, result: input.result ?? {}, ...(msg !== undefined ? { msg } : {}) };
-  if (diff.length) plan.diff = diff;
+  const plan: Plan = { changed, result: { ...(input.result ?? {}), ...(resultDiff !== undefined ? { diff: resultDiff } : {}) }, ...(msg !== undefined ? { msg } : {}) };
   if (!changed) return plan;
   plan.apply = async () => {
     if (contentChanged) {

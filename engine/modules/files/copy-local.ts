@@ -122,10 +122,9 @@ export function decidePut(o: PutOptions, item: SourceFile, st: PutState, withDif
     attrsState = { ...probe.followed, path: attrsTarget };
   }
   const changes = attributeChange(attrsState, wanted, false, ids);
-  const diff = withDiff && hasChanges(changes)
-    ? attributeDiffEntry({ path: attrsTarget, ...changes.before }, { path: attrsTarget, ...changes.after })
-    : undefined;
-  return { kind: 'attrs', target: attrsTarget, current: attrsState, changes, checksum: localSha1, ...(diff ? { diff } : {}) };
+  // The file module's diff dict, which Ansible returns whether diff mode is on or not.
+  const diff = attributeDiffEntry({ path: attrsTarget, ...changes.before }, { path: attrsTarget, ...changes.after });
+  return { kind: 'attrs', target: attrsTarget, current: attrsState, changes, checksum: localSha1, diff };
 }
 
 /** Applies one decision; returns the result keys Ansible's module gives after it ran. */
@@ -180,7 +179,7 @@ function failure(msg: string, extra: Record<string, unknown>): Record<string, un
 /** The result a decision gives before (or without) applying: what check mode reports. */
 export function plannedResult(o: PutOptions, item: SourceFile, d: PutDecision): Record<string, unknown> {
   if (d.kind === 'skip') return { dest: o.dest, ...(item.localPath ? { src: item.localPath } : {}) };
-  if (d.kind === 'attrs') return { dest: d.target, path: d.target, checksum: d.checksum, ...pathInfo(d.current) };
+  if (d.kind === 'attrs') return { dest: d.target, path: d.target, checksum: d.checksum, ...pathInfo(d.current), ...(d.diff ? { diff: d.diff } : {}) };
   if (d.kind === 'fail') return d.result ?? {};
   return {};
 }
@@ -208,8 +207,8 @@ export function planPut(ctx: ModuleContext, o: PutOptions, item: SourceFile, st:
   if (d.kind === 'fail') return { changed: false, failed: true, msg: d.msg, result: plannedResult(o, item, d) };
   const changed = isChange(d);
   const plan: Plan = { changed, result: plannedResult(o, item, d) };
-  const diff = d.kind === 'write' || d.kind === 'attrs' ? d.diff : undefined;
-  if (diff) plan.diff = [diff];
+  // The content diff exists in diff mode only (the action adds it then).
+  if (d.kind === 'write' && d.diff) plan.diff = [d.diff];
   if (changed) plan.apply = () => applyPut(ctx, o, item, d);
   return plan;
 }

@@ -14,7 +14,7 @@ import { treeFact, type Tree, type TreeEntry } from '../../facts/tree.js';
 import type { Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
 import { resolveMode, ValidationError, writeFileAtomic, RemoteCommandError } from '../lib/fileops.js';
-import { ansibleMode, attributeChange, attributeDiffEntry, hasChanges, pathInfo, runAttributeCommands } from './common.js';
+import { ansibleMode, attributeChange, hasChanges, pathInfo, runAttributeCommands } from './common.js';
 import type { CopyArgs } from './copy.js';
 import { identityRequest } from './copy.js';
 import { makeFolders, validationKeys } from './copy-local.js';
@@ -102,7 +102,6 @@ export function planRemoteCopy(ctx: ModuleContext, a: CopyArgs, st: RemoteCopySt
   const changed = contentChanged || hasChanges(attrs);
   // The module reports the destination as it is (before in check mode, after once applied).
   const plan: Plan = { changed, result: { ...base, ...pathInfo(exists ? { ...self, exists: true } : undefined) } };
-  if (ctx.diff && !contentChanged && hasChanges(attrs)) plan.diff = [attributeDiffEntry({ path: dest, ...attrs.before }, { path: dest, ...attrs.after })];
   if (!changed) return plan;
   plan.apply = async () => {
     if (!contentChanged) return pathInfo(await runAttributeCommands(ctx, dest, attrs.changes));

@@ -200,7 +200,7 @@ function planTree(ctx: ModuleContext, a: CopyArgs, st: LocalCopyState): Plan {
   const links = st.symlinks.filter(({ target, state }) => !(state.type === 'link' && state.linkTarget === target));
   const changed = decisions.some(({ d }) => isChange(d)) || folders.some((f) => f.missing || hasChanges(f.change)) || links.length > 0;
   const diff: FileDiff[] = [];
-  for (const { d } of decisions) if ((d.kind === 'write' || d.kind === 'attrs') && d.diff) diff.push(d.diff);
+  for (const { d } of decisions) if (d.kind === 'write' && d.diff) diff.push(d.diff);
   for (const f of folders) {
     if (!ctx.diff) continue;
     if (f.missing) diff.push(attributeDiffEntry({ path: f.path, state: 'absent' }, { path: f.path, state: 'directory', ...f.change.after }));

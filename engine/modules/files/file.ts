@@ -14,7 +14,7 @@ import { treeFact, type Tree } from '../../facts/tree.js';
 import { quote } from '../../connection/quote.js';
 import { isSymbolicMode, resolveMode } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, modeSchema, pick, stringSchema, text, toBool } from '../lib/args.js';
-import { ansibleMode, attributeDiffEntry, pathInfo } from './common.js';
+import { ansibleMode, pathInfo } from './common.js';
 import { timeChange, timeSpec, touchCommand, type TimeChange, type TimeSpec } from './file-times.js';
 
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'touch' | 'absent';
@@ -219,10 +219,9 @@ function specs(a: FileArgs, state: FileStateName): { m: TimeSpec; at: TimeSpec }
   return { m: timeSpec(a.mtime, a.mtimeFormat, state), at: timeSpec(a.atime, a.atimeFormat, state) };
 }
 
-/** The result with its diff (always, as Ansible's file module returns it) and the display entry in diff mode. */
-function finish(ctx: ModuleContext, plan: Plan, diff: { before: Record<string, unknown>; after: Record<string, unknown> }): Plan {
+/** The result with its diff dict: Ansible's file module always returns it (shown with --diff). */
+function finish(_ctx: ModuleContext, plan: Plan, diff: { before: Record<string, unknown>; after: Record<string, unknown> }): Plan {
   plan.result = { ...(plan.result ?? {}), diff };
-  if (ctx.diff) plan.diff = [attributeDiffEntry(diff.before, diff.after)];
   return plan;
 }
 
@@ -285,17 +284,34 @@ function initialDiff(path: string, state: string, prev: string): { before: Recor
   return diff;
 }
 
+/**
+ * What goes with a removed folder, in os.walk's order: folder by folder from
+ * the top, each one's sub-folders (links to folders included) then its files.
+ */
+export function walkList(path: string, tree: Tree): { directories: string[]; files: string[] } {
+  const children = new Map<string, typeof tree.entries>();
+  for (const e of tree.entries) {
+    const parent = posix.dirname(e.rel) === '.' ? '' : posix.dirname(e.rel);
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent)!.push(e);
+  }
+  const out = { directories: [] as string[], files: [] as string[] };
+  const visit = (rel: string): void => {
+    const entries = children.get(rel) ?? [];
+    const isDir = (e: (typeof entries)[number]) => e.type === 'directory' || (e.type === 'link' && e.targetType === 'directory');
+    for (const e of entries) if (isDir(e)) out.directories.push(posix.join(path, e.rel));
+    for (const e of entries) if (!isDir(e)) out.files.push(posix.join(path, e.rel));
+    for (const e of entries) if (e.type === 'directory') visit(e.rel);
+  };
+  visit('');
+  return out;
+}
+
 function planAbsent(ctx: ModuleContext, st: FileRead, prev: PrevState): Plan {
   const path = st.path;
   if (prev === 'absent') return { changed: false, result: { path, state: 'absent' } };
   const diff = initialDiff(path, 'absent', prev);
-  if (prev === 'directory' && st.tree) {
-    // Ansible lists what goes with the folder, as os.walk finds it.
-    diff.before.path_content = {
-      directories: st.tree.entries.filter((e) => e.type === 'directory').map((e) => posix.join(path, e.rel)),
-      files: st.tree.entries.filter((e) => e.type !== 'directory').map((e) => posix.join(path, e.rel)),
-    };
-  }
+  if (prev === 'directory' && st.tree) diff.before.path_content = walkList(path, st.tree);
   const plan: Plan = {
     changed: true,
     // In check mode the path is still there: Ansible reports it as it is.
@@ -439,7 +455,8 @@ function recursiveCommands(a: FileArgs, path: string, st: FileRead): string[] {
   if (uid !== undefined || gid !== undefined) out.push(`chown -R -h ${traverse} ${uid ?? ''}${gid !== undefined ? `:${gid}` : ''} -- ${p}`);
   if (a.mode !== undefined) {
     const mode = isSymbolicMode(a.mode) ? String(a.mode).split(',').map((c) => (/^[-+=]/.test(c) ? `a${c}` : c)).join(',') : resolveMode(a.mode, undefined, true)!;
-    out.push(`chmod -R ${traverse} ${quote(mode)} -- ${p}`);
+    // chmod -R skips links; with follow, find -L walks through them (and into linked folders).
+    out.push(a.follow ? `find -L ${p} -exec chmod ${quote(mode)} -- {} +` : `chmod -R ${quote(mode)} -- ${p}`);
   }
   return out;
 }

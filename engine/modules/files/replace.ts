@@ -83,6 +83,7 @@ export const replace: Module<Record<string, any>, RemoteFileState> = {
       validate: text(args.validate),
       msg: contentChanged ? `${outcome.count} replacements made` : '',
       attributeMessage: true,
+      diffStyle: 'replace',
       result: { rc: 0 },
     });
   },

@@ -61,7 +61,7 @@ describe('replace', () => {
     const r = await converge(replace, { path: file(), regexp: '^relay = (\\w)$', replace: '# relay \\1' }, dir);
     expect(r.msg).toBe('2 replacements made');
     expect(content()).toBe('# relay a\n#keep\n# relay b\n');
-    expect(r.diff?.[0]?.after).toContain('# relay a\n');
+    expect(r.diff).toMatchObject({ before_header: file(), after: expect.stringContaining('# relay a\n') });
   });
 
   it('reports no change when nothing matches', async () => {
