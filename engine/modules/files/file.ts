@@ -268,10 +268,17 @@ function planFile(ctx: ModuleContext, args: Record<string, any>, st: FileRead): 
   return plan;
 }
 
+/** Ansible's check_owner_exists / check_group_exists (check mode): names and numbers the host does not know. */
 function ownerWarnings(a: FileArgs, ids: Identities | undefined): string[] {
   const out: string[] = [];
-  if (a.owner !== undefined && idOf('user', a.owner, ids) === undefined) out.push(`failed to look up user ${a.owner}. Create user up to this point in real play`);
-  if (a.group !== undefined && idOf('group', a.group, ids) === undefined) out.push(`failed to look up group ${a.group}. Create group up to this point in real play`);
+  const unknown = (kind: 'user' | 'group', value: string) => {
+    const known = kind === 'user' ? ids?.users[value] : ids?.groups[value];
+    if (known !== undefined) return;
+    const numeric = /^\d+$/.test(value);
+    out.push(`failed to look up ${kind} ${numeric ? `with ${kind === 'user' ? 'uid' : 'gid'} ` : ''}${value}. Create ${kind} up to this point in real play`);
+  };
+  if (a.owner !== undefined) unknown('user', a.owner);
+  if (a.group !== undefined) unknown('group', a.group);
   return out;
 }
 
