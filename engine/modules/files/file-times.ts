@@ -73,6 +73,8 @@ export function timeSpec(value: string | undefined, format: string | undefined, 
 }
 
 export interface TimeChange {
+  /** Both times to the current time: needs only write access to the file (utime with no times). */
+  now?: boolean;
   /** Seconds to set (undefined: keep). */
   mtime?: number;
   atime?: number;
@@ -92,6 +94,7 @@ export function timeChange(m: TimeSpec, a: TimeSpec, current: { mtime?: number; 
   const atime = a.kind === 'preserve' ? prevA : a.kind === 'now' ? now : a.seconds;
   if (!(m.kind === 'now' && a.kind === 'now') && mtime === prevM && atime === prevA) return undefined;
   const change: TimeChange = { before: {}, after: {} };
+  if (m.kind === 'now' && a.kind === 'now') change.now = true;
   change.mtime = mtime;
   change.atime = atime;
   if (mtime !== prevM) {
@@ -108,6 +111,7 @@ export function timeChange(m: TimeSpec, a: TimeSpec, current: { mtime?: number; 
 /** touch commands setting the times (nanosecond precision, no dereference with follow: false). */
 export function touchCommand(path: string, change: TimeChange, noDereference: boolean): string {
   const h = noDereference ? '-h ' : '';
+  if (change.now) return `touch ${h}-c -- ${path}`;
   const stamp = (s: number) => `@${s.toFixed(9)}`;
   return [
     `touch ${h}-c -m -d ${stamp(change.mtime!)} -- ${path}`,
