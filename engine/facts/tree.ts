@@ -25,6 +25,8 @@ export interface TreeQuery {
   path: string;
   /** sha1 of regular files (one more pass). */
   checksums?: boolean;
+  /** Walk through links (find -L): entries describe what links lead to. */
+  follow?: boolean;
 }
 
 export interface Tree {
@@ -38,11 +40,11 @@ const TYPE: Record<string, TreeEntry['type']> = { f: 'file', d: 'directory', l: 
 export const treeFact: Fact<TreeQuery, Tree> = {
   name: 'tree',
   inline: true,
-  command: ({ path, checksums }) => {
+  command: ({ path, checksums, follow }) => {
     const p = quote(path.replace(/\/+$/, '') || '/');
     return [
       `if [ -d ${p} ]; then printf 'T\\0'`,
-      `  find ${p} -mindepth 1 -printf 'E\\0%y\\0%m\\0%s\\0%T@\\0%l\\0%P\\0%Y\\0%U\\0%G\\0'`,
+      `  find ${follow ? '-L ' : ''}${p} -mindepth 1 -printf 'E\\0%y\\0%m\\0%s\\0%T@\\0%l\\0%P\\0%Y\\0%U\\0%G\\0'`,
       checksums ? `  find ${p} -mindepth 1 -type f -exec sha1sum -z -- {} + 2>/dev/null | sed -z 's/^/H\\x00/'` : '',
       'fi',
     ].filter(Boolean).join('\n');

@@ -127,7 +127,7 @@ async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<
   if (srcPath !== undefined && (state === 'link' || state === 'hard')) more.push({ path: srcPath, follow: true, checksum: false });
   // The tree: for recurse, for the diff of a removed folder, and to tell whether a folder a link replaces is empty.
   const tree = (a.recurse && followed.type === 'directory') || (state === 'absent' && self.type === 'directory') || (state === 'link' && self.type === 'directory')
-    ? [treeFact, { path: a.recurse && a.follow && self.realPath ? self.realPath : path }] as const : undefined;
+    ? [treeFact, { path: a.recurse && a.follow && self.realPath ? self.realPath : path, follow: a.recurse && a.follow }] as const : undefined;
   if (more.length || tree) {
     const requests = [...(more.length ? [[fileFact, more]] : []), ...(tree ? [tree] : [])];
     const values = await readFacts(ctx, requests as never) as unknown[];
