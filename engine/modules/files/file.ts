@@ -457,13 +457,17 @@ function recursiveCommands(a: FileArgs, path: string, st: FileRead): string[] {
   }) || ownershipDiffersBelow(tree, uid, gid);
   if (!differs) return [];
   const p = quote(path);
-  const traverse = a.follow ? '-L' : '-P';
   const out: string[] = [];
-  if (uid !== undefined || gid !== undefined) out.push(`chown -R -h ${traverse} ${uid ?? ''}${gid !== undefined ? `:${gid}` : ''} -- ${p}`);
+  if (uid !== undefined || gid !== undefined) {
+    const spec = `${uid ?? ''}${gid !== undefined ? `:${gid}` : ''}`;
+    // Every entry, links themselves included; with follow also what links lead to (links to nothing skipped).
+    out.push(`chown -R -h -P ${spec} -- ${p}`);
+    if (a.follow) out.push(`find -L ${p} ! -type l -exec chown ${spec} -- {} +`);
+  }
   if (a.mode !== undefined) {
     const mode = isSymbolicMode(a.mode) ? String(a.mode).split(',').map((c) => (/^[-+=]/.test(c) ? `a${c}` : c)).join(',') : resolveMode(a.mode, undefined, true)!;
     // chmod -R skips links; with follow, find -L walks through them (and into linked folders).
-    out.push(a.follow ? `find -L ${p} -exec chmod ${quote(mode)} -- {} +` : `chmod -R ${quote(mode)} -- ${p}`);
+    out.push(a.follow ? `find -L ${p} ! -type l -exec chmod ${quote(mode)} -- {} +` : `chmod -R ${quote(mode)} -- ${p}`);
   }
   return out;
 }
