@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { basename, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { Module, ModuleContext, TemplateOptions } from '../types.js';
 import { readFacts } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
@@ -68,8 +68,15 @@ export function encodeOutput(textValue: string, encoding: string): Buffer {
   throw new Error(`LookupError: unknown encoding: ${encoding}`);
 }
 
-function templateOptions(args: Record<string, any>, extraVars: Record<string, unknown>): TemplateOptions {
-  const options: TemplateOptions = {
+/**
+ * The Jinja options for ctx.renderTemplate: the task's settings, the
+ * template_* variables, and where includes and imports are looked for (as
+ * Ansible: each folder of the search path, the playbook's and the template's,
+ * with and without templates/).
+ */
+function templateOptions(args: Record<string, any>, extraVars: Record<string, unknown>, searchPaths: string[]): TemplateOptions {
+  const options: TemplateOptions & { searchPaths: string[] } = {
+    searchPaths,
     trim_blocks: toBool(args.trim_blocks, true),
     lstrip_blocks: toBool(args.lstrip_blocks, false),
     keep_trailing_newline: true,
@@ -105,7 +112,9 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
     if (error instanceof LocalSourceError) return { error: error.message };
     return { error: 'Template source files must be utf-8 encoded' };
   }
-  const rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, templateOptions(args, templateVars(src, path, dest)));
+  const folders = [...(ctx.searchPath ?? []), process.cwd(), dirname(path)];
+  const searchPaths = [...new Set(folders.flatMap((folder) => [join(folder, 'templates'), folder]))];
+  const rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, templateOptions(args, templateVars(src, path, dest), searchPaths));
   const item: SourceFile = {
     rel: basename(path),
     bytes: encodeOutput(rendered, text(args.output_encoding) || 'utf-8'),
