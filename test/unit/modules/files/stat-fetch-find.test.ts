@@ -64,7 +64,8 @@ describe('find', () => {
     writeFileSync(join(dir, 'new\nline.log'), '');
     utimesSync(join(dir, 'sub', 'c.log'), new Date('2000-01-01'), new Date('2000-01-01'));
   });
-  const paths = (r: Record<string, unknown>) => (r.files as Array<{ path: string }>).map((f) => f.path.slice(dir.length + 1));
+  // Results come in os.walk's order (the folder's listing order): compared sorted.
+  const paths = (r: Record<string, unknown>) => (r.files as Array<{ path: string }>).map((f) => f.path.slice(dir.length + 1)).sort();
 
   it('matches globs on the base name, not hidden, not recursing by default', async () => {
     const r = await run(find, { paths: dir, patterns: '*.log' });
