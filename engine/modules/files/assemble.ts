@@ -133,6 +133,8 @@ async function readAssemble(ctx: ModuleContext, args: Record<string, any>): Prom
 }
 
 function planAssemble(ctx: ModuleContext, args: Record<string, any>, st: AssembleState): Plan {
+  // Ansible's assemble does not support check mode: the task is skipped.
+  if (ctx.check) return { changed: false, skipInCheckMode: true };
   if (st.error) return { changed: false, failed: true, msg: st.error };
   const src = text(args.src)!;
   const dest = text(args.dest)!;
