@@ -16,7 +16,7 @@ import type { Identities } from '../../facts/identity.js';
 import { resolveMode, ValidationError, writeFileAtomic } from '../lib/fileops.js';
 import { pyRegex } from '../lib/pyregex.js';
 import { boolSchema, fileAttributeProperties, stringSchema, text, toBool } from '../lib/args.js';
-import { attributeChange, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
+import { attributeChange, checkModeSkip, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
 import { identityRequest } from './copy.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 
@@ -134,7 +134,7 @@ async function readAssemble(ctx: ModuleContext, args: Record<string, any>): Prom
 
 function planAssemble(ctx: ModuleContext, args: Record<string, any>, st: AssembleState): Plan {
   // Ansible's assemble does not support check mode: the task is skipped.
-  if (ctx.check) return { changed: false, skipInCheckMode: true };
+  if (ctx.check) return checkModeSkip('check mode is not supported for this task.');
   if (st.error) return { changed: false, failed: true, msg: st.error };
   const src = text(args.src)!;
   const dest = text(args.dest)!;
@@ -162,7 +162,7 @@ function planAssemble(ctx: ModuleContext, args: Record<string, any>, st: Assembl
   const diff: FileDiff[] = [];
   // Only the local variant diffs the content (in diff mode); the module on the host gives none.
   if (ctx.diff && contentChanged && !st.remote) diff.push(fileContentDiff(dest, destState.dangling ? { path: dest, exists: false } : destState, content, src));
-  const plan: Plan = { changed, skipInCheckMode: true, result: { ...base, ...pathInfo(self.exists ? self : undefined) } };
+  const plan: Plan = { changed, result: { ...base, ...pathInfo(self.exists ? self : undefined) } };
   if (diff.length) plan.diff = diff;
   if (!changed) return plan;
   plan.apply = async () => {

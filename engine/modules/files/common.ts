@@ -249,3 +249,11 @@ export function planContent(ctx: ModuleContext, input: ContentPlanInput): Plan {
   };
   return plan;
 }
+
+/**
+ * The plan of a module Ansible does not run in check mode: skipped, with
+ * Ansible's message for it (each says it its own way).
+ */
+export function checkModeSkip(msg: string): Plan {
+  return { changed: false, msg, result: { skipped: true } };
+}

@@ -14,7 +14,7 @@ import { readFact } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import { quote } from '../../connection/quote.js';
 import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
-import { md5 } from './common.js';
+import { checkModeSkip, md5 } from './common.js';
 
 interface LocalState { path: string; isDir: boolean; sha1?: string; md5?: string }
 
@@ -74,7 +74,7 @@ async function readFetch(ctx: ModuleContext, args: Record<string, any>): Promise
 
 function planFetch(ctx: ModuleContext, args: Record<string, any>, st: FetchState): Plan {
   // Ansible's fetch does not support check mode: the task is skipped whatever it would find.
-  if (ctx.check) return { changed: false, skipInCheckMode: true };
+  if (ctx.check) return checkModeSkip('check mode not (yet) supported for this module');
   if (st.error) return { changed: false, failed: true, msg: st.error };
   const src = text(args.src)!;
   const failOnMissing = toBool(args.fail_on_missing, true);
@@ -83,30 +83,29 @@ function planFetch(ctx: ModuleContext, args: Record<string, any>, st: FetchState
   // Ansible's fetch does not support check mode: every outcome is skipped there.
   if (remote.exists && !remote.dangling && remote.type === 'directory') {
     const msg = 'remote file is a directory, fetch cannot work on directories';
-    return failOnMissing ? { changed: false, failed: true, msg, skipInCheckMode: true } : { changed: false, msg: `${msg}, not transferring, ignored`, skipInCheckMode: true };
+    return failOnMissing ? { changed: false, failed: true, msg } : { changed: false, msg: `${msg}, not transferring, ignored` };
   }
   if (!remote.exists || remote.dangling) {
     const msg = 'the remote file does not exist, not transferring, ignored';
     return failOnMissing
-      ? { changed: false, failed: true, msg, result: { file: src }, skipInCheckMode: true }
-      : { changed: false, msg, result: { file: src }, skipInCheckMode: true };
+      ? { changed: false, failed: true, msg, result: { file: src } }
+      : { changed: false, msg, result: { file: src } };
   }
   if (!remote.access?.readable) {
     return failOnMissing
-      ? { changed: false, failed: true, msg: `file is not readable: ${src}`, skipInCheckMode: true }
-      : { changed: false, result: { file: src }, skipInCheckMode: true };
+      ? { changed: false, failed: true, msg: `file is not readable: ${src}` }
+      : { changed: false, result: { file: src } };
   }
   if (st.flatIntoFolder) {
-    return { changed: false, failed: true, msg: 'dest is an existing directory, use a trailing slash if you want to fetch src into that directory', skipInCheckMode: true };
+    return { changed: false, failed: true, msg: 'dest is an existing directory, use a trailing slash if you want to fetch src into that directory' };
   }
   const dest = st.dest!;
   const remoteChecksum = remote.sha1;
   if (remoteChecksum !== undefined && remoteChecksum === st.local!.sha1) {
-    return { changed: false, skipInCheckMode: true, result: { md5sum: st.local!.md5, file: src, dest, checksum: st.local!.sha1 } };
+    return { changed: false, result: { md5sum: st.local!.md5, file: src, dest, checksum: st.local!.sha1 } };
   }
   return {
     changed: true,
-    skipInCheckMode: true,
     apply: async () => {
       const res = await ctx.run(`cat -- ${quote(src)}`);
       if (res.rc !== 0) return { failed: true, changed: false, msg: `Failed to fetch the file: ${res.stderr.toString().trim()}`, file: src };

@@ -7,7 +7,7 @@ import type { Module } from '../types.js';
 import { quote } from '../../connection/quote.js';
 import { parseStatLineIn, statLineCommand } from '../../facts/file.js';
 import { stringSchema, text } from '../lib/args.js';
-import { pathInfo } from './common.js';
+import { checkModeSkip, pathInfo } from './common.js';
 
 interface TempfileArgs { state: 'file' | 'directory'; path?: string; prefix: string; suffix: string }
 
@@ -56,10 +56,10 @@ export const tempfile: Module<Record<string, any>, null> = {
   },
   read: async () => null,
   plan(ctx, args) {
+    if (ctx.check) return checkModeSkip('remote module (tempfile) does not support check mode');
     const a = normalise(args);
     return {
       changed: true,
-      skipInCheckMode: true,
       apply: async () => {
         const res = await ctx.run(mktempCommand(a));
         if (res.rc !== 0) return { failed: true, changed: false, msg: res.stderr.toString().trim() || `mktemp failed (rc ${res.rc})` };
