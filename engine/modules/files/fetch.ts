@@ -55,10 +55,20 @@ export function fetchDestination(ctx: ModuleContext, src: string, dest: string, 
   return normalize(`${fromPlaybook(ctx, expanded)}/${host}/${src}`);
 }
 
+/** The action's own argument checks (Ansible makes them when the task runs, messages included). */
+function argumentError(args: Record<string, any>): string | undefined {
+  let msg: string | undefined;
+  if (typeof args.src !== 'string') msg = 'Invalid type supplied for source option, it must be a string';
+  if (typeof args.dest !== 'string') msg = 'Invalid type supplied for dest option, it must be a string';
+  if (args.src === undefined || args.src === null || args.dest === undefined || args.dest === null) msg = 'src and dest are required';
+  return msg;
+}
+
 async function readFetch(ctx: ModuleContext, args: Record<string, any>): Promise<FetchState> {
-  const src = text(args.src);
-  const dest = text(args.dest);
-  if (src === undefined || dest === undefined) return { error: 'src and dest are required' };
+  const error = argumentError(args);
+  if (error) return { error };
+  const src = String(args.src);
+  const dest = String(args.dest);
   const flat = toBool(args.flat, false);
   const [remote] = await readFact(ctx, fileFact, [{ path: src, follow: true, access: true }]);
   const target = fetchDestination(ctx, src, dest, flat);
@@ -199,8 +209,8 @@ export const fetch: Module<Record<string, any>, FetchState> = {
   schema: {
     type: 'object',
     properties: {
-      src: { ...stringSchema, description: 'The file on the host (not a folder).' },
-      dest: { ...stringSchema, description: 'Local folder (dest/<inventory_hostname>/<src>), or with flat the file itself (dest/basename(src) when it ends in /); relative to the playbook\'s folder.' },
+      src: { description: 'The file on the host (not a folder).' },
+      dest: { description: 'Local folder (dest/<inventory_hostname>/<src>), or with flat the file itself (dest/basename(src) when it ends in /); relative to the playbook\'s folder.' },
       flat: { ...boolSchema, description: 'Put the file at dest instead of below dest/<host>/.', default: false },
       fail_on_missing: { ...boolSchema, description: 'Fail when src is missing or unreadable.', default: true },
       validate_checksum: { ...boolSchema, description: 'Check the transferred bytes against the host\'s sha1 (alias validate_md5).', default: true },
