@@ -67,6 +67,8 @@ export interface RemoteFileState {
   mime?: { mimetype: string; charset: string };
   /** `lsattr -vd`, when asked and available (empty for links and unsupported file systems). */
   attributes?: { version: string; flags: string };
+  /** With `why`: the path could not be looked at (a folder on the way is not searchable). */
+  denied?: boolean;
 }
 
 export interface FileQuery {
@@ -83,6 +85,8 @@ export interface FileQuery {
   access?: boolean;
   mime?: boolean;
   attributes?: boolean;
+  /** For a path that cannot be seen: tell "permission denied" from "missing" (one more process then). */
+  why?: boolean;
 }
 
 /** Files larger than this are not transferred by a content query (only hashed). */
@@ -140,6 +144,7 @@ function recordScript(q: FileQuery, index: number): string {
   }
   if (q.mime) lines.push(`  printf 'M '; file -b --mime-type --mime-encoding -- ${p} 2>/dev/null | base64 -w0; echo`);
   if (q.attributes) lines.push(`  printf 'X '; lsattr -vd -- ${p} 2>/dev/null | base64 -w0; echo`);
+  if (q.why) lines.push(`else stat -- ${p} 2>&1 >/dev/null | grep -q 'Permission denied' && echo 'W EACCES'`);
   lines.push('fi');
   return lines.join('\n');
 }
@@ -244,6 +249,7 @@ export function parseFileRecords(out: string, queries: FileQuery[]): RemoteFileS
       current.access = { readable: value[0] === '1', writeable: value[1] === '1', executable: value[2] === '1' };
     } else if (tag === 'M ') current.mime = parseMime(fromBase64Line(value));
     else if (tag === 'X ') current.attributes = parseAttributes(fromBase64Line(value));
+    else if (tag === 'W ' && value === 'EACCES' && !current.exists) current.denied = true;
   }
   for (const [i, state] of states.entries()) {
     const algorithm = queries[i]!.checksum === undefined ? 'sha1' : queries[i]!.checksum;

@@ -70,7 +70,7 @@ async function readFetch(ctx: ModuleContext, args: Record<string, any>): Promise
   const src = String(args.src);
   const dest = String(args.dest);
   const flat = toBool(args.flat, false);
-  const [remote] = await readFact(ctx, fileFact, [{ path: src, follow: true, access: true }]);
+  const [remote] = await readFact(ctx, fileFact, [{ path: src, follow: true, access: true, why: true }]);
   const target = fetchDestination(ctx, src, dest, flat);
   const flatIntoFolder = flat && !dest.endsWith(sep) && existsSync(target) && statSync(target).isDirectory();
   let isDir = false;
@@ -94,6 +94,11 @@ function planFetch(ctx: ModuleContext, args: Record<string, any>, st: FetchState
   if (remote.exists && !remote.dangling && remote.type === 'directory') {
     const msg = 'remote file is a directory, fetch cannot work on directories';
     return failOnMissing ? { changed: false, failed: true, msg } : { changed: false, msg: `${msg}, not transferring, ignored` };
+  }
+  if (remote.denied) {
+    // Ansible stats first (its error is the message), or with become reads it directly (slurp's message).
+    const msg = ctx.become ? `file is not readable: ${src}` : `Failed to get information on remote file (${src}): Permission denied`;
+    return failOnMissing ? { changed: false, failed: true, msg, result: { file: src } } : { changed: false, msg: ctx.become ? undefined : `${msg}, ignored`, result: { file: src } };
   }
   if (!remote.exists || remote.dangling) {
     const msg = 'the remote file does not exist, not transferring, ignored';
