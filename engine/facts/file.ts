@@ -144,7 +144,7 @@ function recordScript(q: FileQuery, index: number): string {
   }
   if (q.mime) lines.push(`  printf 'M '; file -b --mime-type --mime-encoding -- ${p} 2>/dev/null | base64 -w0; echo`);
   if (q.attributes) lines.push(`  printf 'X '; lsattr -vd -- ${p} 2>/dev/null | base64 -w0; echo`);
-  if (q.why) lines.push(`else stat -- ${p} 2>&1 >/dev/null | grep -q 'Permission denied' && echo 'W EACCES'`);
+  if (q.why) lines.push(`else stat -- ${p} 2>&1 >/dev/null | grep -q 'Permission denied' && echo 'W EACCES' || :`);
   lines.push('fi');
   return lines.join('\n');
 }
