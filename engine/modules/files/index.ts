@@ -11,6 +11,7 @@ import { replace } from './replace.js';
 import { slurp } from './slurp.js';
 import { stat } from './stat.js';
 import { tempfile } from './tempfile.js';
+import { unarchive } from './unarchive.js';
 
 import { expandingPaths } from './paths.js';
 import { toBool } from '../lib/args.js';
@@ -42,4 +43,5 @@ export const filesModules: Module<any, any>[] = [
   expandingPaths(find, ['paths', 'path', 'name']),
   expandingPaths(assemble, (args) => (remote(args, 'remote_src', true) ? ['src', 'dest'] : ['dest'])),
   expandingPaths(tempfile, ['path']),
+  expandingPaths(unarchive, (args) => [...(remote(args) ? ['src'] : []), 'dest', 'creates']),
 ];
