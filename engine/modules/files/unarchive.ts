@@ -113,9 +113,25 @@ function parseHost(out: Buffer): Host | undefined {
   return m ? { uid: Number(m[1]), gid: Number(m[2]), umask: parseInt(m[3]!, 8) } : undefined;
 }
 
-/** Names tar prints escaped (\n, \\, octal): decoded as Ansible's codecs.escape_decode. */
-function tarName(name: string): string {
-  return name.replace(/\\(\\|n|t|[0-7]{1,3})/g, (_, e: string) => (e === '\\' ? '\\' : e === 'n' ? '\n' : e === 't' ? '\t' : String.fromCharCode(parseInt(e, 8))));
+/**
+ * Names tar prints escaped (\n, \\, octal bytes of non-ASCII names): decoded
+ * to bytes, then read as UTF-8, as Ansible's codecs.escape_decode then to_native.
+ */
+export function tarName(name: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const m = /^\\(\\|n|t|[0-7]{1,3})/.exec(name.slice(i));
+    if (m) {
+      const e = m[1]!;
+      bytes.push(e === '\\' ? 0x5c : e === 'n' ? 0x0a : e === 't' ? 0x09 : parseInt(e, 8) & 0xff);
+      i += m[0].length - 1;
+    } else {
+      const char = String.fromCodePoint(name.codePointAt(i)!);
+      bytes.push(...Buffer.from(char, 'utf8'));
+      i += char.length - 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** Ansible's files_in_archive: leading / dropped, excludes (fnmatch) left out. */
