@@ -6,6 +6,7 @@ import { template } from './template.js';
 import { fetch } from './fetch.js';
 import { file } from './file.js';
 import { find } from './find.js';
+import { getUrl } from './get-url.js';
 import { lineinfile } from './lineinfile.js';
 import { replace } from './replace.js';
 import { slurp } from './slurp.js';
@@ -43,5 +44,6 @@ export const filesModules: Module<any, any>[] = [
   expandingPaths(find, ['paths', 'path', 'name']),
   expandingPaths(assemble, (args) => (remote(args, 'remote_src', true) ? ['src', 'dest'] : ['dest'])),
   expandingPaths(tempfile, ['path']),
+  expandingPaths(getUrl, ['dest', 'tmp_dest']),
   expandingPaths(unarchive, (args) => [...(remote(args) ? ['src'] : []), 'dest', 'creates']),
 ];
