@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { readFacts } from '../../facts/index.js';
-import { fileFact, parseStatLineIn, statLineCommand, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type RemoteFileState } from '../../facts/file.js';
+import { fileFact, parseStatLineIn, statLineCommand, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import { quote } from '../../connection/quote.js';
 import { resolveMode } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, pick, stringListSchema, stringSchema, text, toBool, toList } from '../lib/args.js';
@@ -93,6 +93,9 @@ function getUrlArgs(args: Record<string, any>): GetUrlArgs {
 interface GetUrlState {
   error?: string;
   dest?: RemoteFileState;
+  /** dest itself (a link is reported as one) and its folder. */
+  destSelf?: RemoteFileState;
+  parent?: RemoteFileState;
   tmpDest?: RemoteFileState;
   /** The checksum found at checksum's URL. */
   checksum?: string;
@@ -132,10 +135,16 @@ async function readGetUrl(ctx: ModuleContext, args: Record<string, any>): Promis
   const a = getUrlArgs(args);
   if (!a.url || !a.dest) return { error: `missing required arguments: ${[!a.url ? 'url' : '', !a.dest ? 'dest' : ''].filter(Boolean).join(', ')}` };
   if (a.checksumError) return { error: a.checksumError };
-  const queries = [{ path: a.dest, checksum: a.checksum?.algorithm ?? 'sha1' }, { path: a.dest, checksum: 'sha1' as const }];
-  if (a.tmpDest) queries.push({ path: a.tmpDest, checksum: 'sha1' });
+  const queries: FileQuery[] = [
+    { path: a.dest, checksum: a.checksum?.algorithm ?? 'sha1' }, { path: a.dest, checksum: 'sha1' },
+    { path: a.dest, follow: false, checksum: false }, { path: posix.dirname(a.dest), checksum: false },
+  ];
+  if (a.tmpDest) queries.push({ path: a.tmpDest, checksum: false });
   const [states] = await readFacts(ctx, [[fileFact, queries]] as const) as unknown as [RemoteFileState[]];
-  const state: GetUrlState = { dest: { ...states![0]!, sha1: states![1]!.sha1 }, ...(a.tmpDest ? { tmpDest: states![2] } : {}) };
+  const state: GetUrlState = {
+    dest: { ...states![0]!, sha1: states![1]!.sha1 }, destSelf: states![2]!, parent: states![3]!,
+    ...(a.tmpDest ? { tmpDest: states![4] } : {}),
+  };
   if (a.checksum?.url) {
     const { outcome, body } = await probe(ctx, { ...a.request, url: a.checksum.url, method: 'GET', hasBody: false }, true);
     if (outcome.tool === 'none') return { error: NO_TOOL };
@@ -178,7 +187,19 @@ function planGetUrl(ctx: ModuleContext, args: Record<string, any>, st: GetUrlSta
     if (h.status !== 200) return { changed: false, failed: true, msg: 'Request failed', result: { status_code: h.status, response: infoMessage(h), url: a.url, dest: a.dest, elapsed: 0 } };
     // Ansible's check mode compares the destination with the (empty) body of its HEAD request.
     const empty = createHash('sha1').update('').digest('hex');
-    return { changed: !exists || dest.sha1 !== empty, msg: infoMessage(h), result: { ...base, checksum_src: empty, checksum_dest: dest.sha1 ?? null } };
+    if (destIsDir) {
+      const named = /attachment; ?filename="?([^"]+)/.exec(h.headers['content-disposition'] ?? '')?.[1];
+      const path = posix.join(a.dest, named ? posix.basename(named) : urlFilename(h.url));
+      return { changed: true, msg: infoMessage(h), result: { ...base, dest: path, checksum_src: empty } };
+    }
+    if (!exists && !st.parent?.exists) {
+      return { changed: false, failed: true, msg: `Destination ${posix.dirname(a.dest)} does not exist`, result: { ...base, checksum_src: empty } };
+    }
+    return {
+      changed: !exists || dest.sha1 !== empty,
+      msg: infoMessage(h),
+      result: { ...base, checksum_src: empty, ...(exists ? { checksum_dest: dest.sha1 ?? null } : {}), ...pathInfo(st.destSelf) },
+    };
   }
   const request: HttpRequest = { ...a.request, url: a.url, method: 'GET', hasBody: false, ...(ifModifiedSince ? { ifModifiedSince } : {}) };
   // Whether the download changes anything is known once it is made (as with Ansible's module).

@@ -21,6 +21,8 @@ export interface HttpRequest {
   /** Follow redirects: 'all', 'none', 'safe' (GET/HEAD only), 'urllib2' (GET/HEAD, and POST turned into GET). */
   followRedirects: 'all' | 'none' | 'safe' | 'urllib2';
   decompress: boolean;
+  /** Let curl decode (and so announce) compressed responses; default: as decompress. */
+  curlDecompress?: boolean;
   useProxy: boolean;
   useNetrc: boolean;
   agent: string;
@@ -68,7 +70,11 @@ function curlConfig(r: HttpRequest): string {
     `speed-time = ${r.timeout}`, 'speed-limit = 1',
   ];
   if (r.method === 'HEAD') lines.push('head');
-  else if (r.method !== 'GET' || r.hasBody) lines.push(`request = ${curlValue(r.method)}`);
+  // A POST with a body is what curl sends anyway; naming it would keep POST across a 302 (urllib turns it into GET).
+  else if (!(r.method === 'GET' && !r.hasBody) && !(r.method === 'POST' && r.hasBody)) lines.push(`request = ${curlValue(r.method)}`);
+  // urllib's request headers: no Accept, identity encoding (unless curl decodes), one request per connection.
+  lines.push('header = "Accept:"', 'header = "Connection: close"');
+  if (!(r.curlDecompress ?? r.decompress)) lines.push('header = "Accept-Encoding: identity"');
   for (const [name, value] of Object.entries(r.headers)) lines.push(`header = ${curlValue(`${name}: ${value}`)}`);
   if (r.ifModifiedSince) lines.push(`header = ${curlValue(`If-Modified-Since: ${httpDate(r.ifModifiedSince)}`)}`);
   if (r.username !== undefined) {
@@ -78,7 +84,7 @@ function curlConfig(r: HttpRequest): string {
   } else if (r.useNetrc) lines.push('netrc-optional');
   if (!r.validateCerts) lines.push('insecure');
   if (!r.useProxy) lines.push('noproxy = "*"');
-  if (r.decompress) lines.push('compressed');
+  if (r.curlDecompress ?? r.decompress) lines.push('compressed');
   if (follows(r)) lines.push('location', 'max-redirs = 10');
   if (r.clientCert) lines.push(`cert = ${curlValue(r.clientCert)}`);
   if (r.clientKey) lines.push(`key = ${curlValue(r.clientKey)}`);

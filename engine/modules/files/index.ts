@@ -13,6 +13,7 @@ import { slurp } from './slurp.js';
 import { stat } from './stat.js';
 import { tempfile } from './tempfile.js';
 import { unarchive } from './unarchive.js';
+import { uri } from './uri.js';
 
 import { expandingPaths } from './paths.js';
 import { toBool } from '../lib/args.js';
@@ -45,5 +46,6 @@ export const filesModules: Module<any, any>[] = [
   expandingPaths(assemble, (args) => (remote(args, 'remote_src', true) ? ['src', 'dest'] : ['dest'])),
   expandingPaths(tempfile, ['path']),
   expandingPaths(getUrl, ['dest', 'tmp_dest']),
+  expandingPaths(uri, (args) => ['dest', 'creates', 'removes', ...(remote(args) ? ['src'] : [])]),
   expandingPaths(unarchive, (args) => [...(remote(args) ? ['src'] : []), 'dest', 'creates']),
 ];
