@@ -16,7 +16,7 @@ export interface FileContent {
   message?: string;
 }
 
-export const contentFact: Fact<{ path: string }, FileContent> = {
+export const fileBytesFact: Fact<{ path: string }, FileContent> = {
   name: 'file.bytes',
   inline: true,
   command: ({ path }) => {

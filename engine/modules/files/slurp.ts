@@ -1,7 +1,7 @@
 /** slurp: a remote file's content, base64-encoded (the `content` fact). */
 import type { Module } from '../types.js';
 import { readFact } from '../../facts/index.js';
-import { contentFact, type FileContent } from '../../facts/file-bytes.js';
+import { fileBytesFact, type FileContent } from '../../facts/file-bytes.js';
 import { missingArguments, pick } from '../lib/args.js';
 
 /** Ansible's messages for the ways open() fails. */
@@ -37,7 +37,7 @@ export const slurp: Module<Record<string, any>, FileContent> = {
   },
   read: async (ctx, args) => {
     if (missingArguments(args, [['src', 'path']])) return { path: '' };
-    return readFact(ctx, contentFact, { path: String(pick(args, 'src', 'path')) });
+    return readFact(ctx, fileBytesFact, { path: String(pick(args, 'src', 'path')) });
   },
   plan(_ctx, args, state) {
     const missing = missingArguments(args, [['src', 'path']]);
