@@ -121,7 +121,7 @@ export function checksumFromList(list: string, filename: string): string | undef
 async function probe(ctx: ModuleContext, request: HttpRequest, withBody: boolean): Promise<{ outcome: ReturnType<typeof parseOutcome>; body: Buffer }> {
   const script = [
     'o=$(mktemp) || exit 1',
-    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e"' EXIT`,
+    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e" "$o.c"' EXIT`,
     requestScript(request),
     withBody ? "printf 'B %s\\n' \"$(base64 -w0 < \"$o\")\"" : '',
   ].join('\n');
@@ -220,7 +220,7 @@ async function download(ctx: ModuleContext, a: GetUrlArgs, request: HttpRequest,
     // Ansible downloads first and then finds the folder missing; the temp file here needs the folder.
     'if [ ! -d "$d" ]; then printf "X nodir\\n"; exit 0; fi',
     `o="$d/.uxsv.${Math.random().toString(16).slice(2, 14)}"`,
-    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e"' EXIT`,
+    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e" "$o.c"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 141' PIPE; trap 'exit 143' TERM",
     'um=$(umask); umask 077; set -C; { : > "$o"; } || { o=; exit 1; }; set +C; umask "$um"',
     requestScript(request),

@@ -119,7 +119,7 @@ function delimiter(text: string): string {
 
 /**
  * Shell text making the request: the body to "$o" (created by the caller),
- * the response headers to "$o.h". Prints `T <tool>`, `C <exit code>`,
+ * the response headers to "$o.h" (the caller removes "$o" "$o.h" "$o.w" "$o.e" "$o.c"). Prints `T <tool>`, `C <exit code>`,
  * `W <base64 of status, final url and redirect count>` and `E <base64 of the tool's errors>`.
  */
 export function requestScript(r: HttpRequest): string {
@@ -146,10 +146,12 @@ export function requestScript(r: HttpRequest): string {
     wget === ''
       ? `  echo 'a header or credential contains a newline, which wget cannot send' > "$o.e"; rc=2`
       : [
-        `  wget -q -O "$o"${wgetMethod}${wgetBody} --config=/dev/fd/3 ${quote(r.url)} 3<<'${wd}' 2> "$o.h"`,
+        // wget reads its config only from a regular file: a private one, removed at once.
+        `  (umask 077; cat > "$o.c") <<'${wd}'`,
         wget,
         wd,
-        '  rc=$?',
+        `  wget -q -O "$o"${wgetMethod}${wgetBody} --config="$o.c" ${quote(r.url)} 2> "$o.h"`,
+        '  rc=$?; rm -f -- "$o.c"',
         // wget prints the responses' headers indented on stderr: the status line and final url come from them.
         '  sed -n \'s/^  HTTP\\/[0-9.]* \\([0-9]*\\).*/\\1/p\' "$o.h" | tail -n 1 | tr -d \'\\n\' > "$o.w"',
         `  printf ' %s %s' "$(grep -c '^  Location:' "$o.h")" ${quote(r.url)} >> "$o.w"`,

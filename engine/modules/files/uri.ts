@@ -164,7 +164,7 @@ async function request(ctx: ModuleContext, a: UriArgs, st: UriState): Promise<Re
   const http: HttpRequest = { ...a.request, url: a.url, method: a.method, hasBody: body !== undefined || remoteBody };
   const script = [
     'o=$(mktemp) || exit 1',
-    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e"' EXIT`,
+    `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e" "$o.c"' EXIT`,
     remoteBody ? `exec < ${quote(a.srcPath!)} || exit 1` : '',
     requestScript(http),
     "printf 'B %s\\n' \"$(base64 -w0 < \"$o\")\"",
