@@ -54,11 +54,11 @@ export function toList(value: unknown): string[] {
 
 /** The file-attribute options shared by copy, template, file, lineinfile... */
 export const fileAttributeProperties: Record<string, JSONSchema> = {
-  owner: stringSchema,
-  group: stringSchema,
-  mode: modeSchema,
+  owner: { ...stringSchema, description: 'Owner (name or uid).' },
+  group: { ...stringSchema, description: 'Group (name or gid).' },
+  mode: { ...modeSchema, description: "Mode: quoted octal ('0644') or symbolic (u+rw,g-w)." },
   unsafe_writes: boolSchema,
-  attributes: stringSchema,
+  attributes: { ...stringSchema, description: 'ext2 attributes (lsattr/chattr flags).' },
   seuser: stringSchema,
   serole: stringSchema,
   setype: stringSchema,
