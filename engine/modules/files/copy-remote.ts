@@ -144,7 +144,7 @@ function opsFor(srcRoot: string, destRoot: string, ops: TreeOp[]): string {
     if (kind === 'deep') return `cp -RL -- ${from} ${to}`;
     // A file: beside the destination, then renamed over it (never through a link there).
     const keep = op.plain ? `chmod "$(printf %o $((0666 & ~0$(umask))))" -- "$t"` : `chmod --reference=${from} -- "$t" && touch -r ${from} -- "$t"`;
-    return `t=$(mktemp -- ${to}.uxsv.XXXXXXXX) && { cat -- ${from} > "$t" && ${keep} && mv -f -- "$t" ${to} || { rm -f -- "$t"; false; }; }`;
+    return `t=$(mktemp -- ${to}.uxsv.XXXXXXXX) && { cat -- ${from} > "$t" && ${keep} && mv -f -- "$t" ${to} && t= || { rm -f -- "$t"; false; }; }`;
   }).join(' &&\n');
 }
 
@@ -249,7 +249,9 @@ function planRemoteTree(ctx: ModuleContext, a: CopyArgs, st: RemoteCopyState): P
       const spec = `${a.attributes.owner ?? ''}${a.attributes.group !== undefined ? `:${a.attributes.group}` : ''}`;
       lines.push(`chown -R -h ${quote(spec)} -- ${quote(destRoot)}`);
     }
-    const res = await ctx.run(`${lines.join(' &&\n')} || exit\n${statLineCommand(quote(a.dest!))}`);
+    // A copy cut off (hang-up, broken pipe) leaves no temp file: the one in flight is removed.
+    const traps = `t=; trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP; trap 'exit 141' PIPE; trap 'exit 143' TERM`;
+    const res = await ctx.run(`${traps}\n${lines.join(' &&\n')} || exit\n${statLineCommand(quote(a.dest!))}`);
     if (res.rc !== 0) throw new RemoteCommandError(`failed to copy: ${src} to ${a.dest}: ${res.stderr.toString().trim()}`, res.rc, res.stderr.toString());
     return pathInfo(parseStatLineIn(a.dest!, res.stdout));
   };

@@ -12,6 +12,7 @@ import { readFacts } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import type { Identities } from '../../facts/identity.js';
 import { decodeUtf8 } from '../../loader/yaml.js';
+import { UserError } from '../../errors.js';
 import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
 import { ansibleMode } from './common.js';
 import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
@@ -110,7 +111,9 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
     source = decodeUtf8(readLocalSource(path), shown);
   } catch (error) {
     if (error instanceof LocalSourceError) return { error: error.message };
-    return { error: 'Template source files must be utf-8 encoded' };
+    // Ansible refuses it ("Template source files must be utf-8 encoded"); the message here also says where.
+    if (error instanceof UserError) return { error: `Template source files must be utf-8 encoded: ${error.format()}` };
+    throw error;
   }
   const folders = [...(ctx.searchPath ?? []), process.cwd(), dirname(path)];
   const searchPaths = [...new Set(folders.flatMap((folder) => [join(folder, 'templates'), folder]))];
