@@ -16,29 +16,41 @@ export interface FileContent {
   message?: string;
 }
 
+const ERRNO: Record<string, [number, string]> = {
+  'Not a directory': [20, 'Not a directory'],
+  'Too many levels of symbolic links': [40, 'Too many levels of symbolic links'],
+  'Input/output error': [5, 'Input/output error'],
+  'File name too long': [36, 'File name too long'],
+};
+
+/** Why open() failed, from the shell's own words ("cannot open X: Permission denied"). */
+function failure(path: string, stderr: string): FileContent {
+  if (/Permission denied/.test(stderr)) return { path, error: 'unreadable' };
+  if (/No such file/.test(stderr)) return { path, error: 'missing' };
+  if (/Is a directory/.test(stderr)) return { path, error: 'directory' };
+  const known = Object.entries(ERRNO).find(([text]) => stderr.includes(text));
+  // Python's str(OSError): "[Errno 20] Not a directory: '/a/b'".
+  const message = known ? `[Errno ${known[1][0]}] ${known[1][1]}: '${path}'` : stderr.trim() || 'read error';
+  return { path, error: 'other', message };
+}
+
 export const fileBytesFact: Fact<{ path: string }, FileContent> = {
   name: 'file.bytes',
   inline: true,
   command: ({ path }) => {
     const p = quote(path);
+    // The read itself tells why it fails (a folder on the way the user cannot enter is "not readable", as open() says).
     return [
       `if [ -d ${p} ]; then echo 'E directory'`,
-      `elif [ ! -e ${p} ]; then echo 'E missing'`,
-      `elif [ ! -r ${p} ]; then echo 'E unreadable'`,
       `else printf 'C '; if base64 -w0 < ${p}; then echo; else echo; echo F; fi; fi`,
     ].join('\n');
   },
   parse(output: FactOutput, { path }): FileContent {
     const text = output.stdout.toString('latin1');
-    const error = /^E (missing|unreadable|directory)\n/.exec(text);
-    if (error) return { path, error: error[1] as ContentError };
-    if (!text.startsWith('C ')) {
-      const why = output.stderr.trim() || `rc ${output.rc}, no output`;
-      return { path, error: 'other', message: why };
-    }
+    if (/^E directory\n/.test(text)) return { path, error: 'directory' };
+    if (!text.startsWith('C ')) return { path, error: 'other', message: output.stderr.trim() || `rc ${output.rc}, no output` };
     const [encoded, failed] = text.slice(2).split('\n');
-    // The read failed midway: base64's own message says why.
-    if (failed === 'F') return { path, error: 'other', message: output.stderr.trim() || 'read error' };
+    if (failed === 'F') return failure(path, output.stderr);
     return { path, content: Buffer.from(encoded ?? '', 'base64') };
   },
 };

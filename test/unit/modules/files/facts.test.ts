@@ -77,11 +77,14 @@ describe('file fact', () => {
 });
 
 describe('file.bytes fact', () => {
-  it('tells missing, unreadable and folders apart, and decodes content', () => {
-    expect(fileBytesFact.parse(out('E missing\n'), { path: '/a' })).toEqual({ path: '/a', error: 'missing' });
+  it('tells missing, unreadable and folders apart from the shell\'s own words, and decodes content', () => {
+    const failed = (stderr: string) => fileBytesFact.parse(out('C \nF\n', 2, stderr), { path: '/a/b' });
+    expect(failed('sh: 1: cannot open /a/b: No such file')).toEqual({ path: '/a/b', error: 'missing' });
+    expect(failed('sh: 1: cannot open /a/b: Permission denied')).toEqual({ path: '/a/b', error: 'unreadable' });
+    expect(failed('sh: 1: cannot open /a/b: Not a directory')).toEqual({ path: '/a/b', error: 'other', message: "[Errno 20] Not a directory: '/a/b'" });
+    expect(failed('base64: read error: Input/output error')).toMatchObject({ error: 'other', message: "[Errno 5] Input/output error: '/a/b'" });
     expect(fileBytesFact.parse(out('E directory\n'), { path: '/a' })).toEqual({ path: '/a', error: 'directory' });
     expect(fileBytesFact.parse(out(`C ${b64('\0\xffdata')}\n`), { path: '/a' }).content).toEqual(Buffer.from('\0\xffdata'));
-    expect(fileBytesFact.parse(out('C \nF\n', 0, 'base64: read error: Input/output error'), { path: '/a' })).toMatchObject({ error: 'other', message: 'base64: read error: Input/output error' });
   });
 });
 
