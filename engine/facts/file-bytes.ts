@@ -42,7 +42,7 @@ export const fileBytesFact: Fact<{ path: string }, FileContent> = {
     // The read itself tells why it fails (a folder on the way the user cannot enter is "not readable", as open() says).
     return [
       `if [ -d ${p} ]; then echo 'E directory'`,
-      `else printf 'C '; if base64 -w0 < ${p}; then echo; else echo; echo F; fi; fi`,
+      `else printf 'C '; if base64 -w0 -- ${p}; then echo; else echo; echo F; fi; fi`,
     ].join('\n');
   },
   parse(output: FactOutput, { path }): FileContent {
