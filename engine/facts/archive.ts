@@ -5,6 +5,7 @@
  * the destination folder (tar --diff, or for zip the lstat of each entry and
  * whether its content is the same). Tagged NUL-separated records.
  */
+import { randomBytes } from 'node:crypto';
 import { quote } from '../connection/quote.js';
 import type { Fact, FactOutput } from './types.js';
 
@@ -103,8 +104,10 @@ export const archiveFact: Fact<ArchiveQuery, ArchiveProbe> = {
       'fi',
     ].join('\n'));
     return [
-      'z=$(mktemp) || exit 1',
+      // Private scratch files, named here (not guessable), made exclusively after the cleanup trap.
+      `z="\${TMPDIR:-/tmp}/.uxsv.${randomBytes(6).toString('hex')}"`,
       'trap \'rm -f -- "$z" "$z.e" "$z.i"\' EXIT',
+      '(umask 077; set -C; : > "$z" && : > "$z.e" && : > "$z.i") || exit 1',
       'h=',
       // zip: unzip and zipinfo (else unzip -Z), as Ansible's ZipArchive and ZipZArchive.
       'm=; command -v unzip >/dev/null 2>&1 || m=unzip',
@@ -135,7 +138,7 @@ export const archiveFact: Fact<ArchiveQuery, ArchiveProbe> = {
       'esac',
     ].filter(Boolean).join('\n');
   },
-  parse(output: FactOutput, q): ArchiveProbe {
+  parse(output: FactOutput): ArchiveProbe {
     const f = output.stdout.toString('utf8').split('\0');
     const probe: ArchiveProbe = { reasons: [], files: [], diffLines: [], zipEntries: [] };
     for (let i = 0; i < f.length; i++) {
@@ -172,7 +175,6 @@ export const archiveFact: Fact<ArchiveQuery, ArchiveProbe> = {
         probe.zipEntries.push(entry);
       }
     }
-    void q;
     return probe;
   },
 };

@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import type { FileDiff, ModuleContext, Plan } from '../types.js';
 import type { RemoteFileState } from '../../facts/file.js';
 import type { Identities } from '../../facts/identity.js';
+import { quote } from '../../connection/quote.js';
 import { resolveMode, ValidationError, writeFileAtomic } from '../lib/fileops.js';
 import {
   attributeChange, attributeDiffEntry, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, type WantedAttributes,
@@ -191,7 +192,6 @@ export function isChange(d: PutDecision): boolean {
 /** mkdir -p, then the folders' mode (directory_mode) and owner/group. */
 export async function makeFolders(ctx: ModuleContext, folders: string[], o: Pick<PutOptions, 'directoryMode' | 'attributes'>): Promise<void> {
   if (!folders.length) return;
-  const { quote } = await import('../../connection/quote.js');
   const list = folders.map(quote).join(' ');
   const mode = o.directoryMode === undefined ? undefined : resolveMode(o.directoryMode, undefined, true);
   const owner = o.attributes.owner !== undefined || o.attributes.group !== undefined

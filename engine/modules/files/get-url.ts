@@ -12,7 +12,7 @@ import type { Module, ModuleContext, Plan } from '../types.js';
 import { readFacts } from '../../facts/index.js';
 import { fileFact, parseStatLineIn, statLineCommand, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import { quote } from '../../connection/quote.js';
-import { resolveMode } from '../lib/fileops.js';
+import { privateTemp, resolveMode } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, pick, stringListSchema, stringSchema, text, toBool, toList } from '../lib/args.js';
 import { pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
 import { infoMessage, NO_TOOL, parseOutcome, requestScript, type HttpRequest } from './http.js';
@@ -119,9 +119,11 @@ export function checksumFromList(list: string, filename: string): string | undef
 
 /** One request whose body is only read (checksum lists, HEAD probes): a private temp file removed at the end. */
 async function probe(ctx: ModuleContext, request: HttpRequest, withBody: boolean): Promise<{ outcome: ReturnType<typeof parseOutcome>; body: Buffer }> {
+  const temp = privateTemp('o');
   const script = [
-    'o=$(mktemp) || exit 1',
+    temp.name,
     `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e" "$o.c"' EXIT`,
+    temp.create,
     requestScript(request),
     withBody ? "printf 'B %s\\n' \"$(base64 -w0 < \"$o\")\"" : '',
   ].join('\n');

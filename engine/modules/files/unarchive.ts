@@ -16,7 +16,7 @@ import { archiveFact, type ArchiveProbe, type ArchiveQuery, type ZipEntry } from
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import { identityFact, type Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
-import { resolveMode } from '../lib/fileops.js';
+import { privateTemp, resolveMode } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, stringListSchema, stringSchema, text, toBool, toList } from '../lib/args.js';
 import { attributeChange, hasChanges, pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
 import { strptime } from './file-times.js';
@@ -83,15 +83,17 @@ function safePath(path: string): string {
  * The archive on the host for one command: a local one arrives on stdin, is
  * checked (size, sha1) and removed when the command ends, however it ends.
  */
-function withArchive(local: Buffer | undefined, remotePath: string | undefined, body: string): { script: string; stdin?: Buffer } {
+export function withArchive(local: Buffer | undefined, remotePath: string | undefined, body: string): { script: string; stdin?: Buffer } {
   if (!local) return { script: `a=${quote(safePath(remotePath!))}\n${body}` };
   const sha1 = createHash('sha1').update(local).digest('hex');
+  const temp = privateTemp('a');
   return {
     stdin: local,
     script: [
-      'a=$(mktemp) || exit 1',
+      temp.name,
       `trap 'rm -f -- "$a"' EXIT`,
       "trap 'exit 129' HUP; trap 'exit 141' PIPE; trap 'exit 143' TERM",
+      temp.create,
       'cat > "$a" || exit 1',
       `[ "$(stat -c %s -- "$a")" = ${local.length} ] && [ "$(sha1sum < "$a" | cut -c1-40)" = ${sha1} ] || { echo "the archive arrived incomplete" >&2; exit 98; }`,
       `( ${body}\n)`,

@@ -15,7 +15,7 @@ import { readFacts } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import { quote } from '../../connection/quote.js';
 import { pyJsonDumps } from '../../template/serialize.js';
-import { resolveMode, writeFileAtomic } from '../lib/fileops.js';
+import { privateTemp, resolveMode, writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, stringListSchema, stringSchema, text, toBool, toList } from '../lib/args.js';
 import { checkModeSkip, pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
 import { cookiesOf, infoMessage, NO_TOOL, parseOutcome, requestScript, type HttpRequest } from './http.js';
@@ -162,9 +162,11 @@ async function request(ctx: ModuleContext, a: UriArgs, st: UriState): Promise<Re
   if (a.srcPath !== undefined && !a.remoteSrc) body = readFileSync(ctx.findFile('files', a.srcPath));
   const remoteBody = a.srcPath !== undefined && a.remoteSrc;
   const http: HttpRequest = { ...a.request, url: a.url, method: a.method, hasBody: body !== undefined || remoteBody };
+  const temp = privateTemp('o');
   const script = [
-    'o=$(mktemp) || exit 1',
+    temp.name,
     `trap 'rm -f -- "$o" "$o.h" "$o.w" "$o.e" "$o.c"' EXIT`,
+    temp.create,
     remoteBody ? `exec < ${quote(a.srcPath!)} || exit 1` : '',
     requestScript(http),
     "printf 'B %s\\n' \"$(base64 -w0 < \"$o\")\"",

@@ -361,3 +361,16 @@ function sortedJson(value: Record<string, unknown>): string {
   const sorted = Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
   return `${JSON.stringify(sorted, null, 4)}\n`;
 }
+
+/**
+ * A private temp file for a host command, named here so the command's
+ * cleanup trap can be set before it exists: `name` is the assignment
+ * (`var="<folder>/.uxsv.<random>"`), `create` makes it exclusively, 0600.
+ * Between them goes the trap that removes it.
+ */
+export function privateTemp(variable: string, folderExpression = '"${TMPDIR:-/tmp}"'): { name: string; create: string } {
+  return {
+    name: `${variable}=${folderExpression}/.uxsv.${randomBytes(6).toString('hex')}`,
+    create: `(umask 077; set -C; : > "$${variable}") || { ${variable}=; exit 1; }`,
+  };
+}

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeScript } from '../../../../engine/modules/lib/fileops.js';
+import { withArchive } from '../../../../engine/modules/files/unarchive.js';
 import { startSshd, type TestSshd } from '../../../helpers/sshd.js';
 
 const CLI = resolve('dist/uxsv.mjs');
@@ -201,7 +202,7 @@ describe('a stream cut short is never renamed into place', () => {
     expect(temps(folder)).toEqual([]);
   });
 
-  it('removes the temp file when the shell is hung up on mid-transfer', async () => {
+  it('removes the temp file when the session hangs up mid-transfer', async () => {
     const folder = join(dir, 'hup');
     mkdirSync(folder);
     const dest = join(folder, 'f');
@@ -214,9 +215,25 @@ describe('a stream cut short is never renamed into place', () => {
     while (temps(folder).length === 0 && Date.now() < deadline) await sleep(5);
     expect(temps(folder)).toHaveLength(1);
     const exited = new Promise((r) => child.once('exit', r));
+    // A dying session both hangs up and closes the input (a hang-up landing between fork and exec is lost).
     process.kill(-child.pid!, 'SIGHUP');
+    child.stdin.end();
     await exited;
     expect(readFileSync(dest, 'utf8')).toBe('old\n');
     expect(temps(folder)).toEqual([]);
+  });
+
+  it('never unpacks an archive that arrived cut short, and keeps no copy of it', async () => {
+    const folder = join(dir, 'archive');
+    mkdirSync(folder);
+    const archive = randomBytes(200_000);
+    const { script } = withArchive(archive, undefined, `touch ${JSON.stringify(join(folder, 'unpacked'))}`);
+    const child = spawn('/bin/sh', ['-c', `export TMPDIR=${JSON.stringify(folder)}; head -c ${archive.length} | /bin/sh -c "$1"`, 'sh', script], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(archive.subarray(0, 70_000));
+    expect(await new Promise((r) => child.once('exit', r))).toBe(98);
+    expect(stderr).toMatch(/the archive arrived incomplete/);
+    expect(readdirSync(folder)).toEqual([]);
   });
 });
