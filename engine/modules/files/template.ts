@@ -117,7 +117,10 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
   }
   const folders = [...(ctx.searchPath ?? []), process.cwd(), dirname(path)];
   const searchPaths = [...new Set(folders.flatMap((folder) => [join(folder, 'templates'), folder]))];
-  const rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, templateOptions(args, templateVars(src, path, dest), searchPaths));
+  const options = templateOptions(args, templateVars(src, path, dest), searchPaths);
+  let rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, options);
+  // The line endings asked for, whether or not the renderer applied them (converting twice changes nothing).
+  if (options.newline_sequence !== undefined && options.newline_sequence !== '\n') rendered = rendered.replace(/\r\n|\r|\n/g, options.newline_sequence);
   const item: SourceFile = {
     rel: basename(path),
     bytes: encodeOutput(rendered, text(args.output_encoding) || 'utf-8'),
