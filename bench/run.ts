@@ -1,16 +1,24 @@
 /**
  * The benchmark (`npm run bench`): runs the engine as an operator would (the
  * CLI, a new process per run) against the lab, and prints a table of medians
- * with min and max; writes bench/results.json and the README's table.
+ * with min and max; writes bench/results.json and the table of docs/performance.md.
  *
  * Figures: site.yml with nothing to change; a synthetic 100-task playbook
  * (changing everything, then nothing) on the three lab hosts, on 10 and on 50
  * light hosts (sshd only); SSH handshakes, channels and processes started on
  * the hosts per run; every degrade and restore, and how much of each is the
- * engine's own CPU time; the engine's peak memory.
+ * engine's own CPU time; the engine's peak memory. These runs keep no
+ * connection between runs (UXSV_SSH_PERSIST=0), as before connections were kept.
+ *
+ * Kept connections: cold runs (no multiplexer yet: the run starts one and it
+ * makes the handshakes) and warm runs (the multiplexer an earlier run left)
+ * of the synthetic playbook with nothing to change, of one task on the three
+ * hosts, and of `uxsv check`; each with the multiplexer's own CPU time.
+ * And the engine's peak memory for a task printing 300 MiB (local and on a
+ * lab host).
  *
  * Options: --runs N (default 5), --switch-runs N (default 1), --skip-switch,
- * --skip-light, --no-readme. Needs root (the lab).
+ * --skip-light, --skip-persist, --skip-huge, --no-readme. Needs root (the lab).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,14 +28,17 @@ import { promisify } from 'node:util';
 import { labFail, labHeal, labStatus, labUp, LAB_HOSTS, type LabHost } from '../lab/index.js';
 import { hostLeader } from '../lab/hosts.js';
 import { labUpLight } from '../lab/light.js';
+import { coldAndWarm } from './persist.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist/uxsv.mjs');
 const LAB_INVENTORY = join(ROOT, 'inventory/lab');
 const SYNTHETIC = join(ROOT, 'bench/playbooks/synthetic.yml');
 const CLEANUP = join(ROOT, 'bench/playbooks/cleanup.yml');
+const ONE_TASK = join(ROOT, 'bench/playbooks/one-task.yml');
+const HUGE_OUTPUT = join(ROOT, 'bench/playbooks/huge-output.yml');
 const RESULTS = join(ROOT, 'bench/results.json');
-const README = join(ROOT, 'README.md');
+const PERFORMANCE_DOC = join(ROOT, 'docs/performance.md');
 const SYNTHETIC_TASKS = 100;
 
 const pexecFile = promisify(execFile);
@@ -37,6 +48,8 @@ interface Options {
   switchRuns: number;
   switch: boolean;
   light: boolean;
+  persist: boolean;
+  huge: boolean;
   readme: boolean;
 }
 
@@ -55,6 +68,10 @@ interface Run {
   maxRssMb: number;
   /** Share of the machine's CPU time (all cores) that was busy during the run: hosts, sshd, proxies and the engine. */
   machineBusyPct: number;
+  /** SSH connections of an earlier run that this run used (kept by the multiplexer). */
+  reused: number;
+  /** CPU time of the multiplexer during the run (it does the SSH work of kept connections). */
+  muxCpuMs?: number;
 }
 
 interface Summary {
@@ -76,15 +93,19 @@ interface Figure {
   engineRunCpuPerTaskPerHostMs?: number;
   machineBusyPct: number;
   handshakes: number;
+  /** Connections kept from an earlier run that the run used instead of a handshake. */
+  reused: number;
   channels: number;
   commands: number;
   remoteProcesses?: number;
+  /** The multiplexer's CPU time per run, when the run's connections went through it. */
+  muxCpuMs?: Summary;
   maxRssMb: number;
   changed: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 5, switchRuns: 1, switch: true, light: true, readme: true };
+  const options: Options = { runs: 5, switchRuns: 1, switch: true, light: true, persist: true, huge: true, readme: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const number = (): number => {
@@ -96,6 +117,8 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--switch-runs') options.switchRuns = number();
     else if (arg === '--skip-switch') options.switch = false;
     else if (arg === '--skip-light') options.light = false;
+    else if (arg === '--skip-persist') options.persist = false;
+    else if (arg === '--skip-huge') options.huge = false;
     else if (arg === '--no-readme') options.readme = false;
     else throw new Error(`unknown option ${arg}`);
   }
@@ -122,7 +145,10 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** One run of the CLI in a process of its own, as from a shell. */
+/**
+ * One run of the CLI in a process of its own, as from a shell. Unless `env`
+ * says otherwise, it keeps no connection for the next run (UXSV_SSH_PERSIST=0).
+ */
 async function uxsv(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const report = join(scratch, `report-${++reportCount}.json`);
   const ticks = machineTicks();
@@ -130,7 +156,7 @@ async function uxsv(args: string[], env: Record<string, string> = {}): Promise<R
   const exitCode = await new Promise<number>((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args, '--report', report], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, UXSV_SSH_PERSIST: '0', ...env },
     });
     child.once('error', fail);
     child.once('close', (code) => done(code ?? -1));
@@ -140,7 +166,7 @@ async function uxsv(args: string[], env: Record<string, string> = {}): Promise<R
   const machineBusyPct = (100 * (after.busy - ticks.busy)) / Math.max(1, after.total - ticks.total);
   const data = JSON.parse(readFileSync(report, 'utf8')) as {
     recap: Record<string, { ok: number; changed: number; skipped: number; failed: number }>;
-    connections?: Record<string, { handshakes: number; channels: number; commands: number }>;
+    connections?: Record<string, { handshakes: number; channels: number; commands: number; reused?: number }>;
     engine?: { cpu_user_ms: number; cpu_system_ms: number; max_rss_mb: number };
   };
   const recaps = Object.values(data.recap);
@@ -153,6 +179,7 @@ async function uxsv(args: string[], env: Record<string, string> = {}): Promise<R
     tasksPerHost: recaps.length ? sum(recaps, (r) => r.ok + r.skipped + r.failed) / recaps.length : 0,
     changed: sum(recaps, (r) => r.changed),
     handshakes: sum(connections, (c) => c.handshakes),
+    reused: sum(connections, (c) => c.reused ?? 0),
     channels: sum(connections, (c) => c.channels),
     commands: sum(connections, (c) => c.commands),
     cpuMs: data.engine ? data.engine.cpu_user_ms + data.engine.cpu_system_ms : NaN,
@@ -161,9 +188,9 @@ async function uxsv(args: string[], env: Record<string, string> = {}): Promise<R
   };
 }
 
-async function mustSucceed(what: string, run: Promise<Run>): Promise<Run> {
+async function mustSucceed(what: string, run: Promise<Run>, exitCodes: number[] = [0]): Promise<Run> {
   const result = await run;
-  if (result.exitCode !== 0) throw new Error(`${what} exited with ${result.exitCode}`);
+  if (!exitCodes.includes(result.exitCode)) throw new Error(`${what} exited with ${result.exitCode}`);
   return result;
 }
 
@@ -206,9 +233,11 @@ function figure(name: string, runs: Run[], remoteProcesses?: number, startupMs?:
     ...(startupMs !== undefined ? { engineRunCpuPerTaskPerHostMs: round((cpu.median - startupMs) / taskHosts, 2) } : {}),
     machineBusyPct: round(summarize(runs.map((r) => r.machineBusyPct)).median, 0),
     handshakes: first.handshakes,
+    reused: first.reused,
     channels: first.channels,
     commands: first.commands,
     ...(remoteProcesses !== undefined ? { remoteProcesses } : {}),
+    ...(runs.every((r) => r.muxCpuMs !== undefined) ? { muxCpuMs: summarize(runs.map((r) => r.muxCpuMs!)) } : {}),
     maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)),
     changed: first.changed,
   };
@@ -261,6 +290,51 @@ async function siteNoChange(runs: number): Promise<Figure> {
   return figure('lab: site.yml, no change', results, processes, await startupCpuMs(LAB_INVENTORY, join(ROOT, 'playbooks/site.yml'), runs));
 }
 
+/** Cold and warm runs of one command line with kept connections (persist.ts). */
+async function keptConnections(label: string, args: string[], runs: number, startupMs?: number, exitCodes = [0]): Promise<Figure[]> {
+  const { cold, warm } = await coldAndWarm(scratch, runs, (env) => mustSucceed(label, uxsv(args, env), exitCodes));
+  if (warm.some((run) => run.reused === 0)) {
+    throw new Error(`${label}: a warm run used no kept connection (does \`uxsv __mux\` start the multiplexer? see engine/connection/README.md)`);
+  }
+  return [
+    figure(`${label}, cold (the run starts the multiplexer)`, cold, undefined, startupMs),
+    figure(`${label}, warm (connections kept from an earlier run)`, warm, undefined, startupMs),
+  ];
+}
+
+/** The synthetic playbook with nothing to change, one task on the three hosts, and `uxsv check`: cold and warm. */
+async function persistFigures(runs: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const dir = `/var/tmp/uxsv-bench/run-${Date.now()}-kept`;
+  const synthetic = ['play', '-i', LAB_INVENTORY, '-f', '10', '-e', `bench_dir=${dir}`, SYNTHETIC];
+  log('kept connections: synthetic playbook, nothing to change');
+  await mustSucceed('synthetic (changing, before the runs with kept connections)', uxsv(synthetic));
+  figures.push(...await keptConnections('lab: synthetic, no change', synthetic, runs, await startupCpuMs(LAB_INVENTORY, SYNTHETIC, runs)));
+  await mustSucceed('cleanup', uxsv(['play', '-i', LAB_INVENTORY, CLEANUP]));
+  log('kept connections: one task on the three hosts');
+  figures.push(...await keptConnections('lab: one task, no change', ['play', '-i', LAB_INVENTORY, ONE_TASK], runs,
+    await startupCpuMs(LAB_INVENTORY, ONE_TASK, runs)));
+  log('kept connections: uxsv check');
+  // Drift (exit 3) is an answer too: the site may differ from its playbook after the switches of an earlier bench.
+  figures.push(...await keptConnections('lab: `uxsv check`', ['check', '-i', LAB_INVENTORY], runs, undefined, [0, 3]));
+  return figures;
+}
+
+/** The engine's peak memory for a task that prints 300 MiB, on a local connection and on a lab host over SSH. */
+async function hugeOutput(): Promise<Figure[]> {
+  const local = join(scratch, 'local-inventory.yml');
+  writeFileSync(local, 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n');
+  log('a task printing 300 MiB, local');
+  const here = await mustSucceed('300 MiB of output, local', uxsv(['play', '-i', local, HUGE_OUTPUT]));
+  const host = LAB_HOSTS[0]!;
+  log(`a task printing 300 MiB, on ${host}`);
+  const there = await mustSucceed(`300 MiB of output, ${host}`, uxsv(['play', '-i', LAB_INVENTORY, '--limit', host, HUGE_OUTPUT]));
+  return [
+    figure('local: one task printing 300 MiB (32 MiB kept)', [here]),
+    figure(`lab: one task printing 300 MiB on ${host} (32 MiB kept)`, [there]),
+  ];
+}
+
 /** Each degrade after a power failure, then the restore after the host is back. */
 async function switches(runs: number): Promise<Figure[]> {
   const figures: Figure[] = [];
@@ -298,35 +372,37 @@ const TARGETS = [
   'no-change synthetic, 100 tasks × 3 hosts: ≤ 1 s wall, process start included',
   'engine overhead per task per host: ≤ 3 ms',
   '50 hosts: ≤ 3 × the 3-host wall time; engine memory ≤ 200 MB',
-  'one SSH handshake per host per run',
+  'one SSH handshake per host per run; none in a warm run (connections kept from an earlier run)',
+  'a task printing 300 MiB: engine peak memory bounded by the output limit (32 MiB per stream), not by the output',
 ];
 
 function table(figures: Figure[]): string {
   const rows = [
-    '| run | hosts | tasks per host | wall, median (min–max) | wall per task | engine CPU (share of wall) | engine CPU per task and host, after start-up | machine CPU busy | SSH handshakes | SSH channels | processes started on the hosts | engine peak RSS |',
-    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| run | hosts | tasks per host | wall, median (min–max) | wall per task | engine CPU (share of wall) | engine CPU per task and host, after start-up | multiplexer CPU | machine CPU busy | SSH handshakes | kept connections used | SSH channels | processes started on the hosts | engine peak RSS |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const s = (ms: Summary): string => `${(ms.median / 1000).toFixed(2)} s (${(ms.min / 1000).toFixed(2)}–${(ms.max / 1000).toFixed(2)})`;
   for (const f of figures) {
     const share = `${(f.engineCpuMs.median / 1000).toFixed(2)} s (${Math.round((100 * f.engineCpuMs.median) / f.wallMs.median)} %)`;
     const perTask = `${f.engineRunCpuPerTaskPerHostMs ?? f.engineCpuPerTaskPerHostMs} ms`;
-    rows.push(`| ${f.name} | ${f.hosts} | ${f.tasksPerHost} | ${s(f.wallMs)} | ${f.perTaskPerHostMs} ms | ${share} | ${perTask} | ` +
-      `${f.machineBusyPct} % | ${f.handshakes} | ${f.channels} | ${f.remoteProcesses ?? '–'} | ${f.maxRssMb} MB |`);
+    const mux = f.muxCpuMs ? `${(f.muxCpuMs.median / 1000).toFixed(2)} s` : '–';
+    rows.push(`| ${f.name} | ${f.hosts} | ${f.tasksPerHost} | ${s(f.wallMs)} | ${f.perTaskPerHostMs} ms | ${share} | ${perTask} | ${mux} | ` +
+      `${f.machineBusyPct} % | ${f.handshakes} | ${f.reused} | ${f.channels} | ${f.remoteProcesses ?? '–'} | ${f.maxRssMb} MB |`);
   }
   return rows.join('\n');
 }
 
 function updateReadme(markdown: string): void {
-  const text = readFileSync(README, 'utf8');
+  const text = readFileSync(PERFORMANCE_DOC, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from === -1 || to === -1) {
-    log('README has no bench markers; table not copied');
+    log('docs/performance.md has no bench markers; table not copied');
     return;
   }
-  writeFileSync(README, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
+  writeFileSync(PERFORMANCE_DOC, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
 }
 
 async function main(): Promise<void> {
@@ -343,6 +419,8 @@ async function main(): Promise<void> {
   figures.push(...await synthetic('lab', LAB_INVENTORY, 3, options.runs));
   log('the same, one process per command (UXSV_RESIDENT_SHELL=0)');
   figures.push(...(await synthetic('lab, no resident shell', LAB_INVENTORY, 3, options.runs, { UXSV_RESIDENT_SHELL: '0' })));
+  if (options.persist) figures.push(...await persistFigures(options.runs));
+  if (options.huge) figures.push(...await hugeOutput());
   if (options.light) {
     for (const count of [10, 50]) {
       log(`${count} light hosts`);
@@ -356,7 +434,9 @@ async function main(): Promise<void> {
   const markdown = [
     `Measured ${startedAt.toISOString().slice(0, 10)} on ${String(machine().cpu)}, ${String(machine().cores)} cores, ` +
       `${String(machine().memoryGiB)} GiB, Node ${process.version}, by \`npm run bench\` (medians of ${options.runs} runs; ` +
-      'light hosts and switches fewer). Wall time is from the shell: process start, loading and the run.',
+      'light hosts and switches fewer). Wall time is from the shell: process start, loading and the run. ' +
+      'Runs not marked cold or warm keep no connection for the next run (UXSV_SSH_PERSIST=0); cold runs start the ' +
+      'multiplexer (which makes the handshakes), warm runs use the connections an earlier run left with it.',
     '',
     table(figures),
   ].join('\n');

@@ -4,9 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
+import { runMultiplexer } from '../connection/index.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
-import { addRunOptions, collect } from './run-options.js';
+import { addConnectionOptions, addRunOptions, collect, normalizeAliases } from './run-options.js';
 
 export function buildProgram(io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): Command {
   const program = new Command('uxsv')
@@ -15,7 +16,7 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
     .showHelpAfterError()
     .exitOverride();
 
-  addRunOptions(
+  addConnectionOptions(addRunOptions(
     program
       .command('play')
       .description('run playbooks (like ansible-playbook)')
@@ -27,8 +28,13 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
       .option('--start-at-task <name>', 'start at the task of this name')
       .option('--list-hosts', 'list the hosts of each play and exit')
       .option('--list-tasks', 'list the tasks of each play and exit')
-      .option('--syntax-check', 'only load and validate the playbooks, inventory and roles'),
-  ).action(async (playbooks: string[], options: PlayOptions) => {
+      .option('--list-tags', 'list the tags of each play and exit')
+      .option('--syntax-check', 'only load and validate the playbooks, inventory and roles')
+      .option('--force-handlers', 'run notified handlers even on hosts where a task failed')
+      .option('--flush-cache', 'clear the fact cache of every inventory host first')
+      .option('--step', 'confirm each task before running it (not supported)')
+      .option('-M, --module-path <path>', 'module folders (ignored: uxsv runs its builtin modules)', collect),
+  )).action(async (playbooks: string[], options: PlayOptions) => {
     const outcome = await runPlay(playbooks, options, io);
     setExit(outcome.exitCode);
   });
@@ -41,12 +47,12 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   const program = buildProgram(io, (c) => (code = c));
   program.configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => process.stderr.write(s) });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(normalizeAliases(argv), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR: ${maskSecrets(err.format())}\n`);
+      process.stderr.write(`ERROR! ${maskSecrets(err.format())}\n`);
       return EXIT.USAGE;
     }
     throw err;
@@ -67,4 +73,8 @@ export function runCli(): void {
 }
 
 const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
-if (isMain) runCli();
+if (isMain) {
+  // The same bundle serves as the SSH multiplexer that keeps connections between runs (engine/connection/mux).
+  if (process.argv[2] === '__mux') await runMultiplexer(process.argv.slice(3));
+  else runCli();
+}

@@ -6,18 +6,23 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { driveCommand, prepareCommand, putFileCommand, signalExitCode, type RunningCommand } from './wrap.js';
+import { defaultOutputLimit } from './output-limit.js';
 import { ResidentShells } from './resident.js';
 import type { BecomeSpec, Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
 
 export class LocalConnection implements Connection {
-  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0 };
+  readonly stats: ConnectionStats = { handshakes: 0, commands: 0, channels: 0, reused: 0 };
   private readonly loginUser = userInfo().username;
   private readonly resident: ResidentShells;
+  /** Bytes kept of each output stream of a command. */
+  private readonly outputLimit: number;
 
-  constructor(readonly host: string = 'localhost') {
+  constructor(readonly host: string = 'localhost', options: { outputLimit?: number } = {}) {
+    this.outputLimit = options.outputLimit ?? defaultOutputLimit();
     this.resident = new ResidentShells({
       host,
       loginUser: this.loginUser,
+      outputLimit: this.outputLimit,
       start: async (line) => {
         this.stats.channels++;
         return startLocal(line);
@@ -38,7 +43,7 @@ export class LocalConnection implements Connection {
   private async execOneShot(command: string, options: ExecOptions): Promise<ExecResult> {
     const prepared = prepareCommand(command, options, this.loginUser);
     this.stats.channels++;
-    return driveCommand(startLocal(prepared.line), prepared, options.stdin, options.timeoutMs);
+    return driveCommand(startLocal(prepared.line), prepared, options.stdin, options.timeoutMs, options.outputLimit ?? this.outputLimit);
   }
 
   async putFile(content: Buffer, remotePath: string, options: { mode?: string; become?: BecomeSpec } = {}): Promise<void> {
@@ -48,7 +53,7 @@ export class LocalConnection implements Connection {
     }
   }
 
-  async close(): Promise<void> {
+  async close(_options?: { reset?: boolean }): Promise<void> {
     this.resident.close();
   }
 }

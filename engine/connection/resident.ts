@@ -5,20 +5,11 @@
  * new SSH channel, an sshd session, a login shell (and sudo) per command —
  * the difference between ~10 ms and ~1 ms a task.
  *
- * Wire protocol, on the shell's stdin:
- *
- *     <id> <stdin bytes> <inline: 0 or 1>\n
- *     <the command's lines>\n
- *     <token>\n
- *     <stdin bytes, if any>
- *
- * The driver reads the header and the lines with the `read` builtin (which
- * never reads past a newline), hands the command exactly its stdin bytes with
- * `head -c` (and drains what it leaves unread), runs it in a subshell (so `cd`,
- * `exit`, `set` or a variable cannot touch the next command; an `inline`
- * command, which promises to change nothing, runs in the shell itself), then prints
- * `\n<token> <id> <rc>\n` on stdout and `\n<token> <id>\n` on stderr. The token
- * is random per shell, so no output can fake the end of a command.
+ * The wire format and the driver are in resident-frames.ts. Each command runs
+ * in a subshell (so `cd`, `exit`, `set` or a variable cannot touch the next
+ * command; an `inline` command, which promises to change nothing, runs in the
+ * shell itself); its output, whatever its size or bytes, is read into capped
+ * buffers until the frame that ends it.
  *
  * A timeout kills the shell's whole session (the command, its children and
  * the shell) from a separate one-off command; the next command starts a new
@@ -27,6 +18,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { quote } from './quote.js';
+import { driverScript, FrameReader, STARTED_LINE, type Frame } from './resident-frames.js';
+import { cappedResult } from './output-limit.js';
 import { BECOME_PROMPT, buildShellLine, needsBecome, prepareCommand, TIMEOUT_RC, type RunningCommand } from './wrap.js';
 import { UnreachableError, type BecomeSpec, type ExecOptions, type ExecResult } from './types.js';
 
@@ -36,141 +29,49 @@ export const RESIDENT_STDIN_LIMIT = 4 * 1024 * 1024;
 const START_TIMEOUT_MS = 15_000;
 /** Kill commands for a runaway shell get this long. */
 const KILL_TIMEOUT_MS = 10_000;
+/** What sudo may say before the shell starts is kept up to this size (its tail). */
+const STARTUP_STDERR_LIMIT = 64 * 1024;
 
 /** What a resident shell needs from its connection. */
 export interface ResidentTransport {
   readonly host: string;
   readonly loginUser: string;
+  /** Bytes kept of each output stream of a command, unless ExecOptions.outputLimit says otherwise. */
+  readonly outputLimit: number;
   /** Start a long-running command line (the driver); it ends when its stdin closes. */
   start(line: string): Promise<RunningCommand>;
   /** Run a one-off command through the ordinary path (used to kill a runaway shell). */
   oneShot(command: string, options: ExecOptions): Promise<ExecResult>;
 }
 
-/**
- * The driver. Variables carry a prefix so a user's `shell:` line that uses `$n`
- * or `$s` does not see ours. It writes no file: a full or read-only /tmp does
- * not stop it.
- */
-function driverScript(token: string): string {
-  return [
-    `printf '%s ready %s\\n' ${token} "$$"`,
-    'while IFS=" " read -r __uxsv_id __uxsv_n __uxsv_inline; do',
-    '  __uxsv_s=; __uxsv_ok=',
-    '  while IFS= read -r __uxsv_l; do',
-    `    if [ "$__uxsv_l" = ${token} ]; then __uxsv_ok=1; break; fi`,
-    '    __uxsv_s="$__uxsv_s$__uxsv_l',
-    '"',
-    '  done',
-    '  [ -n "$__uxsv_ok" ] || exit 0',
-    '  if [ "$__uxsv_inline" = 1 ]; then',
-    '    eval "$__uxsv_s" </dev/null',
-    '  elif [ "$__uxsv_n" -gt 0 ]; then',
-    // head reads exactly the command's stdin from ours; cat drains what the
-    // command left unread, so the next header is where the loop expects it.
-    '    head -c "$__uxsv_n" | { (eval "$__uxsv_s"); __uxsv_rc=$?; cat >/dev/null; exit "$__uxsv_rc"; }',
-    '  else',
-    '    (eval "$__uxsv_s") </dev/null',
-    '  fi',
-    '  __uxsv_rc=$?',
-    `  printf '\\n%s %s %s\\n' ${token} "$__uxsv_id" "$__uxsv_rc"`,
-    `  printf '\\n%s %s\\n' ${token} "$__uxsv_id" >&2`,
-    'done',
-  ].join('\n');
-}
-
-const SCANNER_KEEP_BYTES = 64 * 1024;
-
-/** Finds a marker in a stream that arrives in chunks: a growing buffer, each byte searched about once. */
-class MarkerScanner {
-  private buffer = Buffer.alloc(SCANNER_KEEP_BYTES);
-  private length = 0;
-  /** Bytes before this offset hold no marker start (beyond a marker's length of overlap). */
-  private searched = 0;
-
-  push(chunk: Buffer): void {
-    if (this.length + chunk.length > this.buffer.length) {
-      const bigger = Buffer.alloc(Math.max(this.buffer.length * 2, this.length + chunk.length));
-      this.buffer.copy(bigger, 0, 0, this.length);
-      this.buffer = bigger;
-    }
-    chunk.copy(this.buffer, this.length);
-    this.length += chunk.length;
-  }
-
-  /**
-   * If `marker` (and, with a terminator, the rest of its line) arrived: the
-   * bytes before it and the rest of its line; what follows stays for later.
-   */
-  take(marker: Buffer, terminator?: number): { before: Buffer; tail: Buffer } | undefined {
-    const all = this.buffer.subarray(0, this.length);
-    const at = all.indexOf(marker, Math.max(0, this.searched - marker.length));
-    if (at === -1) {
-      this.searched = this.length;
-      return undefined;
-    }
-    let end = at + marker.length;
-    if (terminator !== undefined) {
-      const stop = all.indexOf(terminator, end);
-      if (stop === -1) {
-        this.searched = at;   // the marker is there, its line is not complete yet
-        return undefined;
-      }
-      end = stop + 1;
-    }
-    const result = { before: Buffer.from(all.subarray(0, at)), tail: Buffer.from(all.subarray(at + marker.length, end)) };
-    this.keep(all.subarray(end));
-    return result;
-  }
-
-  /** Everything received and not taken yet. */
-  drain(): Buffer {
-    const rest = Buffer.from(this.buffer.subarray(0, this.length));
-    this.keep(Buffer.alloc(0));
-    return rest;
-  }
-
-  private keep(rest: Buffer): void {
-    if (this.buffer.length > SCANNER_KEEP_BYTES && rest.length <= SCANNER_KEEP_BYTES) {
-      // One large output must not hold its buffer for the rest of the run.
-      const smaller = Buffer.alloc(SCANNER_KEEP_BYTES);
-      rest.copy(smaller, 0);
-      this.buffer = smaller;
-      this.length = rest.length;
-      this.searched = 0;
-      return;
-    }
-    rest.copy(this.buffer, 0);   // copy handles the overlap (rest is a later part of the same buffer)
-    this.length = rest.length;
-    this.searched = 0;
-  }
-}
-
 interface Pending {
   id: number;
-  stdoutDone?: { out: Buffer; rc: number };
-  stderrDone?: Buffer;
+  stdoutDone?: { output: Frame['output']; rc: number };
+  stderrDone?: Frame['output'];
   resolve(result: ExecResult): void;
   reject(error: unknown): void;
   timer?: NodeJS.Timeout;
 }
 
-const NEWLINE = 0x0a;
-
 /** One resident shell. Runs one command at a time; `busy` tells the caller to use another path meanwhile. */
 export class ResidentShell {
   private running: RunningCommand | undefined;
-  private readonly token = `uxsv-${randomBytes(12).toString('hex')}`;
-  private readonly stdout = new MarkerScanner();
-  private readonly stderr = new MarkerScanner();
+  private readonly token = `uxsv-${randomBytes(16).toString('hex')}`;
+  private readonly stdout: FrameReader;
+  private readonly stderr: FrameReader;
   private pending: Pending | undefined;
   private nextId = 1;
   private shellPid: number | undefined;
   private started: Promise<void> | undefined;
+  /** Called once with the shell's pid when its ready frame arrives. */
+  private onReady: ((pid: number) => void) | undefined;
   /** Set once the shell ended or was killed: the owner makes a new one. */
   dead = false;
 
-  constructor(private readonly transport: ResidentTransport, private readonly become?: BecomeSpec) {}
+  constructor(private readonly transport: ResidentTransport, private readonly become?: BecomeSpec) {
+    this.stdout = new FrameReader(this.token, transport.outputLimit, (frame) => this.stdoutFrame(frame));
+    this.stderr = new FrameReader(this.token, transport.outputLimit, (frame) => this.stderrFrame(frame));
+  }
 
   get busy(): boolean {
     return this.pending !== undefined;
@@ -183,15 +84,16 @@ export class ResidentShell {
   }
 
   private async startOnce(): Promise<void> {
-    const prepared = prepareCommand(`exec /bin/sh -c ${quote(driverScript(this.token))}`, { become: this.become }, this.transport.loginUser);
+    const prepared = prepareCommand(`exec /bin/sh -c ${quote(driverScript())}`, { become: this.become }, this.transport.loginUser);
     const running = await this.transport.start(prepared.line);
     this.running = running;
     running.stdin.on('error', () => { /* the shell died: completion reports it */ });
-    const ready = new Promise<void>((resolve, reject) => {
-      const readyMarker = Buffer.from(`${this.token} ready `);
+    await new Promise<void>((resolve, reject) => {
+      const startedLine = `${STARTED_LINE}\n`;
       let settled = false;
       let prompts = 0;
       let stderrText = '';
+      let tokenSent = false;
       const timer = setTimeout(() => {
         fail(new Error(`the resident shell did not start within ${START_TIMEOUT_MS} ms`));
       }, START_TIMEOUT_MS);
@@ -203,53 +105,115 @@ export class ResidentShell {
         running.kill();
         reject(error);
       };
-      const onStdout = (chunk: Buffer): void => {
-        this.stdout.push(chunk);
-        const found = this.stdout.take(readyMarker, NEWLINE);
-        if (!found || settled) return;
+      this.onReady = (pid) => {
+        if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.shellPid = Number(found.tail.toString().trim());
-        running.stdout.off('data', onStdout);
-        running.stderr.off('data', onStartupStderr);
-        this.listen(running);
+        this.shellPid = pid;
         resolve();
       };
-      // Only sudo talks on stderr before the shell is up: its password prompt.
+      // Before the shell runs, stderr is sudo's: its password prompt, its refusal.
       const onStartupStderr = (chunk: Buffer): void => {
         stderrText += chunk.toString('latin1');
-        if (prepared.becomePassword === undefined) return;
-        const seen = stderrText.split(BECOME_PROMPT).length - 1;
-        if (seen > prompts) {
-          prompts = seen;
-          if (prompts === 1) running.stdin.write(`${prepared.becomePassword}\n`);
-          else fail(new Error('sudo rejected the become password'));
+        const at = stderrText.indexOf(startedLine);
+        if (at !== -1) {
+          running.stderr.off('data', onStartupStderr);
+          running.stderr.on('data', (more: Buffer) => this.fromStderr(more));
+          const rest = stderrText.slice(at + startedLine.length);
+          if (rest.length > 0) this.fromStderr(Buffer.from(rest, 'latin1'));
+          tokenSent = true;
+          running.stdin.write(`${this.token}\n`);
+          return;
         }
+        if (prepared.becomePassword !== undefined) {
+          const seen = stderrText.split(BECOME_PROMPT).length - 1;
+          if (seen > prompts) {
+            prompts = seen;
+            if (prompts === 1) running.stdin.write(`${prepared.becomePassword}\n`);
+            else fail(new Error('sudo rejected the become password'));
+          }
+        }
+        if (stderrText.length > STARTUP_STDERR_LIMIT) stderrText = stderrText.slice(-STARTUP_STDERR_LIMIT / 2);
       };
-      running.stdout.on('data', onStdout);
+      running.stdout.on('data', (chunk: Buffer) => this.fromStdout(chunk));
       running.stderr.on('data', onStartupStderr);
       running.completion.then(
-        () => fail(new Error(`the resident shell ended at start: ${stderrText.split(BECOME_PROMPT).join('').trim()}`)),
-        (error: unknown) => fail(error as Error),
+        (rc) => {
+          this.ended(undefined);
+          const said = stderrText.split(BECOME_PROMPT).join('').trim();
+          fail(new Error(`the resident shell ended at start (rc ${rc}${tokenSent ? '' : ', before it ran'})${said ? `: ${said}` : ''}`));
+        },
+        (error: unknown) => {
+          this.ended(error);
+          fail(error as Error);
+        },
       );
     });
-    await ready;
   }
 
-  private listen(running: RunningCommand): void {
-    running.stdout.on('data', (chunk: Buffer) => {
-      this.stdout.push(chunk);
-      this.collect();
-    });
-    running.stderr.on('data', (chunk: Buffer) => {
-      this.stderr.push(chunk);
-      this.collect();
-    });
-    running.completion.then(
-      () => this.ended(undefined),
-      (error: unknown) => this.ended(error),
-    );
-    this.collect();
+  private fromStdout(chunk: Buffer): void {
+    this.stdout.push(chunk);
+    if (this.stdout.broken !== undefined) this.desync(`stdout: ${this.stdout.broken}`);
+  }
+
+  private fromStderr(chunk: Buffer): void {
+    this.stderr.push(chunk);
+    if (this.stderr.broken !== undefined) this.desync(`stderr: ${this.stderr.broken}`);
+  }
+
+  private stdoutFrame(frame: Frame): void {
+    const ready = /^ready (\d+)$/.exec(frame.line);
+    if (ready) {
+      // What came before the shell ran (a login script's output) is not a command's.
+      if (this.onReady) this.onReady(Number(ready[1]));
+      else this.desync('a second ready frame');
+      this.onReady = undefined;
+      return;
+    }
+    const done = /^(\d+) (\d+)$/.exec(frame.line);
+    const pending = this.pending;
+    if (!done || !pending || Number(done[1]) !== pending.id || pending.stdoutDone) {
+      this.desync(`unexpected frame ${JSON.stringify(frame.line)} on stdout`);
+      return;
+    }
+    pending.stdoutDone = { output: frame.output, rc: Number(done[2]) };
+    this.finish(pending);
+  }
+
+  private stderrFrame(frame: Frame): void {
+    const pending = this.pending;
+    if (!/^\d+$/.test(frame.line) || !pending || Number(frame.line) !== pending.id || pending.stderrDone) {
+      this.desync(`unexpected frame ${JSON.stringify(frame.line)} on stderr`);
+      return;
+    }
+    pending.stderrDone = frame.output;
+    this.finish(pending);
+  }
+
+  private finish(pending: Pending): void {
+    if (!pending.stdoutDone || !pending.stderrDone) return;
+    this.settle(pending);
+    pending.resolve({ rc: pending.stdoutDone.rc, ...cappedResult(pending.stdoutDone.output, pending.stderrDone) });
+  }
+
+  /**
+   * The streams no longer follow the protocol (which no command output can
+   * cause: only a broken shell): the command gets an error result and the
+   * shell is killed; the next command starts a new one.
+   */
+  private desync(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const pending = this.pending;
+    if (pending) {
+      this.settle(pending);
+      pending.resolve({
+        rc: -1,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.from(`uxsv: the remote shell on ${this.transport.host} broke its protocol (${why}); it was stopped\n`),
+      });
+    }
+    void this.killSession().finally(() => this.running?.kill());
   }
 
   /** Runs one command. Never rejects for rc != 0; rejects with UnreachableError when the connection is lost. */
@@ -260,6 +224,9 @@ export class ResidentShell {
     const script = buildShellLine(command, options);
     const input = options.stdin === undefined ? Buffer.alloc(0) : Buffer.isBuffer(options.stdin) ? options.stdin : Buffer.from(options.stdin);
     const inline = options.inline === true && options.cwd === undefined && Object.keys(options.env ?? {}).length === 0 && input.length === 0;
+    const limit = options.outputLimit ?? this.transport.outputLimit;
+    this.stdout.setLimit(limit);
+    this.stderr.setLimit(limit);
     return new Promise<ExecResult>((resolve, reject) => {
       const pending: Pending = { id, resolve, reject };
       this.pending = pending;
@@ -269,23 +236,6 @@ export class ResidentShell {
       // One write: the header, the command and its stdin go out in one packet when they fit.
       running.stdin.write(Buffer.concat([Buffer.from(`${id} ${input.length} ${inline ? 1 : 0}\n${script}\n${this.token}\n`), input]));
     });
-  }
-
-  private collect(): void {
-    const pending = this.pending;
-    if (!pending) return;
-    if (!pending.stdoutDone) {
-      const found = this.stdout.take(Buffer.from(`\n${this.token} ${pending.id} `), NEWLINE);
-      if (found) pending.stdoutDone = { out: found.before, rc: Number(found.tail.toString().trim()) };
-    }
-    if (!pending.stderrDone) {
-      const found = this.stderr.take(Buffer.from(`\n${this.token} ${pending.id}\n`));
-      if (found) pending.stderrDone = found.before;
-    }
-    if (pending.stdoutDone && pending.stderrDone) {
-      this.settle(pending);
-      pending.resolve({ rc: pending.stdoutDone.rc, stdout: pending.stdoutDone.out, stderr: pending.stderrDone });
-    }
   }
 
   private settle(pending: Pending): void {
@@ -302,8 +252,7 @@ export class ResidentShell {
     this.settle(pending);
     pending.resolve({
       rc: TIMEOUT_RC,
-      stdout: this.stdout.drain(),
-      stderr: this.stderr.drain(),
+      ...cappedResult(pending.stdoutDone?.output ?? this.stdout.drain(), pending.stderrDone ?? this.stderr.drain()),
       timedOut: true,
     });
     this.dead = true;

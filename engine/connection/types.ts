@@ -30,6 +30,12 @@ export interface ExecOptions {
    * Ignored with env or cwd.
    */
   inline?: boolean;
+  /**
+   * Bytes kept of each of stdout and stderr for this command, instead of the
+   * connection's limit (settings.outputLimit): for a module that knows it
+   * reads more, such as a fetched file of known size.
+   */
+  outputLimit?: number;
 }
 
 export interface ExecResult {
@@ -38,6 +44,15 @@ export interface ExecResult {
   stderr: Buffer;
   /** True when timeoutMs ended the command. */
   timedOut?: boolean;
+  /**
+   * Present when the command printed more than the output limit on a stream
+   * (ExecOptions.outputLimit, else the connection's): the number of bytes
+   * dropped from each stream. stdout and stderr then hold the first `limit`
+   * bytes of their stream (whatever was printed after that was read and
+   * discarded, so the command ran to its end). Whoever shows the result warns
+   * and marks the task result `truncated`.
+   */
+  truncated?: { stdout: number; stderr: number };
 }
 
 /** Thrown when a host cannot be reached or the link drops; the runner marks the host unreachable. */
@@ -69,6 +84,12 @@ export interface ConnectionStats {
   commands: number;
   /** SSH channels opened (ssh) or processes spawned (local): a resident shell is one, a one-off command one each. */
   channels: number;
+  /**
+   * SSH connections of an earlier run, kept by the multiplexer (see
+   * uxsv_ssh_persist), that this run used instead of a handshake of its own
+   * (0 for local). handshakes + reused is the number of times the run connected.
+   */
+  reused: number;
 }
 
 export interface Connection {
@@ -80,7 +101,12 @@ export interface Connection {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Copy a local file's bytes to the host atomically (temp file in the same folder, then rename). */
   putFile(content: Buffer, remotePath: string, options?: { mode?: string; become?: BecomeSpec }): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Ends the run's use of the connection. With `reset` (meta: reset_connection),
+   * a connection kept for later runs is ended too, so the next connect makes a
+   * new one (a new login: new group memberships, limits, environment).
+   */
+  close(options?: { reset?: boolean }): Promise<void>;
   readonly stats: ConnectionStats;
 }
 
@@ -97,4 +123,14 @@ export interface ConnectionSettings {
   knownHostsFile?: string;      // UserKnownHostsFile from commonArgs or --known-hosts; default ~/.ssh/known_hosts
   acceptNewHostKeys: boolean;   // --accept-new-host-keys
   password?: string;            // ansible_password / ansible_ssh_pass
+  /** Bytes kept of each output stream of a command (uxsv_output_limit, UXSV_OUTPUT_LIMIT); default 32 MiB. */
+  outputLimit?: number;
+  /**
+   * Seconds an SSH connection is kept after the run for the next run
+   * (uxsv_ssh_persist, UXSV_SSH_PERSIST; default 60); 0 = each run connects
+   * and disconnects by itself.
+   */
+  persistSec?: number;
+  /** The multiplexer's private folder (UXSV_SSH_PERSIST_DIR); default /run/uxsv/mux for root, else ~/.uxsv/mux. */
+  persistDir?: string;
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { posix as posixPath } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { cappedResult, CappedOutput } from './output-limit.js';
 import { quote } from './quote.js';
 import type { BecomeSpec, ExecOptions, ExecResult } from './types.js';
 
@@ -135,17 +136,19 @@ export interface RunningCommand {
 /**
  * Feed stdin, collect output and enforce the timeout. On timeout the result is
  * returned at once, without waiting for output to close: a daemon the command
- * started may hold stdout open forever.
+ * started may hold stdout open forever. Each stream keeps `outputLimit` bytes;
+ * the rest is read and dropped (ExecResult.truncated counts it).
  */
 export function driveCommand(
   running: RunningCommand,
   prepared: PreparedCommand,
   stdin: string | Buffer | undefined,
-  timeoutMs?: number,
+  timeoutMs: number | undefined,
+  outputLimit: number,
 ): Promise<ExecResult> {
   const input = stdin === undefined ? undefined : Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin);
-  const stdout: Buffer[] = [];
-  const stderr = new StderrFilter(prepared, running.stdin, input);
+  const stdout = new CappedOutput(outputLimit);
+  const stderr = new StderrFilter(prepared, running.stdin, input, outputLimit);
   running.stdin.on('error', () => { /* EPIPE: the command did not read all of its stdin */ });
   running.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
   running.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -157,7 +160,7 @@ export function driveCommand(
       ? setTimeout(() => {
         settled = true;
         running.kill();
-        resolve({ rc: TIMEOUT_RC, stdout: Buffer.concat(stdout), stderr: stderr.result(), timedOut: true });
+        resolve({ rc: TIMEOUT_RC, ...cappedResult(stdout.take(), stderr.result()), timedOut: true });
       }, timeoutMs)
       : undefined;
     running.completion.then(
@@ -165,7 +168,7 @@ export function driveCommand(
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ rc, stdout: Buffer.concat(stdout), stderr: stderr.result() });
+        resolve({ rc, ...cappedResult(stdout.take(), stderr.result()) });
       },
       (error: unknown) => {
         if (settled) return;
@@ -183,6 +186,9 @@ function writeAndClose(stream: Writable, input: Buffer | undefined): void {
   stream.end();
 }
 
+/** What sudo may say before the command starts is kept up to this size (its tail). */
+const SUDO_CHATTER_LIMIT = 64 * 1024;
+
 /**
  * Passes stderr through, except while a sudo password exchange is going on:
  * then it answers the first prompt with the password, gives up (closes stdin,
@@ -191,9 +197,12 @@ function writeAndClose(stream: Writable, input: Buffer | undefined): void {
  * marker never reach the result.
  */
 class StderrFilter {
-  private readonly chunks: Buffer[] = [];
-  /** stderr held back (latin1, so bytes survive) until the marker shows up. */
+  private readonly output: CappedOutput;
+  /** stderr held back (latin1, so bytes survive) until the marker shows up; only its tail is kept. */
   private pending = '';
+  /** Where the search for the next prompt in `pending` starts. */
+  private promptScan = 0;
+  private promptsSeen = 0;
   private gateOpen: boolean;
   private promptsAnswered = 0;
   private rejected = false;
@@ -202,23 +211,34 @@ class StderrFilter {
     private readonly prepared: PreparedCommand,
     private readonly stdin: Writable,
     private readonly input: Buffer | undefined,
+    outputLimit: number,
   ) {
+    this.output = new CappedOutput(outputLimit);
     this.gateOpen = prepared.becomePassword === undefined;
   }
 
   push(chunk: Buffer): void {
     if (this.gateOpen) {
-      this.chunks.push(chunk);
+      this.output.push(chunk);
       return;
     }
     this.pending += chunk.toString('latin1');
     this.answerPrompts();
     this.openGateOnMarker();
+    if (!this.gateOpen && this.pending.length > SUDO_CHATTER_LIMIT) {
+      // Keep the tail: a prompt or the marker may be arriving across chunks.
+      const cut = this.pending.length - SUDO_CHATTER_LIMIT / 2;
+      this.pending = this.pending.slice(cut);
+      this.promptScan = Math.max(0, this.promptScan - cut);
+    }
   }
 
   private answerPrompts(): void {
-    const prompts = this.pending.split(BECOME_PROMPT).length - 1;
-    while (this.promptsAnswered < prompts) {
+    for (let at = this.pending.indexOf(BECOME_PROMPT, this.promptScan); at !== -1; at = this.pending.indexOf(BECOME_PROMPT, this.promptScan)) {
+      this.promptsSeen++;
+      this.promptScan = at + BECOME_PROMPT.length;
+    }
+    while (this.promptsAnswered < this.promptsSeen) {
       this.promptsAnswered++;
       if (this.promptsAnswered === 1) {
         this.stdin.write(`${this.prepared.becomePassword}\n`);
@@ -237,15 +257,15 @@ class StderrFilter {
     // Everything before the marker is sudo's own chatter about the password.
     const rest = this.pending.slice(at + markerLine.length);
     this.pending = '';
-    if (rest.length > 0) this.chunks.push(Buffer.from(rest, 'latin1'));
+    if (rest.length > 0) this.output.push(Buffer.from(rest, 'latin1'));
     writeAndClose(this.stdin, this.input);
   }
 
-  result(): Buffer {
-    if (this.gateOpen) return Buffer.concat(this.chunks);
+  result(): { bytes: Buffer; dropped: number } {
+    if (this.gateOpen) return this.output.take();
     // sudo never ran the command: keep its messages, minus our prompts.
     let text = this.pending.split(BECOME_PROMPT).join('');
     if (this.rejected) text += 'uxsv: sudo rejected the become password\n';
-    return Buffer.from(text, 'latin1');
+    return { bytes: Buffer.from(text, 'latin1'), dropped: 0 };
   }
 }

@@ -67,10 +67,11 @@ export interface ArgProblem {
 }
 
 /** Load-time check: returns the first problem not caused by a template, or undefined. */
-export function checkArgsStatic(mod: Module, args: Record<string, unknown>): ArgProblem | undefined {
+export function checkArgsStatic(mod: Module, args: Record<string, unknown>, options: { fromText?: boolean } = {}): ArgProblem | undefined {
   const copy = structuredClone(args);
   coerceBooleans(mod.schema as Record<string, any>, copy);
-  const fn = validator('argsStrict', mod.schema);
+  // key=value text gives strings: their types are converted as at run time ("0" for an integer).
+  const fn = validator(options.fromText ? 'argsCoercing' : 'argsStrict', mod.schema);
   if (fn(copy)) return undefined;
   const real = (fn.errors ?? []).filter((e: ErrorObject) => {
     if (e.keyword === 'additionalProperties') return true;

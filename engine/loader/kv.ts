@@ -5,48 +5,91 @@
  */
 import { UserError, type SourcePosition } from '../errors.js';
 
-/** Split on unquoted whitespace, keeping quotes inside words (Ansible's split_args keeps them, and Jinja2 blocks stay whole). */
-export function splitArgs(text: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let quote: string | null = null;
-  let jinjaDepth = 0;
-  let started = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    const two = text.slice(i, i + 2);
-    if (!quote && (two === '{{' || two === '{%')) jinjaDepth++;
-    if (!quote && jinjaDepth > 0 && (two === '}}' || two === '%}')) jinjaDepth--;
-    if (quote) {
-      if (c === '\\' && i + 1 < text.length) {
-        current += c + text[++i];
-        continue;
-      }
-      if (c === quote) quote = null;
-      current += c;
-    } else if ((c === '"' || c === "'") && jinjaDepth === 0) {
-      quote = c;
-      current += c;
-      started = true;
-    } else if (c === '\n' && jinjaDepth === 0) {
-      // Like Ansible's split_args, a line break stays in the text (multi-line `shell: |` scripts).
-      if (started) {
-        words.push(current + '\n');
-      } else if (words.length) words[words.length - 1] += '\n';
-      current = '';
-      started = false;
-    } else if (/\s/.test(c) && jinjaDepth === 0) {
-      if (started) words.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += c;
-      started = true;
+/** Which quote is open after `word`, given the one open before it (a quote preceded by a backslash does not count). */
+function quoteAfter(word: string, open: string | null): string | null {
+  let quote = open;
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if ((c === '"' || c === "'") && word[i - 1] !== '\\') {
+      if (quote === null) quote = c;
+      else if (c === quote) quote = null;
     }
   }
-  if (quote) throw new Error(`unbalanced ${quote} quote`);
-  if (started) words.push(current);
+  return quote;
+}
+
+/** Jinja2 nesting after `word`: opening marks minus closing ones, never below zero. */
+function depthAfter(word: string, depth: number, open: string, close: string): number {
+  const opened = word.split(open).length - 1;
+  const closed = word.split(close).length - 1;
+  return opened === closed ? depth : Math.max(0, depth + opened - closed);
+}
+
+/**
+ * Ansible's split_args: words separated by spaces, where quotes and Jinja2
+ * blocks keep theirs (and their line breaks) inside one word. What the
+ * free-form text looks like survives splitting and joining (joinArgs): a
+ * run of spaces stays on the word before it, a line break on the word that
+ * ends the line, and a lone `\` at the end of a line joins it to the next.
+ */
+export function splitArgs(text: string): string[] {
+  const words: string[] = [];
+  let quote: string | null = null;
+  let print = 0;
+  let block = 0;
+  let comment = 0;
+  const lines = text.split('\n');
+  lines.forEach((line, lineIndex) => {
+    const parts = line.split(' ');
+    let continued = false;
+    parts.forEach((part, i) => {
+      if (part === '' && i > 0) {
+        if (words.length) words[words.length - 1] += ' ';
+        return;
+      }
+      if (part === '\\' && quote === null) {
+        continued = true;
+        return;
+      }
+      const wasQuoted = quote !== null;
+      quote = quoteAfter(part, quote);
+      const inJinja = print > 0 || block > 0 || comment > 0;
+      let placed = false;
+      if (quote !== null && !wasQuoted && !inJinja) {
+        words.push(part);
+        placed = true;
+      } else if (inJinja || quote !== null || wasQuoted) {
+        const last = words.length - 1;
+        if (i === 0 && wasQuoted) words[last] += part;
+        else if (parts.length > 1) words[last] += (i > 0 ? ' ' : '') + part;
+        else words[last] += `\n${part}`;
+        placed = true;
+      }
+      for (const [open, close, get, set] of [
+        ['{{', '}}', () => print, (v: number) => (print = v)],
+        ['{%', '%}', () => block, (v: number) => (block = v)],
+        ['{#', '#}', () => comment, (v: number) => (comment = v)],
+      ] as const) {
+        const before = get();
+        set(depthAfter(part, before, open, close));
+        if (get() !== before && !placed) {
+          words.push(part);
+          placed = true;
+        }
+      }
+      if (!placed && print === 0 && block === 0 && comment === 0 && quote === null && part !== '') words.push(part);
+    });
+    if (lines.length > 1 && lineIndex < lines.length - 1 && !continued && words.length) words[words.length - 1] += '\n';
+  });
+  if (quote !== null || print > 0 || block > 0 || comment > 0) throw new Error('unbalanced quotes or Jinja2 block');
   return words;
+}
+
+/** Ansible's join_args: the words back together, a space between them except after a line break. */
+export function joinArgs(words: string[]): string {
+  let out = '';
+  for (const w of words) out += out === '' || out.endsWith('\n') ? w : ` ${w}`;
+  return out;
 }
 
 /** Ansible's unquote: only the outer quotes go (escapes were decoded before). */
@@ -81,7 +124,7 @@ function separator(word: string): number {
  * words that are not k=v (and k=v words whose key is not one of
  * `freeFormKeys`) stay in `_raw_params`, verbatim.
  */
-export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?: Set<string>): Record<string, unknown> {
+export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?: Set<string>, options: { rawParams?: boolean } = {}): Record<string, unknown> {
   let words: string[];
   try {
     words = splitArgs(text);
@@ -95,9 +138,9 @@ export function parseKeyValue(text: string, where: SourcePosition, freeFormKeys?
     const pos = decoded.includes('=') ? separator(decoded) : -1;
     const key = pos > 0 ? decoded.slice(0, pos).trim() : undefined;
     if (key !== undefined && (!freeFormKeys || freeFormKeys.has(key))) args[key] = unquote(decoded.slice(pos + 1).trim());
-    else if (freeFormKeys) raw.push(pos < 0 && decoded.includes('\\=') ? word.replace(/\\=/g, '=') : word);
+    else if (freeFormKeys || options.rawParams) raw.push(pos < 0 && decoded.includes('\\=') ? word.replace(/\\=/g, '=') : word);
     else throw new UserError(`argument '${word}' is not of the form key=value`, where);
   }
-  if (freeFormKeys && raw.length) args._raw_params = raw.join(' ');
+  if ((freeFormKeys || options.rawParams) && raw.length) args._raw_params = joinArgs(raw);
   return args;
 }

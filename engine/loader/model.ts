@@ -29,6 +29,10 @@ export interface RoleScope {
   dependency?: boolean;
   /** meta/main.yml allow_duplicates. */
   allowDuplicates?: boolean;
+  /** Its meta/main.yml dependencies, as loaded (a dependency run earlier in the play is that same instance). */
+  dependencies: RoleScope[];
+  /** The roles that pulled this one in (dependencies, or a role whose task imports it), outermost first: Ansible's dependency chain. */
+  dependents: RoleScope[];
 }
 
 /** Keywords that a task inherits from enclosing blocks, roles and the play. */
@@ -57,6 +61,12 @@ export interface TaskNode {
   /** Own tags plus every enclosing tag (static, for --tags). */
   tags: string[];
   handler?: { listen: string[] };
+  /** Words of a key=value argument string that are a template: they must render to a mapping of more arguments. */
+  variableParams?: string;
+  /** The module name as written when it is a template: rendered per host when the task runs. */
+  templatedAction?: string;
+  /** The arguments are wrong for the module, and the failure is handled (rescue, ignore_errors): the task fails with this when it runs. */
+  argProblem?: string;
 }
 
 export interface BlockNode {
@@ -124,6 +134,8 @@ export interface Play {
   /** Folder of the playbook file. */
   baseDir: string;
   tags: string[];
+  /** The roles (folder and params) the play has loaded: a role's dependencies run once per play. */
+  roleKeys: Set<string>;
 }
 
 export interface Playbook {

@@ -4,16 +4,17 @@
  * here; dynamic includes are kept as IncludeNodes for the runner. Everything
  * is validated before any host is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
 import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
 import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
-import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
-import { parseKeyValue } from './kv.js';
+import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
+import { parseKeyValue, splitArgs } from './kv.js';
 import { checkArgsStatic } from './args.js';
+import { findLookup } from '../lookups/index.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
@@ -55,8 +56,42 @@ function distance(a: string, b: string): number {
 }
 
 /** `with_<lookup>` loops are keywords for every lookup plugin. */
+/** Stands for the module of a task whose module name is a template, until the task runs. */
+const TEMPLATED_MODULE: Module = {
+  name: '(templated)',
+  schema: { type: 'object' },
+  doc: { description: 'chosen when the task runs', example: '' },
+  async read() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+  plan() {
+    throw new Error('internal: a templated module name was not resolved');
+  },
+};
+
+/** The modules that take words that are not key=value (Ansible's RAW_PARAM_MODULES). */
+const RAW_PARAM_MODULES = ['command', 'shell', 'raw', 'script', 'win_command', 'win_shell', 'include_vars', 'include_tasks', 'include_role', 'import_tasks', 'import_role', 'add_host', 'group_by', 'set_fact', 'meta'];
+
+const ROLE_PARTS = ['tasks', 'meta', 'handlers', 'defaults', 'vars', 'files', 'templates', 'library'];
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The roles a scope is inside, outermost first (the dependency chain of a role imported there). */
+function roleChainOf(scope: Scope): RoleScope[] {
+  const out: RoleScope[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) if (s.kind === 'role' && s.role && !out.includes(s.role)) out.unshift(s.role);
+  return out;
+}
+
+/** `loop`, and `with_<name>` for every lookup plugin `name`. */
 function isLoopKeyword(key: string): boolean {
-  return key === 'loop' || /^with_[A-Za-z0-9_]+$/.test(key);
+  return key === 'loop' || (key.startsWith('with_') && findLookup(key.slice('with_'.length)) !== undefined);
 }
 
 function isTaskKeyword(key: string): boolean {
@@ -112,42 +147,66 @@ export class Loader {
     }
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, shownPath(file));
-      const data = loaded.data;
-      if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
-      if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
-      const plays: Play[] = [];
-      const baseDir = path.dirname(path.resolve(file));
-      data.forEach((entry, i) => {
-        if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
-        const keys = Object.keys(entry);
-        const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
-        if (importKey) {
-          validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
-          const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
-          const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
-          // vars on import_playbook apply to every imported play, over the play's own vars.
-          const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
-          const importTags = asList((entry as Vars).tags);
-          const importWhen = (entry as Vars).when;
-          for (const play of imported) {
-            play.vars = { ...play.vars, ...importVars };
-            // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
-            if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
-            play.tags.push(...importTags);
-          }
-          plays.push(...imported);
-          return;
-        }
-        plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
-      });
-      return { file, plays };
+      return this.playbookFrom(readYamlFile(file, shownPath(file)), file, path.dirname(path.resolve(file)));
     } finally {
       this.leave();
     }
   }
 
+  /**
+   * A playbook given as YAML text rather than a file (the ad-hoc command's
+   * one-task play): `name` stands for the file in messages, and relative
+   * paths resolve against `baseDir`.
+   */
+  loadPlaybookText(text: string, name: string, baseDir: string): Playbook {
+    return this.playbookFrom(parseYaml(text, name), name, path.resolve(baseDir));
+  }
+
+  private playbookFrom(loaded: LoadedYaml, file: string, baseDir: string): Playbook {
+    const data = loaded.data;
+    if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
+    if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
+    const plays: Play[] = [];
+    data.forEach((entry, i) => {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
+      const keys = Object.keys(entry);
+      const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
+      if (importKey) {
+        validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
+        const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
+        const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
+        // vars on import_playbook apply to every imported play, over the play's own vars.
+        const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
+        const importTags = asList((entry as Vars).tags);
+        const importWhen = (entry as Vars).when;
+        for (const play of imported) {
+          play.vars = { ...play.vars, ...importVars };
+          // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
+          if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
+          play.tags.push(...importTags);
+        }
+        plays.push(...imported);
+        return;
+      }
+      plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
+    });
+    return { file, plays };
+  }
+
+  /** Above zero while loading the tasks of a block that has a rescue: their failures are handled. */
+  private failureHandled = 0;
+  /** The folder of the playbook whose play is being loaded (roles are looked for there too). */
+  private playDir?: string;
+  /** The first instance of each role (folder and params) loaded, whose variables a deduplicated dependency shares. */
+  private readonly roleInstances = new Map<string, RoleScope>();
+  /** The roles (name and params) of the play being loaded, for the once-per-play rule. */
+  private playRoleKeys?: Set<string>;
+  /** Roles and handlers that import_role brings into the play being loaded. */
+  private imported?: { roles: RoleScope[]; handlers: HandlerNode[] };
+
   private loadPlay(raw: Vars, loaded: LoadedYaml, p: DataPath, baseDir: string): Play {
+    this.playDir = baseDir;
+    this.imported = { roles: [], handlers: [] };
     if (Array.isArray(raw.vars)) raw = { ...raw, vars: mergedVars(raw.vars, loaded, [...p, 'vars']) };
     validateAt(playSchema, raw, loaded, p, 'play');
     // serial is checked here, not as the play starts: a typo must stop the run before any play of it ran.
@@ -166,7 +225,7 @@ export class Loader {
       keywords,
       vars: (raw.vars as Vars | null | undefined) ?? {},
       varsFiles: (raw.vars_files as Array<string | string[]>) ?? [],
-      gatherFacts: raw.gather_facts ?? true,
+      gatherFacts: raw.gather_facts,
       serial: raw.serial,
       preTasks: this.taskList(raw.pre_tasks, loaded, [...p, 'pre_tasks'], scope, tags),
       roles: [],
@@ -178,8 +237,10 @@ export class Loader {
       origin: this.origin(loaded, p),
       baseDir,
       tags,
+      roleKeys: new Set(),
     };
-    const seen = new Set<string>();
+    const seen = play.roleKeys;
+    this.playRoleKeys = seen;
     ((raw.roles as unknown[]) ?? []).forEach((ref, i) => {
       const role = this.loadRoleRef(ref, loaded, [...p, 'roles', i], scope, baseDir, tags, seen);
       play.roles.push(...role.scopes);
@@ -189,6 +250,10 @@ export class Loader {
     play.tasks = this.taskList(raw.tasks, loaded, [...p, 'tasks'], scope, tags);
     play.postTasks = this.taskList(raw.post_tasks, loaded, [...p, 'post_tasks'], scope, tags);
     play.handlers.push(...this.handlerList(raw.handlers, loaded, [...p, 'handlers'], scope, tags));
+    // import_role in the play's tasks: its role is the play's (vars, defaults) and so are its handlers.
+    play.roles.push(...this.imported.roles.filter((r) => !play.roles.includes(r)));
+    play.handlers.push(...this.imported.handlers);
+    this.imported = undefined;
     return play;
   }
 
@@ -229,8 +294,9 @@ export class Loader {
       if (actionKeys.length) throw errorAt(loaded, [...p, actionKeys[0]], `conflicting action statements: action and ${actionKeys[0]}`, true);
       const a = (entry.action ?? entry.local_action) as unknown;
       if (typeof a === 'string') {
-        const [first, ...rest] = a.trim().split(/\s+/);
-        action = first;
+        // The first word is the module (a `{{ template }}` stays one word), the rest its arguments.
+        const [first, ...rest] = splitArgs(a.trim());
+        action = (first ?? '').trim();
         rawArgs = rest.join(' ');
       } else {
         const { module: m, ...rest } = a as Vars;
@@ -268,27 +334,50 @@ export class Loader {
     }
     if (INCLUDE_ACTIONS.has(short)) return this.include(short, rawArgs, keywords, loaded, p, action, scope, tags, origin);
 
+    if (!this.options.modules.has(action) && /\{\{|\{%/.test(action)) {
+      // The module name is a template (`action: {module: "{{ name }}"}`): it is chosen per host when the task runs.
+      let templatedArgs: Vars;
+      if (typeof rawArgs === 'string') templatedArgs = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, undefined, { rawParams: true });
+      else if (rawArgs === null || rawArgs === undefined) templatedArgs = {};
+      else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) templatedArgs = { ...(rawArgs as Vars) };
+      else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
+      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: action, module: TEMPLATED_MODULE, args: templatedArgs, keywords, scope, origin, tags, templatedAction: action };
+      return [templated];
+    }
     const mod = this.options.modules.get(action);
     if (!mod) throw errorAt(loaded, [...p, action], this.unknownKeyMessage(action), true);
     let args: Vars | string;
     if (rawArgs === null || rawArgs === undefined) args = {};
     else if (typeof rawArgs === 'string') {
       if (/^\s*\{\{[^}]*\}\}\s*$/.test(rawArgs) && !mod.freeForm) args = rawArgs; // whole-args template, checked at run time
-      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined);
+      else args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, mod.freeForm ? this.freeFormKeys(mod) : undefined, { rawParams: true });
     } else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
     if (keywords.args && typeof args === 'object') {
       if (typeof keywords.args !== 'object') throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
       args = { ...(keywords.args as Vars), ...args };
     }
+    let variableParams: string | undefined;
+    if (typeof args === 'object' && !mod.freeForm && !mod.rawParams && typeof args._raw_params === 'string') {
+      // Words that are not key=value: a template there gives more arguments when the task runs (Ansible's _variable_params).
+      const { _raw_params: raw, ...rest } = args;
+      if (!/\{\{|\{%/.test(raw)) throw errorAt(loaded, [...p, action], `this task '${action}' has extra params, which is only allowed in the following modules: ${RAW_PARAM_MODULES.join(', ')}`);
+      variableParams = raw;
+      args = rest;
+    }
+    let argProblem: string | undefined;
     if (typeof args === 'object') {
-      const problem = checkArgsStatic(mod, args);
+      const problem = checkArgsStatic(mod, args, { fromText: typeof rawArgs === 'string' });
       if (problem) {
         const argPath = typeof rawArgs === 'object' && rawArgs !== null ? [...p, action, ...problem.path] : [...p, action];
-        throw errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        const error = errorAt(loaded, argPath, problem.message, problem.atKey && typeof rawArgs === 'object');
+        // A task whose failure is handled (a rescue around it, ignore_errors, failed_when) fails when it runs, as in Ansible;
+        // any other is refused before the run starts.
+        if (this.failureHandled > 0 || keywords.ignore_errors !== undefined || keywords.failed_when !== undefined) argProblem = error.format();
+        else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: mod.name, module: mod, args, keywords, scope, origin, tags };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
     return [node];
   }
 
@@ -310,11 +399,19 @@ export class Loader {
     for (const k of Object.keys(entry)) if (k in blockKeywords && !['block', 'rescue', 'always'].includes(k)) keywords[k] = entry[k];
     const scope: Scope = { parent, kind: 'block', keywords, role: parent.role, baseDir: parent.baseDir };
     const tags = [...inherited, ...asList(keywords.tags)];
+    const handled = Array.isArray(entry.rescue) && entry.rescue.length > 0;
+    if (handled) this.failureHandled++;
+    let body: Node[];
+    try {
+      body = this.taskList(entry.block, loaded, [...p, 'block'], scope, tags);
+    } finally {
+      if (handled) this.failureHandled--;
+    }
     return {
       kind: 'block',
       id: this.nextId++,
-      name: entry.name as string | undefined,
-      block: this.taskList(entry.block, loaded, [...p, 'block'], scope, tags),
+      name: entry.name === null || entry.name === undefined ? undefined : String(entry.name),
+      block: body,
       rescue: this.taskList(entry.rescue, loaded, [...p, 'rescue'], scope, tags),
       always: this.taskList(entry.always, loaded, [...p, 'always'], scope, tags),
       scope,
@@ -325,13 +422,15 @@ export class Loader {
 
   private include(kind: string, rawArgs: unknown, keywords: Vars, loaded: LoadedYaml, p: DataPath, action: string, scope: Scope, tags: string[], origin: Origin): Node[] {
     let args: Vars;
-    if (typeof rawArgs === 'string' && /^\s*[A-Za-z_]\w*=/.test(rawArgs)) {
-      // `import_role: name=a` and `include_tasks: file=a.yml` are key=value, as in Ansible (not a role named 'name=a').
-      args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, INCLUDE_ARG_KEYS);
-      if (args._raw_params !== undefined && kind.endsWith('_role') && args.name === undefined) args.name = args._raw_params;
-    } else if (typeof rawArgs === 'string') {
-      args = kind.endsWith('_role') ? { name: rawArgs } : { file: rawArgs };
-      if (kind.endsWith('_tasks') || kind === 'include') args = { file: rawArgs.trim() };
+    if (typeof rawArgs === 'string') {
+      // `import_role: name=a`, `include_tasks: file=a.yml`, and the old `include: a.yml x=1` (a file and parameters), as Ansible parses them.
+      args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, undefined, { rawParams: true });
+      if (args._raw_params !== undefined) {
+        const raw = String(args._raw_params).trim();
+        delete args._raw_params;
+        if (kind.endsWith('_role')) args.name ??= raw;
+        else args.file ??= raw;
+      }
     } else if (rawArgs && typeof rawArgs === 'object') args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `${kind} needs a file or a name`);
     if (kind === 'import_playbook') throw errorAt(loaded, [...p, action], 'import_playbook is only allowed at the top level of a playbook', true);
@@ -350,17 +449,22 @@ export class Loader {
     if (!dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `You cannot use loops on '${kind}' statements. You should use '${kind.replace('import', 'include')}' instead.`, true);
     if (dynamic || isTemplated) {
       if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
-      const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
+      const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name === null || keywords.name === undefined ? undefined : String(keywords.name), args, keywords, scope, origin, tags };
       return [node];
     }
-    // Static import: the keywords of the import apply to every imported task, like a block.
-    const importScope: Scope = { parent: scope, kind: 'include', keywords, role: scope.role, baseDir: scope.baseDir };
+    // Static import: the keywords of the import apply to every imported task, like a block; its other arguments are their variables.
+    const params = Object.fromEntries(Object.entries(args).filter(([k]) => !INCLUDE_ARG_KEYS.has(k)));
+    const importKeywords = Object.keys(params).length ? { ...keywords, vars: { ...((keywords.vars as Vars | undefined) ?? {}), ...params } } : keywords;
+    const importScope: Scope = { parent: scope, kind: 'include', keywords: importKeywords, role: scope.role, baseDir: scope.baseDir };
     if (kind === 'import_tasks' || kind === 'include') {
       const file = this.resolveTaskFile(String(args.file), scope, loaded.file);
       if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope, loaded.file).join(', ')})`);
       return this.loadTaskFile(file, importScope, tags, { loaded, path: [...p, action] });
     }
-    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, new Set(), args);
+    // import_role runs the role again even if the play has it; its dependencies still run once per play.
+    const role = this.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, loaded, [...p, action], importScope, scope.baseDir, tags, this.playRoleKeys ?? new Set(), args, roleChainOf(scope), false);
+    this.imported?.roles.push(...role.scopes);
+    this.imported?.handlers.push(...role.handlers);
     return role.tasks;
   }
 
@@ -398,23 +502,42 @@ export class Loader {
 
   // ---------- roles ----------
 
+  /** Where a role is looked for: the playbook's roles/, roles_path, the folder of the role that depends on it, the playbook's folder. */
   rolesSearchPath(baseDir: string): string[] {
-    return [path.join(baseDir, 'roles'), ...(this.options.rolesPath ?? []), baseDir, path.join(process.cwd(), 'roles')];
+    const out = [path.join(baseDir, 'roles')];
+    if (this.playDir) out.push(path.join(this.playDir, 'roles'));
+    out.push(...(this.options.rolesPath ?? []), baseDir, path.dirname(baseDir));
+    if (this.playDir) out.push(this.playDir);
+    out.push(path.join(process.cwd(), 'roles'));
+    return [...new Set(out)];
   }
 
   findRole(name: string, baseDir: string): string | undefined {
     if (name.includes('/') && existsSync(path.resolve(baseDir, name))) return path.resolve(baseDir, name);
     return this.rolesSearchPath(baseDir)
       .map((dir) => path.join(dir, name))
-      .find((dir) => existsSync(path.join(dir, 'tasks')) || existsSync(path.join(dir, 'meta')) || existsSync(path.join(dir, 'handlers')) || existsSync(path.join(dir, 'defaults')));
+      .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
+  /**
+   * A role's defaults or vars: `main.yml` (or `.yaml`, `.json`, no
+   * extension), or a folder `main/` whose files are merged in name order,
+   * as Ansible reads them.
+   */
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
-    for (const name of [`${file}.yml`, `${file}.yaml`, file, path.join(file, 'main.yml')]) {
+    for (const name of [`${file}.yml`, `${file}.yaml`, `${file}.json`, file]) {
       const f = path.join(roleDir, sub, name);
       if (existsSync(f) && statSync(f).isFile()) return this.loadVarsFile(f);
     }
-    return {};
+    const folder = path.join(roleDir, sub, file);
+    if (!isDirectory(folder)) return {};
+    const merged: Vars = {};
+    const files = readdirSync(folder, { recursive: true, withFileTypes: false }) as string[];
+    for (const rel of files.sort()) {
+      const f = path.join(folder, rel);
+      if (/\.(ya?ml|json)$/.test(rel) && statSync(f).isFile()) Object.assign(merged, this.loadVarsFile(f));
+    }
+    return merged;
   }
 
   loadVarsFile(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Vars {
@@ -423,6 +546,16 @@ export class Loader {
       throw new UserError(`vars file not found: ${file}`);
     }
     const loaded = readYamlFile(file, shownPath(file));
+    // As in Ansible, a vars file may also be a list of mappings, merged in order.
+    if (Array.isArray(loaded.data)) {
+      const merged: Vars = {};
+      loaded.data.forEach((item, i) => {
+        if (!item || typeof item !== 'object' || Array.isArray(item)) throw errorAt(loaded, [i], 'variable files must contain either a dictionary of variables, or a list of dictionaries');
+        validateAt(varsFileSchema, item, loaded, [i], 'vars file');
+        Object.assign(merged, item);
+      });
+      return merged;
+    }
     validateAt(varsFileSchema, loaded.data, loaded, [], 'vars file');
     return (loaded.data as Vars) ?? {};
   }
@@ -431,11 +564,12 @@ export class Loader {
    * A role reference (`- dns`, `- role: dns` with params) with its
    * dependencies first. Returns the role tasks wrapped in their scopes.
    */
-  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, chain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[] } {
+  loadRoleRef(ref: unknown, loaded: LoadedYaml, p: DataPath, parent: Scope, baseDir: string, inherited: string[], seen: Set<string>, includeArgs?: Vars, dependents: RoleScope[] = [], oncePerPlay = true, metaChain: string[] = []): { scopes: RoleScope[]; tasks: Node[]; handlers: HandlerNode[]; role?: RoleScope } {
+    const chain = dependents.map((r) => r.name);
     const entry: Vars = typeof ref === 'string' ? { role: ref } : { ...(ref as Vars) };
     const name = String(entry.role ?? entry.name ?? '');
     if (!name) throw errorAt(loaded, p, 'a role entry needs a name (role: NAME)');
-    if (chain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...chain, name].join(' -> ')}`);
+    if (metaChain.includes(name)) throw errorAt(loaded, p, `circular role dependency: ${[...metaChain, name].join(' -> ')}`);
     const dir = this.findRole(name, baseDir);
     if (!dir) throw errorAt(loaded, p, `role '${name}' not found (looked in ${this.rolesSearchPath(baseDir).join(', ')})`);
 
@@ -448,11 +582,18 @@ export class Loader {
       else if (keywordNames.has(k)) keywords[k] = v;
       else params[k] = v;
     }
+    for (const option of ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']) {
+      const from = includeArgs?.[option];
+      if (from === undefined) continue;
+      const sub = option.split('_')[0];
+      const target = path.resolve(dir, sub, String(from));
+      if (!target.startsWith(path.join(dir, sub) + path.sep)) throw errorAt(loaded, p, `Failed loading '${String(from)}' for role (${name}) as it is not inside the expected role path: '${path.join(dir, sub)}'`);
+    }
     const tasksFrom = String(includeArgs?.tasks_from ?? 'main');
     const defaults = this.readVarsDir(dir, 'defaults', String(includeArgs?.defaults_from ?? 'main'));
     const vars = this.readVarsDir(dir, 'vars', String(includeArgs?.vars_from ?? 'main'));
     const meta = this.roleMeta(dir);
-    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain };
+    const role: RoleScope = { name, path: dir, defaults, vars, params, parents: chain, dependency: chain.length > 0, allowDuplicates: meta.allow_duplicates, dependencies: [], dependents };
     const key = `${dir}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const tags = [...inherited, ...asList(keywords.tags)];
     const scopes: RoleScope[] = [];
@@ -460,26 +601,30 @@ export class Loader {
     const handlers: HandlerNode[] = [];
 
     for (const [i, dep] of meta.dependencies.entries()) {
-      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...chain, name]);
+      const depResult = this.loadRoleRef(dep, meta.loaded!, ['dependencies', i], parent, dir, tags, seen, undefined, [...dependents, role], true, [...metaChain, name]);
       scopes.push(...depResult.scopes);
       tasks.push(...depResult.tasks);
       handlers.push(...depResult.handlers);
+      if (depResult.role) role.dependencies.push(depResult.role);
     }
     // Like Ansible, a role with the same parameters runs once per play unless allow_duplicates.
-    if (seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers };
+    const existing = this.roleInstances.get(key);
+    if (oncePerPlay && seen.has(key) && !meta.allow_duplicates) return { scopes, tasks, handlers, role: existing };
     seen.add(key);
+    if (!existing) this.roleInstances.set(key, role);
 
     const scope: Scope = { parent, kind: 'role', keywords, role, baseDir: dir };
     scopes.push(role);
     const taskFile = [`${tasksFrom}.yml`, `${tasksFrom}.yaml`, tasksFrom].map((f) => path.join(dir, 'tasks', f)).find((f) => existsSync(f));
     if (taskFile) tasks.push(...this.loadTaskFile(taskFile, scope, tags, { loaded, path: p }));
     else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
-    const handlerFile = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
+    const handlersFrom = String(includeArgs?.handlers_from ?? 'main');
+    const handlerFile = [`${handlersFrom}.yml`, `${handlersFrom}.yaml`, handlersFrom].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
       const hl = readYamlFile(handlerFile, shownPath(handlerFile));
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
     }
-    return { scopes, tasks, handlers };
+    return { scopes, tasks, handlers, role };
   }
 
   private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {

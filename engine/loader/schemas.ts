@@ -17,7 +17,7 @@ const intish = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
 
 /** Keywords shared by plays, blocks and tasks (Ansible's Base/Conditional/Taggable/Become). */
 const common = {
-  name: { type: 'string', description: 'Shown in the output' },
+  name: { type: ['string', 'number', 'null'], description: 'Shown in the output' },
   become: boolish,
   become_user: { type: 'string' },
   become_method: { type: 'string' },

@@ -14,11 +14,12 @@ export async function runModule(mod: Module<any, any>, args: Record<string, unkn
     const state = await mod.read(ctx, args);
     const plan = await mod.plan(ctx, args, state);
     const result: ModuleResult = { changed: plan.changed, ...(plan.result ?? {}) };
-    if (plan.diff && ctx.diff) result.diff = plan.diff;
+    // A module that returns its own `diff` value (known_hosts, sysctl: Ansible's dict) keeps it; a planned content diff shows in diff mode.
+    if (plan.diff && ctx.diff && result.diff === undefined) result.diff = plan.diff;
     if (plan.failed) return { ...result, changed: false, failed: true, msg: plan.msg ?? (result.msg as string | undefined) };
     if (plan.msg !== undefined) result.msg = plan.msg;
     if (ctx.check && !mod.controllerOnly) {
-      if (plan.skipInCheckMode) return { changed: false, skipped: true, msg: 'skipped, running in check mode' };
+      if (plan.skipInCheckMode) return { ...result, changed: false, skipped: true, msg: plan.msg ?? 'skipped, running in check mode' };
       return result;
     }
     if (plan.apply) {

@@ -107,6 +107,10 @@ export interface ModuleContext {
   findFile(kind: 'files' | 'templates' | 'vars', name: string): string;
   /** The task's `ansible_search_path` (role folders, the task file's folder, the playbook's folder). */
   searchPath?: string[];
+  /** Templates render with native types (jinja2_native): set_fact keeps 'yes'/'no' strings as they are. */
+  native?: boolean;
+  /** async_status: the state of a job started with `async` in this run. */
+  asyncStatus?(jid: string, mode: 'status' | 'cleanup'): ModuleResult;
   /** Reads a vars file on the controller (YAML or JSON, vault-encrypted or not), with the loader's checks. */
   loadVarsFile?(file: string): Record<string, unknown>;
   /** Connection to another inventory host (synchronize between hosts). */
@@ -142,6 +146,10 @@ export interface Module<Args = Record<string, any>, State = unknown> {
   freeForm?: boolean;
   /** Runs on the controller only (debug, set_fact, assert, fail, meta); no connection is opened for it. */
   controllerOnly?: boolean;
+  /** Takes words that are not key=value as `_raw_params` and judges them itself when it runs (add_host, group_by, set_fact). */
+  rawParams?: boolean;
+  /** Runs once for the play's hosts, not once per host (add_host), as if run_once were set. */
+  bypassHostLoop?: boolean;
   doc: ModuleDoc;
   read(ctx: ModuleContext, args: Args): Promise<State>;
   plan(ctx: ModuleContext, args: Args, state: State): Plan | Promise<Plan>;

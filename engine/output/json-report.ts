@@ -8,9 +8,10 @@ import { dirname } from 'node:path';
 import type { ConnectionStats } from '../connection/types.js';
 import type { FileDiff } from '../modules/types.js';
 import { censorEvent } from './censor.js';
-import type { HostStats, HostStatus, Reporter, RunEvent } from './events.js';
-import { NO_LOG_MESSAGE, type HostResultEvent, type TaskStartEvent } from './format.js';
+import type { HostResultEvent, HostStats, HostStatus, Reporter, RunEvent, TaskStartEvent } from './events.js';
+import { pythonStr } from './python.js';
 import { LoopTracker, StatsTracker } from './recap.js';
+import { NO_LOG_MESSAGE } from './results.js';
 
 export const REPORT_VERSION = 1;
 
@@ -22,7 +23,10 @@ export interface ReportEntry {
   location: string | null;
   status: HostStatus;
   changed: boolean;
+  /** The loop item's label, as the output shows it (Python's str()). */
   item?: string;
+  /** Tries of a task with `until`. */
+  attempts?: number;
   /** The file the task manages (result.path or result.dest), so a drift report names it. */
   path?: string;
   msg?: string;
@@ -41,6 +45,13 @@ export interface ReportWarning {
   host?: string;
 }
 
+export interface ReportDeprecation {
+  message: string;
+  version?: string;
+  date?: string;
+  collection_name?: string;
+}
+
 export interface RunReport {
   version: typeof REPORT_VERSION;
   started: string;
@@ -49,7 +60,11 @@ export interface RunReport {
   playbooks: string[];
   recap: Record<string, HostStats>;
   hosts: Record<string, ReportEntry[]>;
+  /** The run's warnings, and those a task's result carried (with its host). */
   warnings: ReportWarning[];
+  deprecations: ReportDeprecation[];
+  /** set_stats data: per host, and `_run` for the whole run. */
+  custom_stats: Record<string, Record<string, unknown>>;
   /** Per host: SSH handshakes, command lines run, channels opened (a resident shell is one). */
   connections: Record<string, ConnectionStats>;
   /** The engine process itself, for the benchmark and for anyone watching its cost. */
@@ -76,6 +91,9 @@ export class JsonReport implements Reporter {
   private readonly playbooks: string[] = [];
   private readonly hosts: Record<string, ReportEntry[]> = {};
   private readonly warnings: ReportWarning[] = [];
+  private readonly deprecations: ReportDeprecation[] = [];
+  private readonly resultWarningKeys = new Set<string>();
+  private customStats: Record<string, Record<string, unknown>> = {};
   private readonly tasks = new Map<number, TaskStartEvent>();
   private readonly loops = new LoopTracker();
   private readonly stats = new StatsTracker();
@@ -105,12 +123,20 @@ export class JsonReport implements Reporter {
       case 'warning':
         this.warnings.push(event.host !== undefined ? { message: event.message, host: event.host } : { message: event.message });
         return;
+      case 'deprecation':
+        this.deprecations.push({
+          message: event.message,
+          ...(event.version !== undefined && { version: event.version }),
+          ...(event.date !== undefined && { date: event.date }),
+          ...(event.collectionName !== undefined && { collection_name: event.collectionName }),
+        });
+        return;
       case 'recap':
         this.recap = event.stats;
         this.connections = event.connections ?? {};
+        this.customStats = event.custom ?? {};
         return;
-      case 'task_end':
-      case 'play_end':
+      default:
         return;
     }
   }
@@ -126,6 +152,8 @@ export class JsonReport implements Reporter {
       recap: this.recap ?? this.stats.snapshot(),
       hosts: this.hosts,
       warnings: this.warnings,
+      deprecations: this.deprecations,
+      custom_stats: this.customStats,
       connections: this.connections,
       engine: engineUsage(),
     };
@@ -146,9 +174,23 @@ export class JsonReport implements Reporter {
 
   private record(event: HostResultEvent): void {
     this.stats.record(event);
+    this.resultWarnings(event);
     // A loop's summary repeats its items, which are already in the report.
     if (this.loops.isSummaryOfReportedItems(event)) return;
     (this.hosts[event.host] ??= []).push(this.entryFor(event));
+  }
+
+  /** Warnings a result carries (a loop's summary repeats its items', so each text is kept once per host). */
+  private resultWarnings(event: HostResultEvent): void {
+    const warnings = event.noLog ? undefined : event.result.warnings;
+    if (!Array.isArray(warnings)) return;
+    for (const warning of warnings) {
+      const message = pythonStr(warning);
+      const key = `${event.host}\u0000${message}`;
+      if (this.resultWarningKeys.has(key)) continue;
+      this.resultWarningKeys.add(key);
+      this.warnings.push({ message, host: event.host });
+    }
   }
 
   private entryFor(event: HostResultEvent): ReportEntry {
@@ -172,7 +214,8 @@ export class JsonReport implements Reporter {
 function resultDetails(event: HostResultEvent): Partial<ReportEntry> {
   const { result } = event;
   const details: Partial<ReportEntry> = {};
-  if (event.item !== undefined) details.item = event.item;
+  if (event.item !== undefined) details.item = pythonStr(event.item);
+  if (typeof result.attempts === 'number') details.attempts = result.attempts;
   const path = typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
   if (path !== undefined) details.path = path;
   if (result.msg !== undefined) details.msg = String(result.msg);

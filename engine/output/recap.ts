@@ -1,59 +1,70 @@
 /**
- * The PLAY RECAP block, and the bookkeeping reporters share: counting results
- * (for a recap when the run stopped before the runner sent one) and knowing
- * which loop summaries repeat what their items already said.
+ * The PLAY RECAP block (and the CUSTOM STATS of set_stats), as Ansible
+ * prints it, and the bookkeeping reporters share: counting results (for a
+ * recap when the run stopped before the runner sent one) and knowing which
+ * loop summaries repeat what their items already said.
  */
-import type { ChalkInstance } from 'chalk';
-import { emptyStats, type HostStats, type HostStatus } from './events.js';
-import type { HostResultEvent } from './format.js';
-import { banner, colorForStatus, makeChalk } from './style.js';
+import { emptyStats, type HostResultEvent, type HostStats } from './events.js';
+import { bannerText, paint, type ColorName } from './display.js';
+import { compareCodePoints } from './python.js';
+import { dumpResult } from './results.js';
 
 /** Column order and colour of Ansible's recap line. */
-const RECAP_COLUMNS: { key: keyof HostStats; status: HostStatus }[] = [
-  { key: 'ok', status: 'ok' },
-  { key: 'changed', status: 'changed' },
-  { key: 'unreachable', status: 'unreachable' },
-  { key: 'failed', status: 'failed' },
-  { key: 'skipped', status: 'skipped' },
-  { key: 'rescued', status: 'rescued' },
-  { key: 'ignored', status: 'ignored' },
+const RECAP_COLUMNS: { key: keyof HostStats; color: ColorName }[] = [
+  { key: 'ok', color: 'ok' },
+  { key: 'changed', color: 'changed' },
+  { key: 'unreachable', color: 'unreachable' },
+  { key: 'failed', color: 'error' },
+  { key: 'skipped', color: 'skip' },
+  { key: 'rescued', color: 'ok' },
+  { key: 'ignored', color: 'warn' },
 ];
 
-/** Ansible pads host names to 26 columns and counts to 4; longer values widen their column for every host. */
-const MIN_HOST_WIDTH = 26;
-const MIN_COUNT_WIDTH = 4;
+/**
+ * One line per host (sorted): the name padded to 26 columns, then each
+ * count as `name=N` padded to 4, coloured when not zero; the host takes the
+ * colour of its worst outcome (Ansible pads the coloured name to 37, which is
+ * the same 26 visible columns).
+ */
+export function recapLines(stats: Record<string, HostStats>, color: boolean): string[] {
+  return Object.keys(stats)
+    .sort(compareCodePoints)
+    .map((host) => {
+      const hostStats = stats[host]!;
+      const cells = RECAP_COLUMNS.map(({ key, color: cellColor }) => {
+        const count = hostStats[key] ?? 0;
+        const text = `${key}=${String(count).padEnd(4)}`;
+        return count !== 0 ? paint(text, cellColor, color) : text;
+      });
+      const name = color ? paint(host, hostColor(hostStats), true).padEnd(37) : host.padEnd(26);
+      return `${name} : ${cells.join(' ')}`;
+    });
+}
+
+function hostColor(hostStats: HostStats): ColorName {
+  if (hostStats.failed > 0 || hostStats.unreachable > 0) return 'error';
+  if (hostStats.changed > 0) return 'changed';
+  return 'ok';
+}
+
+/** `PLAY RECAP ****` and its lines, without the empty line before the banner. */
+export function formatRecap(stats: Record<string, HostStats>, color: boolean, columns = 79): string {
+  return [bannerText('PLAY RECAP', columns).slice(1), ...recapLines(stats, color)].join('\n');
+}
 
 /**
- * `PLAY RECAP ****` then one line per host (sorted), columns aligned on the
- * uncoloured text so colour codes never shift them. A count is coloured only
- * when non-zero; the host name takes the colour of its worst outcome.
+ * set_stats data after the recap: a tab, the host (or RUN for the whole
+ * run, last and after an empty line), and the data as JSON indented by one
+ * with the line breaks taken out (`{ "a": 1}`), as Ansible prints it.
  */
-export function formatRecap(stats: Record<string, HostStats>, color: boolean): string {
-  const chalk = makeChalk(color);
-  const hosts = Object.keys(stats).sort();
-  const hostWidth = Math.max(MIN_HOST_WIDTH, ...hosts.map((host) => host.length));
-  const countWidth = Math.max(
-    MIN_COUNT_WIDTH,
-    ...hosts.flatMap((host) => RECAP_COLUMNS.map(({ key }) => String(stats[host]![key] ?? 0).length)),
-  );
-  const lines = hosts.map((host) => recapLine(host, stats[host]!, hostWidth, countWidth, chalk));
-  return [banner('PLAY RECAP'), ...lines].join('\n');
-}
-
-function recapLine(host: string, hostStats: HostStats, hostWidth: number, countWidth: number, chalk: ChalkInstance): string {
-  const cells = RECAP_COLUMNS.map(({ key, status }, index) => {
-    const count = hostStats[key] ?? 0;
-    const isLast = index === RECAP_COLUMNS.length - 1;
-    const text = `${key}=${isLast ? count : String(count).padEnd(countWidth)}`;
-    return count !== 0 ? colorForStatus(chalk, status)(text) : text;
-  });
-  return `${hostColor(hostStats, chalk)(host.padEnd(hostWidth))} : ${cells.join(' ')}`;
-}
-
-function hostColor(hostStats: HostStats, chalk: ChalkInstance): (text: string) => string {
-  if (hostStats.failed > 0 || hostStats.unreachable > 0) return chalk.red;
-  if (hostStats.changed > 0) return chalk.yellow;
-  return chalk.green;
+export function customStatsLines(custom: Record<string, Record<string, unknown>>, verbosity: number): string[] {
+  const oneLine = (data: Record<string, unknown>) => dumpResult(data, { verbosity, indent: 1 }).replace(/\n/g, '');
+  const lines: string[] = [];
+  for (const host of Object.keys(custom).sort(compareCodePoints)) {
+    if (host !== '_run') lines.push(`\t${host}: ${oneLine(custom[host]!)}`);
+  }
+  if (custom._run !== undefined) lines.push('', `\tRUN: ${oneLine(custom._run)}`);
+  return lines;
 }
 
 /**
@@ -68,8 +79,9 @@ export class StatsTracker {
     if (event.item !== undefined) return;
     const hostStats = (this.stats[event.host] ??= emptyStats());
     hostStats[event.status] += 1;
-    // Ansible also counts changed and ignored-failure tasks as ok.
+    // Ansible also counts changed and ignored-failure tasks as ok, and an ignored failure's change.
     if (event.status === 'changed' || event.status === 'ignored') hostStats.ok += 1;
+    if (event.status === 'ignored' && event.result.changed === true) hostStats.changed += 1;
   }
 
   get isEmpty(): boolean {

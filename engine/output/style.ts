@@ -3,16 +3,20 @@
  * shared by the plain and the TTY reporters.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { toBool } from '../values.js';
 import type { HostStatus } from './events.js';
 
 /**
- * Whether to colour the output. NO_COLOR (https://no-color.org, any non-empty
- * value) wins over everything; FORCE_COLOR enables colour even without a TTY
- * (except the conventional "0"/"false", which disable it); otherwise colour
- * follows the terminal, unless TERM says it cannot show colour.
+ * Whether to colour the output. Ansible's ANSIBLE_FORCE_COLOR (a boolean)
+ * wins over everything, as in Ansible; then NO_COLOR (https://no-color.org,
+ * any non-empty value) and ANSIBLE_NOCOLOR disable it; FORCE_COLOR enables
+ * it even without a TTY (except the conventional "0"/"false"); otherwise
+ * colour follows the terminal, unless TERM says it cannot show colour.
  */
 export function shouldUseColor(env: NodeJS.ProcessEnv, isTty: boolean): boolean {
+  if (env.ANSIBLE_FORCE_COLOR !== undefined && toBool(env.ANSIBLE_FORCE_COLOR, false)) return true;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.ANSIBLE_NOCOLOR !== undefined && toBool(env.ANSIBLE_NOCOLOR, false)) return false;
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   return isTty && env.TERM !== 'dumb';
 }
@@ -42,12 +46,4 @@ export function colorForStatus(chalk: ChalkInstance, status: HostStatus): (text:
     case 'ignored':
       return chalk.magenta;
   }
-}
-
-const BANNER_WIDTH = 80;
-
-/** `TITLE *****` padded to 80 columns like Ansible's banners (at least three stars). */
-export function banner(title: string): string {
-  const stars = Math.max(3, BANNER_WIDTH - title.length - 1);
-  return `${title} ${'*'.repeat(stars)}`;
 }

@@ -1,8 +1,10 @@
 /**
  * TTY output with listr2: each task is a listr2 task whose title shows the
  * state of every host (`TASK [x]  uxsv01 ok · uxsv02 changed · uxsv03 …`),
- * with failures, debug messages and diffs listed under it; plays are headed by
- * a line, and the recap is printed at the end.
+ * with what ansible-playbook would print besides the bare status lines
+ * (failures, debug messages, diffs, retries, includes, result dumps at -v;
+ * callback.ts makes them) listed under it; plays are headed by a line, and
+ * the recap is printed at the end.
  *
  * listr2 pulls (a task is a promise) while the runner pushes events, so each
  * task gets its own small Listr whose task function awaits a promise that the
@@ -22,10 +24,12 @@ import {
   type ListrTaskWrapper,
 } from 'listr2';
 import { maskSecrets } from '../vault/secrets.js';
+import { AnsibleCallback, taskName, type OutputInfo } from './callback.js';
 import { censorEvent } from './censor.js';
-import type { HostStatus, Reporter, RunEvent } from './events.js';
-import { formatHostResult, formatWarning, isBareStatus, isFailureLike, playTitle, taskTitle, type HostResultEvent, type TaskStartEvent } from './format.js';
-import { formatRecap, LoopTracker, StatsTracker } from './recap.js';
+import { screenColumns } from './display.js';
+import type { HostResultEvent, HostStatus, Reporter, RunEvent, TaskStartEvent } from './events.js';
+import { outputSettings, type OutputSettings } from './options.js';
+import { customStatsLines, formatRecap, StatsTracker } from './recap.js';
 import { colorForStatus, makeChalk } from './style.js';
 
 export interface TtyOptions {
@@ -33,8 +37,20 @@ export interface TtyOptions {
   verbosity: number;
   diff: boolean;
   check: boolean;
+  settings?: OutputSettings;
   /** Where to write; absent = the real process.stdout (and stderr), which listr2 then guards while it renders. */
   write?: (s: string) => void;
+  terminalColumns?: number;
+}
+
+/** `TASK [role : name]`, or `RUNNING HANDLER [...]`, as the plain output's banners. */
+function taskTitle(event: TaskStartEvent): string {
+  return `${event.handler ? 'RUNNING HANDLER' : 'TASK'} [${taskName(event)}]`;
+}
+
+/** The play's title; the TTY always marks check mode (the plain output only with check_mode_markers). */
+function playTitle(name: string, check: boolean): string {
+  return `PLAY [${name}]${check ? ' [CHECK MODE]' : ''}`;
 }
 
 /**
@@ -135,8 +151,10 @@ export class ListrReporter implements Reporter {
   private readonly chalk: ChalkInstance;
   private readonly write: (s: string) => void;
   private readonly views = new Map<number, TaskView>();
-  private readonly loops = new LoopTracker();
   private readonly stats = new StatsTracker();
+  /** Makes the lines shown under tasks, as the plain output would print them. */
+  private readonly callback: AnsibleCallback;
+  private readonly settings: OutputSettings;
   private chain: Promise<void> = Promise.resolve();
   private check: boolean;
   private recapPrinted = false;
@@ -147,6 +165,16 @@ export class ListrReporter implements Reporter {
     this.chalk = makeChalk(options.color);
     this.check = options.check;
     this.write = options.write ?? ((s) => void process.stdout.write(s));
+    this.settings = options.settings ?? outputSettings(process.env);
+    this.callback = new AnsibleCallback({
+      verbosity: options.verbosity,
+      color: options.color,
+      check: options.check,
+      diff: options.diff,
+      columns: screenColumns(options.terminalColumns ?? process.stdout.columns),
+      settings: this.settings,
+      write: (text, info) => this.showOutput(text, info),
+    });
   }
 
   handle(raw: RunEvent): void {
@@ -155,33 +183,62 @@ export class ListrReporter implements Reporter {
     switch (event.type) {
       case 'playbook_start':
         this.check ||= event.check;
-        return;
+        break;
       case 'play_start':
-        this.enqueueLines([this.chalk.bold(playTitle(event.name, this.check))], true);
-        return;
+        this.enqueueLines([this.chalk.bold(playTitle(event.name, event.check ?? this.check))], true);
+        break;
       case 'task_start':
         this.startTask(event);
-        return;
+        break;
       case 'host_result':
         this.recordResult(event);
-        return;
+        break;
       case 'task_end':
         this.views.get(event.id)?.finish('done');
         this.views.delete(event.id);
-        return;
+        break;
       case 'play_end':
         this.finishOpenTasks('done');
+        break;
+      case 'no_hosts_matched':
+        this.enqueueLines([this.chalk.cyan(`no hosts matched ${event.pattern}`)]);
         return;
-      case 'warning':
-        this.showWarning(formatWarning(event.message, event.host, this.chalk));
+      case 'no_hosts_remaining':
+        this.finishOpenTasks('done');
+        this.enqueueLines([this.chalk.red('NO MORE HOSTS LEFT')], true);
         return;
       case 'recap':
         this.recapPrinted = true;
         this.finishOpenTasks('done');
         this.enqueueLines([formatRecap(event.stats, this.options.color)], true);
+        if (event.custom && Object.keys(event.custom).length > 0 && this.settings.showCustomStats) {
+          this.enqueueLines(['CUSTOM STATS:', ...customStatsLines(event.custom, this.options.verbosity)], true);
+        }
         if (this.options.verbosity >= 3) this.enqueueLines([`run took ${(event.durationMs / 1000).toFixed(1)} s`]);
         return;
+      default:
+        break;
     }
+    this.callback.handle(event);
+  }
+
+  /**
+   * What the plain output would print, placed for the TTY: result dumps,
+   * failures, diffs and notes under their task; warnings under the running
+   * task; banners, bare status lines and the recap left out (the titles say it).
+   */
+  private showOutput(text: string, info: OutputInfo): void {
+    if (info.kind === 'banner' || info.kind === 'task-path' || info.kind === 'recap') return;
+    const view = info.taskId !== undefined ? this.views.get(info.taskId) : this.runningView();
+    // A bare status only repeats the task's title, unless the task is not on screen.
+    if (info.kind === 'status' && (view || info.taskId === undefined)) return;
+    const lines = text.split('\n').filter((line) => line !== '');
+    if (view) for (const line of lines) view.addLine(line);
+    else this.enqueueLines(lines);
+  }
+
+  private runningView(): TaskView | undefined {
+    return [...this.views.values()].find((view) => !view.finishedAs);
   }
 
   async close(): Promise<void> {
@@ -202,34 +259,7 @@ export class ListrReporter implements Reporter {
 
   private recordResult(event: HostResultEvent): void {
     this.stats.record(event);
-    const view = this.views.get(event.taskId);
-    const isRepeat = this.loops.isSummaryOfReportedItems(event);
-    if (!view) {
-      // A result outside any announced task: still show it rather than lose it.
-      this.enqueueLines(this.linesFor(event, true));
-      return;
-    }
-    view.recordResult(event);
-    // A loop's summary repeats its items, except for the failure it carries.
-    if (!isRepeat || isFailureLike(event.status)) {
-      for (const line of this.linesFor(event, false)) view.addLine(line);
-    }
-  }
-
-  /**
-   * Under a task we show what the title cannot: failures, debug messages,
-   * diffs, and at -v every result. Bare ok/changed/skipped lines would only
-   * repeat the title.
-   */
-  private linesFor(event: HostResultEvent, always: boolean): string[] {
-    const format = { chalk: this.chalk, verbosity: this.options.verbosity, diff: this.options.diff };
-    return always || !isBareStatus(event, format) ? formatHostResult(event, format) : [];
-  }
-
-  private showWarning(line: string): void {
-    const running = [...this.views.values()].find((view) => !view.finishedAs);
-    if (running) running.addLine(line);
-    else this.enqueueLines([line]);
+    this.views.get(event.taskId)?.recordResult(event);
   }
 
   private finishOpenTasks(outcome: Outcome): void {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BecomeSpec, Connection } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import type { TaskNode, Vars } from '../loader/model.js';
-import type { ModuleContext } from '../modules/types.js';
+import type { ModuleContext, ModuleResult } from '../modules/types.js';
 import type { Templar } from '../template/index.js';
 import { location } from './keywords.js';
 
@@ -30,9 +30,16 @@ export interface ContextHost {
   openedConnection(host: string): Connection;
   hostVars(host: string): Record<string, unknown>;
   loadVarsFile(file: string): Vars;
+  asyncStatus(jid: string, mode: 'status' | 'cleanup', host: string): ModuleResult;
+  native: boolean;
 }
 
-export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost): ModuleContext {
+/** What the runner learns from the commands a module ran: output the connection had to cut. */
+export interface Observed {
+  truncated?: { stdout: number; stderr: number };
+}
+
+export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost, observed: Observed = {}): ModuleContext {
   let conn: Connection | undefined;
   const getConn = async () => (conn ??= await host.connection(target));
   return {
@@ -45,7 +52,13 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
       const c = await getConn();
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
-      return c.exec(command, { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become });
+      const result = await c.exec(command, { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become });
+      if (result.truncated) {
+        const t = (observed.truncated ??= { stdout: 0, stderr: 0 });
+        t.stdout += result.truncated.stdout ?? 0;
+        t.stderr += result.truncated.stderr ?? 0;
+      }
+      return result;
     },
     become: settings.become,
     check: settings.check,
@@ -62,6 +75,8 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
     timeoutMs: settings.timeoutMs,
     searchPath: settings.searchPath,
     loadVarsFile: (file) => host.loadVarsFile(file),
+    asyncStatus: (jid, mode) => host.asyncStatus(jid, mode, target),
+    native: host.native,
   };
 }
 
@@ -74,12 +89,19 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
 export function findFile(task: TaskNode, searchPath: string[], kind: 'files' | 'templates' | 'vars', name: string): string {
   if (path.isAbsolute(name)) {
     if (existsSync(name)) return name;
-    throw new UserError(`${kind === 'templates' ? 'template' : 'file'} not found: ${name}`, { file: task.origin.file, line: task.origin.line });
+    throw new UserError(fileNotFound(name, []), { file: task.origin.file, line: task.origin.line });
   }
-  const candidates = searchCandidates(searchPath, kind, name);
+  const candidates = name ? searchCandidates(searchPath, kind, name) : [];
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;
-  throw new UserError(`could not find ${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} '${name}' (looked in ${candidates.join(', ')})`, { file: task.origin.file, line: task.origin.line });
+  throw new UserError(fileNotFound(name, candidates), { file: task.origin.file, line: task.origin.line });
+}
+
+/** Ansible's words for a controller file that is not there (scripts and tests look for them). */
+export function fileNotFound(name: string, searched: string[]): string {
+  let message = name ? `Could not find or access '${name}'` : 'Could not find file';
+  if (searched.length) message += `\nSearched in:\n\t${searched.join('\n\t')}`;
+  return `${message} on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`;
 }
 
 export function searchCandidates(searchPath: string[], kind: string, name: string): string[] {

@@ -11,14 +11,16 @@ import { UserError } from '../errors.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { IncludeNode, TaskNode, Vars } from '../loader/model.js';
 import { runModule } from '../modules/driver.js';
+import { modules } from '../modules/registry.js';
 import type { ModuleResult } from '../modules/types.js';
 import type { HostStatus, RunEvent } from '../output/events.js';
 import { lazyVars, type Templar } from '../template/index.js';
 import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
-import { moduleContext, type ContextHost } from './context.js';
+import { moduleContext, type ContextHost, type Observed } from './context.js';
 import { conditionsOf, environmentLayers, keyword, location, taskTitle } from './keywords.js';
-import { loopItems } from './loop-items.js';
+import { loopItems, templarLoopDeps } from './loop-items.js';
+import type { LookupHost } from '../lookups/types.js';
 import type { AsyncJobs } from './async-jobs.js';
 import type { PlayDefaults, RunOptions } from './options.js';
 import { OMIT_TOKEN, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
@@ -51,6 +53,7 @@ export interface TaskOutcome {
 export interface ExecutorDeps {
   store: VariableStore;
   templar: Templar;
+  lookupHost?: LookupHost;
   options: RunOptions;
   contextHost: ContextHost;
   asyncJobs: AsyncJobs;
@@ -58,6 +61,11 @@ export interface ExecutorDeps {
 }
 
 const INTERNAL_KEYS = /^_ansible_/;
+/** Ansible's action plugins that refuse `async`. */
+const NO_ASYNC = new Set(['add_host', 'assemble', 'assert', 'async_status', 'copy', 'debug', 'fail', 'fetch', 'group_by', 'include_vars', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'template', 'unarchive', 'validate_argument_spec', 'wait_for_connection']);
+
+/** Ansible's _ACTION_WITH_CLEAN_FACTS: their results are not wrapped as unsafe. */
+const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
 export class TaskExecutor {
   constructor(
@@ -69,19 +77,16 @@ export class TaskExecutor {
     const t0 = Date.now();
     const taskKeywordVars = task.keywords.vars as Vars | undefined;
     const paths = searchPath(task.scope, task.origin.file, this.play.play.baseDir);
-    const baseVars: Vars = { ...this.deps.store.taskVars(host, this.play, task.scope, task.kind === 'task' ? taskKeywordVars : undefined, extraVars), ansible_search_path: paths };
+    const baseVars: Vars = { ...this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, extraVars), ansible_search_path: paths };
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
-      outcome.noLog = this.flag(task, 'no_log', vars);
+      outcome.noLog = keyword(task, 'no_log') === undefined ? Boolean(this.deps.options.noLog) : this.flag(task, 'no_log', vars);
       outcome.ignoreErrors = this.flag(task, 'ignore_errors', vars);
       let items: unknown[] | undefined;
       let loopError: unknown;
       try {
-        items = loopItems(task.keywords, {
-          render: (value) => this.deps.templar.renderValue(value, vars, `${location(task)} loop`),
-          lookup: (name, terms, options) => this.deps.templar.lookup(name, terms, options, vars, `${location(task)} with_${name}`),
-        });
+        items = loopItems(task.keywords, templarLoopDeps(this.deps.templar, vars, `${location(task)} loop`, this.deps.lookupHost, task.kind === 'task' ? task.moduleName : task.kind));
       } catch (err) {
         loopError = err;
       }
@@ -93,12 +98,11 @@ export class TaskExecutor {
         outcome.result = await this.loop(task, host, baseVars, items, outcome);
       }
     } catch (err) {
+      // Like Ansible, an error while preparing the task (a template, a condition, a loop item) fails the task, whole loop included.
       if (err instanceof UnreachableError) {
         outcome.result = { changed: false, unreachable: true, msg: err.message };
         outcome.connectionLost = err instanceof ConnectionLostError;
-      } else if (err instanceof UserError) {
-        outcome.result = { changed: false, failed: true, msg: err.format() };
-      } else throw err;
+      } else outcome.result = { changed: false, failed: true, msg: messageOf(err) };
     }
     outcome.status = statusOf(outcome.result, outcome.ignoreErrors);
     outcome.durationMs = Date.now() - t0;
@@ -148,7 +152,7 @@ export class TaskExecutor {
       if (task.kind === 'task') {
         const status = statusOf(result, outcome.ignoreErrors);
         this.deps.emit({
-          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: itemLabel(label, outcome.noLog), status: status === 'ignored' ? 'failed' : status,
+          type: 'host_result', taskId: task.id, task: taskTitle(task), host, item: outcome.noLog ? '(censored)' : untag(label), status: status === 'ignored' ? 'failed' : status,
           result: outcome.noLog ? { changed: Boolean(result.changed), failed: result.failed } : publicResult(result), durationMs: Date.now() - t1,
           delegatedTo: result._ansible_delegated_to as string | undefined, noLog: outcome.noLog,
         });
@@ -187,7 +191,7 @@ export class TaskExecutor {
     const templar = this.deps.templar;
     try {
       for (const c of conditionsOf(task)) {
-        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: c };
+        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
       }
       if (loopError) throw loopError;
       const render = (v: unknown, what: string) => templar.renderValue(v, vars, `${where} ${what}`);
@@ -202,13 +206,21 @@ export class TaskExecutor {
       if (rawIgnore !== undefined) outcome.ignoreErrors = toBool(render(rawIgnore, 'ignore_errors'), false);
       return await this.module(task, host, vars, scopeVars, render);
     } catch (err) {
-      if (err instanceof UnreachableError) throw err;
+      // In a loop, an item that cannot be prepared ends the whole task (Ansible's executor raises there).
+      if (err instanceof UnreachableError || Object.keys(itemVars).length) throw err;
       return { changed: false, failed: true, msg: messageOf(err) };
     }
   }
 
   private async module(task: TaskNode, host: string, vars: Vars, scopeVars: Vars, render: (v: unknown, what: string) => unknown): Promise<ModuleResult> {
     const where = location(task);
+    if (task.argProblem) return { changed: false, failed: true, msg: task.argProblem };
+    if (task.templatedAction) {
+      const name = String(untag(render(task.templatedAction, 'action')));
+      const mod = modules.get(name);
+      if (!mod) return { changed: false, failed: true, msg: `couldn't resolve module/action '${name}'. This often indicates a misspelling, missing collection, or incorrect module path.` };
+      task = { ...task, module: mod, moduleName: mod.name, templatedAction: undefined };
+    }
     const options = this.deps.options;
     const checkKeyword = keyword(task, 'check_mode');
     const check = checkKeyword === undefined ? options.check : toBool(render(checkKeyword, 'check_mode'), false);
@@ -227,15 +239,23 @@ export class TaskExecutor {
     }
     let args = render(task.args, 'arguments');
     if (!args || typeof args !== 'object' || Array.isArray(args)) throw new UserError(`arguments of ${task.moduleName} must render to a mapping`, { file: task.origin.file, line: task.origin.line });
+    if (task.variableParams !== undefined) {
+      const extra = untag(render(task.variableParams, 'arguments'));
+      if (!extra || typeof extra !== 'object' || Array.isArray(extra)) return { changed: false, failed: true, msg: `invalid or malformed argument: '${String(extra)}'` };
+      this.deps.emit({ type: 'warning', message: "Using a variable for a task's 'args' is unsafe in some situations (see https://docs.ansible.com/ansible/devel/reference_appendices/faq.html#argsplat-unsafe)" });
+      args = { ...(extra as Vars), ...(args as Vars) };
+    }
     args = dropOmitted(untag(args as Vars), OMIT_TOKEN);
     const checked = checkArgsRuntime(task.module, args as Vars);
     if ('problem' in checked) return { changed: false, failed: true, msg: `${where}: ${checked.problem.message}` };
 
     const target = delegateTo ?? host;
     const searchPathValue = scopeVars.ansible_search_path as string[];
-    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost);
+    const observed: Observed = {};
+    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
+    if (asyncSec > 0 && NO_ASYNC.has(task.module.name)) return { changed: false, failed: true, msg: 'async is not supported for this task.' };
     if (asyncSec > 0 && !task.module.controllerOnly) {
       const job = this.deps.asyncJobs.start(target, asyncSec, () => runModule(task.module, checked.args, mctx));
       if (poll <= 0) return { changed: false, started: 1, finished: 0, ansible_job_id: job.id, results_file: job.resultsFile };
@@ -250,9 +270,19 @@ export class TaskExecutor {
     const register = task.keywords.register !== undefined ? String(task.keywords.register) : undefined;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await runModule(task.module, checked.args, mctx);
+      result = await withTaskTimeout(runModule(task.module, checked.args, mctx), timeoutSec, task.moduleName);
+      // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
+      if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
+      if (observed.truncated) {
+        // The host printed more than the output limit: the rest was dropped, not kept in memory.
+        result.truncated = { ...observed.truncated };
+        const warnings = Array.isArray(result.warnings) ? result.warnings : [];
+        result.warnings = [...warnings, `the output was cut at the output limit (uxsv_output_limit): ${observed.truncated.stdout} bytes of stdout and ${observed.truncated.stderr} bytes of stderr were dropped`];
+        observed.truncated = undefined;
+      }
       if (delegateTo) result._ansible_delegated_to = delegateTo;
-      if (!task.module.controllerOnly) result = markUnsafe(result);
+      // As in Ansible, a result is data, never a template, except set_fact's and include_vars' values (they keep their own tags).
+      if (!CLEAN_FACTS_ACTIONS.has(task.module.name)) result = markUnsafe(result);
       if (result.failed === undefined) result.failed = result.rc !== undefined && Number(result.rc) !== 0;
       if (until !== undefined) result.attempts = attempt;
       const resultVars = { ...scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? (result.ansible_facts as Vars) : {}), ...(register ? { [register]: result } : {}) };
@@ -261,7 +291,8 @@ export class TaskExecutor {
       const done = this.deps.templar.isTrue(until, lazyVars(resultVars, this.deps.templar, where), `${where} until`);
       if (done) break;
       if (attempt < attempts) {
-        this.deps.emit({ type: 'retry', taskId: task.id, task: taskTitle(task), host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false });
+        result.retries = attempts;
+        this.deps.emit({ type: 'retry', taskId: task.id, task: task.name ?? task.moduleName, host, attempt, retriesLeft: attempts - attempt, result: publicResult(result), noLog: false, ...(delegateTo ? { delegatedTo: delegateTo } : {}) });
         if (delaySec) await new Promise((r) => setTimeout(r, delaySec * 1000));
       } else {
         result.failed = true;
@@ -293,6 +324,24 @@ export class TaskExecutor {
   }
 }
 
+/**
+ * The task's `timeout` keyword, as Ansible enforces it: past it, the task
+ * fails with Ansible's message (the command itself is killed by the same
+ * limit on the connection).
+ */
+async function withTaskTimeout(run: Promise<ModuleResult>, seconds: number, action: string): Promise<ModuleResult> {
+  if (!(seconds > 0)) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<ModuleResult>((resolve) => {
+    timer = setTimeout(() => resolve({ changed: false, failed: true, msg: `The ${action} action failed to execute in the expected time frame (${seconds}) and was terminated` }), seconds * 1000);
+  });
+  try {
+    return await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
@@ -320,15 +369,12 @@ export function statusOf(result: ModuleResult, ignoreErrors: boolean): HostStatu
 export function publicResult(result: ModuleResult): ModuleResult {
   const plain = untag(result);
   const out: ModuleResult = { changed: Boolean(plain.changed) };
-  for (const [k, v] of Object.entries(plain)) if (k === '_ansible_verbose_always' || !INTERNAL_KEYS.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(plain)) if (SHOWN_INTERNAL.has(k) || !INTERNAL_KEYS.test(k)) out[k] = v;
   return out;
 }
 
-function itemLabel(label: unknown, noLog: boolean): string {
-  if (noLog) return '(censored)';
-  const plain = untag(label);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
-}
+/** Internal keys the output reads (how to show the result), not shown themselves. */
+const SHOWN_INTERNAL = new Set(['_ansible_verbose_always', '_ansible_verbose_override', '_ansible_delegated_vars', '_ansible_no_log']);
 
 /**
  * Privilege escalation for the task. As in Ansible, the connection variables

@@ -12,8 +12,9 @@ import type { BlockNode, IncludeNode, Node, Scope, TaskNode, Vars } from '../loa
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
-import { tasksOf } from './iterator.js';
-import { location, taskTitle } from './keywords.js';
+import { tasksOf, type RunnableNode } from './iterator.js';
+import { asStringList, location, taskTitle } from './keywords.js';
+import { roleChain } from './vars.js';
 
 /** Dynamic includes nested deeper than this fail (a file that includes itself with no condition to end it). */
 export const MAX_INCLUDE_DEPTH = 100;
@@ -36,6 +37,9 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
       else groups.set(key, { node: o.task, request, hosts: [o.host] });
     }
   }
+  // Each host gets its blocks in include order (loop items in order), inserted at once.
+  const perHost = new Map<string, BlockNode[]>();
+  const ordered: RunnableNode[] = [];
   for (const included of groups.values()) {
     let blocks: BlockNode[];
     try {
@@ -43,25 +47,24 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       failInclude(play, included, err);
+      // The include failed on these hosts: any_errors_fatal and max_fail_percentage count it.
+      for (const o of outcomes) if (o.task === included.node && included.hosts.includes(o.host)) o.status = 'failed';
       continue;
     }
     if (included.node.kind === 'include_tasks') {
       const item = Object.keys(included.request.itemVars).length ? included.request.itemVars[String(included.request.itemVars.ansible_loop_var ?? 'item')] : undefined;
-      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: label(item) } : {}) });
+      play.run.emit({ type: 'include', taskId: included.node.id, file: included.request.file ?? '', hosts: included.hosts, ...(item !== undefined ? { item: untag(item) } : {}) });
     }
     const kept = filterSelected(blocks, (n) => play.selected(n)) as BlockNode[];
     if (included.node.handler) {
       // Tasks included by a handler run as handlers where that handler ran.
       for (const t of kept.flatMap(tasksOf)) if (t.kind === 'task') for (const host of included.hosts) play.notifyHandler(t, host);
     }
-    for (const host of included.hosts) play.iterator.insert(host, kept, []);
-    play.iterator.addToOrder(kept.flatMap(tasksOf));
+    for (const host of included.hosts) perHost.set(host, [...(perHost.get(host) ?? []), ...kept]);
+    ordered.push(...kept.flatMap(tasksOf));
   }
-}
-
-function label(item: unknown): string {
-  const plain = untag(item);
-  return typeof plain === 'string' ? plain : JSON.stringify(plain);
+  for (const [host, blocks] of perHost) play.iterator.insert(host, blocks, []);
+  play.iterator.addToOrder(ordered);
 }
 
 /** The include could not be done on these hosts (missing file, syntax error): it fails there. */
@@ -88,7 +91,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
   const params: Vars = { ...((node.keywords.vars as Vars | undefined) ?? {}), ...request.itemVars };
   for (const [k, v] of Object.entries(request.args)) if (!INCLUDE_OPTIONS.has(k)) params[k] = v;
   const scope: Scope = { parent: node.scope, kind: 'include', keywords: { ...applied, vars: params }, role: node.scope.role, baseDir: node.scope.baseDir, dynamic: true };
-  const tags = Array.isArray(applied.tags) ? applied.tags.map(String) : applied.tags !== undefined ? [String(applied.tags)] : [];
+  // The include's own tags stay on the include; the play's, blocks' and roles' around it reach the included tasks, with `apply`'s.
+  const tags = [...inheritedTags(node.scope), ...asStringList(applied.tags)];
   const loader = play.run.loader;
   let nodes: Node[];
   if (node.kind === 'include_tasks') {
@@ -100,7 +104,8 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
     if (node.handler) markHandlers(nodes);
   } else {
     const args = request.args;
-    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, new Set(), args);
+    // include_role runs the role again even if the play has it; its dependencies run once per play.
+    const role = loader.loadRoleRef({ role: args.name, ...(args.vars ? { vars: args.vars } : {}) }, node.origin.loaded!, node.origin.path, scope, node.scope.baseDir, tags, play.play.roleKeys, args, roleChain(node.scope), false);
     if (args.public === true || args.public === 'yes' || args.public === 'true') play.play.roles.push(...role.scopes.filter((r) => !play.play.roles.includes(r)));
     play.handlers.push(...role.handlers);
     nodes = role.tasks;
@@ -111,6 +116,12 @@ function load(play: PlayRun, included: IncludedFile): BlockNode[] {
 /** Tasks included from a handler are handlers themselves. */
 function markHandlers(nodes: Node[]): void {
   for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task') (t as TaskNode).handler = { listen: [] };
+}
+
+function inheritedTags(scope: Scope): string[] {
+  const out: string[] = [];
+  for (let s: Scope | undefined = scope; s; s = s.parent) out.push(...asStringList(s.keywords.tags).flatMap((t) => t.split(',').map((x) => x.trim())));
+  return [...new Set(out)];
 }
 
 const INCLUDE_OPTIONS = new Set(['file', '_raw_params', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate', 'vars']);

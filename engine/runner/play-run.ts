@@ -8,9 +8,13 @@ import { modules } from '../modules/registry.js';
 import { Templar, lazyVars } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { UserError } from '../errors.js';
+import { toBool } from '../values.js';
 import { TaskExecutor } from './executor.js';
+import { missingHandlerMessage } from './notify-check.js';
 import { PlayIterator, type RunnableNode } from './iterator.js';
-import { location, taskTitle } from './keywords.js';
+import { keyword, location, taskTitle } from './keywords.js';
+import path from 'node:path';
+import type { RunEvent } from '../output/events.js';
 import type { RunState } from './run-state.js';
 import { tagsSelected } from './tags.js';
 import type { PlayVarsContext } from './vars.js';
@@ -40,14 +44,14 @@ export class PlayRun implements PlayVarsContext {
     gatherFacts: boolean,
   ) {
     this.handlers = [...play.handlers];
-    const blocks = compilePlay(play, gatherFacts, (n) => this.selected(n));
+    const blocks = compilePlay(play, gatherFacts, (n) => this.selected(n), this.forceHandlers());
     this.iterator = new PlayIterator(batchHosts, {
       blocks,
       handlers: () => this.handlers,
       isNotified: (handler, host) => this.notified.get(handler)?.has(host) === true && this.handlerMayRun(host),
     });
     this.executor = new TaskExecutor(
-      { store: run.store, templar: run.templar, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
+      { store: run.store, templar: run.templar, lookupHost: run.lookupHost, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
       this,
     );
   }
@@ -66,8 +70,10 @@ export class PlayRun implements PlayVarsContext {
     return !this.run.host(host).unreachable && (!this.iterator.isFailed(host) || this.forceHandlers());
   }
 
+  /** force_handlers: the play's keyword, else --force-handlers (or its setting). */
   forceHandlers(): boolean {
-    return Boolean(this.run.options.forceHandlers) || Boolean(this.play.keywords.force_handlers);
+    const own = this.play.keywords.force_handlers;
+    return own !== undefined ? toBool(own, false) : Boolean(this.run.options.forceHandlers);
   }
 
   selected(node: RunnableNode): boolean {
@@ -77,13 +83,39 @@ export class PlayRun implements PlayVarsContext {
 
   /** Renders a value with the task's variables on a host. */
   render(task: RunnableNode, host: string, value: unknown, what: string): unknown {
-    const vars = lazyVars(this.run.store.taskVars(host, this, task.scope, task.kind === 'task' ? (task.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(task));
+    const vars = lazyVars(this.run.store.taskVars(host, this, task.scope, task.keywords.vars as Vars | undefined), this.run.templar, location(task));
     return this.run.templar.renderValue(value, vars, `${location(task)} ${what}`);
   }
 
   /** Variables of a task on a host, lazily rendered. */
   varsFor(node: RunnableNode, host: string): Vars {
-    return lazyVars(this.run.store.taskVars(host, this, node.scope, node.kind === 'task' ? (node.keywords.vars as Vars | undefined) : undefined), this.run.templar, location(node));
+    return lazyVars(this.run.store.taskVars(host, this, node.scope, node.keywords.vars as Vars | undefined), this.run.templar, location(node));
+  }
+
+  /** What the output needs at a task's start (Ansible's v2_playbook_on_task_start). */
+  taskStart(task: RunnableNode, hosts: string[], handler: boolean): RunEvent {
+    const own = task.name !== undefined ? this.renderedName(task.name) : task.kind === 'task' ? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind;
+    const checkKeyword = keyword(task, 'check_mode');
+    const diffKeyword = keyword(task, 'diff');
+    const noLog = keyword(task, 'no_log');
+    return {
+      type: 'task_start', id: task.id, name: own, role: task.scope.role?.name, location: `${path.resolve(task.origin.file)}${task.origin.line ? `:${task.origin.line}` : ''}`,
+      hosts, handler, action: task.kind === 'task' ? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind,
+      check: typeof checkKeyword === 'boolean' ? checkKeyword : this.run.options.check,
+      diff: typeof diffKeyword === 'boolean' ? diffKeyword : this.run.options.diff,
+      ...(task.kind !== 'meta' && typeof task.args === 'object' ? { args: untag(task.args) } : {}),
+      noLog: noLog === true || noLog === 'yes' || noLog === 'true',
+    };
+  }
+
+  private renderedName(name: string): string {
+    if (!Templar.isTemplate(name)) return name;
+    try {
+      const vars = lazyVars({ ...this.run.store.hostLevelVars(this.batchHosts[0] ?? 'localhost', this), ...this.play.vars }, this.run.templar, location(this.play));
+      return String(untag(this.run.templar.renderValue(name, vars, `${location(this.play)} name`)));
+    } catch {
+      return name;
+    }
   }
 
   /** The task's title as the output shows it: its name rendered with the first host's variables where it can be. */
@@ -98,29 +130,45 @@ export class PlayRun implements PlayVarsContext {
     }
   }
 
-  notify(host: string, names: string[], task: TaskNode): void {
+  /** Notifies handlers on a host; returns the names of those newly notified. */
+  notify(host: string, names: string[], task: TaskNode): string[] {
+    const newly: string[] = [];
     for (const name of names) {
       const targets = this.handlersFor(name);
       if (!targets.length) {
-        throw new UserError(`The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list`, { file: task.origin.file, line: task.origin.line });
+        if (this.run.options.errorOnMissingHandler === false) {
+          this.run.warn(missingHandlerMessage(name));
+          continue;
+        }
+        throw new UserError(`${missingHandlerMessage(name)} (${location(task)})`);
       }
       for (const h of targets) {
         let set = this.notified.get(h);
         if (!set) this.notified.set(h, (set = new Set()));
+        if (!set.has(host)) newly.push(taskTitle(h));
         set.add(host);
       }
     }
+    return newly;
   }
 
   /** The handler a notification names (the last one loaded of that name) and every handler listening to it. */
   private handlersFor(name: string): HandlerNode[] {
     const out: HandlerNode[] = [];
-    for (let i = this.handlers.length - 1; i >= 0; i--) {
-      const h = this.handlers[i];
-      const own = this.handlerName(h);
-      if (own !== undefined && (own === name || (h.scope.role && `${h.scope.role.name} : ${own}` === name))) {
-        out.push(h);
-        break;
+    // As in Ansible: the last handlers file (a role's, the play's) that has the name, and the first of that name in it.
+    const files: HandlerNode[][] = [];
+    for (const h of this.handlers) {
+      const last = files[files.length - 1];
+      if (last && last[0].origin.file === h.origin.file) last.push(h);
+      else files.push([h]);
+    }
+    found: for (const group of files.reverse()) {
+      for (const h of group) {
+        const own = this.handlerName(h);
+        if (own !== undefined && (own === name || (h.scope.role && `${h.scope.role.name} : ${own}` === name))) {
+          out.push(h);
+          break found;
+        }
       }
     }
     for (const h of this.handlers) if (!out.includes(h) && (h.handler?.listen ?? []).some((l) => this.renderPlayText(l) === name)) out.push(h);
@@ -170,21 +218,23 @@ export class PlayRun implements PlayVarsContext {
     return this.roleRuns.get(role)?.has(host) === true;
   }
 
-  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. */
-  addHost(info: Vars): void {
+  /** add_host: a new host (or new groups and variables for a known one), for the rest of the run. True when that changed the inventory. */
+  addHost(info: Vars): boolean {
     const plain = untag(info);
     const name = String(plain.host_name ?? plain.name ?? '');
-    if (!name) return;
+    if (!name) return false;
     const groups = (Array.isArray(plain.groups) ? plain.groups : plain.groups === undefined ? [] : [plain.groups]).map(String);
-    this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
+    const changed = this.run.inventory.addHost(name, groups, (plain.host_vars as Vars | undefined) ?? {});
     this.run.store.inventoryChanged();
+    return changed;
   }
 
-  /** group_by: the host joins a group (made if new), under the given parents. */
-  addGroup(host: string, group: string, parents: string[]): void {
-    this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
-    this.run.inventory.addHostToGroup(host, group);
+  /** group_by: the host joins a group (made if new), under the given parents. True when that changed the inventory. */
+  addGroup(host: string, group: string, parents: string[]): boolean {
+    const made = this.run.inventory.addGroup(group, parents.length ? parents : ['all']);
+    const joined = this.run.inventory.addHostToGroup(host, group);
     this.run.store.inventoryChanged();
+    return made || joined;
   }
 
   setStats(host: string, data: Vars, aggregate: boolean): void {
@@ -210,6 +260,12 @@ function runContextHost(run: RunState, play: PlayRun) {
     openedConnection: (host: string) => run.pool.opened(host),
     hostVars: (host: string) => lazyVars(run.store.hostLevelVars(host, play), run.templar, `hostvars['${host}']`),
     loadVarsFile: (file: string) => run.loader.loadVarsFile(file),
+    asyncStatus: (jid: string, mode: 'status' | 'cleanup', host: string) => {
+      const status = run.asyncJobs.status(jid, host);
+      if (mode === 'cleanup') run.asyncJobs.cleanup(jid);
+      return status;
+    },
+    native: Boolean(run.options.jinja2Native),
   };
 }
 
@@ -229,6 +285,9 @@ export function connectionVars(run: RunState, play: PlayRun | undefined, host: s
   if (d.port) base.ansible_port = d.port;
   if (d.privateKeyFile) base.ansible_ssh_private_key_file = d.privateKeyFile;
   if (d.timeoutSec) base.ansible_ssh_timeout = d.timeoutSec;
+  if (d.password !== undefined) base.ansible_password = d.password;
+  if (d.sshCommonArgs !== undefined) base.ansible_ssh_common_args = d.sshCommonArgs;
+  if (d.sshExtraArgs !== undefined) base.ansible_ssh_extra_args = d.sshExtraArgs;
   if (keywords.connection !== undefined) base.ansible_connection = keywords.connection;
   if (keywords.remote_user !== undefined) base.ansible_user = keywords.remote_user;
   if (keywords.port !== undefined) base.ansible_port = keywords.port;
@@ -247,16 +306,21 @@ export function connectionVars(run: RunState, play: PlayRun | undefined, host: s
  * part (Ansible's implicit `meta: flush_handlers`), and only the tasks the
  * --tags/--skip-tags selection keeps.
  */
-export function compilePlay(play: Play, gatherFacts: boolean, selected: (n: RunnableNode) => boolean): BlockNode[] {
+export function compilePlay(play: Play, gatherFacts: boolean, selected: (n: RunnableNode) => boolean, forceHandlers = false): BlockNode[] {
   const flush = (): MetaNode => ({ kind: 'meta', id: implicitIds--, action: 'flush_handlers', keywords: {}, scope: play.scope, origin: play.origin, tags: [], implicit: true });
-  const block = (nodes: Node[]): BlockNode => ({ kind: 'block', id: implicitIds--, block: nodes, rescue: [], always: [], scope: play.scope, origin: play.origin, tags: [] });
+  const noop = (): MetaNode => ({ kind: 'meta', id: implicitIds--, action: 'noop', keywords: {}, scope: play.scope, origin: play.origin, tags: [], implicit: true });
+  const block = (nodes: Node[], always: Node[] = []): BlockNode => ({ kind: 'block', id: implicitIds--, block: nodes, rescue: [], always, scope: play.scope, origin: play.origin, tags: [] });
   const blocks: BlockNode[] = [];
   if (gatherFacts) blocks.push(block([gatherTask(play)]));
   const sections = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
   for (const section of sections) {
     const kept = filterSelected(section, selected);
-    if (kept.length) blocks.push(block(kept));
-    blocks.push(block([flush()]));
+    // With force_handlers the flush is the section's `always`: a host that failed still runs its handlers (Ansible does the same).
+    if (forceHandlers) blocks.push(block(kept.length ? kept : [noop()], [flush()]));
+    else {
+      if (kept.length) blocks.push(block(kept));
+      blocks.push(block([flush()]));
+    }
   }
   return blocks;
 }

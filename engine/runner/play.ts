@@ -12,6 +12,7 @@ import { Templar, lazyVars } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { location } from './keywords.js';
+import { reservedNames } from './reserved.js';
 import { PlayRun, gatherTask } from './play-run.js';
 import { runTask } from './strategy/base.js';
 import type { RunState } from './run-state.js';
@@ -31,7 +32,10 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
   const all = orderHosts(run.inventory.select(pattern, run.options.limit), play.keywords.order);
   const playHostsAll = run.inventory.select(pattern);
   for (const term of run.inventory.unmatchedPatterns(pattern)) run.warn(`Could not match supplied host pattern, ignoring: ${term}`);
-  run.emit({ type: 'play_start', name, hosts: all });
+  const playLevel: Vars = { ...run.options.extraVars, ...play.vars };
+  for (const role of play.roles) Object.assign(playLevel, role.defaults, role.vars);
+  for (const name of reservedNames(playLevel)) run.warn(`Found variable using reserved name: ${name}`);
+  run.emit({ type: 'play_start', name, hosts: all, check: run.options.check, strategy: String(play.keywords.strategy ?? 'linear') });
   if (!all.length) {
     run.emit({ type: 'no_hosts_matched', pattern });
     run.emit({ type: 'play_end', name });
@@ -47,7 +51,7 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
     // Hosts that failed earlier in the run sit this play out, as failed.
     for (const h of batch) if (run.host(h).failed) playRun.iterator.endHost(h);
     if (startAt && skipToStartAt(run, playRun) && gather) await runTask(playRun, gatherTask(play), batch.filter((h) => !run.host(h).failed), false);
-    const strategy = String(play.keywords.strategy ?? 'linear').replace(/^ansible\.builtin\./, '');
+    const strategy = strategyOf(run, play);
     const result: StrategyResult = strategy === 'free' ? await free(playRun) : await linear(playRun);
     for (const h of batch) if (playRun.iterator.isFailed(h)) run.host(h).failed = true;
     const failedNow = batch.filter((h) => run.host(h).failed || run.host(h).unreachable).length - before;
@@ -59,6 +63,16 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
   }
   run.emit({ type: 'play_end', name });
   return { stopPlaybook };
+}
+
+/** `strategy:`, possibly a template of play vars and extra vars. */
+function strategyOf(run: RunState, play: Play): string {
+  const raw = play.keywords.strategy ?? run.options.defaultStrategy ?? 'linear';
+  const vars = lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play));
+  const name = String(untag(run.templar.renderValue(raw, vars, `${location(play)} strategy`))).replace(/^ansible\.builtin\./, '');
+  if (name === 'host_pinned') return 'free';
+  if (name !== 'linear' && name !== 'free') throw new UserError(`Invalid play strategy specified: ${name}`, { file: play.origin.file, line: play.origin.line });
+  return name;
 }
 
 /** `hosts:` may be a template of play vars and extra vars (Ansible renders it before any host is known). */

@@ -59,7 +59,8 @@ export class ConnectionPool {
     return conn;
   }
 
-  async close(host: string): Promise<void> {
+  /** Closes the host's connection; `reset` also ends a connection kept between runs (meta: reset_connection). */
+  async close(host: string, options: { reset?: boolean } = {}): Promise<void> {
     const p = this.pending.get(host);
     this.pending.delete(host);
     const conn = this.made.get(host);
@@ -69,8 +70,8 @@ export class ConnectionPool {
     if (conn && lock) await releaseLock(conn, host, lock.options, lock.holder);
     if (conn) {
       this.closed.push({ host, ...conn.stats });
-      await conn.close().catch(() => undefined);
-    } else if (p) await p.then((c) => c.close()).catch(() => undefined);
+      await conn.close(options).catch(() => undefined);
+    } else if (p) await p.then((c) => c.close(options)).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {

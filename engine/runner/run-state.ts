@@ -8,6 +8,7 @@ import type { Loader } from '../loader/playbook.js';
 import type { Vars } from '../loader/model.js';
 import { emptyStats, type HostStats, type RunEvent } from '../output/events.js';
 import type { Templar } from '../template/index.js';
+import type { LookupHost } from '../lookups/types.js';
 import { AsyncJobs } from './async-jobs.js';
 import { limiter } from './limit.js';
 import type { RunOptions } from './options.js';
@@ -37,6 +38,7 @@ export class RunState {
     readonly store: VariableStore,
     readonly templar: Templar,
     readonly pool: ConnectionPool,
+    readonly lookupHost?: LookupHost,
   ) {
     this.fork = limiter(Math.max(1, options.forks));
     this.startAtPending = options.startAtTask;

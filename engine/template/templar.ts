@@ -115,20 +115,6 @@ export class Templar {
     return value;
   }
 
-  /**
-   * Runs a lookup plugin as `query(name, *terms, **options)` would in a
-   * template with these variables (the `with_<name>` loops).
-   */
-  lookup(name: string, terms: unknown[], options: Record<string, unknown>, vars: Record<string, unknown>, source: string): unknown[] {
-    const query = this.env.getGlobal('query') as (this: unknown, ...args: unknown[]) => unknown[];
-    const context = { ctx: { [VARS_KEY]: vars }, env: this.env };
-    try {
-      return query.call(context, name, ...terms, { ...options, __keywords: true });
-    } catch (err) {
-      throw this.toTemplateError(err, source, name);
-    }
-  }
-
   /** Evaluate a bare Jinja2 expression (`when:`, `changed_when:`, debug `var:`), returning its native value. */
   evaluate(expr: string, vars: Record<string, unknown>, source: string): unknown {
     const text = `{{ ${expr.trim()} }}`;
@@ -150,7 +136,8 @@ export class Templar {
     if (!isString(condition)) return truthy(condition);
     const text = String(condition).trim();
     if (text === '') return true;
-    if (!Templar.isTemplate(text)) return conditionResult(this.evaluate(text, vars, source));
+    // A bare expression is tested as `{% if expr %}` would: Python truthiness ('false' is a non-empty string).
+    if (!Templar.isTemplate(text)) return truthy(this.evaluate(text, vars, source));
     const rendered = this.renderValue(text, vars, source);
     if (!isString(rendered)) return truthy(rendered);
     const word = String(rendered).trim();

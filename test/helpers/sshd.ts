@@ -3,7 +3,7 @@
  * key, authorized_keys and known_hosts in a temp folder, on a free port.
  * Needs root (sshd's privilege separation) and /usr/sbin/sshd.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,15 @@ export interface TestSshd {
   knownHostsPath: string;
   /** The temp folder holding all of the above; removed by stop(). */
   dir: string;
+  /** Clients authenticated so far (sshd's "Accepted ..." log lines): one per SSH handshake that got in. */
+  accepted(): number;
+  /**
+   * Stops the server and every connection it has (their sshd processes are
+   * killed, as in a reboot), then starts it again on the same port; with
+   * newHostKey, under a host key of its own (known_hosts still has the old
+   * one), else under the original one.
+   */
+  restart(options?: { newHostKey?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,10 +49,10 @@ export async function startSshd(): Promise<TestSshd> {
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${type} ${blob}\n`, { mode: 0o600 });
 
   const config = join(dir, 'sshd_config');
-  writeFileSync(config, [
+  const writeConfig = (key: string): void => writeFileSync(config, [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey}`,
+    `HostKey ${key}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${authorizedKeys}`,
     'UsePAM no',
@@ -51,29 +60,71 @@ export async function startSshd(): Promise<TestSshd> {
     'StrictModes no',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
-    'LogLevel ERROR',
+    // INFO: one "Accepted publickey" line per authenticated connection, which accepted() counts.
+    'LogLevel INFO',
     '',
   ].join('\n'));
+  writeConfig(hostKey);
 
-  const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let accepted = 0;
   let log = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      log = (log + text).slice(-4000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      accepted += lines.filter((line) => /Accepted \S+ for /.test(line)).length;
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitForPort(port, child, () => log);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return { child, exited };
+  };
+  const halt = async (running: { child: ChildProcess; exited: Promise<void> }, sessionsToo: boolean): Promise<void> => {
+    const { child, exited } = running;
+    if (sessionsToo && child.pid !== undefined) {
+      // Each connection is an sshd process under the listener: killing them drops every connection.
+      try {
+        execFileSync('pkill', ['-KILL', '-P', String(child.pid)]);
+      } catch {
+        // none
+      }
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  };
+
+  let running: { child: ChildProcess; exited: Promise<void> };
   try {
-    await waitForPort(port, child, () => log);
+    running = await launch();
   } catch (error) {
-    child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 
   return {
     port, hostKeyPub, clientKeyPath, knownHostsPath, dir,
+    accepted: () => accepted,
+    async restart(options = {}) {
+      await halt(running, true);
+      if (options.newHostKey) {
+        const newKey = join(dir, `host_ed25519_${Date.now()}`);
+        keygen(newKey);
+        writeConfig(newKey);
+      } else {
+        writeConfig(hostKey);
+      }
+      running = await launch();
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      await halt(running, true);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,14 +1,16 @@
 /** Modules that run on the controller: ping checks the host answers; the rest work on variables. */
+import { quote } from '../../connection/quote.js';
 import type { Module } from '../types.js';
 import { UserError } from '../../errors.js';
-import { gatherFacts } from '../../runner/facts.js';
+import { readFact } from '../../facts/index.js';
+import { filterFacts, setupFact } from '../../facts/setup.js';
 
 export const ping: Module<{ data?: string }, string> = {
   name: 'ping',
   schema: { type: 'object', properties: { data: { type: 'string', default: 'pong' } }, additionalProperties: false },
   doc: { description: 'Checks that the host answers over its connection and has a working shell. Never changes anything.', returns: { ping: 'the data given (pong)' }, example: '- ping:' },
   async read(ctx, args) {
-    const r = await ctx.run(`printf '%s' ${"'" + (args.data ?? 'pong').replace(/'/g, `'\\''`) + "'"}`);
+    const r = await ctx.run(`printf '%s' ${quote(args.data ?? 'pong')}`);
     return r.stdout.toString('utf8');
   },
   plan(_ctx, args, answer) {
@@ -47,13 +49,20 @@ export const debug: Module<{ msg?: unknown; var?: string; verbosity?: number }, 
 export const setFact: Module<Record<string, unknown>, void> = {
   name: 'set_fact',
   controllerOnly: true,
-  schema: { type: 'object', properties: { cacheable: { type: 'boolean' } }, additionalProperties: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+  rawParams: true,
+  schema: { type: 'object', properties: { cacheable: { type: 'boolean', default: false, description: 'Also store the values as facts (a fact cache keeps them between runs)' } }, additionalProperties: true },
   doc: { description: 'Sets host variables for the rest of the run (precedence of set_fact).', returns: { ansible_facts: 'the variables set' }, example: '- set_fact:\n    primary: "{{ placement[mode].dns_primary }}"' },
   async read() {},
-  plan(_ctx, args) {
-    const { cacheable: _c, ...facts } = args;
-    if (!Object.keys(facts).length) return { changed: false, failed: true, msg: 'set_fact needs at least one variable' };
-    return { changed: false, result: { ansible_facts: facts } };
+  plan(ctx, args) {
+    const { cacheable, ...facts } = args;
+    if (!Object.keys(facts).length) return { changed: false, failed: true, msg: 'No key/value pairs provided, at least one is required for this action to succeed' };
+    const bad = Object.keys(facts).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    if (bad !== undefined) return { changed: false, failed: true, msg: `The variable name '${bad}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.` };
+    // Without native types, Ansible turns the strings true/false/yes/no into booleans.
+    if (!ctx.native) {
+      for (const [k, v] of Object.entries(facts)) if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
+    }
+    return { changed: false, result: { ansible_facts: facts, _ansible_facts_cacheable: cacheable === true } };
   },
 };
 
@@ -75,7 +84,7 @@ export const assertModule: Module<{ that: string | string[]; fail_msg?: unknown;
         return { changed: false, failed: true, msg: String(args.fail_msg ?? args.msg ?? 'Assertion failed'), result: { assertion: that, evaluated_to: false } };
       }
     }
-    return { changed: false, msg: String(args.success_msg ?? 'All assertions passed') };
+    return { changed: false, msg: String(args.success_msg ?? 'All assertions passed'), result: args.quiet ? {} : { _ansible_verbose_always: true } };
   },
 };
 
@@ -90,16 +99,30 @@ export const failModule: Module<{ msg?: unknown }, void> = {
   },
 };
 
-export const setup: Module<{ gather_subset?: unknown; filter?: string }, Record<string, unknown>> = {
+export const setup: Module<{ gather_subset?: unknown; filter?: string | string[]; gather_timeout?: number; fact_path?: string }, Record<string, unknown>> = {
   name: 'setup',
   aliases: ['gather_facts'],
-  schema: { type: 'object', properties: { gather_subset: {}, filter: { type: 'string' }, gather_timeout: { type: 'integer' } }, additionalProperties: false },
-  doc: { description: 'Gathers the Ansible facts of the host in one remote command.', returns: { ansible_facts: 'the facts' }, example: '- setup:' },
-  async read(ctx) {
-    await ctx.run('true');
-    return gatherFacts(ctx.conn, ctx.timeoutMs ?? 60_000);
+  schema: {
+    type: 'object',
+    properties: {
+      gather_subset: { description: 'Accepted for compatibility: every common fact is gathered in one round trip' },
+      filter: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Only facts whose names match these shell-style patterns' },
+      gather_timeout: { type: 'integer' },
+      fact_path: { type: 'string', default: '/etc/ansible/facts.d', description: 'Folder of local facts (*.fact: JSON, INI, or executables printing JSON)' },
+      parallel: { type: 'boolean' },
+    },
+    additionalProperties: false,
   },
-  plan(_ctx, _args, facts) {
-    return { changed: false, result: { ansible_facts: facts } };
+  doc: {
+    description: 'Gathers the Ansible facts of the host (ansible_hostname, ansible_distribution, ansible_default_ipv4, ansible_env, ...) in one remote command.',
+    returns: { ansible_facts: 'the facts' },
+    example: '- setup:\n    filter: ansible_distribution*',
+  },
+  read(ctx, args) {
+    return readFact(ctx, setupFact, { factPath: args.fact_path });
+  },
+  plan(_ctx, args, facts) {
+    const patterns = args.filter === undefined ? [] : Array.isArray(args.filter) ? args.filter : [args.filter];
+    return { changed: false, result: { ansible_facts: filterFacts(facts, patterns) } };
   },
 };

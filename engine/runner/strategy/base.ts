@@ -10,6 +10,7 @@ import type { IncludeNode, MetaNode, TaskNode, Vars } from '../../loader/model.j
 import type { ModuleResult } from '../../modules/types.js';
 import type { HostStatus } from '../../output/events.js';
 import { markUnsafe, untag } from '../../template/trust.js';
+import { lazyVars } from '../../template/index.js';
 import { toBool } from '../../values.js';
 import { RETRIES_AFTER_DROP, type PlayRun } from '../play-run.js';
 import { publicResult, type TaskOutcome } from '../executor.js';
@@ -36,8 +37,8 @@ export function selected(play: PlayRun, node: RunnableNode): boolean {
 export async function runTask(play: PlayRun, task: TaskNode | IncludeNode, hosts: string[], handler: boolean, options: { alreadyForked?: boolean } = {}): Promise<TaskOutcome[]> {
   const run = play.run;
   const title = taskTitle(task);
-  if (play.announce(task)) run.emit({ type: 'task_start', id: task.id, name: play.displayName(task), role: task.scope.role?.name, location: location(task), hosts, handler });
-  const runOnce = task.kind === 'task' && toBool(renderKeyword(play, task, hosts[0], 'run_once') ?? false, false);
+  if (play.announce(task)) run.emit(play.taskStart(task, hosts, handler));
+  const runOnce = task.kind === 'task' && (task.module.bypassHostLoop === true || toBool(renderKeyword(play, task, hosts[0], 'run_once') ?? false, false));
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
   const outcomes = await Promise.all(targets.map((host) => (options.alreadyForked ? runOnHost(play, task, host) : run.fork(() => runOnHost(play, task, host)))));
   for (const o of outcomes) processOutcome(play, o, runOnce ? hosts : [o.host], handler);
@@ -61,13 +62,13 @@ function renderKeyword(play: PlayRun, task: TaskNode | IncludeNode, host: string
   return play.render(task, host, raw, name);
 }
 
-const INTERNAL_KEY = /^_ansible_|^_include$/;
+const INTERNAL_KEY = /^_ansible_|^_include$|^invocation$/;
 
 /** Ansible's result as `register` stores it: internal keys removed. */
 function registered(result: ModuleResult): ModuleResult {
   const out: ModuleResult = { changed: false };
   for (const [k, v] of Object.entries(result)) if (!INTERNAL_KEY.test(k)) out[k] = k === 'results' && Array.isArray(v) ? v.map((r) => (r && typeof r === 'object' ? registered(r as ModuleResult) : r)) : v;
-  return markUnsafe(out);
+  return out;
 }
 
 /**
@@ -90,7 +91,7 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
       }
       if (rescuable) {
         record.stats.rescued++;
-        status = 'failed';
+        status = 'rescued';
         run.store.setRuntime(o.host, {
           ansible_failed_task: markUnsafe({ name: task.name ?? '', action: task.kind === 'task' ? task.moduleName : task.kind, ...(task.scope.role ? { role: task.scope.role.name } : {}) }),
           ansible_failed_result: markUnsafe(o.result),
@@ -108,6 +109,7 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
         record.stats.ok++;
         record.stats.ignored++;
         status = 'ignored';
+        o.result.unreachable = true;
       } else {
         record.stats.unreachable++;
         record.unreachable = true;
@@ -117,15 +119,17 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
       record.stats.skipped++;
       break;
     default:
+      // Effects first: add_host tells whether the inventory changed.
+      if (task.kind === 'task') applyEffects(play, task, o, applyTo);
+      if (o.result.changed && status === 'ok') status = 'changed';
       record.stats.ok++;
       if (o.result.changed && !isInclude) record.stats.changed++;
-      if (task.kind === 'task') applyEffects(play, task, o, applyTo);
   }
   const register = task.keywords.register;
   if (register !== undefined && task.kind === 'task') for (const h of applyTo) run.store.setRuntime(h, { [String(register)]: registered(o.result) });
   if (task.scope.role && (o.status !== 'skipped' && o.status !== 'unreachable')) play.markRoleRan(task.scope.role, o.host);
   if (handler) play.handlerRan(task as TaskNode, o.host);
-  for (const w of asStringList(untag(o.result.warnings))) run.warn(w, o.host);
+  for (const w of asStringList(untag(o.result.warnings))) run.warn(w);
   if (isInclude && status !== 'failed' && status !== 'skipped' && status !== 'unreachable') return;
   const shown = o.noLog ? { changed: Boolean(o.result.changed), ...(o.result.failed ? { failed: true } : {}), censored: NO_LOG_MESSAGE } : publicResult(o.result);
   run.emit({ type: 'host_result', taskId: task.id, task: taskTitle(task), host: o.host, status, result: shown, durationMs: o.durationMs, delegatedTo: o.result._ansible_delegated_to as string | undefined, noLog: o.noLog });
@@ -151,20 +155,40 @@ function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: st
         } else run.store.setFacts(h, facts);
       }
     }
-    if (item.add_host) play.addHost(item.add_host as Vars);
-    if (item.add_group) play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)));
+    // As Ansible does, a changed inventory makes the task changed; changed_when then has the last word.
+    if (item.add_host && play.addHost(item.add_host as Vars)) inventoryChanged(play, task, o, item);
+    if (item.add_group && play.addGroup(o.host, String(untag(item.add_group)), asStringList(untag(item.parent_groups)))) inventoryChanged(play, task, o, item);
     const stats = item.ansible_stats as { data?: Vars; per_host?: boolean; aggregate?: boolean } | undefined;
     if (stats?.data && Object.keys(stats.data).length) {
-      for (const h of stats.per_host === false ? ['_run'] : applyTo) play.setStats(h, untag(stats.data), stats.aggregate !== false);
+      for (const h of stats.per_host === true ? applyTo : ['_run']) play.setStats(h, untag(stats.data), stats.aggregate !== false);
     }
   }
   if (o.result.changed) {
-    const notify = task.keywords.notify;
+    // notify set on an import_tasks or import_role applies to its tasks.
+    const notify = keyword(task, 'notify');
     if (notify !== undefined) {
       const names = asStringList(untag(play.render(task, o.host, notify, 'notify')));
-      for (const h of applyTo) play.notify(h, names, task);
+      for (const h of applyTo) for (const handler of play.notify(h, names, task)) run.emit({ type: 'handler_notified', handler, host: h });
     }
   }
+}
+
+/** add_host/group_by changed the inventory: the item is changed, unless changed_when (seeing it under its register name) says no. */
+function inventoryChanged(play: PlayRun, task: TaskNode, o: TaskOutcome, item: ModuleResult): void {
+  item.changed = true;
+  const changedWhen = task.keywords.changed_when;
+  if (changedWhen !== undefined) {
+    const register = task.keywords.register;
+    const vars = lazyVars({ ...play.run.store.taskVars(o.host, play, task.scope, task.keywords.vars as Vars | undefined), ...item, ...(register !== undefined ? { [String(register)]: item } : {}) }, play.run.templar, location(task));
+    try {
+      item.changed = (Array.isArray(changedWhen) ? changedWhen : [changedWhen]).every((c) => play.run.templar.isTrue(c, vars, `${location(task)} changed_when`));
+    } catch (err) {
+      item.failed = true;
+      item.changed_when_result = (err as Error).message;
+    }
+  }
+  if (item !== o.result) o.result.changed = (o.result.results as ModuleResult[]).some((r) => r.changed === true);
+  else o.result.changed = item.changed;
 }
 
 /** Runs a meta task for the hosts that are at it (Ansible's _execute_meta). */

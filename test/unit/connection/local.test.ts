@@ -112,7 +112,7 @@ describe('LocalConnection', () => {
     const fresh = new LocalConnection();
     await fresh.exec('true');
     await fresh.exec('true');
-    expect(fresh.stats).toEqual({ handshakes: 0, commands: 2, channels: 1 });   // both in one resident shell
+    expect(fresh.stats).toEqual({ handshakes: 0, commands: 2, channels: 1, reused: 0 });   // both in one resident shell
   });
 
   it('does not use sudo to become the current user', async () => {

@@ -122,7 +122,8 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
     const result = await conn.exec(`sleep 1000 & echo $! > ${pidFile}; echo partial; wait`, { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.rc).toBe(TIMEOUT_RC);
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Answered without waiting for the command (1000 s), however busy the machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     expect(isAlive(pid)).toBe(false);
@@ -143,6 +144,13 @@ describe.each(transports)('resident shell over %s', (_name, make) => {
     const [withEnvPid] = text((await conn.exec(probe, { inline: true, env: { A: '1' } })).stdout).trim().split(' ');
     expect(withEnvPid).not.toBe(shellPid);
     expect(text((await conn.exec('printf %s "${A-unset}"')).stdout)).toBe('unset');
+  });
+
+  it('keeps its token off the command line, which every user of the host can read', async () => {
+    const conn = connect();
+    const cmdline = (await conn.exec('tr "\\0" " " < /proc/$$/cmdline')).stdout.toString();
+    expect(cmdline).toContain('read -r __uxsv_token');
+    expect(cmdline).not.toMatch(/uxsv-[0-9a-f]{16,}/);
   });
 
   it('ends with the connection, leaving no process behind', async () => {

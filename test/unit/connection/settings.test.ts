@@ -43,13 +43,26 @@ describe('parseSshCommonArgs', () => {
   });
 });
 
+function withEnv(values: Record<string, string>, body: () => void): void {
+  const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, values);
+  try {
+    body();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 describe('settingsFromVars', () => {
   const options = { acceptNewHostKeys: false };
 
   it('applies Ansible defaults', () => {
     expect(settingsFromVars('web1', {}, options)).toEqual({
       host: 'web1', connection: 'ssh', address: 'web1', port: 22, user: userInfo().username,
-      timeoutSec: 10, acceptNewHostKeys: false,
+      timeoutSec: 10, acceptNewHostKeys: false, outputLimit: 32 * 1024 * 1024, persistSec: 60,
     });
   });
 
@@ -71,6 +84,7 @@ describe('settingsFromVars', () => {
       privateKeyFile: `${homedir()}/.ssh/lab`,
       commonArgs: '-o UserKnownHostsFile=/etc/uxsv/known_hosts -o StrictHostKeyChecking=accept-new',
       timeoutSec: 30, knownHostsFile: '/etc/uxsv/known_hosts', acceptNewHostKeys: true, password: 'pw',
+      outputLimit: 32 * 1024 * 1024, persistSec: 60,
     });
   });
 
@@ -84,6 +98,32 @@ describe('settingsFromVars', () => {
     expect(() => settingsFromVars('h', { ansible_port: 'ssh' }, options)).toThrow(/ansible_port/);
     expect(() => settingsFromVars('h', { ansible_port: 70000 }, options)).toThrow(UserError);
     expect(() => settingsFromVars('h', { ansible_user: ['root'] }, options)).toThrow(/ansible_user/);
+  });
+
+  it('reads the output limit: uxsv_output_limit, else UXSV_OUTPUT_LIMIT', () => {
+    expect(settingsFromVars('h', { uxsv_output_limit: '8M' }, options).outputLimit).toBe(8 * 1024 * 1024);
+    expect(settingsFromVars('h', { uxsv_output_limit: 1048576 }, options).outputLimit).toBe(1024 * 1024);
+    expect(() => settingsFromVars('h', { uxsv_output_limit: 'all' }, options)).toThrow(/host h: uxsv_output_limit/);
+    expect(() => settingsFromVars('h', { uxsv_output_limit: ['1M'] }, options)).toThrow(UserError);
+    withEnv({ UXSV_OUTPUT_LIMIT: '2M' }, () => {
+      expect(settingsFromVars('h', {}, options).outputLimit).toBe(2 * 1024 * 1024);
+      expect(settingsFromVars('h', { uxsv_output_limit: '4M' }, options).outputLimit).toBe(4 * 1024 * 1024);
+    });
+  });
+
+  it('reads how long connections are kept: uxsv_ssh_persist, else UXSV_SSH_PERSIST, else 60 s; 0 or false is off', () => {
+    expect(settingsFromVars('h', { uxsv_ssh_persist: 300 }, options).persistSec).toBe(300);
+    expect(settingsFromVars('h', { uxsv_ssh_persist: '0' }, options).persistSec).toBe(0);
+    expect(settingsFromVars('h', { uxsv_ssh_persist: false }, options).persistSec).toBe(0);
+    expect(() => settingsFromVars('h', { uxsv_ssh_persist: '1m' }, options)).toThrow(/host h: uxsv_ssh_persist must be a whole number of seconds/);
+    expect(() => settingsFromVars('h', { uxsv_ssh_persist: -1 }, options)).toThrow(UserError);
+    withEnv({ UXSV_SSH_PERSIST: '0', UXSV_SSH_PERSIST_DIR: '/tmp/elsewhere' }, () => {
+      expect(settingsFromVars('h', {}, options)).toMatchObject({ persistSec: 0, persistDir: '/tmp/elsewhere' });
+      // The host's own variable wins, as ansible_* variables win over the environment.
+      expect(settingsFromVars('h', { uxsv_ssh_persist: 10 }, options).persistSec).toBe(10);
+    });
+    withEnv({ UXSV_SSH_PERSIST: 'no' }, () => expect(settingsFromVars('h', {}, options).persistSec).toBe(0));
+    withEnv({ UXSV_SSH_PERSIST: 'soon' }, () => expect(() => settingsFromVars('h', {}, options)).toThrow(/UXSV_SSH_PERSIST/));
   });
 
   it('creates the matching connection', () => {

@@ -58,9 +58,17 @@ describe('loader errors', () => {
     expect(run.code).toBe(0);
   });
 
-  it('k=v that is not k=v', async () => {
+  it('k=v that is not k=v: words are only for the modules that take them (Ansible words it so)', async () => {
     const err = await failsWith('- hosts: all\n  tasks:\n    - debug: hello\n');
-    expect(err).toContain("argument 'hello' is not of the form key=value");
+    expect(err).toContain("this task 'debug' has extra params, which is only allowed in the following modules: command, shell");
+  });
+
+  it('a templated word among k=v arguments gives more arguments when it runs (a mapping) or fails the task', async () => {
+    p = project();
+    const run = await play(p, '- hosts: h1\n  gather_facts: false\n  vars: {more: {msg: from-var}, bad: text}\n  tasks:\n    - debug: verbosity=0 {{ more }}\n    - debug: verbosity=0 {{ bad }}\n      ignore_errors: true\n');
+    expect(run.code).toBe(0);
+    expect(run.output).toContain('"msg": "from-var"');
+    expect(run.output).toContain("invalid or malformed argument: 'text'");
   });
 
   it('two modules in one task', async () => {
@@ -90,7 +98,7 @@ describe('loader errors', () => {
 
   it('notify without a handler', async () => {
     const err = await failsWith('- hosts: all\n  gather_facts: false\n  tasks:\n    - command: "true"\n      notify: restart nothing\n');
-    expect(err).toContain("site.yml:4:7: notify: no handler named or listening to 'restart nothing'");
+    expect(err).toContain("The requested handler 'restart nothing' was not found in either the main handlers list nor in the listening handlers list (site.yml:4:7)");
   });
 
   it('binary playbook file', async () => {

@@ -32,6 +32,17 @@ function runWithVaultValue(): RunEvent[] {
       noLog: false,
       result: { changed: true, failed: true, msg: `bad ${VAULTED}`, stderr: `err ${VAULTED}\n`, diff: [{ before: 'a\n', after: `a\npw=${VAULTED}\n` }] },
     },
+    {
+      type: 'host_result',
+      taskId: 7,
+      task: `use ${VAULTED}`,
+      host: 'uxsv01',
+      item: 'second',
+      status: 'changed',
+      durationMs: 3,
+      noLog: false,
+      result: { changed: true, diff: [{ before: 'a\n', after: `a\npw=${VAULTED}\n` }] },
+    },
     { type: 'host_result', taskId: 7, task: `use ${VAULTED}`, host: 'uxsv01', status: 'failed', durationMs: 3, noLog: false, result: { changed: true, failed: true, msg: 'One or more items failed' } },
     { type: 'task_end', id: 7, name: `use ${VAULTED}` },
     { type: 'warning', message: `about ${VAULTED}`, host: 'uxsv01' },
@@ -48,6 +59,43 @@ async function feed(reporter: Reporter, events: RunEvent[]): Promise<void> {
 }
 
 describe('censorEvent', () => {
+  test('a no_log retry keeps only its counts, and the address of a delegated host', () => {
+    const event = censorEvent({
+      type: 'retry',
+      taskId: 1,
+      task: 'wait',
+      host: 'h1',
+      attempt: 1,
+      retriesLeft: 2,
+      noLog: true,
+      delegatedTo: 'h2',
+      result: { changed: false, failed: true, attempts: 1, retries: 3, stdout: 'secret', _ansible_delegated_vars: { ansible_host: '10.0.0.2', ansible_password: 'secret' } },
+    });
+    expect(JSON.stringify(event)).not.toContain('secret');
+    expect(event).toMatchObject({ result: { attempts: 1, retries: 3, censored: NO_LOG_MESSAGE, _ansible_delegated_vars: { ansible_host: '10.0.0.2' } } });
+  });
+
+  test('masks every text of the other events, never their host names, and drops a no_log task\'s arguments', () => {
+    registerSecret(VAULTED);
+    registerSecret('uxsv01');
+    const events: RunEvent[] = [
+      { type: 'include', taskId: 1, file: `/srv/${VAULTED}.yml`, hosts: ['uxsv01'], item: VAULTED },
+      { type: 'verbose', level: 2, message: `META: ${VAULTED}`, host: 'uxsv01' },
+      { type: 'handler_notified', handler: `restart ${VAULTED}`, host: 'uxsv01' },
+      { type: 'async', state: 'poll', taskId: 1, host: 'uxsv01', jid: VAULTED },
+      { type: 'deprecation', message: VAULTED },
+      { type: 'task_start', id: 1, name: 'a', location: 'x:1', hosts: ['uxsv01'], handler: false, args: { password: VAULTED } },
+      { type: 'task_start', id: 2, name: 'b', location: 'x:2', hosts: ['uxsv01'], handler: false, args: { password: 'plain-secret' }, noLog: true },
+    ];
+    const censored = events.map(censorEvent);
+    const text = JSON.stringify(censored);
+    expect(text).not.toContain(VAULTED);
+    expect(text).not.toContain('plain-secret');
+    expect(censored.slice(1, 4).every((e) => (e as { host: string }).host === 'uxsv01')).toBe(true);
+    expect(censored[0]).toMatchObject({ hosts: ['uxsv01'], item: MASK });
+    expect(censored[5]).toMatchObject({ args: { password: MASK } });
+  });
+
   test('reduces a no_log result to how it ended, with the item hidden', () => {
     const event = censorEvent({
       type: 'host_result',
@@ -81,10 +129,13 @@ describe('censorEvent', () => {
   ])('the %s output shows the mask, never the value', async (_name, verbosity) => {
     registerSecret(VAULTED);
     const out = capture();
-    await feed(createReporter({ tty: false, color: false, verbosity, diff: true, check: false, write: out.write }), runWithVaultValue());
-    expect(out.text()).not.toContain(VAULTED);
+    const err = capture();
+    await feed(createReporter({ tty: false, color: false, verbosity, diff: true, check: false, write: out.write, writeError: err.write }), runWithVaultValue());
+    expect(out.text() + err.text()).not.toContain(VAULTED);
+    expect(out.text()).toContain(`failed: [uxsv01] (item=${MASK}) => `);
     expect(out.text()).toContain(`+pw=${MASK}`);
-    expect(out.text()).toContain(`[WARNING]: [uxsv01] about ${MASK}`);
+    expect(out.text()).toContain(`"msg": "bad ${MASK}"`);
+    expect(err.text()).toContain(`[WARNING]: [uxsv01] about ${MASK}`);
     expect(out.text()).toContain(`TASK [use ${MASK}]`);
   });
 
@@ -94,6 +145,7 @@ describe('censorEvent', () => {
     await feed(createReporter({ tty: true, color: false, verbosity: 1, diff: true, check: false, write: out.write }), runWithVaultValue());
     const text = stripVTControlCharacters(out.text());
     expect(text).not.toContain(VAULTED);
+    expect(text).toContain(`(item=${MASK})`);
     expect(text).toContain(`+pw=${MASK}`);
   });
 

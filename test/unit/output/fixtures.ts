@@ -71,7 +71,7 @@ export function sampleRun(): RunEvent[] {
     result(4, 'fix mode', 'uxsv02', 'rescued', { result: { changed: false, failed: true, msg: 'chmod failed' } }),
     { type: 'task_end', id: 4, name: 'fix mode' },
     // 5: debug
-    { type: 'task_start', id: 5, name: 'show mode', location: 'playbooks/site.yml:40', hosts: ['uxsv01'], handler: false },
+    { type: 'task_start', id: 5, name: 'show mode', location: 'playbooks/site.yml:40', hosts: ['uxsv01'], handler: false, action: 'debug' },
     result(5, 'show mode', 'uxsv01', 'ok', { result: { changed: false, msg: 'mode is normal', _ansible_verbose_always: true } }),
     { type: 'task_end', id: 5, name: 'show mode' },
     // 6: no_log, with a secret that reached the result anyway (defence in depth)

@@ -32,6 +32,8 @@ describe('JsonReport', () => {
     expect(report.playbooks).toEqual(['playbooks/site.yml']);
     expect(report.recap).toEqual(RECAP_STATS);
     expect(report.warnings).toEqual([{ message: 'mirror is off', host: 'uxsv02' }]);
+    expect(report.deprecations).toEqual([]);
+    expect(report.custom_stats).toEqual({});
     expect(Object.keys(report.hosts).sort()).toEqual(['uxsv01', 'uxsv02', 'uxsv03']);
     expect(report.hosts.uxsv02![0]).toEqual({
       play: 'base',
@@ -46,6 +48,31 @@ describe('JsonReport', () => {
     });
     const failure = report.hosts.uxsv02!.find((entry) => entry.task === 'check config');
     expect(failure).toMatchObject({ status: 'ignored', msg: 'non-zero return code', rc: 2, stderr: 'named-checkconf: bad zone\nline 2 of stderr\n' });
+  });
+
+  test('item labels as the output shows them, tries, warnings and deprecations of results, custom stats', async () => {
+    const { report } = await writeReport([
+      { type: 'task_start', id: 1, name: 'wait', location: 'site.yml:1', hosts: ['h1'], handler: false },
+      { type: 'retry', taskId: 1, task: 'wait', host: 'h1', attempt: 1, retriesLeft: 1, result: { changed: false, failed: true, attempts: 1 }, noLog: false },
+      {
+        type: 'host_result',
+        taskId: 1,
+        task: 'wait',
+        host: 'h1',
+        item: { name: 'web', port: 443 },
+        status: 'ok',
+        result: { changed: false, attempts: 2, warnings: ['slow host', 'slow host'] },
+        durationMs: 1,
+        noLog: false,
+      },
+      { type: 'host_result', taskId: 1, task: 'wait', host: 'h1', status: 'ok', result: { changed: false, results: [], warnings: ['slow host'] }, durationMs: 1, noLog: false },
+      { type: 'deprecation', message: 'old option', version: '2.99', collectionName: 'ansible.builtin' },
+      { type: 'recap', stats: {}, durationMs: 1, custom: { _run: { total: 3 }, h1: { n: 1 } } },
+    ]);
+    expect(report.hosts.h1).toEqual([expect.objectContaining({ item: "{'name': 'web', 'port': 443}", attempts: 2 })]);
+    expect(report.warnings).toEqual([{ message: 'slow host', host: 'h1' }]);
+    expect(report.deprecations).toEqual([{ message: 'old option', version: '2.99', collection_name: 'ansible.builtin' }]);
+    expect(report.custom_stats).toEqual({ _run: { total: 3 }, h1: { n: 1 } });
   });
 
   test('loop items are entries of their own, and the loop summary is not repeated', async () => {

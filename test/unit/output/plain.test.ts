@@ -1,23 +1,51 @@
+/**
+ * The plain reporter beyond the recorded ansible-playbook runs
+ * (ansible-runs.test.ts): what uxsv adds (an interrupted run's recap, its own
+ * warnings naming a host), event streams Ansible's recorder cannot make, and
+ * large results.
+ */
 import { describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../../engine/output/events.js';
-import { createReporter, NO_LOG_MESSAGE, type OutputOptions } from '../../../engine/output/index.js';
-import { capture, ESC, SECRET, sampleRun } from './fixtures.js';
+import { createReporter, DEFAULT_SETTINGS, NO_LOG_MESSAGE, type OutputOptions } from '../../../engine/output/index.js';
+import { capture, SECRET, sampleRun } from './fixtures.js';
 
-async function render(events: RunEvent[], options: Partial<OutputOptions> = {}): Promise<string> {
+async function render(events: RunEvent[], options: Partial<OutputOptions> = {}): Promise<{ out: string; err: string }> {
   const out = capture();
-  const reporter = createReporter({ tty: false, color: false, verbosity: 0, diff: false, check: false, write: out.write, ...options });
+  const err = capture();
+  const reporter = createReporter({ tty: false, color: false, verbosity: 0, diff: false, check: false, write: out.write, writeError: err.write, ...options });
   for (const event of events) reporter.handle(event);
   await reporter.close();
-  return out.text();
+  return { out: out.text(), err: err.text() };
 }
 
-const stars = (title: string) => `${title} ${'*'.repeat(80 - title.length - 1)}`;
+const stars = (title: string) => `${title} ${'*'.repeat(Math.max(3, 79 - title.length))}`;
+const task = (id: number, name: string, extra: Partial<Extract<RunEvent, { type: 'task_start' }>> = {}): RunEvent => ({
+  type: 'task_start',
+  id,
+  name,
+  location: `/srv/site.yml:${id}`,
+  hosts: ['uxsv01'],
+  handler: false,
+  ...extra,
+});
+const result = (taskId: number, extra: Partial<Extract<RunEvent, { type: 'host_result' }>>): RunEvent => ({
+  type: 'host_result',
+  taskId,
+  task: 't',
+  host: 'uxsv01',
+  status: 'ok',
+  result: { changed: false },
+  durationMs: 1,
+  noLog: false,
+  ...extra,
+});
 
 describe('plain output', () => {
-  test('prints one Ansible-like line per event', async () => {
-    const text = await render(sampleRun(), { diff: true });
-    expect(text).toBe(
+  test('the sample run, as ansible-playbook prints it', async () => {
+    const { out, err } = await render(sampleRun(), { diff: true });
+    expect(out).toBe(
       [
+        '',
         stars('PLAY [base]'),
         '',
         stars('TASK [base-install : write motd]'),
@@ -28,8 +56,9 @@ describe('plain output', () => {
         ' hello',
         '-old line',
         '+new line',
+        '',
         'changed: [uxsv02]',
-        'unreachable: [uxsv03]: ssh: connect timed out',
+        'fatal: [uxsv03]: UNREACHABLE! => {"changed": false, "msg": "ssh: connect timed out", "unreachable": true}',
         '',
         stars('TASK [install packages]'),
         'changed: [uxsv01] => (item=bind9)',
@@ -39,134 +68,186 @@ describe('plain output', () => {
         '',
         stars('TASK [check config]'),
         'skipping: [uxsv01]',
-        'failed: [uxsv02]: non-zero return code (rc=2)',
-        '    stderr: named-checkconf: bad zone',
-        '    stderr: line 2 of stderr',
+        'fatal: [uxsv02]: FAILED! => {"changed": false, "msg": "non-zero return code", "rc": 2, "stderr": "named-checkconf: bad zone\\nline 2 of stderr\\n"}',
         '...ignoring',
         '',
         stars('TASK [fix mode]'),
-        'before: {"mode":"0755"}',
-        'after: {"mode":"0750"}',
+        '--- before',
+        '+++ after',
+        '@@ -1,3 +1,3 @@',
+        ' {',
+        '-    "mode": "0755"',
+        '+    "mode": "0750"',
+        ' }',
+        '',
         'changed: [uxsv01]',
-        'failed: [uxsv02]: chmod failed',
-        '...rescued',
+        'fatal: [uxsv02]: FAILED! => {"changed": false, "msg": "chmod failed"}',
         '',
         stars('TASK [show mode]'),
-        'ok: [uxsv01] => {"msg":"mode is normal"}',
+        'ok: [uxsv01] => {',
+        '    "msg": "mode is normal"',
+        '}',
         '',
         stars('TASK [set password]'),
         'changed: [uxsv01] => (item=None)',
-        `failed: [uxsv02]: ${NO_LOG_MESSAGE}`,
-        '[WARNING]: [uxsv02] mirror is off',
+        `fatal: [uxsv02]: FAILED! => {"censored": "${NO_LOG_MESSAGE}", "changed": false}`,
         '',
         stars('PLAY RECAP'),
-        'uxsv01                     : ok=5    changed=2    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0',
-        'uxsv02                     : ok=4    changed=1    unreachable=0    failed=0    skipped=0    rescued=1    ignored=1',
-        'uxsv03                     : ok=1    changed=0    unreachable=1    failed=1    skipped=0    rescued=0    ignored=0',
+        'uxsv01                     : ok=5    changed=2    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0   ',
+        'uxsv02                     : ok=4    changed=1    unreachable=0    failed=0    skipped=0    rescued=1    ignored=1   ',
+        'uxsv03                     : ok=1    changed=0    unreachable=1    failed=1    skipped=0    rescued=0    ignored=0   ',
+        '',
         '',
       ].join('\n'),
     );
+    // Ansible's warnings go to stderr; ours may name the host they are about.
+    expect(err).toBe('[WARNING]: [uxsv02] mirror is off\n');
   });
 
-  test('diffs are printed only with --diff', async () => {
-    const text = await render(sampleRun(), { diff: false });
-    expect(text).not.toContain('+new line');
-    expect(text).not.toContain('before: {"mode"');
-  });
-
-  test('-v adds each result as compact JSON, without the diff key', async () => {
-    const text = await render(sampleRun(), { verbosity: 1 });
-    expect(text).toContain('PLAYBOOK: playbooks/site.yml');
-    expect(text).toContain('ok: [uxsv01] => {"changed":false,"path":"/etc/motd"}\n');
-    expect(text).toContain('changed: [uxsv01] => (item=bind9) => {"changed":true}\n');
-    expect(text).toContain('failed: [uxsv02] => {"changed":false,"failed":true,"msg":"non-zero return code","rc":2,');
-    expect(text).toContain('skipping: [uxsv01] => {"changed":false,"skipped":true,"skip_reason":"Conditional result was False"}');
-    expect(text).not.toContain('"diff"');
-    expect(text).not.toContain('_ansible_verbose_always');
-    expect(text).not.toContain('task path:');
-  });
-
-  test('-vv adds the task location, -vvv the durations', async () => {
-    const vv = await render(sampleRun(), { verbosity: 2 });
-    expect(vv).toContain(`${stars('TASK [install packages]')}\ntask path: playbooks/site.yml:10\n`);
-    expect(vv).not.toContain('(12 ms)');
-    const vvv = await render(sampleRun(), { verbosity: 3 });
-    expect(vvv).toContain('ok: [uxsv01] (12 ms) => {"changed":false,"path":"/etc/motd"}');
-    expect(vvv).toContain('run took 3.2 s');
-  });
-
-  test('no_log results show nothing of their content, even at -vvv with --diff', async () => {
-    const text = await render(sampleRun(), { verbosity: 3, diff: true });
-    expect(text).not.toContain(SECRET);
-    expect(text).toContain(`changed: [uxsv01] (12 ms) => (item=None) => {"censored":"${NO_LOG_MESSAGE}","changed":true}`);
-    expect(text).toContain(`failed: [uxsv02] (12 ms) => {"censored":"${NO_LOG_MESSAGE}","changed":false}`);
-  });
-
-  test('check mode is marked in the play header, from the options or the playbook event', async () => {
-    const events: RunEvent[] = [{ type: 'play_start', name: 'dns', hosts: ['uxsv01'] }];
-    expect(await render(events, { check: true })).toBe(`${stars('PLAY [dns] [CHECK MODE]')}\n`);
-    const fromEvent = await render([{ type: 'playbook_start', file: 'site.yml', check: true }, ...events]);
-    expect(fromEvent).toContain('PLAY [dns] [CHECK MODE] ***');
-  });
-
-  test('handlers, delegation, failed loops and empty loops', async () => {
-    const base = { type: 'host_result', task: 'h', durationMs: 1, noLog: false } as const;
-    const text = await render([
-      { type: 'task_start', id: 7, name: 'reload bind', role: 'dns', location: 'x:1', hosts: ['uxsv01'], handler: true },
-      { ...base, taskId: 7, host: 'uxsv01', status: 'changed', delegatedTo: 'uxsv02', result: { changed: true } },
-      { ...base, taskId: 8, host: 'uxsv01', item: 'a', status: 'failed', result: { changed: false, failed: true, msg: 'no such package' } },
-      { ...base, taskId: 8, host: 'uxsv01', status: 'failed', result: { changed: false, failed: true, msg: 'One or more items failed', results: [] } },
-      { ...base, taskId: 9, host: 'uxsv01', status: 'skipped', result: { changed: false, skipped: true, results: [] } },
-    ]);
-    expect(text).toBe(
-      [
-        stars('RUNNING HANDLER [dns : reload bind]'),
-        'changed: [uxsv01 -> uxsv02]',
-        'failed: [uxsv01] (item=a): no such package',
-        'failed: [uxsv01]: One or more items failed',
-        'skipping: [uxsv01]',
-        '',
-        stars('PLAY RECAP'),
-        'uxsv01                     : ok=1    changed=1    unreachable=0    failed=1    skipped=1    rescued=0    ignored=0',
-        '',
-      ].join('\n'),
-    );
+  test('no_log results show nothing of their content, even at -vvvvv with --diff', async () => {
+    const { out, err } = await render(sampleRun(), { verbosity: 5, diff: true });
+    expect(out + err).not.toContain(SECRET);
+    expect(out).toContain(`changed: [uxsv01] => (item=None) => {\n    "censored": "${NO_LOG_MESSAGE}",\n    "changed": true\n}\n`);
   });
 
   test('a run that stopped before the recap still ends with one, counted from the results seen', async () => {
     const interrupted = sampleRun().filter((event) => event.type !== 'recap');
-    const text = await render(interrupted);
-    expect(text).toContain('uxsv02                     : ok=3    changed=1    unreachable=0    failed=1    skipped=0    rescued=1    ignored=1');
+    const { out } = await render(interrupted);
+    expect(out).toContain(`${stars('PLAY RECAP')}\nuxsv01                     : ok=4    changed=2    unreachable=0    failed=0    skipped=1 `);
+    expect(out).toContain('uxsv02                     : ok=3    changed=1    unreachable=0    failed=1    skipped=0    rescued=1    ignored=1   \n');
   });
 
-  test('colour only when asked', async () => {
-    const plain = await render(sampleRun(), { diff: true, color: false });
-    expect(plain).not.toContain(ESC);
-    const colored = await render(sampleRun(), { diff: true, color: true });
-    expect(colored).toContain(`${ESC}32mok: [uxsv01]${ESC}39m`);
-    expect(colored).toContain(`${ESC}33mchanged: [uxsv02]${ESC}39m`);
-    expect(colored).toContain(`${ESC}31munreachable: [uxsv03]: ssh: connect timed out${ESC}39m`);
-    expect(colored).toContain(`${ESC}36mskipping: [uxsv01]${ESC}39m`);
-    expect(colored).toContain(`${ESC}35m...ignoring${ESC}39m`);
+  test('without events, no recap at all', async () => {
+    expect((await render([])).out).toBe('');
   });
 
-  test('a prepared diff is printed as is; a text diff without final newline says so', async () => {
-    const prepared = '--- before: /etc/hosts\n+++ after: /etc/hosts\n@@ -1 +1 @@\n-a\n+b\n';
-    const text = await render(
+  test('a result for a task that never started still prints, under a banner named after the last task', async () => {
+    const { out } = await render([task(1, 'first'), result(1, {}), result(2, { status: 'changed', result: { changed: true } })]);
+    expect(out).toContain(`${stars('TASK [first]')}\nok: [uxsv01]\n\n${stars('TASK [first]')}\nchanged: [uxsv01]\n`);
+  });
+
+  test('task titles: role prefix added once, the action when unnamed, handlers', async () => {
+    const { out } = await render([
+      task(1, 'install', { role: 'dns' }),
+      task(2, 'dns : install', { role: 'dns' }),
+      task(3, '', { action: 'ansible.builtin.command' }),
+      task(4, 'restart', { handler: true, role: 'web' }),
+    ]);
+    expect(out.split('\n').filter((line) => line !== '')).toEqual([
+      stars('TASK [dns : install]'),
+      stars('TASK [dns : install]'),
+      stars('TASK [ansible.builtin.command]'),
+      stars('RUNNING HANDLER [web : restart]'),
+    ]);
+  });
+
+  test('debug keeps only its message; without an action the result is shown whole', async () => {
+    const shown = { changed: false, msg: 'hi', extra: 1, _ansible_verbose_always: true };
+    const { out } = await render([task(1, 'd', { action: 'debug' }), result(1, { result: shown }), task(2, 'x'), result(2, { result: shown })]);
+    expect(out).toContain('ok: [uxsv01] => {\n    "msg": "hi"\n}\n');
+    expect(out).toContain('ok: [uxsv01] => {\n    "changed": false,\n    "extra": 1,\n    "msg": "hi"\n}\n');
+  });
+
+  test('include results print nothing of their own; the include event names the file and hosts', async () => {
+    const { out } = await render([
+      task(1, 'include once', { action: 'include_tasks' }),
+      result(1, {}),
+      { type: 'include', taskId: 1, file: '/srv/tasks/a.yml', hosts: ['uxsv01', 'uxsv02'] },
+      { type: 'include', taskId: 1, file: '/srv/tasks/a.yml', hosts: ['uxsv01'], item: { name: 'x' } },
+      { type: 'include', taskId: 1, file: '/srv/tasks/a.yml', hosts: ['uxsv01'], item: 0 },
+    ]);
+    expect(out.split('\n').slice(2, 6)).toEqual([
+      'included: /srv/tasks/a.yml for uxsv01, uxsv02',
+      "included: /srv/tasks/a.yml for uxsv01 => (item={'name': 'x'})",
+      'included: /srv/tasks/a.yml for uxsv01',
+      '',
+    ]);
+  });
+
+  test('warnings and deprecations: each text once, on stderr, wrapped at 79 columns', async () => {
+    const long = 'word '.repeat(30).trim();
+    const { out, err } = await render([
+      { type: 'warning', message: long },
+      { type: 'warning', message: long },
+      { type: 'deprecation', message: 'old', version: '2.99' },
+      { type: 'deprecation', message: 'old', version: '2.99' },
+      task(1, 'x'),
+      result(1, { result: { changed: false, warnings: ['from a module', 'from a module'], deprecations: [{ msg: 'old', version: '2.99' }] } }),
+    ]);
+    expect(out).not.toContain('WARNING');
+    expect(err.split('\n').every((line) => line.length <= 79)).toBe(true);
+    expect(err.match(/\[WARNING\]: word/g)).toHaveLength(1);
+    expect(err.match(/\[DEPRECATION WARNING\]: old\./g)).toHaveLength(1);
+    expect(err.match(/from a module/g)).toHaveLength(1);
+    const quiet = await render([{ type: 'deprecation', message: 'old' }], { settings: { ...DEFAULT_SETTINGS, deprecationWarnings: false } });
+    expect(quiet.err).toBe('');
+  });
+
+  test('verbose messages and notified handlers from their verbosity, with the host when given', async () => {
+    const events: RunEvent[] = [
+      { type: 'verbose', level: 2, message: 'META: ending play' },
+      { type: 'verbose', level: 3, message: 'ESTABLISH', host: 'uxsv01' },
+      { type: 'handler_notified', handler: 'restart', host: 'uxsv01' },
+    ];
+    expect((await render(events, { verbosity: 1 })).out).toBe('');
+    expect((await render(events, { verbosity: 2 })).out).toBe('META: ending play\nNOTIFIED HANDLER restart for uxsv01\n');
+    expect((await render(events, { verbosity: 3 })).out).toContain('<uxsv01> ESTABLISH\n');
+  });
+
+  test('the width of the screen sets the banners and the wrapping', async () => {
+    const { out } = await render([task(1, 'x')], { terminalColumns: 120 });
+    expect(out).toBe(`\nTASK [x] ${'*'.repeat(119 - 8)}\n`);
+  });
+
+  test('a large result is dumped in time linear in its size', async () => {
+    const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i}`);
+    const big = { changed: false, stdout: lines.join('\n'), stdout_lines: lines, nested: { deeper: lines.slice(0, 1000) } };
+    const { out } = await render([task(1, 'x'), result(1, { result: big })], { verbosity: 3 });
+    expect(out.length).toBeGreaterThan(1_000_000);
+    expect(out).toContain('        "line 49999"\n    ]\n}\n');
+  });
+});
+
+describe('hostile results', () => {
+  test('odd values anywhere in a result print as something, never throw', async () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const odd = {
+      changed: true,
+      cyclic,
+      big: 10n ** 30n,
+      when: new Date(0),
+      bytes: Buffer.from('bin'),
+      sym: Symbol('s'),
+      fn: () => 1,
+      nan: Number.NaN,
+      neg: -Infinity,
+      list: [undefined, null, [cyclic]],
+      warnings: 'not a list',
+      deprecations: [null, 'text', { msg: 42, version: 3 }],
+      diff: [null, 'text', { before: { a: cyclic }, after: 7 }, { prepared: 5 }, { before: 'x' }],
+      exception: { not: 'text' },
+    };
+    const { out, err } = await render(
       [
-        {
-          type: 'host_result',
-          taskId: 1,
-          task: 't',
-          host: 'uxsv01',
-          status: 'changed',
-          durationMs: 1,
-          noLog: false,
-          result: { changed: true, diff: [{ prepared }, { before: 'x', after: 'y\n' }] },
-        },
+        task(1, 'odd', { diff: true }),
+        result(1, { status: 'changed', item: cyclic, result: odd }),
+        result(1, { status: 'failed', result: { ...odd, failed: true } }),
+        { type: 'include', taskId: 1, file: 'f', hosts: [], item: cyclic },
+        { type: 'retry', taskId: 1, task: 'odd', host: 'uxsv01', attempt: 1, retriesLeft: 1, result: odd, noLog: false },
       ],
-      { diff: true },
+      { verbosity: 4, diff: true },
     );
-    expect(text.startsWith(`${prepared}--- before\n+++ after\n@@ -1,1 +1,1 @@\n-x\n\\ No newline at end of file\n+y\nchanged: [uxsv01]\n`)).toBe(true);
+    expect(out).toContain("(item={'name': 'loop', 'self': {...}})");
+    expect(out).toContain('"big": 1000000000000000000000000000000');
+    expect(out).toContain('"nan": NaN');
+    expect(err).toContain('[DEPRECATION WARNING]: 42. This feature will be removed in version 3.');
+  });
+
+  test('a warning of one huge word is cut into lines in time linear in its size', async () => {
+    const { err } = await render([{ type: 'warning', message: `x${'y'.repeat(2_000_000)}😀` }]);
+    const lines = err.split('\n');
+    expect(lines[0]).toBe(`[WARNING]: x${'y'.repeat(79 - 12)}`);
+    expect(lines.at(-2)!.endsWith('y😀')).toBe(true);
   });
 });

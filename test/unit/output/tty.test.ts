@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../../engine/output/events.js';
-import { createReporter, formatRecap } from '../../../engine/output/index.js';
+import { createReporter, DEFAULT_SETTINGS, formatRecap } from '../../../engine/output/index.js';
 import { capture, RECAP_STATS, SECRET, sampleRun } from './fixtures.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -35,8 +35,10 @@ describe('TTY (listr2) output', () => {
     expect(text).toContain('✖ TASK [base-install : write motd]  uxsv01 ok · uxsv02 changed · uxsv03');
     expect(text).toContain('✔ TASK [install packages]  uxsv01 changed · uxsv02 ok');
     expect(text).toContain('› -old line');
-    expect(text).toContain('› failed: [uxsv02]: chmod failed');
-    expect(text).toContain('› ok: [uxsv01] => {"msg":"mode is normal"}');
+    expect(text).toContain('› fatal: [uxsv02]: FAILED! => {"changed": false, "msg": "chmod failed"}');
+    expect(text).toContain('› ok: [uxsv01] => {\n  › "msg": "mode is normal"\n  › }');
+    // Bare statuses are in the title, not repeated under it.
+    expect(text).not.toContain('› ok: [uxsv01]\n');
     expect(text).not.toContain(SECRET);
     expect(text.endsWith(`${formatRecap(RECAP_STATS, false)}\n`)).toBe(true);
   });
@@ -84,5 +86,48 @@ describe('TTY (listr2) output', () => {
     const text = visible(out.text());
     expect(text).toContain('✔ TASK [first]  uxsv01 ok');
     expect(text).toContain('✔ TASK [second]  uxsv01 ok');
+  });
+
+  test('retries, includes, verbose notes and warnings show under their task; NO MORE HOSTS LEFT between tasks', async () => {
+    const { reporter, out } = ttyReporter({ verbosity: 2 });
+    await play(reporter, [
+      { type: 'play_start', name: 'p', hosts: ['uxsv01'] },
+      { type: 'task_start', id: 1, name: 'wait', location: 'x:1', hosts: ['uxsv01'], handler: false },
+      { type: 'retry', taskId: 1, task: 'wait', host: 'uxsv01', attempt: 1, retriesLeft: 2, result: { changed: false, failed: true }, noLog: false },
+      { type: 'warning', message: 'slow' },
+      { type: 'host_result', taskId: 1, task: 'wait', host: 'uxsv01', status: 'failed', result: { changed: false, failed: true, msg: 'gave up' }, durationMs: 1, noLog: false },
+      { type: 'task_end', id: 1, name: 'wait' },
+      { type: 'task_start', id: 2, name: 'inc', location: 'x:2', hosts: ['uxsv01'], handler: false, action: 'include_tasks' },
+      { type: 'host_result', taskId: 2, task: 'inc', host: 'uxsv01', status: 'ok', result: { changed: false }, durationMs: 1, noLog: false },
+      { type: 'include', taskId: 2, file: '/srv/a.yml', hosts: ['uxsv01'] },
+      { type: 'verbose', level: 2, message: 'META: ending play' },
+      { type: 'task_end', id: 2, name: 'inc' },
+      { type: 'no_hosts_remaining' },
+    ]);
+    await reporter.close();
+    const text = visible(out.text());
+    expect(text).toContain('› FAILED - RETRYING: [uxsv01]: wait (2 retries left).');
+    expect(text).toContain('› [WARNING]: slow');
+    expect(text).toContain('› fatal: [uxsv01]: FAILED! => {"changed": false, "msg": "gave up"}');
+    expect(text).toContain('› included: /srv/a.yml for uxsv01');
+    expect(text).toContain('› META: ending play');
+    expect(text).toContain('NO MORE HOSTS LEFT');
+    expect(text).not.toContain('TASK [wait] ***');
+  });
+
+  test('custom stats after the recap when asked for', async () => {
+    const out = capture();
+    const reporter = createReporter({
+      tty: true,
+      color: false,
+      verbosity: 0,
+      diff: false,
+      check: false,
+      write: out.write,
+      settings: { ...DEFAULT_SETTINGS, showCustomStats: true },
+    });
+    await play(reporter, [{ type: 'recap', stats: RECAP_STATS, durationMs: 1, custom: { _run: { total: 3 } } }]);
+    await reporter.close();
+    expect(visible(out.text())).toContain('CUSTOM STATS:\n\n\tRUN: { "total": 3}\n');
   });
 });

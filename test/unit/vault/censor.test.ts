@@ -116,8 +116,8 @@ describe('vault values are masked in every output', () => {
     p.write('extra.yml', encrypt('target: nomatch-Secret-Host\n', PASSWORD));
     const warned = await play(p, `- hosts: "{{ target }}"\n  gather_facts: false\n  tasks: [{debug: msg=hi}]\n`, ['--vault-password-file', p.path('pw'), '-e', '@extra.yml']);
     expect(warned.code).toBe(0);
-    expect(warned.output).toContain(`Could not match supplied host pattern, ignoring: ${MASK}`);
-    expect(warned.output + p.read('report.json')).not.toContain('nomatch-Secret-Host');
+    expect(warned.stderr).toContain(`Could not match supplied host pattern, ignoring: ${MASK}`);
+    expect(warned.output + warned.stderr + p.read('report.json')).not.toContain('nomatch-Secret-Host');
     const listed = await uxsv(p, ['play', 'site.yml', '-i', 'inventory.yml', '--list-hosts', '--vault-password-file', p.path('pw'), '-e', '@extra.yml']);
     expect(listed.output).toContain(`pattern: ['${MASK}']`);
     expect(listed.output).not.toContain('nomatch-Secret-Host');
@@ -180,7 +180,7 @@ describe('no_log results are censored in every output', () => {
       expect(text).not.toContain(PLAIN_SECRET);
       expect(text).not.toContain('sh -c');
     }
-    expect(run.output).toMatch(/failed: \[h1\].*no_log: true/);
+    expect(run.output).toMatch(/fatal: \[h1\]: FAILED! => \{\s*"censored": ".*no_log: true/);
     expect(run.output).not.toContain('stderr:');
     expect(p.read('quiet.conf')).toBe(`secret = ${PLAIN_SECRET}\n`);
     const entries = run.report.hosts.h1 as Array<{ task: string; censored?: string; msg?: string; stderr?: string; item?: string }>;
