@@ -255,5 +255,5 @@ export function planContent(ctx: ModuleContext, input: ContentPlanInput): Plan {
  * Ansible's message for it (each says it its own way).
  */
 export function checkModeSkip(msg: string): Plan {
-  return { changed: false, msg, result: { skipped: true } };
+  return { changed: false, msg, skipInCheckMode: true };
 }

@@ -18,7 +18,7 @@ import { identityFact, type Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
 import { privateTemp, resolveMode } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, stringListSchema, stringSchema, text, toBool, toList } from '../lib/args.js';
-import { attributeChange, hasChanges, pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
+import { attributeChange, checkModeSkip, hasChanges, pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
 import { strptime } from './file-times.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 
@@ -305,7 +305,7 @@ function planUnarchive(ctx: ModuleContext, args: Record<string, any>, st: Unarch
     return { changed: false, failed: true, msg: `Failed to find handler for "${st.shown}". Make sure the required command to extract the file is installed.\n${reasons}` };
   }
   const isZip = probe.handler.startsWith('Zip');
-  if (!isZip && ctx.check) return { changed: false, msg: 'remote module (unarchive) does not support check mode when using gtar', result: { skipped: true } };
+  if (!isZip && ctx.check) return checkModeSkip('remote module (unarchive) does not support check mode when using gtar');
   const host = st.host ?? { uid: 0, gid: 0, umask: 0o022 };
   const zip = isZip ? zipUnarchived(probe, a, host, st.ids) : undefined;
   const unarchived = zip ? zip.unarchived : tarUnarchived(probe.diffLines, a, host);
