@@ -21,6 +21,7 @@ import { boolSchema, fileAttributeProperties, stringListSchema, stringSchema, te
 import { attributeChange, checkModeSkip, hasChanges, pathInfo, wantedAttributes, type WantedAttributes } from './common.js';
 import { strptime } from './file-times.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
+import { infoMessage, NO_TOOL, parseOutcome, requestScript, type HttpRequest } from './http.js';
 
 interface UnarchiveArgs {
   src?: string;
@@ -83,7 +84,23 @@ function safePath(path: string): string {
  * The archive on the host for one command: a local one arrives on stdin, is
  * checked (size, sha1) and removed when the command ends, however it ends.
  */
-export function withArchive(local: Buffer | undefined, remotePath: string | undefined, body: string): { script: string; stdin?: Buffer } {
+export function withArchive(local: Buffer | undefined, remotePath: string | undefined, body: string, download?: HttpRequest): { script: string; stdin?: Buffer } {
+  if (download) {
+    // A URL: fetched on the host into a private temp file first (Ansible's fetch_file), removed at the end.
+    const temp = privateTemp('a');
+    return {
+      script: [
+        temp.name,
+        `trap 'rm -f -- "$a" "$a.h" "$a.w" "$a.e" "$a.c"' EXIT`,
+        "trap 'exit 129' HUP; trap 'exit 141' PIPE; trap 'exit 143' TERM",
+        temp.create,
+        `o="$a"`,
+        requestScript(download),
+        'if [ "$rc" != 0 ] || [ "$(cut -d" " -f1 < "$a.w")" != 200 ]; then printf "DOWNLOAD FAILED\\n"; exit 0; fi',
+        `( ${body}\n)`,
+      ].join('\n'),
+    };
+  }
   if (!local) return { script: `a=${quote(safePath(remotePath!))}\n${body}` };
   const sha1 = createHash('sha1').update(local).digest('hex');
   const temp = privateTemp('a');
@@ -168,23 +185,27 @@ async function readUnarchive(ctx: ModuleContext, args: Record<string, any>): Pro
     } catch (error) {
       return { error: error instanceof LocalSourceError ? error.message : (error as Error).message, shown };
     }
-  } else if (a.src!.includes('://')) {
-    return { error: `Source '${a.src}' is a URL: download it with get_url first (unarchive fetches URLs only on the host in Ansible)`, shown };
   }
-  const states = await readFacts(ctx, [[fileFact, a.remoteSrc ? [...queries, { path: a.src!, access: true, checksum: false as const }] : queries]] as const) as unknown as [RemoteFileState[]];
+  const url = a.remoteSrc && a.src!.includes('://') ? a.src! : undefined;
+  const states = await readFacts(ctx, [[fileFact, a.remoteSrc && !url ? [...queries, { path: a.src!, access: true, checksum: false as const }] : queries]] as const) as unknown as [RemoteFileState[]];
   const [dest, src] = states[0]!;
   if (!dest!.exists || dest!.type !== 'directory' || dest!.dangling) return { error: `dest '${a.dest}' must be an existing dir`, shown };
-  if (a.remoteSrc) {
+  if (a.remoteSrc && !url) {
     if (!src!.exists || src!.dangling) return { error: `Source '${a.src}' does not exist`, shown };
     if (!src!.access?.readable) return { error: `Source '${a.src}' not readable`, shown };
     if (src!.size === 0) return { error: `Invalid archive '${a.src}', the file is 0 bytes`, shown };
-  } else if (local!.length === 0) {
+  } else if (local && local.length === 0) {
     return { error: `Invalid archive '${a.src}', the file is 0 bytes`, shown };
   }
   // Ansible's tar handlers stop at check mode: only the handler is needed then.
-  const { script, stdin } = withArchive(local, a.remoteSrc ? a.src : undefined, `${HOST_LINE}\n${archiveFact.command(probeQuery(a, ctx.check))}`);
+  const download = url ? downloadRequest(url, args) : undefined;
+  const { script, stdin } = withArchive(local, a.remoteSrc ? a.src : undefined, `${HOST_LINE}\n${archiveFact.command(probeQuery(a, ctx.check))}`, download);
   const res = await ctx.run(script, stdin ? { stdin } : {});
   if (res.rc !== 0) return { error: `cannot read ${shown}: ${res.stderr.toString().trim() || `rc ${res.rc}`}`, shown };
+  if (url && /^DOWNLOAD FAILED$/m.test(res.stdout.toString())) {
+    const outcome = parseOutcome(res.stdout.toString(), url);
+    return { error: outcome.tool === 'none' ? NO_TOOL : `Failure downloading ${url}, ${infoMessage(outcome)}`, shown };
+  }
   const probe = archiveFact.parse({ rc: res.rc, stdout: res.stdout, stderr: res.stderr.toString() }, probeQuery(a, ctx.check));
   const state: UnarchiveState = { shown, probe, host: parseHost(res.stdout), dest: dest!, ...(local ? { local } : {}) };
   const wanted = a.attributes;
@@ -295,6 +316,14 @@ function extractCommand(probe: ArchiveProbe, a: UnarchiveArgs): { shell: string;
   return { words, shell: words.map((w) => (w === '$a' ? '"$a"' : quote(w))).join(' ') };
 }
 
+/** fetch_file's request for a URL source (validate_certs honoured). */
+function downloadRequest(url: string, args: Record<string, any>): HttpRequest {
+  return {
+    url, method: 'GET', headers: {}, forceBasicAuth: false, validateCerts: toBool(args.validate_certs, true), timeout: 10,
+    followRedirects: 'urllib2', decompress: true, useProxy: true, useNetrc: true, agent: 'ansible-httpget', hasBody: false,
+  };
+}
+
 function planUnarchive(ctx: ModuleContext, args: Record<string, any>, st: UnarchiveState): Plan {
   if (st.skip) return { changed: false, msg: st.skip, result: { skipped: true } };
   if (st.error) return { changed: false, failed: true, msg: st.error };
@@ -326,7 +355,8 @@ function planUnarchive(ctx: ModuleContext, args: Record<string, any>, st: Unarch
     if (!unarchived) {
       const cmd = extractCommand(probe, a);
       const body = `${cmd.shell}; rc=$?; exit $rc`;
-      const { script, stdin } = withArchive(st.local, a.remoteSrc ? a.src : undefined, body);
+      const url = a.remoteSrc && a.src!.includes('://') ? a.src! : undefined;
+      const { script, stdin } = withArchive(st.local, a.remoteSrc ? a.src : undefined, body, url ? downloadRequest(url, args) : undefined);
       const res = await ctx.run(script, stdin ? { stdin } : {});
       const extract = { cmd: cmd.words.map((w) => (w === '$a' ? st.shown : w)), rc: res.rc, out: res.stdout.toString(), err: res.stderr.toString() };
       out.extract_results = extract;

@@ -3,6 +3,7 @@
  * (nothing else is reached): the host's curl, or wget when curl is missing,
  * and a clear failure when neither is there.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -23,6 +24,7 @@ beforeEach(() => ({ dir, cleanup } = tempDir()));
 afterEach(() => cleanup());
 
 const BODY = 'served content\n';
+let ARCHIVE: Buffer;
 const MODIFIED = new Date('2020-01-01T00:00:00Z');
 let server: Server;
 let base: string;
@@ -37,6 +39,11 @@ function body(req: IncomingMessage): Promise<string> {
 }
 
 beforeAll(async () => {
+  const work = tempDir();
+  writeFileSync(join(work.dir, 'inside.txt'), 'from a URL\n');
+  execFileSync('tar', ['-czf', join(work.dir, 'a.tgz'), '-C', work.dir, 'inside.txt']);
+  ARCHIVE = readFileSync(join(work.dir, 'a.tgz'));
+  work.cleanup();
   server = createServer(async (req, res) => {
     seen.push(req);
     const path = (req.url ?? '/').split('?')[0];
@@ -57,6 +64,7 @@ beforeAll(async () => {
       res.writeHead(201, { 'Content-Type': 'application/json', 'Set-Cookie': 'sid=42; Path=/', 'X-Thing': 'yes' });
       return res.end(JSON.stringify({ method: req.method, body: text, type: req.headers['content-type'], custom: req.headers['x-custom'] }));
     }
+    if (path === '/archive.tgz') return res.end(ARCHIVE);
     if (path === '/cut') {
       // Announces more than it sends: a transfer cut short.
       res.writeHead(200, { 'Content-Length': '1000' });
@@ -156,6 +164,19 @@ describe('get_url', () => {
     const none = withPath(only(['curl', 'wget']));
     expect(await runModule(getUrl, { url: `${base}/file.txt`, dest: join(dir, 'x.txt') }, none)).toMatchObject({ failed: true, msg: expect.stringContaining('neither curl nor wget') });
     expect(statSync(dir).isDirectory()).toBe(true);
+  });
+});
+
+describe('unarchive from a URL', () => {
+  it('fetches the archive on the host, unpacks it, and keeps no copy; a failed download says why', async () => {
+    const { unarchive } = await import('../../../../engine/modules/files/unarchive.js');
+    const dest = join(dir, 'dest');
+    mkdirSync(dest);
+    const r = await run(unarchive, { src: `${base}/archive.tgz`, dest, remote_src: true, list_files: true });
+    expect(r).toMatchObject({ changed: true, handler: 'TgzArchive', files: ['inside.txt'] });
+    expect(readFileSync(join(dest, 'inside.txt'), 'utf8')).toBe('from a URL\n');
+    expect((await run(unarchive, { src: `${base}/archive.tgz`, dest, remote_src: true })).changed).toBe(false);
+    expect(await run(unarchive, { src: `${base}/gone.tgz`, dest, remote_src: true })).toMatchObject({ failed: true, msg: `Failure downloading ${base}/gone.tgz, HTTP Error 404: Not Found` });
   });
 });
 
