@@ -1,198 +1,274 @@
 /**
- * copy and template: put content (inline, a local file or folder, a rendered
- * template, or a file already on the host) at `dest`.
+ * copy: put inline content, a local file or a local folder (looked up in the
+ * role's files/), or a file or folder already on the host (remote_src), at
+ * `dest`, as Ansible's copy action and module do.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { posix } from 'node:path';
 import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
-import { readFileStates, resolveMode, type RemoteFileState } from '../lib/fileops.js';
+import { readFacts, type FactRequest } from '../../facts/index.js';
+import { fileFact, type FileQuery, type RemoteFileState } from '../../facts/file.js';
+import { identityFact, type Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
-import { boolSchema, fileAttributeProperties, pick, stringSchema, text, toBool } from '../lib/args.js';
-import { md5, planContent, sha1, wantedAttributes } from './common.js';
-import { decodeUtf8 } from '../../loader/yaml.js';
+import { pyJsonDumps } from '../../template/serialize.js';
+import { boolSchema, fileAttributeProperties, modeSchema, pick, stringSchema, text, toBool } from '../lib/args.js';
+import { ansibleMode, attributeChange, attributeDiffEntry, hasChanges, runAttributeCommands, wantedAttributes, type AttributeChange, type WantedAttributes } from './common.js';
+import { applyPut, decidePut, isChange, makeFolders, planPut, plannedResult, probePaths, type PutDecision, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
+import { walkLocalTree } from './copy-tree.js';
+import { LocalSourceError, readLocalSource } from './local-source.js';
+import { planRemoteCopy, readRemoteCopy, type RemoteCopyState } from './copy-remote.js';
 
-/** One file to put on the host. */
-interface Item {
-  dest: string;
-  /** Local bytes (undefined for remote_src). */
-  content?: Buffer;
-  /** The remote source, for remote_src. */
-  remoteSrc?: string;
-}
-
-interface CopyState {
-  items: Item[];
-  states: RemoteFileState[];
-  /** Folders the items need (created before writing). */
-  folders: string[];
-  srcState?: RemoteFileState;
-  /** Failure found while reading (missing dest folder, content into a directory...). */
-  error?: string;
+export interface CopyArgs {
+  dest?: string;
   src?: string;
-}
-
-interface CopyArgs {
-  dest: string;
-  src?: string;
-  content?: string;
+  content?: unknown;
   remoteSrc: boolean;
   force: boolean;
   backup: boolean;
   validate?: string;
+  directoryMode?: string | number;
+  localFollow: boolean;
+  /** local_follow was given (remote folder copies treat links by it only then). */
+  localFollowGiven: boolean;
+  follow: boolean;
+  checksum?: string;
+  /** Decrypt vault-encrypted local sources (default true). */
+  decrypt: boolean;
+  attributes: WantedAttributes;
 }
 
-function normalise(args: Record<string, any>): CopyArgs {
+export function copyArgs(args: Record<string, any>): CopyArgs {
   return {
-    dest: String(args.dest),
+    dest: text(args.dest),
     src: text(args.src),
-    content: args.content === undefined ? undefined : typeof args.content === 'string' ? args.content : JSON.stringify(args.content),
+    content: args.content,
     remoteSrc: toBool(args.remote_src, false),
     force: toBool(pick(args, 'force', 'thirsty'), true),
     backup: toBool(args.backup, false),
     validate: text(args.validate),
+    directoryMode: pick<string | number>(args, 'directory_mode'),
+    localFollow: toBool(args.local_follow, true),
+    localFollowGiven: args.local_follow !== undefined && args.local_follow !== null,
+    follow: toBool(args.follow, false),
+    checksum: text(args.checksum),
+    decrypt: toBool(args.decrypt, true),
+    attributes: wantedAttributes(args),
   };
 }
 
-/** Local files under a source folder; `src/` copies the contents, `src` the folder itself (rsync rule). */
-function localTree(src: string, dest: string): { items: Item[]; folders: string[] } {
-  const root = src.endsWith('/') ? dest : posix.join(dest, basename(src));
-  const items: Item[] = [];
-  const folders: string[] = [root];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
-      const full = join(dir, entry.name);
-      const target = posix.join(root, relative(src, full).split(sep).join('/'));
-      if (entry.isDirectory()) { folders.push(target); walk(full); }
-      else if (entry.isFile() || entry.isSymbolicLink()) items.push({ dest: target, content: readFileSync(full) });
-    }
-  };
-  walk(src);
-  return { items, folders };
+/** The copy action's own checks, before anything is read. */
+export function argumentError(a: CopyArgs): string | undefined {
+  // Ansible tests truthiness: an empty src is no src.
+  if (!a.src && a.content === undefined) return 'src (or content) is required';
+  if (a.dest === undefined || a.dest === '') return 'dest is required';
+  if (a.src && a.content !== undefined) return 'src and content are mutually exclusive';
+  if (a.content !== undefined && a.dest.endsWith('/')) return 'can not use content with a dir as dest';
+  if (a.validate !== undefined && !a.validate.includes('%s')) return `validate must contain %s: ${a.validate}`;
+  return undefined;
 }
 
-/** Resolve what goes where; one remote round trip for every state involved. */
-async function readCopy(ctx: ModuleContext, a: CopyArgs, localContent: (src: string) => Buffer, kind: 'files' | 'templates'): Promise<CopyState> {
-  if (a.content !== undefined && a.src !== undefined) return { items: [], states: [], folders: [], error: 'parameters are mutually exclusive: content|src' };
-  if (a.content === undefined && a.src === undefined) return { items: [], states: [], folders: [], error: 'src (or content) is required' };
-  const destIsFolderSyntax = a.dest.endsWith('/');
-  if (a.remoteSrc) {
-    const src = a.src!;
-    const [srcState, destState, nested] = await readFileStates(ctx, [src, a.dest, posix.join(a.dest, posix.basename(src))]);
-    if (!srcState!.exists) return { items: [], states: [], folders: [], error: `Source ${src} not found` };
-    if (srcState!.type === 'directory') return { items: [], states: [], folders: [], error: `Remote copy of a directory (${src}) is not supported` };
-    const intoFolder = destIsFolderSyntax || destState!.type === 'directory';
-    const dest = intoFolder ? posix.join(a.dest, posix.basename(src)) : a.dest;
-    return { items: [{ dest, remoteSrc: src }], states: [intoFolder ? nested! : destState!], folders: intoFolder ? [a.dest] : [], srcState, src };
-  }
+/** content as Ansible writes it: text as is, a dict or list as Python's json.dumps. */
+export function contentBytes(content: unknown): Buffer {
+  if (typeof content === 'object' && content !== null) return Buffer.from(pyJsonDumps(content), 'utf8');
+  return Buffer.from(text(content) ?? '', 'utf8');
+}
+
+function localMode(path: string): string {
+  return ansibleMode((statSync(path).mode & 0o7777).toString(8))!;
+}
+
+export interface LocalCopyState {
+  kind: 'local';
+  error?: string;
+  /** dest as the action uses it (a / added for a folder source). */
+  dest: string;
+  /** The source as shown in results. */
+  src?: string;
+  isTree: boolean;
+  files: Array<{ item: SourceFile; state: PutState }>;
+  directories: Array<{ path: string; state: RemoteFileState }>;
+  symlinks: Array<{ target: string; path: string; state: RemoteFileState }>;
+  ids?: Identities;
+}
+
+export type CopyState = LocalCopyState | RemoteCopyState;
+
+/** The file queries of one SourceFile (see PutState), and how to put the answers back together. */
+export function putQueries(dest: string, item: SourceFile, diff: boolean): FileQuery[] {
+  const { destFile, nested } = probePaths({ dest }, item);
+  const content = diff ? { content: true, contentLimit: 104448 } : {};
+  return [
+    { path: destFile, follow: false, checksum: false }, { path: destFile, follow: true, ...content }, { path: posix.dirname(destFile) },
+    { path: nested, follow: false, checksum: false }, { path: nested, follow: true, ...content }, { path: posix.dirname(nested) },
+  ];
+}
+
+export function putState(states: RemoteFileState[]): PutState {
+  const [a, b, c, d, e, f] = states;
+  return { destFile: { self: a!, followed: b!, parent: c! }, nested: { self: d!, followed: e!, parent: f! } };
+}
+
+/** Identity lookups for owner/group names (for the diff's numeric ids). */
+export function identityRequest(attributes: WantedAttributes): FactRequest | undefined {
+  const users = attributes.owner !== undefined && !/^\d+$/.test(attributes.owner) ? [attributes.owner] : [];
+  const groups = attributes.group !== undefined && !/^\d+$/.test(attributes.group) ? [attributes.group] : [];
+  return users.length || groups.length ? [identityFact, { users, groups }] : undefined;
+}
+
+/** One round trip for every file, folder and link of the copy. */
+async function readLocalCopy(ctx: ModuleContext, a: CopyArgs, items: SourceFile[], extra: { dirs: string[]; links: Array<[string, string]>; dest: string; src?: string; isTree: boolean }): Promise<LocalCopyState> {
+  const queries = [
+    ...items.flatMap((item) => putQueries(extra.dest, item, ctx.diff)),
+    ...extra.dirs.map((path) => ({ path })),
+    ...extra.links.map(([, path]) => ({ path, follow: false, checksum: false as const })),
+  ];
+  const ids = identityRequest(a.attributes);
+  const [states, identities] = await readFacts(ctx, ids ? [[fileFact, queries], ids] as const : [[fileFact, queries]] as const) as unknown as [RemoteFileState[], Identities?];
+  const files = items.map((item, i) => ({ item, state: putState(states.slice(i * 6, i * 6 + 6)) }));
+  let at = items.length * 6;
+  const directories = extra.dirs.map((path) => ({ path, state: states[at++]! }));
+  const symlinks = extra.links.map(([target, path]) => ({ target, path, state: states[at++]! }));
+  return { kind: 'local', dest: extra.dest, src: extra.src, isTree: extra.isTree, files, directories, symlinks, ...(identities ? { ids: identities } : {}) };
+}
+
+async function readCopy(ctx: ModuleContext, args: Record<string, any>): Promise<CopyState> {
+  const a = copyArgs(args);
+  const error = argumentError(a);
+  const failed = (msg: string): LocalCopyState => ({ kind: 'local', error: msg, dest: a.dest ?? '', isTree: false, files: [], directories: [], symlinks: [] });
+  if (error) return failed(error);
+  const dest = a.dest!;
   if (a.content !== undefined) {
-    const [destState] = await readFileStates(ctx, [a.dest], { content: ctx.diff });
-    if (destState!.type === 'directory') return { items: [], states: [], folders: [], error: 'can not use content with a dir as dest' };
-    return { items: [{ dest: a.dest, content: Buffer.from(a.content, 'utf8') }], states: [destState!], folders: [] };
+    const item: SourceFile = { rel: 'content', bytes: contentBytes(a.content) };
+    return readLocalCopy(ctx, a, [item], { dirs: [], links: [], dest, isTree: false });
   }
-  const src = ctx.findFile(kind, a.src!);
-  if (statSync(src).isDirectory()) {
-    const { items, folders } = localTree(a.src!.endsWith('/') && !src.endsWith('/') ? `${src}/` : src, a.dest.replace(/\/+$/, '') || '/');
-    const states = await readFileStates(ctx, items.map((i) => i.dest), { content: ctx.diff });
-    return { items, states, folders, src };
+  if (a.remoteSrc) return readRemoteCopy(ctx, a);
+  let src: string;
+  try {
+    src = ctx.findFile('files', a.src!);
+  } catch (err) {
+    return failed(err instanceof Error ? err.message : String(err));
   }
-  const content = localContent(src);
-  const nestedPath = posix.join(a.dest, basename(src));
-  const [destState, nested, parent] = await readFileStates(ctx, [a.dest, nestedPath, posix.dirname(a.dest)], { content: ctx.diff });
-  const intoFolder = destIsFolderSyntax || destState!.type === 'directory';
-  const dest = intoFolder ? nestedPath : a.dest;
-  if (!intoFolder && !parent!.exists) return { items: [], states: [], folders: [], error: `Destination directory ${posix.dirname(a.dest)} does not exist` };
-  return { items: [{ dest, content }], states: [intoFolder ? nested! : destState!], folders: destIsFolderSyntax ? [a.dest] : [], src };
+  // The lookup drops a trailing slash; it still means "the folder's contents".
+  if (a.src!.endsWith('/') && !src.endsWith('/')) src = `${src}/`;
+  try {
+    if (!statSync(src).isDirectory()) {
+      const item: SourceFile = { rel: basename(src), bytes: readLocalSource(src, a.decrypt), localPath: src, localMode: localMode(src) };
+      return await readLocalCopy(ctx, a, [item], { dirs: [], links: [], dest, src, isTree: false });
+    }
+  } catch (error) {
+    if (error instanceof LocalSourceError) return failed(error.message);
+    throw error;
+  }
+  const tree = walkLocalTree(src, a.localFollow);
+  const treeDest = dest.endsWith('/') ? dest : `${dest}/`;
+  let items: SourceFile[];
+  try {
+    items = tree.files.map(([path, rel]): SourceFile => ({ rel, bytes: readLocalSource(path, a.decrypt), localPath: path, localMode: localMode(path) }));
+  } catch (error) {
+    if (error instanceof LocalSourceError) return failed(error.message);
+    throw error;
+  }
+  return readLocalCopy(ctx, a, items, {
+    dirs: tree.directories.map(([, rel]) => posix.join(treeDest, rel)),
+    links: tree.symlinks.map(([target, rel]) => [target, posix.join(treeDest, rel)]),
+    dest: treeDest,
+    src,
+    isTree: true,
+  });
 }
 
-function planCopy(ctx: ModuleContext, args: Record<string, any>, state: CopyState): Plan {
-  const a = normalise(args);
-  if (state.error) return { changed: false, failed: true, msg: state.error };
-  if (a.validate !== undefined && !a.validate.includes('%s')) return { changed: false, failed: true, msg: `validate must contain %s: ${a.validate}` };
-  const attributes = wantedAttributes(args);
-  const plans = state.items.map((item, i) => {
-    const existing = state.states[i]!;
-    if (existing.type === 'directory') return { changed: false, failed: true, msg: `${item.dest} is a directory` } as Plan;
-    // force: false never replaces an existing file (attributes are still managed).
-    const keep = !a.force && existing.exists;
-    const contentChanged = keep ? false : item.remoteSrc ? !existing.exists || existing.sha1 !== state.srcState!.sha1 : undefined;
-    return planContent(ctx, {
-      path: item.dest,
-      state: existing,
-      content: keep ? undefined : item.content,
-      contentChanged,
-      sourcePath: item.remoteSrc,
-      attributes,
-      backup: a.backup,
-      validate: a.validate,
-    });
-  });
-  const failed = plans.find((p) => p.failed);
-  if (failed) return failed;
-  const changed = plans.some((p) => p.changed);
-  const diff: FileDiff[] = plans.flatMap((p) => p.diff ?? []);
-  const single = state.items.length === 1 ? state.items[0]! : undefined;
-  const result: Record<string, unknown> = { dest: single ? single.dest : a.dest };
-  if (state.src) result.src = state.src;
-  if (single) {
-    const checksum = single.content ? sha1(single.content) : state.srcState?.sha1;
-    Object.assign(result, { checksum, size: single.content?.length ?? state.srcState?.size });
-    if (single.content) result.md5sum = md5(single.content);
+function putOptions(a: CopyArgs, dest: string, isContent: boolean, follow: boolean): PutOptions {
+  return {
+    dest, force: a.force, follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
+    attributes: a.attributes, isContent, directoryMode: a.directoryMode,
+  };
+}
+
+/** A folder of a copied tree: created (with directory_mode) or its attributes fixed, as the file module would. */
+function folderChange(state: RemoteFileState, a: CopyArgs, ids?: Identities): { missing: boolean; change: AttributeChange } {
+  const wanted: WantedAttributes = { mode: a.directoryMode, owner: a.attributes.owner, group: a.attributes.group };
+  return { missing: !state.exists, change: attributeChange(state.exists ? state : undefined, wanted, true, ids) };
+}
+
+function planTree(ctx: ModuleContext, a: CopyArgs, st: LocalCopyState): Plan {
+  const o = putOptions(a, st.dest, false, false);
+  const decisions: Array<{ file: LocalCopyState['files'][number]; d: PutDecision }> = st.files.map((file) => ({ file, d: decidePut(o, file.item, file.state, ctx.diff, st.ids) }));
+  const failed = decisions.find(({ d }) => d.kind === 'fail');
+  if (failed && failed.d.kind === 'fail') return { changed: false, failed: true, msg: failed.d.msg };
+  const folders = st.directories.map(({ path, state }) => ({ path, ...folderChange(state, a, st.ids) }));
+  const links = st.symlinks.filter(({ target, state }) => !(state.type === 'link' && state.linkTarget === target));
+  const changed = decisions.some(({ d }) => isChange(d)) || folders.some((f) => f.missing || hasChanges(f.change)) || links.length > 0;
+  const diff: FileDiff[] = [];
+  for (const { d } of decisions) if (d.kind === 'write' && d.diff) diff.push(d.diff);
+  for (const f of folders) {
+    if (!ctx.diff) continue;
+    if (f.missing) diff.push(attributeDiffEntry({ path: f.path, state: 'absent' }, { path: f.path, state: 'directory', ...f.change.after }));
+    else if (hasChanges(f.change)) diff.push(attributeDiffEntry({ path: f.path, ...f.change.before }, { path: f.path, ...f.change.after }));
   }
-  const existing = state.states[0];
-  Object.assign(result, {
-    mode: resolveMode(attributes.mode, existing?.exists ? existing.mode : undefined, false) ?? existing?.mode,
-    owner: attributes.owner ?? existing?.owner,
-    group: attributes.group ?? existing?.group,
-    state: 'file',
-  });
-  const plan: Plan = { changed, result };
+  const plan: Plan = { changed, result: { dest: st.dest, src: st.src } };
   if (diff.length) plan.diff = diff;
   if (!changed) return plan;
   plan.apply = async () => {
-    await makeFolders(ctx, state.folders);
-    const backups: string[] = [];
-    for (const p of plans) {
-      const out = p.apply ? await p.apply() : undefined;
-      if (out && typeof out.backup_file === 'string') backups.push(out.backup_file);
+    // Folders first (the module creates them on the way), then files, then links.
+    await makeFolders(ctx, folders.filter((f) => f.missing).map((f) => f.path), { directoryMode: a.directoryMode, attributes: a.attributes });
+    for (const f of folders) if (!f.missing && hasChanges(f.change)) await runAttributeCommands(ctx, f.path, f.change.changes);
+    for (const { file, d } of decisions) {
+      const out = await applyPut(ctx, o, file.item, d);
+      if (out.failed) return out;
     }
-    return backups.length ? { backup_file: backups[0] } : {};
+    if (links.length) {
+      const res = await ctx.run(links.map(({ target, path }) => `ln -sfn -- ${quote(target)} ${quote(path)}`).join(' && '));
+      if (res.rc !== 0) return { failed: true, changed: false, msg: `Error while linking: ${res.stderr.toString().trim()}` };
+    }
+    return {};
   };
   return plan;
 }
 
-async function makeFolders(ctx: ModuleContext, folders: string[]): Promise<void> {
-  if (!folders.length) return;
-  const res = await ctx.run(`mkdir -p -- ${folders.map(quote).join(' ')}`);
-  if (res.rc !== 0) throw new Error(`cannot create ${folders.join(', ')}: ${res.stderr.toString().trim()}`);
+function planCopy(ctx: ModuleContext, args: Record<string, any>, state: CopyState): Plan {
+  const a = copyArgs(args);
+  if (state.kind === 'remote') return planRemoteCopy(ctx, a, state);
+  if (state.error) return { changed: false, failed: true, msg: state.error };
+  if (state.isTree) return planTree(ctx, a, state);
+  const file = state.files[0]!;
+  return planPut(ctx, putOptions(a, state.dest, a.content !== undefined, a.follow), file.item, file.state, state.ids);
 }
 
-const copySchemaProperties = {
-  dest: stringSchema,
-  src: stringSchema,
-  backup: boolSchema,
-  force: boolSchema,
+export const copySchemaProperties = {
+  dest: { type: 'string', description: 'Where to put the file; a path ending in / (or an existing folder) receives dest/<basename of src>.' },
+  src: { type: 'string', description: 'Local file or folder (looked up in the role\'s files/); with remote_src, a path on the host. A folder ending in / copies its contents.' },
+  backup: { ...boolSchema, description: 'Keep the replaced file as dest.<pid>.<timestamp>~ (backup_file).', default: false },
+  force: { ...boolSchema, description: 'Replace a file whose content differs; false only creates missing files (alias thirsty).', default: true },
   thirsty: boolSchema,
-  validate: stringSchema,
-  directory_mode: { type: ['string', 'integer'] },
-  follow: boolSchema,
-  local_follow: boolSchema,
-  checksum: stringSchema,
+  validate: { type: 'string', description: 'A command with %s run on the new file before it replaces dest.' },
+  directory_mode: { ...modeSchema, description: 'Mode of folders created for a folder copy.' },
+  follow: { ...boolSchema, description: 'A dest that is a symbolic link: write its target. Otherwise the link itself is replaced by the file.', default: false },
+  local_follow: { ...boolSchema, description: 'Follow symbolic links in a local source folder (else copy them as links).', default: true },
+  checksum: { type: 'string', description: 'sha1 the source must have; the copy fails otherwise.' },
   decrypt: boolSchema,
   ...fileAttributeProperties,
+  mode: { ...modeSchema, description: 'Mode of the file: octal (quote it), symbolic (u+rw), or preserve (the source\'s).' },
 };
 
 export const copy: Module<Record<string, any>, CopyState> = {
   name: 'copy',
   schema: {
     type: 'object',
-    properties: { ...copySchemaProperties, content: {}, remote_src: boolSchema },
-    required: ['dest'],
+    properties: {
+      ...copySchemaProperties,
+      content: { description: 'Inline content instead of src (a dict or list is written as JSON).' },
+      remote_src: { ...boolSchema, description: 'src is on the host (a file or a folder).', default: false },
+    },
     additionalProperties: false,
   },
   doc: {
-    description: 'Copy a local file (looked up in the role\'s files/ folder), a local folder (its regular files, recursively), inline `content`, or a file already on the host (remote_src) to `dest`. A dest ending in / or naming an existing folder receives dest/basename(src). Written atomically; `validate` checks the temp file first; force: false never replaces an existing file.',
-    returns: { dest: 'the file written', checksum: 'sha1 of the content', md5sum: 'md5 of the content', size: 'bytes', mode: 'mode', backup_file: 'backup path, when backup is set and a file was replaced' },
+    description: 'Copy inline `content`, a local file or folder (looked up in the role\'s files/ folder) or, with remote_src, a file or folder on the host to `dest`, as Ansible\'s copy. Written atomically and checked (size, sha1) on the host before it replaces the old file; a dest that is a symbolic link is replaced by the file unless follow: yes. `validate` checks the new file first; force: false never replaces an existing file.',
+    returns: {
+      dest: 'the file written', src: 'the source', checksum: 'sha1 of the content', md5sum: 'md5 of the content (when written)',
+      size: 'bytes', mode: 'mode (0%03o)', owner: 'owner name', group: 'group name', uid: 'owner id', gid: 'group id', state: 'file',
+      backup_file: 'backup path, when backup is set and a file was replaced',
+    },
     example: [
       '- name: Install the exim configuration',
       '  copy:',
@@ -203,45 +279,8 @@ export const copy: Module<Record<string, any>, CopyState> = {
       '    backup: true',
     ].join('\n'),
   },
-  read: (ctx, args) => readCopy(ctx, normalise(args), (src) => readFileSync(src), 'files'),
+  read: readCopy,
   plan: planCopy,
 };
 
-export const template: Module<Record<string, any>, CopyState> = {
-  name: 'template',
-  schema: {
-    type: 'object',
-    properties: {
-      ...copySchemaProperties,
-      newline_sequence: { enum: ['\n', '\r\n', '\r'] },
-      trim_blocks: boolSchema, lstrip_blocks: boolSchema,
-      block_start_string: stringSchema, block_end_string: stringSchema,
-      variable_start_string: stringSchema, variable_end_string: stringSchema,
-      output_encoding: stringSchema,
-    },
-    required: ['src', 'dest'],
-    additionalProperties: false,
-  },
-  doc: {
-    description: 'Render a Jinja2 template (looked up in the role\'s templates/ folder) with the task\'s variables and put the result at `dest`, like copy (atomic write, validate, backup, owner/group/mode). `newline_sequence` converts line endings of the result.',
-    returns: { dest: 'the file written', checksum: 'sha1 of the rendered content', size: 'bytes', backup_file: 'backup path, when backup is set' },
-    example: [
-      '- name: nginx site',
-      '  template:',
-      '    src: site.conf.j2',
-      '    dest: /etc/nginx/sites-available/site.conf',
-      "    mode: '0644'",
-      '  notify: reload nginx',
-    ].join('\n'),
-  },
-  read: (ctx, args) => readCopy(ctx, normalise(args), (src) => renderLocal(ctx, src, args), 'templates'),
-  plan: planCopy,
-};
-
-function renderLocal(ctx: ModuleContext, src: string, args: Record<string, any>): Buffer {
-  // Strict UTF-8 (Ansible refuses a Latin-1 template rather than write U+FFFD into a config file); errors name the task and the template.
-  const shown = relative(process.cwd(), src).startsWith('..') ? src : relative(process.cwd(), src);
-  const rendered = ctx.renderTemplate(decodeUtf8(readFileSync(src), shown), `${ctx.location}: template ${shown}`);
-  const newline = typeof args.newline_sequence === 'string' ? args.newline_sequence : '\n';
-  return Buffer.from(newline === '\n' ? rendered : rendered.replace(/\r\n|\r|\n/g, newline), 'utf8');
-}
+export { plannedResult };

@@ -41,10 +41,14 @@ export const replace: Module<Record<string, any>, RemoteFileState> = {
   schema: {
     type: 'object',
     properties: {
-      path: stringSchema, dest: stringSchema, destfile: stringSchema, name: stringSchema,
-      regexp: stringSchema, replace: { type: ['string', 'number'] },
-      after: stringSchema, before: stringSchema,
-      backup: boolSchema, validate: stringSchema, encoding: { enum: ['utf-8', 'utf8'] }, others: stringSchema,
+      path: { ...stringSchema, description: 'The file to edit (aliases dest, destfile, name); a link is edited through.' },
+      dest: stringSchema, destfile: stringSchema, name: stringSchema,
+      regexp: { ...stringSchema, description: 'Python regex (MULTILINE) of what to replace.' },
+      replace: { type: ['string', 'number'], description: 'Replacement (\\1, \\g<name>); empty removes.' },
+      after: { ...stringSchema, description: 'Only after the first match of this regex.' },
+      before: { ...stringSchema, description: 'Only before the last match of this regex.' },
+      backup: { ...boolSchema, description: 'Keep the old file (backup_file).', default: false },
+      validate: { ...stringSchema, description: 'Command with %s run on the new file first.' }, encoding: { enum: ['utf-8', 'utf8'] }, others: stringSchema,
       ...fileAttributeProperties,
     },
     required: ['regexp'],
@@ -83,6 +87,7 @@ export const replace: Module<Record<string, any>, RemoteFileState> = {
       validate: text(args.validate),
       msg: contentChanged ? `${outcome.count} replacements made` : '',
       attributeMessage: true,
+      diffStyle: 'replace',
       result: { rc: 0 },
     });
   },

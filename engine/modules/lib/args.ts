@@ -54,13 +54,23 @@ export function toList(value: unknown): string[] {
 
 /** The file-attribute options shared by copy, template, file, lineinfile... */
 export const fileAttributeProperties: Record<string, JSONSchema> = {
-  owner: stringSchema,
-  group: stringSchema,
-  mode: modeSchema,
+  owner: { ...stringSchema, description: 'Owner (name or uid).' },
+  group: { ...stringSchema, description: 'Group (name or gid).' },
+  mode: { ...modeSchema, description: "Mode: quoted octal ('0644') or symbolic (u+rw,g-w)." },
   unsafe_writes: boolSchema,
-  attributes: stringSchema,
+  attributes: { ...stringSchema, description: 'ext2 attributes (lsattr/chattr flags).' },
   seuser: stringSchema,
   serole: stringSchema,
   setype: stringSchema,
   selevel: stringSchema,
 };
+
+/**
+ * Ansible checks required arguments when the task runs (a task with
+ * ignore_errors then fails alone); `names` lists each required argument with
+ * its aliases. Returns Ansible's message, or undefined when all are there.
+ */
+export function missingArguments(args: Record<string, unknown>, names: string[][]): string | undefined {
+  const missing = names.filter((aliases) => pick(args, ...aliases) === undefined).map((aliases) => aliases[0]!);
+  return missing.length ? `missing required arguments: ${missing.sort().join(', ')}` : undefined;
+}

@@ -4,46 +4,24 @@
  * task's become/environment/timeout apply, and every value through `quote`.
  * Each public function costs one remote round trip.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../../connection/quote.js';
+import { readFact } from '../../facts/index.js';
+import { fileFact, parseStatLineIn, statLineCommand, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import type { FileDiff, ModuleContext } from '../types.js';
 
-export interface RemoteFileState {
-  path: string;
-  exists: boolean;
-  type?: 'file' | 'directory' | 'link' | 'other';
-  /** 4-digit octal, e.g. '0644'. */
-  mode?: string;
-  owner?: string;
-  group?: string;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  /** Seconds since the epoch. */
-  mtime?: number;
-  /** For regular files. */
-  sha1?: string;
-  /** When requested, for regular files up to CONTENT_LIMIT bytes. */
-  content?: Buffer;
-  /** For symbolic links (whatever `follow` says). */
-  linkTarget?: string;
-  /** For symbolic links: the fully resolved path (readlink -f), as Ansible's lnk_source. */
-  realPath?: string;
-  /** Inode and device numbers (hard links). */
-  inode?: number;
-  dev?: number;
-}
+export type { RemoteFileState } from '../../facts/file.js';
+export { CONTENT_LIMIT } from '../../facts/file.js';
 
 export interface ReadOptions {
   /** Also return the content of regular files (base64 on the wire). */
   content?: boolean;
   /** Stat the link's target (default true); false describes the link itself. An array gives it per path. */
   follow?: boolean | boolean[];
+  /** Checksum algorithm of regular files (default sha1; false: none). */
+  checksum?: ChecksumAlgorithm | false;
 }
-
-/** Files larger than this are not transferred by readFileState(…, {content: true}). */
-export const CONTENT_LIMIT = 16 * 1024 * 1024;
 
 /** Thrown when a remote command fails; carries its output for the task result. */
 export class RemoteCommandError extends Error {
@@ -58,89 +36,20 @@ export async function readFileState(ctx: ModuleContext, path: string, options: R
   return state!;
 }
 
-/**
- * Stat, hash and optionally read several paths in one command. Output is one
- * record per path; every field is either numeric, a user/group name, hex or
- * base64, so no file name or content can break the parsing.
- */
+/** Stat, hash and optionally read several paths in one command (the `file` fact). */
 export async function readFileStates(ctx: ModuleContext, paths: string[], options: ReadOptions = {}): Promise<RemoteFileState[]> {
   if (paths.length === 0) return [];
-  const followFor = (i: number) => (Array.isArray(options.follow) ? options.follow[i] !== false : options.follow !== false);
-  const script = paths.map((p, i) => statScript(p, i, options.content ?? false, followFor(i))).join('\n');
-  const res = await ctx.run(script, { inline: true });
-  if (res.rc !== 0) {
-    const why = res.timedOut ? 'timed out' : res.stderr.toString().trim() || `rc ${res.rc}, no error output (the command was cut off?)`;
-    throw new RemoteCommandError(`cannot stat ${[...new Set(paths)].join(', ')}: ${why}`, res.rc, res.stderr.toString());
-  }
-  return parseStatRecords(res.stdout.toString('latin1'), paths);
+  return readFact(ctx, fileFact, fileQueries(paths, options));
 }
 
-const STAT_FORMAT = "'%f %a %u %g %s %Y %i %d %U %G'";
-
-function statScript(path: string, index: number, withContent: boolean, follow: boolean): string {
-  const p = quote(path);
-  // With follow, a dangling link still exists (as a link) like os.lstat fallback.
-  const statCmd = follow
-    ? `stat -L -c ${STAT_FORMAT} -- ${p} 2>/dev/null || stat -c ${STAT_FORMAT} -- ${p}`
-    : `stat -c ${STAT_FORMAT} -- ${p}`;
-  const isRegular = follow ? `[ -f ${p} ]` : `[ -f ${p} ] && [ ! -L ${p} ]`;
-  // With the content, its hash is computed here, not on the host.
-  const hash = `printf 'H '; sha1sum < ${p} || echo;`;
-  const body = withContent
-    ? `if [ "$(stat -L -c %s -- ${p})" -le ${CONTENT_LIMIT} ]; then printf 'C '; base64 -w0 < ${p}; echo; else ${hash} fi`
-    : hash;
-  // A task's cost is mostly the processes it starts on the host: no variable
-  // (so the resident shell can run this without a subshell: `inline`) and no
-  // command substitution but the size check. `|| echo` ends a line whose
-  // command printed nothing.
-  return [
-    `echo "@R ${index}"`,
-    `if [ -e ${p} ] || [ -L ${p} ]; then`,
-    `  printf 'S '; ${statCmd} || echo`,
-    `  if [ -L ${p} ]; then printf 'L '; readlink -- ${p} | base64 -w0; echo; printf 'R '; readlink -f -- ${p} | base64 -w0; echo; fi`,
-    `  if ${isRegular} && [ -r ${p} ]; then ${body} fi`,
-    'fi',
-  ].join('\n');
-}
-
-function parseStatRecords(out: string, paths: string[]): RemoteFileState[] {
-  const states: RemoteFileState[] = paths.map((path) => ({ path, exists: false }));
-  let current: RemoteFileState | undefined;
-  for (const line of out.split('\n')) {
-    const tag = line.slice(0, 2);
-    const value = line.slice(2);
-    if (tag === '@R') current = states[Number(line.slice(3))];
-    else if (!current) continue;
-    else if (tag === 'S ') Object.assign(current, parseStatLine(value));
-    else if (tag === 'L ') current.linkTarget = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '');
-    else if (tag === 'R ') current.realPath = Buffer.from(value, 'base64').toString('utf8').replace(/\n$/, '') || undefined;
-    else if (tag === 'H ') current.sha1 = /^[0-9a-f]{40}/.exec(value)?.[0];   // sha1sum prints "<hash>  -"
-    else if (tag === 'C ') {
-      current.content = Buffer.from(value, 'base64');
-      current.sha1 = createHash('sha1').update(current.content).digest('hex');
-    }
-  }
-  return states;
-}
-
-function parseStatLine(line: string): Partial<RemoteFileState> {
-  const [rawMode, perms, uid, gid, size, mtime, inode, dev, owner, group] = line.trim().split(' ');
-  if (!rawMode || !perms) return {};
-  const fileType = parseInt(rawMode, 16) & 0o170000;
-  const type = fileType === 0o100000 ? 'file' : fileType === 0o040000 ? 'directory' : fileType === 0o120000 ? 'link' : 'other';
-  return {
-    exists: true,
-    type,
-    mode: perms.padStart(4, '0'),
-    uid: Number(uid),
-    gid: Number(gid),
-    size: Number(size),
-    mtime: Number(mtime),
-    inode: Number(inode),
-    dev: Number(dev),
-    owner,
-    group,
-  };
+/** The `file` fact's queries for readFileStates' arguments. */
+export function fileQueries(paths: string[], options: ReadOptions = {}): FileQuery[] {
+  return paths.map((path, i) => ({
+    path,
+    follow: Array.isArray(options.follow) ? options.follow[i] !== false : options.follow !== false,
+    ...(options.content ? { content: true } : {}),
+    ...(options.checksum !== undefined ? { checksum: options.checksum } : {}),
+  }));
 }
 
 export interface WriteOptions {
@@ -151,85 +60,167 @@ export interface WriteOptions {
   validate?: string;
   /** Keep the old file as `path.<pid>.<timestamp>~`. */
   backup?: boolean;
-  /** Write through a symbolic link to its target (default true, as lineinfile/copy do). */
+  /**
+   * Write through a symbolic link to its target (default true, as lineinfile
+   * does); false replaces the link itself with the file (copy and template
+   * without `follow`), so a link planted at the destination redirects nothing.
+   */
   followLink?: boolean;
   /** Create missing parent folders first (lineinfile/blockinfile `create`). */
   createParents?: boolean;
   /** Copy this remote file instead of `content` (copy with remote_src). */
   sourcePath?: string;
+  /** What sourcePath must hold (its size and sha1 as read before): the copy is checked against it. */
+  expect?: { size: number; sha1: string };
+  /** Give the new file the source's times (copy remote_src, as shutil.copystat; the mode follows the destination). */
+  keepSourceStat?: boolean;
+}
+
+export interface WriteOutcome {
+  backup_file?: string;
+  /** The written path (a link's target when following) and its lstat afterwards. */
+  final: RemoteFileState;
 }
 
 /** Exit code our write script uses when the validator rejects the file. */
 const VALIDATE_FAILED = 97;
+/** Exit code when the temp file is not exactly what was meant (cut-off input, changed source). */
+const INCOMPLETE = 98;
 
 /**
  * Replace `path` atomically: temp file beside it, content on stdin, owner and
  * mode set on the temp file, optional validation and backup, then `mv -f`.
  * Without an explicit mode/owner an existing file keeps its own; a new file
  * gets 0666 minus the umask (what open(2) would give, as Ansible does).
+ *
+ * Nothing half-written ever replaces the file: the host checks the temp
+ * file's size and sha1 against what was sent before renaming it, and removes
+ * it when anything is short or wrong, including when the connection dies
+ * mid-transfer (stdin then ends early, or the shell gets SIGHUP/SIGPIPE).
  */
 export async function writeFileAtomic(
   ctx: ModuleContext,
   path: string,
   content: Buffer | string,
   options: WriteOptions = {},
-): Promise<{ backup_file?: string }> {
+): Promise<WriteOutcome> {
   if (options.validate !== undefined && !options.validate.includes('%s')) {
     throw new Error(`validate must contain %s: ${options.validate}`);
   }
-  const mode = options.mode === undefined ? undefined : resolveMode(options.mode, undefined, false);
-  const lines = [
-    'set -e',
-    `p=${quote(path)}`,
-    options.followLink !== false ? 'if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi' : '',
-    // The folder of the real target (after following a link).
-    'd=$(dirname -- "$p")',
-    options.createParents ? 'mkdir -p -- "$d"' : '',
-    't=$(mktemp -- "$d/.uxsv.XXXXXXXX")',
-    `trap 'rm -f -- "$t"' EXIT`,
-    options.sourcePath !== undefined ? `cat -- ${quote(options.sourcePath)} > "$t"` : 'cat > "$t"',
-    'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true;',
-    'else chmod "$(printf %o $((0666 & ~$(umask))))" -- "$t"; fi',
-    ownerCommand('"$t"', options.owner, options.group),
-    mode ? `chmod ${quote(mode)} -- "$t"` : '',
-    options.validate ? validateCommand(options.validate) : '',
-    options.backup ? backupCommand() : '',
-    'mv -f -- "$t" "$p"',
-    'trap - EXIT',
-  ];
-  const stdin = options.sourcePath !== undefined ? undefined : typeof content === 'string' ? Buffer.from(content) : content;
-  const res = await ctx.run(lines.filter(Boolean).join('\n'), stdin ? { stdin } : {});
+  const bytes = options.sourcePath !== undefined ? undefined : typeof content === 'string' ? Buffer.from(content) : content;
+  const res = await ctx.run(writeScript(path, bytes, options), bytes ? { stdin: bytes } : {});
   const stderr = res.stderr.toString();
   if (res.rc === VALIDATE_FAILED) {
-    throw new RemoteCommandError(`failed to validate: ${stderr.trim()}`, res.rc, stderr);
+    const lines = res.stdout.toString().split('\n');
+    const rc = Number(lines.find((l) => l.startsWith('VR '))?.slice(3) ?? 1);
+    throw new ValidationError(rc, tagged(lines, 'VO'), tagged(lines, 'VE'));
   }
-  if (res.rc !== 0) throw new RemoteCommandError(`cannot write ${path}: ${stderr.trim()}`, res.rc, stderr);
-  const backupLine = res.stdout.toString().split('\n').find((l) => l.startsWith('B '));
-  return backupLine ? { backup_file: Buffer.from(backupLine.slice(2), 'base64').toString('utf8') } : {};
+  if (res.rc !== 0) {
+    const why = res.timedOut ? 'timed out' : stderr.trim() || `rc ${res.rc}`;
+    throw new RemoteCommandError(`cannot write ${path}: ${why}`, res.rc, stderr);
+  }
+  const lines = res.stdout.toString().split('\n');
+  const backupLine = lines.find((l) => l.startsWith('B '));
+  const finalLine = lines.find((l) => l.startsWith('P '));
+  const finalPath = finalLine ? Buffer.from(finalLine.slice(2), 'base64').toString('utf8') : path;
+  const outcome: WriteOutcome = { final: parseStatLineIn(finalPath, res.stdout) };
+  if (backupLine) outcome.backup_file = Buffer.from(backupLine.slice(2), 'base64').toString('utf8');
+  return outcome;
+}
+
+/**
+ * The shell text of writeFileAtomic. `content` is what goes on stdin (its
+ * size and sha1 are checked on the host); undefined with `sourcePath`.
+ */
+export function writeScript(path: string, content: Buffer | undefined, options: WriteOptions = {}): string {
+  const mode = options.mode === undefined ? undefined : resolveMode(options.mode, undefined, false);
+  const expected = content !== undefined
+    ? { size: content.length, sha1: createHash('sha1').update(content).digest('hex') }
+    : options.expect;
+  const lines = [
+    `p=${quote(path)}`,
+    options.followLink !== false ? 'if [ -L "$p" ]; then p=$(readlink -f -- "$p") || exit 1; fi' : '',
+    // The folder of the real target (after following a link).
+    'd=$(dirname -- "$p")',
+    options.createParents ? 'mkdir -p -- "$d" || exit 1' : '',
+    // Any way out removes the temp file: a failure, the end, or the signals a
+    // dying connection brings (SIGHUP from sshd, SIGPIPE writing to it). The
+    // traps come first and the name is chosen here, so there is no moment when
+    // the file exists and the shell would not remove it.
+    `t="$d/.uxsv.${randomBytes(6).toString('hex')}"`,
+    `trap 'rm -f -- "$t" "$t.e"' EXIT`,
+    "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM",
+    // Created exclusively (noclobber: O_EXCL, so never through a planted link), private until its mode is set.
+    'um=$(umask); umask 077; set -C; { : > "$t"; } || { t=; exit 1; }; set +C; umask "$um"',
+    options.sourcePath !== undefined ? `cat -- ${quote(options.sourcePath)} > "$t" || exit 1` : 'cat > "$t" || exit 1',
+    options.sourcePath !== undefined && options.keepSourceStat ? `touch -r ${quote(options.sourcePath)} -- "$t" || exit 1` : '',
+    expected ? verifyCommand(expected, options.sourcePath !== undefined) : '',
+    'if [ -e "$p" ]; then chmod --reference="$p" -- "$t" || exit 1; chown --reference="$p" -- "$t" 2>/dev/null || :;',
+    'else chmod "$(printf %o $((0666 & ~0$um)))" -- "$t" || exit 1; fi',
+    ownerCommand('"$t"', options.owner, options.group),
+    mode ? `chmod ${quote(mode)} -- "$t" || exit 1` : '',
+    options.validate ? validateCommand(options.validate) : '',
+    options.backup ? backupCommand() : '',
+    'mv -f -- "$t" "$p" || exit 1',
+    'trap - EXIT',
+    // What the file is now, for the result (one round trip for the write and its report).
+    'printf "P %s\\n" "$(printf %s "$p" | base64 -w0)"',
+    statLineCommand('"$p"'),
+  ];
+  return lines.filter(Boolean).join('\n');
+}
+
+/** The temp file must be exactly what was sent: same size, same sha1. */
+function verifyCommand(expected: { size: number; sha1: string }, fromSource: boolean): string {
+  const what = fromSource ? 'the source changed while it was copied' : 'the content arrived incomplete';
+  return [
+    'n=$(stat -c %s -- "$t") || exit 1',
+    `if [ "$n" != ${expected.size} ]; then echo "${what}: $n of ${expected.size} bytes" >&2; exit ${INCOMPLETE}; fi`,
+    'h=$(sha1sum < "$t") || exit 1',
+    `if [ "\${h%% *}" != ${expected.sha1} ]; then echo "${what}: sha1 \${h%% *}, expected ${expected.sha1}" >&2; exit ${INCOMPLETE}; fi`,
+  ].join('\n');
 }
 
 function ownerCommand(target: string, owner?: string, group?: string): string {
   if (owner === undefined && group === undefined) return '';
   const spec = `${owner ?? ''}${group !== undefined ? `:${group}` : ''}`;
-  return `chown ${quote(spec)} -- ${target}`;
+  return `chown ${quote(spec)} -- ${target} || exit 1`;
 }
 
-/** Ansible substitutes the temp file's path for %s; the rc and output end up in the message. */
+/**
+ * Ansible substitutes the temp file's path for %s. The validator's stdout,
+ * stderr and exit code come back base64-encoded on tagged lines, so modules
+ * can word the failure as Ansible does (they differ).
+ */
 function validateCommand(validate: string): string {
   const command = validate.split('%s').join('"$t"');
   return [
-    'set +e',
-    `out=$( (${command}) 2>&1 )`,
-    'rc=$?',
-    'set -e',
-    `if [ "$rc" -ne 0 ]; then printf 'rc:%s error:%s\\n' "$rc" "$out" >&2; exit ${VALIDATE_FAILED}; fi`,
+    `vo=$( (${command}) 2>"$t.e" </dev/null ); vr=$?`,
+    'if [ "$vr" -ne 0 ]; then',
+    '  printf "VO %s\\n" "$(printf %s "$vo" | base64 -w0)"; printf "VE %s\\n" "$(base64 -w0 < "$t.e")"; printf "VR %s\\n" "$vr"',
+    `  exit ${VALIDATE_FAILED}`,
+    'fi',
+    'rm -f -- "$t.e"',
   ].join('\n');
+}
+
+/** The validator rejected the new content (rc != 0). */
+export class ValidationError extends RemoteCommandError {
+  constructor(rc: number, readonly validatorStdout: string, readonly validatorStderr: string) {
+    super(`failed to validate: rc:${rc} error:${validatorStderr}`, rc, validatorStderr, validatorStdout);
+    this.name = 'ValidationError';
+  }
+}
+
+function tagged(lines: string[], tag: string): string {
+  const line = lines.find((l) => l.startsWith(`${tag} `));
+  return line ? Buffer.from(line.slice(tag.length + 1), 'base64').toString('utf8') : '';
 }
 
 /** Ansible's backup_local: `<path>.<pid>.<YYYY-mm-dd@HH:MM:SS>~`, a copy keeping attributes. */
 function backupCommand(): string {
   return [
-    'if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$p" "$b";',
+    'if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$p" "$b" || exit 1;',
     '  printf "B %s\\n" "$(printf %s "$b" | base64 -w0)"; fi',
   ].join('\n');
 }
@@ -369,4 +360,17 @@ export function attributeDiff(path: string, before: Record<string, unknown>, aft
 function sortedJson(value: Record<string, unknown>): string {
   const sorted = Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
   return `${JSON.stringify(sorted, null, 4)}\n`;
+}
+
+/**
+ * A private temp file for a host command, named here so the command's
+ * cleanup trap can be set before it exists: `name` is the assignment
+ * (`var="<folder>/.uxsv.<random>"`), `create` makes it exclusively, 0600.
+ * Between them goes the trap that removes it.
+ */
+export function privateTemp(variable: string, folderExpression = '"${TMPDIR:-/tmp}"'): { name: string; create: string } {
+  return {
+    name: `${variable}=${folderExpression}/.uxsv.${randomBytes(6).toString('hex')}`,
+    create: `(umask 077; set -C; : > "$${variable}") || { ${variable}=; exit 1; }`,
+  };
 }

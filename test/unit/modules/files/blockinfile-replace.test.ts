@@ -34,7 +34,7 @@ describe('blockinfile', () => {
   it('updates a changed block in place and removes it', async () => {
     writeFileSync(file(), `x\n${BLOCK}y\n`);
     const r = await converge(blockinfile, { path: file(), block: '3 c' }, dir, {});
-    expect(r.diff?.[0]?.prepared).toContain('+3 c');
+    expect(r.diff?.[0]).toMatchObject({ before_header: `${file()} (content)`, after: expect.stringContaining('3 c\n') });
     expect(content()).toBe('x\n# BEGIN ANSIBLE MANAGED BLOCK\n3 c\n# END ANSIBLE MANAGED BLOCK\ny\n');
     const removed = await converge(blockinfile, { path: file(), state: 'absent' }, dir);
     expect(removed.msg).toBe('Block removed');
@@ -61,7 +61,7 @@ describe('replace', () => {
     const r = await converge(replace, { path: file(), regexp: '^relay = (\\w)$', replace: '# relay \\1' }, dir);
     expect(r.msg).toBe('2 replacements made');
     expect(content()).toBe('# relay a\n#keep\n# relay b\n');
-    expect(r.diff?.[0]?.prepared).toContain('+# relay a');
+    expect(r.diff).toMatchObject({ before_header: file(), after: expect.stringContaining('# relay a\n') });
   });
 
   it('reports no change when nothing matches', async () => {

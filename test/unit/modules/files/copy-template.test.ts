@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copy, template } from '../../../../engine/modules/files/copy.js';
+import { copy } from '../../../../engine/modules/files/copy.js';
+import { template } from '../../../../engine/modules/files/template.js';
 import { converge, run, tempDir } from './harness.js';
 
 let dir: string;
@@ -20,7 +21,7 @@ describe('copy', () => {
     const r = await converge(copy, { content: 'hello\n', dest, mode: '0640' }, dir);
     expect(r).toMatchObject({ changed: true, dest, checksum: 'f572d396fae9206628714fb2ce00f72e94f2258f', size: 6, mode: '0640' });
     expect(readFileSync(dest, 'utf8')).toBe('hello\n');
-    expect(r.diff?.[0]?.prepared).toContain('+hello');
+    expect(r.diff?.[0]).toMatchObject({ before: '', after: 'hello\n' });
   });
 
   it('copies a local file from the files folder, into a folder dest', async () => {
@@ -103,7 +104,7 @@ describe('template', () => {
     expect(readFileSync(dest, 'utf8')).toBe('server alpha;\nlisten 80;\nlisten 443;\n');
     const changedVars = await run(template, { src: 'site.j2', dest }, { templatesDir: local, vars: { name: 'beta', ports: [] }, check: true, diff: true });
     expect(changedVars.changed).toBe(true);
-    expect(changedVars.diff?.[0]?.prepared).toContain('+server beta;');
+    expect(changedVars.diff?.[0]?.after).toContain('server beta;');
     expect(readFileSync(dest, 'utf8')).toContain('alpha');
   });
 });

@@ -87,7 +87,7 @@ describe('lineinfile present', () => {
     writeFileSync(file(), 'a\n');
     const r = await run(lineinfile, { path: file(), line: 'b' }, { diff: true, check: true });
     expect(r.diff?.[0]).toMatchObject({ before: 'a\n', after: 'a\nb\n', before_header: `${file()} (content)` });
-    expect(r.diff?.[0]?.prepared).toContain('+b');
+    expect(r.diff?.[1]).toEqual({ before_header: `${file()} (file attributes)`, after_header: `${file()} (file attributes)` });
   });
 
   it('changes only attributes when the line is there', async () => {

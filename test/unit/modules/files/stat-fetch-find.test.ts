@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetch } from '../../../../engine/modules/files/fetch.js';
 import { find } from '../../../../engine/modules/files/find.js';
-import { slurp, stat } from '../../../../engine/modules/files/stat.js';
+import { slurp } from '../../../../engine/modules/files/slurp.js';
+import { stat } from '../../../../engine/modules/files/stat.js';
 import { converge, run, tempDir } from './harness.js';
 
 let dir: string;
@@ -39,9 +40,14 @@ describe('fetch', () => {
   it('copies into dest/<host>/<path>, then is unchanged', async () => {
     writeFileSync(join(dir, 'remote.conf'), 'content');
     const local = join(dir, 'backups');
-    const r = await converge(fetch, { src: join(dir, 'remote.conf'), dest: local }, join(dir, 'nothing'), { host: 'alpha' });
-    expect(r.dest).toBe(join(local, 'alpha', dir, 'remote.conf'));
+    const args = { src: join(dir, 'remote.conf'), dest: local };
+    // Ansible's fetch does not support check mode: skipped.
+    expect(await run(fetch, args, { host: 'alpha', check: true })).toMatchObject({ skipped: true, changed: false });
+    expect(existsSync(local)).toBe(false);
+    const r = await run(fetch, args, { host: 'alpha' });
+    expect(r).toMatchObject({ changed: true, dest: join(local, 'alpha', dir, 'remote.conf'), remote_checksum: '040f06fd774092478d450774f5ba30c5da78acc8', remote_md5sum: null });
     expect(readFileSync(r.dest as string, 'utf8')).toBe('content');
+    expect(await run(fetch, args, { host: 'alpha' })).toMatchObject({ changed: false, file: join(dir, 'remote.conf'), checksum: '040f06fd774092478d450774f5ba30c5da78acc8' });
   });
 
   it('flat: yes writes to dest itself; missing files fail unless fail_on_missing: no', async () => {
@@ -63,7 +69,8 @@ describe('find', () => {
     writeFileSync(join(dir, 'new\nline.log'), '');
     utimesSync(join(dir, 'sub', 'c.log'), new Date('2000-01-01'), new Date('2000-01-01'));
   });
-  const paths = (r: Record<string, unknown>) => (r.files as Array<{ path: string }>).map((f) => f.path.slice(dir.length + 1));
+  // Results come in os.walk's order (the folder's listing order): compared sorted.
+  const paths = (r: Record<string, unknown>) => (r.files as Array<{ path: string }>).map((f) => f.path.slice(dir.length + 1)).sort();
 
   it('matches globs on the base name, not hidden, not recursing by default', async () => {
     const r = await run(find, { paths: dir, patterns: '*.log' });

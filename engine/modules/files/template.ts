@@ -1,0 +1,179 @@
+/**
+ * template: render a Jinja2 template on the controller (looked up in the
+ * role's templates/ folder) with the task's variables, Ansible's template_*
+ * variables and the Jinja options given, then put the result at `dest`
+ * exactly as copy puts a local file.
+ */
+import { statSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import type { Module, ModuleContext, TemplateOptions } from '../types.js';
+import { readFacts } from '../../facts/index.js';
+import { fileFact, type RemoteFileState } from '../../facts/file.js';
+import type { Identities } from '../../facts/identity.js';
+import { decodeUtf8 } from '../../loader/yaml.js';
+import { UserError } from '../../errors.js';
+import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
+import { ansibleMode } from './common.js';
+import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
+import { planPut, type PutState, type SourceFile } from './copy-local.js';
+import { LocalSourceError, readLocalSource } from './local-source.js';
+
+interface TemplateState {
+  error?: string;
+  item?: SourceFile;
+  put?: PutState;
+  ids?: Identities;
+}
+
+const NEWLINES: Record<string, string> = { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
+
+/** Python's str(datetime): 'YYYY-MM-DD HH:MM:SS.ffffff' in local time. */
+function pyDatetime(date: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds() * 1000, 6)}`;
+}
+
+/** Ansible's generate_ansible_template_vars. */
+export function templateVars(src: string, fullpath: string, dest: string | undefined): Record<string, unknown> {
+  const st = statSync(fullpath);
+  let uid: string;
+  try {
+    uid = st.uid === process.getuid?.() ? userInfo().username : String(st.uid);
+  } catch {
+    uid = String(st.uid);
+  }
+  return {
+    template_host: hostname(),
+    template_path: src,
+    template_mtime: pyDatetime(st.mtime),
+    template_uid: uid,
+    template_run_date: pyDatetime(new Date()),
+    template_destpath: dest ?? null,
+    template_fullpath: fullpath,
+    ansible_managed: 'Ansible managed',
+  };
+}
+
+/** The text in an output_encoding, as Python's str.encode would give it. */
+export function encodeOutput(textValue: string, encoding: string): Buffer {
+  const name = encoding.toLowerCase().replace(/_/g, '-');
+  if (['utf-8', 'utf8', 'u8'].includes(name)) return Buffer.from(textValue, 'utf8');
+  if (['latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'l1'].includes(name)) return Buffer.from(textValue, 'latin1');
+  if (['ascii', 'us-ascii'].includes(name)) {
+    if (/[^\x00-\x7f]/.test(textValue)) throw new Error(`UnicodeEncodeError: 'ascii' codec can't encode characters`);
+    return Buffer.from(textValue, 'ascii');
+  }
+  if (['utf-16-le', 'utf-16le'].includes(name)) return Buffer.from(textValue, 'utf16le');
+  if (['utf-16', 'utf16'].includes(name)) return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(textValue, 'utf16le')]);
+  throw new Error(`LookupError: unknown encoding: ${encoding}`);
+}
+
+/**
+ * The Jinja options for ctx.renderTemplate: the task's settings, the
+ * template_* variables, and where includes and imports are looked for (as
+ * Ansible: each folder of the search path, the playbook's and the template's,
+ * with and without templates/).
+ */
+function templateOptions(args: Record<string, any>, extraVars: Record<string, unknown>, searchPaths: string[]): TemplateOptions {
+  const options: TemplateOptions & { searchPaths: string[] } = {
+    searchPaths,
+    trim_blocks: toBool(args.trim_blocks, true),
+    lstrip_blocks: toBool(args.lstrip_blocks, false),
+    keep_trailing_newline: true,
+    extraVars,
+  };
+  for (const key of ['variable_start_string', 'variable_end_string', 'block_start_string', 'block_end_string', 'comment_start_string', 'comment_end_string'] as const) {
+    const value = text(args[key]);
+    if (value !== undefined) options[key] = value;
+  }
+  const newline = text(args.newline_sequence);
+  if (newline !== undefined) options.newline_sequence = NEWLINES[newline] ?? newline;
+  return options;
+}
+
+async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Promise<TemplateState> {
+  if (args.state !== undefined) return { error: "'state' cannot be specified on a template" };
+  const src = text(args.src);
+  const dest = text(args.dest);
+  if (src === undefined || dest === undefined) return { error: 'src and dest are required' };
+  const newline = text(args.newline_sequence) ?? '\n';
+  if (!['\n', '\r', '\r\n'].includes(NEWLINES[newline] ?? newline)) return { error: 'newline_sequence needs to be one of: \n, \r or \r\n' };
+  let path: string;
+  try {
+    path = ctx.findFile('templates', src);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+  const shown = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path);
+  let source: string;
+  try {
+    source = decodeUtf8(readLocalSource(path), shown);
+  } catch (error) {
+    if (error instanceof LocalSourceError) return { error: error.message };
+    // Ansible refuses it ("Template source files must be utf-8 encoded"); the message here also says where.
+    if (error instanceof UserError) return { error: `Template source files must be utf-8 encoded: ${error.format()}` };
+    throw error;
+  }
+  const folders = [...(ctx.searchPath ?? []), process.cwd(), dirname(path)];
+  const searchPaths = [...new Set(folders.flatMap((folder) => [join(folder, 'templates'), folder]))];
+  const options = templateOptions(args, templateVars(src, path, dest), searchPaths);
+  let rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, options);
+  // The line endings asked for, whether or not the renderer applied them (converting twice changes nothing).
+  if (options.newline_sequence !== undefined && options.newline_sequence !== '\n') rendered = rendered.replace(/\r\n|\r|\n/g, options.newline_sequence);
+  const item: SourceFile = {
+    rel: basename(path),
+    bytes: encodeOutput(rendered, text(args.output_encoding) || 'utf-8'),
+    localPath: path,
+    localMode: ansibleMode((statSync(path).mode & 0o7777).toString(8)),
+  };
+  const a = copyArgs(args);
+  const ids = identityRequest(a.attributes);
+  const queries = putQueries(dest, item, ctx.diff);
+  const [states, identities] = await readFacts(ctx, ids ? [[fileFact, queries], ids] as const : [[fileFact, queries]] as const) as unknown as [RemoteFileState[], Identities?];
+  return { item, put: putState(states), ...(identities ? { ids: identities } : {}) };
+}
+
+export const template: Module<Record<string, any>, TemplateState> = {
+  name: 'template',
+  schema: {
+    type: 'object',
+    properties: {
+      ...copySchemaProperties,
+      src: { type: 'string', description: 'The Jinja2 template (looked up in the role\'s templates/).' },
+      newline_sequence: { enum: ['\n', '\r\n', '\r', '\\n', '\\r\\n', '\\r'], description: 'Line endings of the result.', default: '\n' },
+      trim_blocks: { ...boolSchema, description: 'Remove the first newline after a block tag.', default: true },
+      lstrip_blocks: { ...boolSchema, description: 'Strip spaces and tabs before a block tag.', default: false },
+      block_start_string: stringSchema, block_end_string: stringSchema,
+      variable_start_string: stringSchema, variable_end_string: stringSchema,
+      comment_start_string: stringSchema, comment_end_string: stringSchema,
+      output_encoding: { type: 'string', description: 'Encoding of the written file.', default: 'utf-8' },
+      state: {},
+    },
+    additionalProperties: false,
+  },
+  doc: {
+    description: 'Render a Jinja2 template (looked up in the role\'s templates/ folder) with the task\'s variables (plus template_host, template_path, template_fullpath, template_destpath, template_uid, template_mtime, template_run_date, ansible_managed) and put the result at `dest` like copy: atomic and checked write, validate, backup, owner/group/mode (preserve: the template\'s), follow for a dest that is a link.',
+    returns: {
+      dest: 'the file written', checksum: 'sha1 of the rendered content', md5sum: 'md5 (when written)', size: 'bytes',
+      mode: 'mode', owner: 'owner', group: 'group', uid: 'owner id', gid: 'group id', state: 'file', backup_file: 'backup path, when backup is set',
+    },
+    example: [
+      '- name: nginx site',
+      '  template:',
+      '    src: site.conf.j2',
+      '    dest: /etc/nginx/sites-available/site.conf',
+      "    mode: '0644'",
+      '  notify: reload nginx',
+    ].join('\n'),
+  },
+  read: readTemplate,
+  plan(ctx, args, state) {
+    if (state.error) return { changed: false, failed: true, msg: state.error };
+    const a = copyArgs(args);
+    return planPut(ctx, {
+      dest: a.dest!, force: a.force, follow: a.follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
+      attributes: a.attributes, isContent: false, directoryMode: a.directoryMode,
+    }, state.item!, state.put!, state.ids);
+  },
+};
