@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Inventory } from '../inventory/index.js';
 import { Loader, configuredRolesPath } from '../loader/playbook.js';
 import type { Node, Play, Playbook } from '../loader/model.js';
-import { modules } from '../modules/registry.js';
+import { modules, modulesForRun } from '../modules/registry.js';
 import { createReporter, JsonReport, combineReporters, outputSettings, shouldUseColor } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunResult } from '../runner/runner.js';
@@ -53,8 +53,8 @@ function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-export function loadPlaybooks(files: string[]): { playbooks: Playbook[]; loader: Loader } {
-  const loader = new Loader({ modules, rolesPath: configuredRolesPath() });
+export function loadPlaybooks(files: string[], runModules = modules): { playbooks: Playbook[]; loader: Loader } {
+  const loader = new Loader({ modules: runModules, rolesPath: configuredRolesPath() });
   const playbooks = files.map((f) => loader.loadPlaybook(path.resolve(f)));
   for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
   return { playbooks, loader };
@@ -75,7 +75,8 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
   // Only this run's passwords: none given means none (not those of an earlier run in the same process).
   const given = options.vaultPasswordFile?.length || options.askVaultPass;
   setActiveVaultSecrets(options.vaultSecrets ?? (given ? await resolveVaultSecrets(options) : undefined));
-  const { playbooks, loader } = loadPlaybooks(files);
+  // The site's modules (library/ beside the playbooks and in roles, ANSIBLE_LIBRARY, ansible.cfg library) are known before loading.
+  const { playbooks, loader } = loadPlaybooks(files, await modulesForRun(files, { rolesPath: configuredRolesPath() }));
   const inventory = loadInventory(options.inventory);
   const extraVars = parseExtraVars(options.extraVars ?? []);
   if (options.syntaxCheck) {

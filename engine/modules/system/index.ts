@@ -4,11 +4,9 @@ import { authorizedKey } from './authorized-key.js';
 import { cron } from './cron.js';
 import { debconf } from './debconf.js';
 import { hostname } from './hostname.js';
-import { ipAlias } from './ip-alias.js';
 import { knownHosts } from './known-hosts.js';
 import { packageModule } from './package.js';
 import { service, systemd } from './service.js';
-import { synchronize } from './synchronize.js';
 import { sysctl } from './sysctl.js';
 import { group, user } from './users.js';
 import { waitFor } from './wait-for.js';
@@ -28,6 +26,4 @@ export const systemModules: Module<any, any>[] = [
   authorizedKey,
   knownHosts,
   waitFor,
-  synchronize,
-  ipAlias,
 ];

@@ -159,7 +159,7 @@ describe('sections and registry', () => {
   it('registers every system module with its aliases and a doc', () => {
     const registry = buildRegistry();
     for (const name of ['apt', 'package', 'service', 'systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'debconf', 'user',
-      'group', 'cron', 'sysctl', 'hostname', 'authorized_key', 'known_hosts', 'wait_for', 'synchronize', 'uxsv.ip_alias', 'ip_alias']) {
+      'group', 'cron', 'sysctl', 'hostname', 'authorized_key', 'known_hosts', 'wait_for']) {
       const mod = registry.get(name);
       expect(mod, name).toBeDefined();
       expect(mod!.doc.description.length).toBeGreaterThan(40);
