@@ -146,11 +146,17 @@ export class SecretRegistry implements SecretSink {
     return this.maskValue(value, new Map()) as T;
   }
 
-  /** A UserError with its message and code frame masked (errors are printed after the run). */
+  /**
+   * An error with what the run holds masked, for printing after the run: a
+   * UserError as a new one (its message and code frame masked), any other
+   * Error masked in place (message and stack), so its class stays.
+   */
   maskError<E>(err: E): E {
-    if (!(err instanceof UserError) || this.values.size === 0) return err;
-    const masked = new UserError(this.mask(err.message), err.position, err.frame === undefined ? undefined : this.mask(err.frame));
-    return masked as E;
+    if (!(err instanceof Error) || this.values.size === 0) return err;
+    if (err instanceof UserError) return new UserError(this.mask(err.message), err.position, err.frame === undefined ? undefined : this.mask(err.frame)) as E;
+    err.message = this.mask(err.message);
+    if (err.stack) err.stack = this.mask(err.stack);
+    return err;
   }
 
   /** Forgets every registered value (the passwords stay). */

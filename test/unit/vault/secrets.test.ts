@@ -139,8 +139,11 @@ describe('one registry per run', () => {
     run.register('hunter22');
     const masked = run.maskError(new UserError("undefined variable in 'hunter22'", { file: 'site.yml', line: 3 }, '> 3 | pw: hunter22'));
     expect(masked.format()).toBe(`site.yml:3: undefined variable in '${MASK}'\n> 3 | pw: ${MASK}`);
-    const plain = new Error('hunter22');
-    expect(run.maskError(plain)).toBe(plain);
+    const internal = new RangeError('bad hunter22');
+    expect(run.maskError(internal)).toBe(internal);
+    expect(internal.message).toBe(`bad ${MASK}`);
+    expect(internal.stack).not.toContain('hunter22');
+    expect(run.maskError('hunter22')).toBe('hunter22');
   });
 
   it('the functions of code paths without a run use the default registry', () => {
