@@ -45,17 +45,31 @@ export const MIN_SECRET_LENGTH = 3;
 export class SecretRegistry implements SecretSink {
   private readonly values = new Set<string>();
 
-  /** `passwords`: the run's vault passwords (none: decrypting fails, asking for one). */
-  constructor(private passwords?: VaultSecrets) {}
+  /**
+   * `passwords`: the run's vault passwords (none: decrypting fails, asking
+   * for one). `inherited`: a registry whose values this one masks too, never
+   * adding to it (a run masks what the code paths without a run registered
+   * in defaultSecrets, such as the unvault filter).
+   */
+  constructor(
+    private passwords?: VaultSecrets,
+    private readonly inherited?: SecretRegistry,
+  ) {}
 
   /** Whether the run was given a vault password. */
   get hasPasswords(): boolean {
     return Boolean(this.passwords && !this.passwords.empty);
   }
 
-  /** How many values are registered (forms and lines included). */
+  /** How many values are registered (forms and lines included; those of the inherited registry too). */
   get size(): number {
-    return this.values.size;
+    return this.values.size + (this.inherited?.size ?? 0);
+  }
+
+  /** Every registered value, the inherited registry's included. */
+  private *known(): Iterable<string> {
+    yield* this.values;
+    if (this.inherited) yield* this.inherited.known();
   }
 
   /**
@@ -104,7 +118,7 @@ export class SecretRegistry implements SecretSink {
    * leaves the rest of the text readable.
    */
   add(text: string): void {
-    for (const secret of this.values) if (text.includes(secret)) return;
+    for (const secret of this.known()) if (text.includes(secret)) return;
     this.register(text, { lines: false });
   }
 
@@ -116,9 +130,9 @@ export class SecretRegistry implements SecretSink {
    * partial overlaps.
    */
   mask(text: string): string {
-    if (this.values.size === 0 || text.length < MIN_SECRET_LENGTH) return text;
+    if (this.size === 0 || text.length < MIN_SECRET_LENGTH) return text;
     const spans: Array<[number, number]> = [];
-    for (const secret of this.values) {
+    for (const secret of this.known()) {
       if (secret.length > text.length) continue;
       for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) spans.push([at, at + secret.length]);
     }
@@ -142,7 +156,7 @@ export class SecretRegistry implements SecretSink {
    * Non-plain objects (Buffer, Date, class instances) are returned as they are.
    */
   maskDeep<T>(value: T): T {
-    if (this.values.size === 0) return value;
+    if (this.size === 0) return value;
     return this.maskValue(value, new Map()) as T;
   }
 
@@ -152,14 +166,14 @@ export class SecretRegistry implements SecretSink {
    * Error masked in place (message and stack), so its class stays.
    */
   maskError<E>(err: E): E {
-    if (!(err instanceof Error) || this.values.size === 0) return err;
+    if (!(err instanceof Error) || this.size === 0) return err;
     if (err instanceof UserError) return new UserError(this.mask(err.message), err.position, err.frame === undefined ? undefined : this.mask(err.frame)) as E;
     err.message = this.mask(err.message);
     if (err.stack) err.stack = this.mask(err.stack);
     return err;
   }
 
-  /** Forgets every registered value (the passwords stay). */
+  /** Forgets every value registered here (the passwords and the inherited registry stay). */
   clear(): void {
     this.values.clear();
   }

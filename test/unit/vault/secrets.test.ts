@@ -146,6 +146,21 @@ describe('one registry per run', () => {
     expect(run.maskError('hunter22')).toBe('hunter22');
   });
 
+  it("masks the values of the registry it inherits, and registers only in its own", () => {
+    const parent = new SecretRegistry();
+    parent.register('from-Parent-1');
+    const run = new SecretRegistry(undefined, parent);
+    run.register('from-Run-2');
+    expect(run.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} ${MASK}`);
+    expect(parent.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} from-Run-2`);
+    expect(run.maskDeep({ a: 'from-Parent-1' })).toEqual({ a: MASK });
+    // A derived text showing an inherited secret as it is is not registered whole.
+    run.add('pw = from-Parent-1');
+    expect(run.mask('pw = x')).toBe('pw = x');
+    run.clear();
+    expect(run.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} from-Run-2`);
+  });
+
   it('the functions of code paths without a run use the default registry', () => {
     try {
       setActiveVaultSecrets(new VaultSecrets([PASSWORD]));
