@@ -1,7 +1,7 @@
 /**
  * The benchmark (`npm run bench`): runs the engine as an operator would (the
  * CLI, a new process per run) against the lab, and prints a table of medians
- * with min and max; writes bench/results.json and the README's table.
+ * with min and max; writes bench/results.json and the table of docs/performance.md.
  *
  * Figures: site.yml with nothing to change; a synthetic 100-task playbook
  * (changing everything, then nothing) on the three lab hosts, on 10 and on 50
@@ -38,7 +38,7 @@ const CLEANUP = join(ROOT, 'bench/playbooks/cleanup.yml');
 const ONE_TASK = join(ROOT, 'bench/playbooks/one-task.yml');
 const HUGE_OUTPUT = join(ROOT, 'bench/playbooks/huge-output.yml');
 const RESULTS = join(ROOT, 'bench/results.json');
-const README = join(ROOT, 'README.md');
+const PERFORMANCE_DOC = join(ROOT, 'docs/performance.md');
 const SYNTHETIC_TASKS = 100;
 
 const pexecFile = promisify(execFile);
@@ -393,16 +393,16 @@ function table(figures: Figure[]): string {
 }
 
 function updateReadme(markdown: string): void {
-  const text = readFileSync(README, 'utf8');
+  const text = readFileSync(PERFORMANCE_DOC, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from === -1 || to === -1) {
-    log('README has no bench markers; table not copied');
+    log('docs/performance.md has no bench markers; table not copied');
     return;
   }
-  writeFileSync(README, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
+  writeFileSync(PERFORMANCE_DOC, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
 }
 
 async function main(): Promise<void> {

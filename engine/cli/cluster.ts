@@ -17,7 +17,8 @@ import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayIo, type PlayOptions } from './play.js';
 import { addRunOptions } from './run-options.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
-import { resolveVaultSecrets, type VaultPasswordOptions } from '../vault/cli.js';
+import type { VaultPasswordOptions } from '../vault/cli.js';
+import { loadConfig, vaultSecretsFor } from './settings.js';
 
 /** The repository's playbooks folder (beside dist/ when installed from the repository). */
 export function playbooksDir(): string {
@@ -43,8 +44,7 @@ interface ClusterView {
  * runPlay.
  */
 async function withVault<T extends VaultPasswordOptions>(options: T): Promise<T & { vaultSecrets?: PlayOptions['vaultSecrets'] }> {
-  const given = options.vaultPasswordFile?.length || options.askVaultPass;
-  const vaultSecrets = given ? await resolveVaultSecrets(options) : undefined;
+  const vaultSecrets = await vaultSecretsFor(options, loadConfig());
   setActiveVaultSecrets(vaultSecrets);
   return { ...options, vaultSecrets };
 }
@@ -227,7 +227,7 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
 
   program
     .command('status')
-    .description("the seed's table from the live hosts: services by host, addresses, mode; '!' marks what differs from the placement")
+    .description("the placement table from the live hosts: services by host, addresses, mode; '!' marks what differs from the placement")
     .option('-i, --inventory <path>', 'inventory file or folder (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print JSON')
     .option('--vault-password-file <file>', 'vault password file, for vault-encrypted vars files such as group_vars/all/vault.yml (repeatable)', (v: string, prev: string[] = []) => [...prev, v])

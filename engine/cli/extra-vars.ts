@@ -16,9 +16,11 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
       if (data === null || data === undefined) continue;
       if (typeof data !== 'object' || Array.isArray(data)) throw errorAt(loaded, [], 'extra vars file must hold a mapping');
       Object.assign(out, data);
-    } else if (text.startsWith('{') || text.startsWith('---')) {
+    } else if (text.startsWith('/') || text.startsWith('.')) {
+      throw new UserError(`Please prepend extra_vars filename '${text}' with '@'`);
+    } else if (text.startsWith('{') || text.startsWith('[') || text.startsWith('---')) {
       const data = parseYaml(text, '-e argument').data;
-      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UserError(`-e '${text}' is not a mapping`);
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UserError(`Invalid extra vars data supplied. '${text}' could not be made into a dictionary`);
       Object.assign(out, data);
     } else if (text) {
       Object.assign(out, parseKeyValue(text, { file: '-e argument' }));

@@ -7,7 +7,7 @@ import { EXIT } from './exit-codes.js';
 import { runMultiplexer } from '../connection/index.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
-import { addRunOptions, collect } from './run-options.js';
+import { addConnectionOptions, addRunOptions, collect, normalizeAliases } from './run-options.js';
 
 export function buildProgram(io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): Command {
   const program = new Command('uxsv')
@@ -16,7 +16,7 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
     .showHelpAfterError()
     .exitOverride();
 
-  addRunOptions(
+  addConnectionOptions(addRunOptions(
     program
       .command('play')
       .description('run playbooks (like ansible-playbook)')
@@ -28,8 +28,13 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
       .option('--start-at-task <name>', 'start at the task of this name')
       .option('--list-hosts', 'list the hosts of each play and exit')
       .option('--list-tasks', 'list the tasks of each play and exit')
-      .option('--syntax-check', 'only load and validate the playbooks, inventory and roles'),
-  ).action(async (playbooks: string[], options: PlayOptions) => {
+      .option('--list-tags', 'list the tags of each play and exit')
+      .option('--syntax-check', 'only load and validate the playbooks, inventory and roles')
+      .option('--force-handlers', 'run notified handlers even on hosts where a task failed')
+      .option('--flush-cache', 'clear the fact cache of every inventory host first')
+      .option('--step', 'confirm each task before running it (not supported)')
+      .option('-M, --module-path <path>', 'folders of site modules (<name>.mjs exporting a uxsv module), before ANSIBLE_LIBRARY or ansible.cfg library', collect),
+  )).action(async (playbooks: string[], options: PlayOptions) => {
     const outcome = await runPlay(playbooks, options, io);
     setExit(outcome.exitCode);
   });
@@ -42,12 +47,12 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
   const program = buildProgram(io, (c) => (code = c));
   program.configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => process.stderr.write(s) });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(normalizeAliases(argv), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR: ${maskSecrets(err.format())}\n`);
+      process.stderr.write(`ERROR! ${maskSecrets(err.format())}\n`);
       return EXIT.USAGE;
     }
     throw err;

@@ -432,10 +432,10 @@ function dateTime(local: string | undefined, utc: string | undefined, now: Date)
  * `ansible_` prefix, and each is also a variable of its own as the module
  * named it (ansible_hostname, or a custom fact's own name).
  */
-export function factsAsVars(facts: Facts): Record<string, unknown> {
+export function factsAsVars(facts: Facts, inject = true): Record<string, unknown> {
   const namespaced: Facts = {};
   for (const [k, v] of Object.entries(facts)) namespaced[k.startsWith('ansible_') && k !== 'ansible_local' ? k.slice(8) : k] = v;
-  return { ...facts, ansible_facts: namespaced };
+  return inject ? { ...facts, ansible_facts: namespaced } : { ansible_facts: namespaced };
 }
 
 /** `filter` of setup: only the facts whose names match these shell-style patterns. */

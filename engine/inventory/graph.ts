@@ -42,6 +42,8 @@ export interface HostNode {
   groups: string[];
   /** The inventory file where the host first appeared (Ansible's inventory_file). */
   source?: string;
+  /** The implicit localhost, present only because a group took it in (group_by): never in 'all' or 'ungrouped'. */
+  implicit?: boolean;
 }
 
 export const ALL = 'all';
@@ -52,12 +54,15 @@ export class InventoryGraph {
   /** Insertion order is inventory order. */
   readonly hosts = new Map<string, HostNode>();
   private ancestorCache = new Map<string, Set<string>>();
+  private hostsCache = new Map<string, string[]>();
   /** The file being read, recorded on hosts as they first appear. */
   currentSource?: string;
 
   constructor() {
     this.addGroup(ALL);
     this.addGroup(UNGROUPED);
+    // As in Ansible, 'ungrouped' is the first child of 'all' (it comes first in listings and in groups['all']).
+    this.addChild(ALL, UNGROUPED);
   }
 
   addGroup(name: string, origin?: Origin): GroupNode {
@@ -78,6 +83,7 @@ export class InventoryGraph {
     const group = this.addGroup(groupName);
     if (!group.hosts.includes(name)) group.hosts.push(name);
     if (!host.groups.includes(groupName)) host.groups.push(groupName);
+    this.hostsCache.clear();
     return host;
   }
 
@@ -96,7 +102,7 @@ export class InventoryGraph {
     }
     parent.children.push(childName);
     child.parents.push(parentName);
-    this.ancestorCache.clear();
+    this.changed();
   }
 
   /** A path of child links from `from` down to `to` (both included), if there is one. */
@@ -139,6 +145,7 @@ export class InventoryGraph {
     }
     const ungrouped = this.groups.get(UNGROUPED)!;
     for (const host of this.hosts.values()) {
+      if (host.implicit) continue;
       const real = [...this.groupsOfHost(host.name)].filter((g) => g !== ALL && g !== UNGROUPED);
       if (real.length === 0) {
         if (!ungrouped.hosts.includes(host.name)) ungrouped.hosts.push(host.name);
@@ -148,8 +155,26 @@ export class InventoryGraph {
         host.groups = host.groups.filter((g) => g !== UNGROUPED);
       }
     }
-    this.ancestorCache.clear();
+    this.changed();
     this.computeDepths();
+  }
+
+  /** Names that are both a group and a host (Ansible warns about each). */
+  nameConflicts(): string[] {
+    return [...this.hosts.keys()].filter((h) => this.groups.has(h));
+  }
+
+  /** Inventory hosts, in order, without the implicit localhost. */
+  realHosts(): string[] {
+    return [...this.hosts.values()].filter((h) => !h.implicit).map((h) => h.name);
+  }
+
+  /** The implicit localhost as a member of groups (its variables: a local connection). */
+  addImplicitHost(name: string, groupName: string): void {
+    if (!this.hosts.has(name)) {
+      this.hosts.set(name, { name, vars: { ansible_connection: 'local' }, groups: [], implicit: true });
+    }
+    this.addHost(name, groupName);
   }
 
   private computeDepths(): void {
@@ -183,10 +208,54 @@ export class InventoryGraph {
     return result;
   }
 
-  /** Hosts of a group and of its descendants, in inventory order. */
+  /**
+   * Hosts of a group and of its descendants in Ansible's order: the group's
+   * own hosts, then those of its children, then of their children, level by
+   * level, each host once.
+   */
   hostsOfGroup(groupName: string): string[] {
-    if (groupName === ALL) return [...this.hosts.keys()];
-    return [...this.hosts.keys()].filter((h) => this.groupsOfHost(h).has(groupName));
+    const cached = this.hostsCache.get(groupName);
+    if (cached) return cached;
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const group of this.descendantsOf(groupName)) {
+      for (const h of this.groups.get(group)?.hosts ?? []) {
+        if (groupName === ALL && this.hosts.get(h)?.implicit) continue;
+        if (!seen.has(h)) {
+          seen.add(h);
+          out.push(h);
+        }
+      }
+    }
+    this.hostsCache.set(groupName, out);
+    return out;
+  }
+
+  /** The group, its children, then their children (breadth first, each group once). */
+  descendantsOf(groupName: string): string[] {
+    if (!this.groups.has(groupName)) return [];
+    const ordered = [groupName];
+    const seen = new Set(ordered);
+    let level = [groupName];
+    while (level.length) {
+      const next: string[] = [];
+      for (const g of level) {
+        for (const child of this.groups.get(g)!.children) {
+          if (seen.has(child)) continue;
+          seen.add(child);
+          ordered.push(child);
+          next.push(child);
+        }
+      }
+      level = next;
+    }
+    return ordered;
+  }
+
+  /** Forget derived answers after a change (new host, group or membership). */
+  changed(): void {
+    this.ancestorCache.clear();
+    this.hostsCache.clear();
   }
 
   /** Ansible's sort_groups: by depth, then priority, then name. */

@@ -13,7 +13,15 @@ const MAX_HOSTS_PER_RANGE = 10_000;
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-export class HostRangeError extends Error {}
+export class HostRangeError extends Error {
+  constructor(
+    message: string,
+    /** `web[3:]`: a range without its end (Ansible leaves such a name as written where it may). */
+    readonly missingEnd = false,
+  ) {
+    super(message);
+  }
+}
 
 export function hasHostRange(name: string): boolean {
   return RANGE.test(name);
@@ -25,7 +33,11 @@ export function expandHostRange(name: string): string[] {
   if (!m) {
     // Ansible refuses `www[01:]` ("host range must specify end value"); taken as a name it would be an unreachable host.
     const half = /\[[^\]]*:[^\]]*\]/.exec(name);
-    if (half) throw new HostRangeError(`host range '${half[0]}' must be [begin:end] or [begin:end:step] (numbers or single letters)`);
+    if (half) {
+      const missingEnd = /:\]$/.test(half[0]);
+      const why = missingEnd ? ' (host range must specify end value)' : '';
+      throw new HostRangeError(`host range '${half[0]}' must be [begin:end] or [begin:end:step] (numbers or single letters)${why}`, missingEnd);
+    }
     return [name];
   }
   const head = name.slice(0, m.index);

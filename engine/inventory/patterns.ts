@@ -81,13 +81,14 @@ export interface Subscript {
   end?: number;
 }
 
-/** `name[3]`, `name[1:2]`, `name[:2]`, `name[1:]` (negative indexes count from the end). */
+/** `name[3]`, `name[1:2]`, `name[1:]`, `name[-1]` (a negative single index counts from the end). */
 export function splitSubscript(term: string): { expr: string; subscript?: Subscript | 'single'; index?: number } {
   if (term.startsWith('~')) return { expr: term };
-  const m = /^(.+)\[(?:(-?[0-9]+)|(-?[0-9]+)?:(-?[0-9]+)?)\]$/s.exec(term);
+  // As Ansible's PATTERN_WITH_SUBSCRIPT: a slice needs its start (`web[:2]` is a glob); `[x-y]` is the old spelling of `[x:y]`.
+  const m = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]+)?)\]$/s.exec(term);
   if (!m) return { expr: term };
   if (m[2] !== undefined) return { expr: m[1], subscript: 'single', index: Number(m[2]) };
-  return { expr: m[1], subscript: { start: m[3] ? Number(m[3]) : 0, end: m[4] !== undefined ? Number(m[4]) : undefined } };
+  return { expr: m[1], subscript: { start: Number(m[3]), end: m[4] !== undefined ? Number(m[4]) : undefined } };
 }
 
 /** Ansible's _apply_subscript: a single index, or an inclusive slice. */

@@ -4,15 +4,15 @@
  * here; dynamic includes are kept as IncludeNodes for the runner. Everything
  * is validated before any host is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Module } from '../modules/types.js';
 import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, Origin, Play, Playbook, RoleScope, Scope, TaskNode, Vars } from './model.js';
 import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaSchema, taskKeywords, taskKeywordsSchema, varsFileSchema } from './schemas.js';
 import { errorAt, validateAt } from './validate.js';
-import { positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
-import { parseKeyValue } from './kv.js';
+import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
+import { parseKeyValue, splitArgs } from './kv.js';
 import { checkArgsStatic } from './args.js';
 import { findLookup } from '../lookups/index.js';
 
@@ -147,39 +147,50 @@ export class Loader {
     }
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, shownPath(file));
-      const data = loaded.data;
-      if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
-      if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
-      const plays: Play[] = [];
-      const baseDir = path.dirname(path.resolve(file));
-      data.forEach((entry, i) => {
-        if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
-        const keys = Object.keys(entry);
-        const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
-        if (importKey) {
-          validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
-          const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
-          const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
-          // vars on import_playbook apply to every imported play, over the play's own vars.
-          const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
-          const importTags = asList((entry as Vars).tags);
-          const importWhen = (entry as Vars).when;
-          for (const play of imported) {
-            play.vars = { ...play.vars, ...importVars };
-            // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
-            if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
-            play.tags.push(...importTags);
-          }
-          plays.push(...imported);
-          return;
-        }
-        plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
-      });
-      return { file, plays };
+      return this.playbookFrom(readYamlFile(file, shownPath(file)), file, path.dirname(path.resolve(file)));
     } finally {
       this.leave();
     }
+  }
+
+  /**
+   * A playbook given as YAML text rather than a file (the ad-hoc command's
+   * one-task play): `name` stands for the file in messages, and relative
+   * paths resolve against `baseDir`.
+   */
+  loadPlaybookText(text: string, name: string, baseDir: string): Playbook {
+    return this.playbookFrom(parseYaml(text, name), name, path.resolve(baseDir));
+  }
+
+  private playbookFrom(loaded: LoadedYaml, file: string, baseDir: string): Playbook {
+    const data = loaded.data;
+    if (data === null || data === undefined) throw errorAt(loaded, [], 'the playbook is empty (a playbook is a list of plays)');
+    if (!Array.isArray(data)) throw errorAt(loaded, [], 'a playbook must be a list of plays');
+    const plays: Play[] = [];
+    data.forEach((entry, i) => {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw errorAt(loaded, [i], `play ${i + 1} must be a mapping`);
+      const keys = Object.keys(entry);
+      const importKey = keys.find((k) => shortName(k) === 'import_playbook' || (shortName(k) === 'include' && !('hosts' in (entry as Vars))));
+      if (importKey) {
+        validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
+        const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
+        const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
+        // vars on import_playbook apply to every imported play, over the play's own vars.
+        const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
+        const importTags = asList((entry as Vars).tags);
+        const importWhen = (entry as Vars).when;
+        for (const play of imported) {
+          play.vars = { ...play.vars, ...importVars };
+          // As in Ansible, a condition on the import applies to every task of the imported plays (fact gathering too).
+          if (importWhen !== undefined) play.scope.keywords.when = [...(Array.isArray(importWhen) ? importWhen : [importWhen]), ...(play.scope.keywords.when === undefined ? [] : Array.isArray(play.scope.keywords.when) ? play.scope.keywords.when : [play.scope.keywords.when])];
+          play.tags.push(...importTags);
+        }
+        plays.push(...imported);
+        return;
+      }
+      plays.push(this.loadPlay(entry as Vars, loaded, [i], baseDir));
+    });
+    return { file, plays };
   }
 
   /** Above zero while loading the tasks of a block that has a rescue: their failures are handled. */
@@ -283,8 +294,9 @@ export class Loader {
       if (actionKeys.length) throw errorAt(loaded, [...p, actionKeys[0]], `conflicting action statements: action and ${actionKeys[0]}`, true);
       const a = (entry.action ?? entry.local_action) as unknown;
       if (typeof a === 'string') {
-        const [first, ...rest] = a.trim().split(/\s+/);
-        action = first;
+        // The first word is the module (a `{{ template }}` stays one word), the rest its arguments.
+        const [first, ...rest] = splitArgs(a.trim());
+        action = (first ?? '').trim();
         rawArgs = rest.join(' ');
       } else {
         const { module: m, ...rest } = a as Vars;
@@ -324,8 +336,12 @@ export class Loader {
 
     if (!this.options.modules.has(action) && /\{\{|\{%/.test(action)) {
       // The module name is a template (`action: {module: "{{ name }}"}`): it is chosen per host when the task runs.
-      if (rawArgs !== null && rawArgs !== undefined && (typeof rawArgs !== 'object' || Array.isArray(rawArgs))) throw errorAt(loaded, [...p, action], 'a templated module name needs its arguments as a mapping');
-      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: action, module: TEMPLATED_MODULE, args: { ...((rawArgs as Vars) ?? {}) }, keywords, scope, origin, tags, templatedAction: action };
+      let templatedArgs: Vars;
+      if (typeof rawArgs === 'string') templatedArgs = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, undefined, { rawParams: true });
+      else if (rawArgs === null || rawArgs === undefined) templatedArgs = {};
+      else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) templatedArgs = { ...(rawArgs as Vars) };
+      else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
+      const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name as string | undefined, moduleName: action, module: TEMPLATED_MODULE, args: templatedArgs, keywords, scope, origin, tags, templatedAction: action };
       return [templated];
     }
     const mod = this.options.modules.get(action);
@@ -406,13 +422,15 @@ export class Loader {
 
   private include(kind: string, rawArgs: unknown, keywords: Vars, loaded: LoadedYaml, p: DataPath, action: string, scope: Scope, tags: string[], origin: Origin): Node[] {
     let args: Vars;
-    if (typeof rawArgs === 'string' && /^\s*[A-Za-z_]\w*=/.test(rawArgs)) {
-      // `import_role: name=a` and `include_tasks: file=a.yml` are key=value, as in Ansible (not a role named 'name=a').
-      args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, INCLUDE_ARG_KEYS);
-      if (args._raw_params !== undefined && kind.endsWith('_role') && args.name === undefined) args.name = args._raw_params;
-    } else if (typeof rawArgs === 'string') {
-      args = kind.endsWith('_role') ? { name: rawArgs } : { file: rawArgs };
-      if (kind.endsWith('_tasks') || kind === 'include') args = { file: rawArgs.trim() };
+    if (typeof rawArgs === 'string') {
+      // `import_role: name=a`, `include_tasks: file=a.yml`, and the old `include: a.yml x=1` (a file and parameters), as Ansible parses them.
+      args = parseKeyValue(rawArgs, { file: loaded.file, line: origin.line, col: origin.col }, undefined, { rawParams: true });
+      if (args._raw_params !== undefined) {
+        const raw = String(args._raw_params).trim();
+        delete args._raw_params;
+        if (kind.endsWith('_role')) args.name ??= raw;
+        else args.file ??= raw;
+      }
     } else if (rawArgs && typeof rawArgs === 'object') args = { ...(rawArgs as Vars) };
     else throw errorAt(loaded, [...p, action], `${kind} needs a file or a name`);
     if (kind === 'import_playbook') throw errorAt(loaded, [...p, action], 'import_playbook is only allowed at the top level of a playbook', true);
@@ -434,8 +452,10 @@ export class Loader {
       const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name as string | undefined, args, keywords, scope, origin, tags };
       return [node];
     }
-    // Static import: the keywords of the import apply to every imported task, like a block.
-    const importScope: Scope = { parent: scope, kind: 'include', keywords, role: scope.role, baseDir: scope.baseDir };
+    // Static import: the keywords of the import apply to every imported task, like a block; its other arguments are their variables.
+    const params = Object.fromEntries(Object.entries(args).filter(([k]) => !INCLUDE_ARG_KEYS.has(k)));
+    const importKeywords = Object.keys(params).length ? { ...keywords, vars: { ...((keywords.vars as Vars | undefined) ?? {}), ...params } } : keywords;
+    const importScope: Scope = { parent: scope, kind: 'include', keywords: importKeywords, role: scope.role, baseDir: scope.baseDir };
     if (kind === 'import_tasks' || kind === 'include') {
       const file = this.resolveTaskFile(String(args.file), scope, loaded.file);
       if (!file) throw errorAt(loaded, [...p, action], `task file not found: ${String(args.file)} (looked in ${this.taskFileCandidates(String(args.file), scope, loaded.file).join(', ')})`);
@@ -499,12 +519,25 @@ export class Loader {
       .find((dir) => isDirectory(dir) && ROLE_PARTS.some((part) => existsSync(path.join(dir, part))));
   }
 
+  /**
+   * A role's defaults or vars: `main.yml` (or `.yaml`, `.json`, no
+   * extension), or a folder `main/` whose files are merged in name order,
+   * as Ansible reads them.
+   */
   private readVarsDir(roleDir: string, sub: string, file = 'main'): Vars {
-    for (const name of [`${file}.yml`, `${file}.yaml`, file, path.join(file, 'main.yml')]) {
+    for (const name of [`${file}.yml`, `${file}.yaml`, `${file}.json`, file]) {
       const f = path.join(roleDir, sub, name);
       if (existsSync(f) && statSync(f).isFile()) return this.loadVarsFile(f);
     }
-    return {};
+    const folder = path.join(roleDir, sub, file);
+    if (!isDirectory(folder)) return {};
+    const merged: Vars = {};
+    const files = readdirSync(folder, { recursive: true, withFileTypes: false }) as string[];
+    for (const rel of files.sort()) {
+      const f = path.join(folder, rel);
+      if (/\.(ya?ml|json)$/.test(rel) && statSync(f).isFile()) Object.assign(merged, this.loadVarsFile(f));
+    }
+    return merged;
   }
 
   loadVarsFile(file: string, from?: { loaded: LoadedYaml; path: DataPath }): Vars {

@@ -43,7 +43,10 @@ function pyyamlTags(tags: Tags): Tags {
     if (t.tag === BOOL && t.test) {
       out.push({ ...t, test: new RegExp(t.test.source.replace('Y|y|', '').replace('N|n|', '')) } as typeof t);
     } else if (t.tag === FLOAT && t.format === 'EXP') {
-      out.push({ ...t, test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|[-+]?\.[0-9_]+[eE][-+][0-9]+)$/ } as typeof t);
+      out.push({ ...t, test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/ } as typeof t);
+    } else if (t.tag === FLOAT && t.test && !t.test.source.includes('inf')) {
+      // PyYAML's plain float needs a digit before the dot, or a digit right after a bare leading dot: `.` and `-.5` are strings.
+      out.push({ ...t, test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/ } as typeof t);
     } else out.push(t);
   }
   // `!vault |` values are decrypted as they load (the run's vault passwords); without one, loading fails clearly.

@@ -12,14 +12,15 @@
  *   2. `library/` of each role in the roles folders (beside the playbooks,
  *      and the roles path): unlike Ansible, which adds a role's library when
  *      the role is loaded, every such role's modules are known from the start;
- *   3. the configured module path (ANSIBLE_LIBRARY, else ansible.cfg's
- *      `library`; `--module-path` first).
+ *   3. the module path: `--module-path`, then Ansible's DEFAULT_MODULE_PATH
+ *      (ANSIBLE_LIBRARY, else ansible.cfg's `library`, else Ansible's own
+ *      folders, which hold Python modules only).
  * A site module may take the name of a builtin module: the bare name is then
  * the site's, and `ansible.builtin.<name>` stays the builtin, as in Ansible.
  * Other files in these folders (Python modules, TypeScript sources, READMEs)
  * are not modules for uxsv.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.js';
@@ -40,7 +41,7 @@ export interface LibrarySearch {
   playbooks: string[];
   /** Folders holding roles (roles_path), besides each playbook's roles/. */
   rolesPath?: string[];
-  /** The configured module path (--module-path, then ANSIBLE_LIBRARY or ansible.cfg `library`). */
+  /** The module path (--module-path, then ANSIBLE_LIBRARY or ansible.cfg `library`). */
   modulePath?: string[];
 }
 
@@ -121,39 +122,4 @@ export async function loadSiteModules(folders: string[]): Promise<SiteModule[]> 
   const out: SiteModule[] = [];
   for (const [name, file] of found) out.push({ name, file, module: await importModule(name, file) });
   return out;
-}
-
-/**
- * The module path configured outside the command line: ANSIBLE_LIBRARY, else
- * `library` in the [defaults] section of ./ansible.cfg (relative to its
- * folder). Ansible's own default folders hold Python modules and are not read.
- */
-export function configuredLibraryPath(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.ANSIBLE_LIBRARY) return env.ANSIBLE_LIBRARY.split(':').filter(Boolean).map((p) => path.resolve(cwd, expandHome(p, env)));
-  const cfg = path.join(cwd, 'ansible.cfg');
-  if (!existsSync(cfg)) return [];
-  const value = iniValue(readFileSync(cfg, 'utf8'), 'defaults', 'library');
-  return value ? value.split(':').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(cwd, expandHome(p, env))) : [];
-}
-
-function expandHome(p: string, env: NodeJS.ProcessEnv): string {
-  return p === '~' || p.startsWith('~/') ? path.join(env.HOME ?? '/', p.slice(1)) : p;
-}
-
-/** One key of one section of an INI text as Ansible reads ansible.cfg (`key = value` or `key: value`, `;` starts an inline comment). */
-function iniValue(text: string, section: string, key: string): string | undefined {
-  let current = '';
-  let value: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1].trim();
-      continue;
-    }
-    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
-    if (m && current === section && m[1].toLowerCase() === key) value = m[2].replace(/\s+;.*$/, '').trim();
-  }
-  return value;
 }

@@ -2,7 +2,7 @@ import type { Module } from './types.js';
 import { coreModules } from './core/index.js';
 import { filesModules } from './files/index.js';
 import { systemModules } from './system/index.js';
-import { configuredLibraryPath, libraryFolders, loadSiteModules, type LibrarySearch, type SiteModule } from './library.js';
+import { libraryFolders, loadSiteModules, type LibrarySearch, type SiteModule } from './library.js';
 
 /** Every builtin module by each of its names: `copy`, `ansible.builtin.copy`, aliases. */
 export function buildRegistry(): Map<string, Module<any, any>> {
@@ -35,10 +35,9 @@ export function withSiteModules(site: SiteModule[], base: Map<string, Module<any
 
 /**
  * The modules of a run: the builtins and the site modules of the library
- * folders of its playbooks and roles and of the configured module path
- * (ANSIBLE_LIBRARY or ansible.cfg's `library` when `modulePath` is not given).
+ * folders of its playbooks and roles and of the module path (the CLI gives
+ * --module-path and the configuration's DEFAULT_MODULE_PATH).
  */
 export async function modulesForRun(playbooks: string[], search: Omit<LibrarySearch, 'playbooks'> = {}): Promise<Map<string, Module<any, any>>> {
-  const modulePath = search.modulePath ?? configuredLibraryPath();
-  return withSiteModules(await loadSiteModules(libraryFolders({ ...search, playbooks, modulePath })));
+  return withSiteModules(await loadSiteModules(libraryFolders({ ...search, playbooks })));
 }

@@ -78,7 +78,7 @@ export class TaskExecutor {
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
-      outcome.noLog = this.flag(task, 'no_log', vars);
+      outcome.noLog = keyword(task, 'no_log') === undefined ? Boolean(this.deps.options.noLog) : this.flag(task, 'no_log', vars);
       outcome.ignoreErrors = this.flag(task, 'ignore_errors', vars);
       let items: unknown[] | undefined;
       let loopError: unknown;
@@ -95,12 +95,11 @@ export class TaskExecutor {
         outcome.result = await this.loop(task, host, baseVars, items, outcome);
       }
     } catch (err) {
+      // Like Ansible, an error while preparing the task (a template, a condition, a loop item) fails the task, whole loop included.
       if (err instanceof UnreachableError) {
         outcome.result = { changed: false, unreachable: true, msg: err.message };
         outcome.connectionLost = err instanceof ConnectionLostError;
-      } else if (err instanceof UserError) {
-        outcome.result = { changed: false, failed: true, msg: err.format() };
-      } else throw err;
+      } else outcome.result = { changed: false, failed: true, msg: messageOf(err) };
     }
     outcome.status = statusOf(outcome.result, outcome.ignoreErrors);
     outcome.durationMs = Date.now() - t0;
@@ -189,7 +188,7 @@ export class TaskExecutor {
     const templar = this.deps.templar;
     try {
       for (const c of conditionsOf(task)) {
-        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: c };
+        if (!templar.isTrue(c, vars, `${where} when`)) return { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
       }
       if (loopError) throw loopError;
       const render = (v: unknown, what: string) => templar.renderValue(v, vars, `${where} ${what}`);
@@ -204,7 +203,8 @@ export class TaskExecutor {
       if (rawIgnore !== undefined) outcome.ignoreErrors = toBool(render(rawIgnore, 'ignore_errors'), false);
       return await this.module(task, host, vars, scopeVars, render);
     } catch (err) {
-      if (err instanceof UnreachableError) throw err;
+      // In a loop, an item that cannot be prepared ends the whole task (Ansible's executor raises there).
+      if (err instanceof UnreachableError || Object.keys(itemVars).length) throw err;
       return { changed: false, failed: true, msg: messageOf(err) };
     }
   }
@@ -266,7 +266,9 @@ export class TaskExecutor {
     const register = task.keywords.register !== undefined ? String(task.keywords.register) : undefined;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await runModule(task.module, checked.args, mctx);
+      result = await withTaskTimeout(runModule(task.module, checked.args, mctx), timeoutSec, task.moduleName);
+      // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
+      if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
       if (observed.truncated) {
         // The host printed more than the output limit: the rest was dropped, not kept in memory.
         result.truncated = { ...observed.truncated };
@@ -315,6 +317,24 @@ export class TaskExecutor {
       result.failed = true;
       result[`${which}_when_result`] = messageOf(err);
     }
+  }
+}
+
+/**
+ * The task's `timeout` keyword, as Ansible enforces it: past it, the task
+ * fails with Ansible's message (the command itself is killed by the same
+ * limit on the connection).
+ */
+async function withTaskTimeout(run: Promise<ModuleResult>, seconds: number, action: string): Promise<ModuleResult> {
+  if (!(seconds > 0)) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<ModuleResult>((resolve) => {
+    timer = setTimeout(() => resolve({ changed: false, failed: true, msg: `The ${action} action failed to execute in the expected time frame (${seconds}) and was terminated` }), seconds * 1000);
+  });
+  try {
+    return await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -24,11 +24,17 @@ export function checkNotifyTargets(play: Play): void {
       if (n.kind !== 'task') continue;
       for (const target of asStringList(n.keywords.notify)) {
         if (Templar.isTemplate(target) || names.has(target)) continue;
-        throw new UserError(`notify: no handler named or listening to '${target}'`, { file: n.origin.file, line: n.origin.line, col: n.origin.col });
+        // Ansible's words first (scripts look for them), then where.
+        throw new UserError(`${missingHandlerMessage(target)} (${n.origin.file}:${n.origin.line ?? 0}:${n.origin.col ?? 0})`);
       }
     }
   };
   visit(nodes);
+}
+
+/** Ansible's words for a notification that no handler takes. */
+export function missingHandlerMessage(name: string): string {
+  return `The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list`;
 }
 
 function hasDynamicInclude(nodes: Node[]): boolean {

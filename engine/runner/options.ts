@@ -4,6 +4,7 @@ import type { Vars } from '../loader/model.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { HostStats, Reporter } from '../output/events.js';
 import type { SecretSink } from '../template/trust.js';
+import type { FactCacheSettings } from './fact-cache.js';
 
 /**
  * Connection and privilege defaults from the command line (`-c`, `-u`, `-b`,
@@ -23,7 +24,14 @@ export interface PlayDefaults {
   becomePassword?: string;
   /** Gather facts when a play does not say (ansible.cfg `gathering`: implicit = true, explicit = false). */
   gatherFacts?: boolean;
+  /** host_key_checking: false accepts any host key (Ansible's ANSIBLE_HOST_KEY_CHECKING=False). */
   hostKeyChecking?: boolean;
+  /** -k / --connection-password-file: ansible_password at the lowest precedence. */
+  password?: string;
+  /** --ssh-common-args: ansible_ssh_common_args at the lowest precedence. */
+  sshCommonArgs?: string;
+  /** --ssh-extra-args: ansible_ssh_extra_args at the lowest precedence. */
+  sshExtraArgs?: string;
 }
 
 export interface RunOptions {
@@ -63,6 +71,18 @@ export interface RunOptions {
   secrets?: SecretSink;
   /** Render templates with native types (jinja2_native). */
   jinja2Native?: boolean;
+  /** The fact cache (Ansible's cache plugin settings; default: from ANSIBLE_CACHE_PLUGIN* in the environment). */
+  factCache?: FactCacheSettings;
+  /** A notification that no handler takes is an error (default), or a warning (ERROR_ON_MISSING_HANDLER false). */
+  errorOnMissingHandler?: boolean;
+  /** The strategy of plays that do not say (DEFAULT_STRATEGY / ANSIBLE_STRATEGY); default linear. */
+  defaultStrategy?: string;
+  /** no_log for every task that does not say (Ansible's DEFAULT_NO_LOG / ANSIBLE_NO_LOG). */
+  noLog?: boolean;
+  /** --flush-cache: forget the cached facts of the inventory's hosts first. */
+  flushCache?: boolean;
+  /** inject_facts_as_vars (ANSIBLE_INJECT_FACT_VARS): facts are also variables of their own (ansible_hostname); default true. */
+  injectFactVars?: boolean;
 }
 
 export interface RunResult {

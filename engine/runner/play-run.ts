@@ -8,7 +8,9 @@ import { modules } from '../modules/registry.js';
 import { Templar, lazyVars } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { UserError } from '../errors.js';
+import { toBool } from '../values.js';
 import { TaskExecutor } from './executor.js';
+import { missingHandlerMessage } from './notify-check.js';
 import { PlayIterator, type RunnableNode } from './iterator.js';
 import { keyword, location, taskTitle } from './keywords.js';
 import path from 'node:path';
@@ -42,7 +44,7 @@ export class PlayRun implements PlayVarsContext {
     gatherFacts: boolean,
   ) {
     this.handlers = [...play.handlers];
-    const blocks = compilePlay(play, gatherFacts, (n) => this.selected(n));
+    const blocks = compilePlay(play, gatherFacts, (n) => this.selected(n), this.forceHandlers());
     this.iterator = new PlayIterator(batchHosts, {
       blocks,
       handlers: () => this.handlers,
@@ -68,8 +70,10 @@ export class PlayRun implements PlayVarsContext {
     return !this.run.host(host).unreachable && (!this.iterator.isFailed(host) || this.forceHandlers());
   }
 
+  /** force_handlers: the play's keyword, else --force-handlers (or its setting). */
   forceHandlers(): boolean {
-    return Boolean(this.run.options.forceHandlers) || Boolean(this.play.keywords.force_handlers);
+    const own = this.play.keywords.force_handlers;
+    return own !== undefined ? toBool(own, false) : Boolean(this.run.options.forceHandlers);
   }
 
   selected(node: RunnableNode): boolean {
@@ -132,7 +136,11 @@ export class PlayRun implements PlayVarsContext {
     for (const name of names) {
       const targets = this.handlersFor(name);
       if (!targets.length) {
-        throw new UserError(`The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list`, { file: task.origin.file, line: task.origin.line });
+        if (this.run.options.errorOnMissingHandler === false) {
+          this.run.warn(missingHandlerMessage(name));
+          continue;
+        }
+        throw new UserError(`${missingHandlerMessage(name)} (${location(task)})`);
       }
       for (const h of targets) {
         let set = this.notified.get(h);
@@ -147,12 +155,20 @@ export class PlayRun implements PlayVarsContext {
   /** The handler a notification names (the last one loaded of that name) and every handler listening to it. */
   private handlersFor(name: string): HandlerNode[] {
     const out: HandlerNode[] = [];
-    for (let i = this.handlers.length - 1; i >= 0; i--) {
-      const h = this.handlers[i];
-      const own = this.handlerName(h);
-      if (own !== undefined && (own === name || (h.scope.role && `${h.scope.role.name} : ${own}` === name))) {
-        out.push(h);
-        break;
+    // As in Ansible: the last handlers file (a role's, the play's) that has the name, and the first of that name in it.
+    const files: HandlerNode[][] = [];
+    for (const h of this.handlers) {
+      const last = files[files.length - 1];
+      if (last && last[0].origin.file === h.origin.file) last.push(h);
+      else files.push([h]);
+    }
+    found: for (const group of files.reverse()) {
+      for (const h of group) {
+        const own = this.handlerName(h);
+        if (own !== undefined && (own === name || (h.scope.role && `${h.scope.role.name} : ${own}` === name))) {
+          out.push(h);
+          break found;
+        }
       }
     }
     for (const h of this.handlers) if (!out.includes(h) && (h.handler?.listen ?? []).some((l) => this.renderPlayText(l) === name)) out.push(h);
@@ -269,6 +285,9 @@ export function connectionVars(run: RunState, play: PlayRun | undefined, host: s
   if (d.port) base.ansible_port = d.port;
   if (d.privateKeyFile) base.ansible_ssh_private_key_file = d.privateKeyFile;
   if (d.timeoutSec) base.ansible_ssh_timeout = d.timeoutSec;
+  if (d.password !== undefined) base.ansible_password = d.password;
+  if (d.sshCommonArgs !== undefined) base.ansible_ssh_common_args = d.sshCommonArgs;
+  if (d.sshExtraArgs !== undefined) base.ansible_ssh_extra_args = d.sshExtraArgs;
   if (keywords.connection !== undefined) base.ansible_connection = keywords.connection;
   if (keywords.remote_user !== undefined) base.ansible_user = keywords.remote_user;
   if (keywords.port !== undefined) base.ansible_port = keywords.port;
@@ -287,16 +306,21 @@ export function connectionVars(run: RunState, play: PlayRun | undefined, host: s
  * part (Ansible's implicit `meta: flush_handlers`), and only the tasks the
  * --tags/--skip-tags selection keeps.
  */
-export function compilePlay(play: Play, gatherFacts: boolean, selected: (n: RunnableNode) => boolean): BlockNode[] {
+export function compilePlay(play: Play, gatherFacts: boolean, selected: (n: RunnableNode) => boolean, forceHandlers = false): BlockNode[] {
   const flush = (): MetaNode => ({ kind: 'meta', id: implicitIds--, action: 'flush_handlers', keywords: {}, scope: play.scope, origin: play.origin, tags: [], implicit: true });
-  const block = (nodes: Node[]): BlockNode => ({ kind: 'block', id: implicitIds--, block: nodes, rescue: [], always: [], scope: play.scope, origin: play.origin, tags: [] });
+  const noop = (): MetaNode => ({ kind: 'meta', id: implicitIds--, action: 'noop', keywords: {}, scope: play.scope, origin: play.origin, tags: [], implicit: true });
+  const block = (nodes: Node[], always: Node[] = []): BlockNode => ({ kind: 'block', id: implicitIds--, block: nodes, rescue: [], always, scope: play.scope, origin: play.origin, tags: [] });
   const blocks: BlockNode[] = [];
   if (gatherFacts) blocks.push(block([gatherTask(play)]));
   const sections = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
   for (const section of sections) {
     const kept = filterSelected(section, selected);
-    if (kept.length) blocks.push(block(kept));
-    blocks.push(block([flush()]));
+    // With force_handlers the flush is the section's `always`: a host that failed still runs its handlers (Ansible does the same).
+    if (forceHandlers) blocks.push(block(kept.length ? kept : [noop()], [flush()]));
+    else {
+      if (kept.length) blocks.push(block(kept));
+      blocks.push(block([flush()]));
+    }
   }
   return blocks;
 }

@@ -67,7 +67,7 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
 
 /** `strategy:`, possibly a template of play vars and extra vars. */
 function strategyOf(run: RunState, play: Play): string {
-  const raw = play.keywords.strategy ?? 'linear';
+  const raw = play.keywords.strategy ?? run.options.defaultStrategy ?? 'linear';
   const vars = lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play));
   const name = String(untag(run.templar.renderValue(raw, vars, `${location(play)} strategy`))).replace(/^ansible\.builtin\./, '');
   if (name === 'host_pinned') return 'free';

@@ -23,6 +23,7 @@ import { runPlay } from './play.js';
 import { ConnectionPool } from './pool.js';
 import { RunState } from './run-state.js';
 import { VariableStore } from './vars.js';
+import { FactCache, factCacheSettings } from './fact-cache.js';
 
 export type { PlayDefaults, RunOptions, RunResult } from './options.js';
 export { playPattern } from './play.js';
@@ -43,7 +44,10 @@ export class Runner {
     const store = new VariableStore(inventory, options.extraVars, {
       check: options.check, diff: options.diff, verbosity: options.verbosity, forks: options.forks, limit: options.limit,
       tags: options.tags, skipTags: options.skipTags, inventorySources: options.inventorySources, configFile: options.configFile,
+      injectFacts: options.injectFactVars ?? !/^(0|false|no|off)$/i.test(process.env.ANSIBLE_INJECT_FACT_VARS ?? ''),
     });
+    store.factCache = new FactCache(options.factCache ?? factCacheSettings(process.env));
+    if (options.flushCache) for (const host of inventory.hostNames()) store.factCache.remove(host);
     const lookupHost: LookupHost = {
       hostsMatching: (pattern) => inventory.select(pattern),
       warn: (message) => this.state.warn(message),

@@ -20,7 +20,9 @@
 import path from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, RoleScope, Scope, Vars } from '../loader/model.js';
-import { OPAQUE } from '../template/trust.js';
+import { OPAQUE, markUnsafe, untag } from '../template/trust.js';
+import type { FactCache } from './fact-cache.js';
+import { isLocalhostName } from '../inventory/index.js';
 import { factsAsVars } from '../facts/setup.js';
 
 export const OMIT_TOKEN = '__omit_place_holder__uxsv';
@@ -28,6 +30,8 @@ export const ANSIBLE_VERSION = { full: '2.14.18', string: '2.14.18', major: 2, m
 
 /** What the run tells the magic variables (Ansible's "options vars"). */
 export interface RunFacts {
+  /** Facts are variables of their own too (Ansible's inject_facts_as_vars); default true. */
+  injectFacts?: boolean;
   check: boolean;
   diff: boolean;
   verbosity: number;
@@ -52,8 +56,10 @@ export interface PlayVarsContext {
 }
 
 export class VariableStore {
-  /** Facts per host (level 11). */
-  readonly facts = new Map<string, Vars>();
+  /** Facts per host (level 11), read from the fact cache the first time a host's are asked for. */
+  private readonly factsByHost = new Map<string, Vars | undefined>();
+  /** Where facts outlive the run (the jsonfile cache), if configured. */
+  factCache?: FactCache;
   /** include_vars per host (level 18). */
   readonly includedVars = new Map<string, Vars>();
   /** set_fact and register results per host (level 19); they outlive the play, like Ansible's. */
@@ -70,7 +76,8 @@ export class VariableStore {
     const key = `${host}\0${playbookDir ?? ''}`;
     let v = this.inventoryCache.get(key);
     if (!v) {
-      v = this.inventory.hasHost(host) ? this.inventory.hostVars(host, playbookDir) : {};
+      // The implicit localhost still gets group_vars/all and the playbook's host_vars/localhost, as in Ansible.
+      v = this.inventory.hasHost(host) || isLocalhostName(host) ? this.inventory.hostVars(host, playbookDir) : {};
       // ansible_host defaults to the inventory name, as Ansible's connection does.
       if (v.ansible_host === undefined) v = { ansible_host: host, ...v };
       // Ansible's implicit localhost runs modules with the controller's own Python.
@@ -85,12 +92,24 @@ export class VariableStore {
     this.inventoryCache.clear();
   }
 
+  /** A host's facts: gathered or set this run, else from the fact cache. */
+  factsOf(host: string): Vars | undefined {
+    if (!this.factsByHost.has(host)) {
+      const cached = this.factCache?.load(host);
+      this.factsByHost.set(host, cached ? markUnsafe(cached) : undefined);
+    }
+    return this.factsByHost.get(host);
+  }
+
   setFacts(host: string, facts: Vars): void {
-    this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...facts });
+    const merged = { ...(this.factsOf(host) ?? {}), ...facts };
+    this.factsByHost.set(host, merged);
+    this.factCache?.save(host, untag(merged));
   }
 
   clearFacts(host: string): void {
-    this.facts.delete(host);
+    this.factsByHost.set(host, undefined);
+    this.factCache?.remove(host);
   }
 
   setRuntime(host: string, values: Vars): void {
@@ -103,10 +122,10 @@ export class VariableStore {
 
   /** What hostvars[host] shows: the host's own variables, not those of a play or task. */
   hostLevelVars(host: string, ctx?: PlayVarsContext): Vars {
-    const facts = this.facts.get(host);
+    const facts = this.factsOf(host);
     return {
       ...this.inventoryVars(host, ctx?.play.baseDir),
-      ...(facts ? factsAsVars(facts) : {}),
+      ...(facts ? factsAsVars(facts, this.run.injectFacts !== false) : {}),
       ...(this.includedVars.get(host) ?? {}),
       ...(this.hostVarsRuntime.get(host) ?? {}),
       ...this.extraVars,
@@ -124,12 +143,12 @@ export class VariableStore {
     const chain: Scope[] = [];
     for (let s: Scope | undefined = scope; s; s = s.parent) chain.unshift(s);
     const role = taskRoleLayers(scope);
-    const facts = this.facts.get(host);
+    const facts = this.factsOf(host);
     const merged: Vars = {};
     for (const r of ctx.play.roles) Object.assign(merged, r.defaults);
     for (const d of role.defaults) Object.assign(merged, d);
     Object.assign(merged, this.inventoryVars(host, ctx.play.baseDir));
-    if (facts) Object.assign(merged, factsAsVars(facts));
+    if (facts) Object.assign(merged, factsAsVars(facts, this.run.injectFacts !== false));
     Object.assign(merged, ctx.play.vars);
     Object.assign(merged, ctx.varsFiles.get(host) ?? {});
     for (const r of ctx.play.roles) Object.assign(merged, r.vars);
@@ -139,7 +158,8 @@ export class VariableStore {
     Object.assign(merged, this.includedVars.get(host) ?? {});
     Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
     for (const p of role.params) Object.assign(merged, p);
-    for (const s of chain) if (s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
+    // The vars of every include and import (static ones too) are include params, above set_fact, as in Ansible.
+    for (const s of chain) if (s.kind === 'include' && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
     Object.assign(merged, this.extraVars);
     Object.assign(merged, extra);
     Object.assign(merged, this.magicVars(host, ctx, scope));
@@ -204,6 +224,8 @@ export class VariableStore {
     const store = this;
     const names = () => this.inventory.hostNames();
     const cache = new Map<string, Vars>();
+    // The implicit localhost of a play that runs on it is a host of hostvars too, as in Ansible.
+    const implicitHere = (name: string) => isLocalhostName(name) && (ctx?.playHosts.includes(name) ?? false);
     const varsOf = (host: string) => {
       let v = cache.get(host);
       if (!v) cache.set(host, (v = store.hostLevelVars(host, ctx)));
@@ -213,11 +235,11 @@ export class VariableStore {
       get(_t, prop) {
         if (prop === OPAQUE) return true;
         if (typeof prop !== 'string') return undefined;
-        if (!store.inventory.hasHost(prop)) return undefined;
+        if (!store.inventory.hasHost(prop) && !implicitHere(prop)) return undefined;
         return varsOf(prop);
       },
       has(_t, prop) {
-        return typeof prop === 'string' && store.inventory.hasHost(prop);
+        return typeof prop === 'string' && (store.inventory.hasHost(prop) || implicitHere(prop));
       },
       ownKeys() {
         return names();

@@ -2,7 +2,7 @@
  * `uxsv vault ...`: the ansible-vault subcommands we need (encrypt, decrypt,
  * view, edit, rekey, encrypt_string), reading and writing files ansible-vault can open.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -11,11 +11,26 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { quote } from '../connection/quote.js';
+import { AnsibleConfig, vaultConfigDefaults } from '../config/index.js';
 import { encrypt, isVaultText, parseVaultText, readPasswordFile, VaultSecrets } from './index.js';
 
 export interface VaultPasswordOptions {
   vaultPasswordFile?: string[];
   askVaultPass?: boolean;
+  /** --vault-id LABEL@SOURCE (SOURCE: a file, an executable, or `prompt`), repeatable. */
+  vaultId?: string[];
+  /** --encrypt-vault-id LABEL: which vault id encrypts, when several are given. */
+  encryptVaultId?: string;
+}
+
+/** Vault settings of ansible.cfg / ANSIBLE_* (engine/config): identities and a password file used on every run. */
+export interface VaultConfigDefaults {
+  identityList?: string[];
+  passwordFile?: string;
+  /** DEFAULT_VAULT_IDENTITY: the label of a password given without one ('default'). */
+  defaultIdentity?: string;
+  /** DEFAULT_VAULT_ENCRYPT_IDENTITY. */
+  encryptIdentity?: string;
 }
 
 export interface RekeyOptions extends VaultPasswordOptions {
@@ -55,16 +70,97 @@ async function askPassword(confirm: boolean): Promise<string> {
   return password;
 }
 
+/** One vault identity: a label and where its password comes from. */
+export interface VaultIdentity {
+  label: string;
+  source: string;
+}
+
+/** `LABEL@SOURCE`, or a bare SOURCE (labelled with the default identity), as Ansible splits --vault-id. */
+export function parseVaultId(text: string, defaultLabel = 'default'): VaultIdentity {
+  const at = text.indexOf('@');
+  if (at < 0) return { label: defaultLabel, source: text };
+  return { label: text.slice(0, at) || defaultLabel, source: text.slice(at + 1) };
+}
+
 /**
- * Builds the secrets from --vault-password-file (each, in order) and
- * --ask-vault-pass. `confirm` asks twice, as ansible-vault does when encrypting.
+ * The identities of a run in Ansible's order: ansible.cfg's vault_identity_list,
+ * --vault-id, --vault-password-file (then ansible.cfg's vault_password_file),
+ * and a prompt for --ask-vault-pass.
  */
-export async function resolveVaultSecrets(options: VaultPasswordOptions, confirm = false): Promise<VaultSecrets> {
-  const passwords = (options.vaultPasswordFile ?? []).map(readPasswordFile);
-  if (options.askVaultPass) passwords.push(await askPassword(confirm));
-  const secrets = new VaultSecrets(passwords);
-  if (secrets.empty) throw new UserError('no vault password given: use --vault-password-file FILE or --ask-vault-pass');
+export function vaultIdentities(options: VaultPasswordOptions, config: VaultConfigDefaults = {}): VaultIdentity[] {
+  const label = config.defaultIdentity ?? 'default';
+  const ids = [...(config.identityList ?? []).filter((t) => t.trim() !== ''), ...(options.vaultId ?? [])].map((t) => parseVaultId(t, label));
+  const files = [...(options.vaultPasswordFile ?? [])];
+  if (config.passwordFile) files.push(config.passwordFile);
+  ids.push(...files.map((source) => ({ label, source })));
+  if (options.askVaultPass) ids.push({ label, source: 'prompt' });
+  return ids;
+}
+
+/** A vault client script (name ending in -client, any extension) is told which id it is asked for. */
+function isClientScript(file: string): boolean {
+  return /-client$/.test(basename(file).replace(/\.[^.]*$/, ''));
+}
+
+function readIdentityPassword(id: VaultIdentity): string {
+  if (!isClientScript(id.source)) return readPasswordFile(id.source);
+  let stdout: string;
+  try {
+    stdout = execFileSync(id.source, ['--vault-id', id.label], { encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], timeout: 60_000 });
+  } catch (err) {
+    throw new UserError(`Vault password client script ${id.source} did not find a secret for vault-id=${id.label}: ${(err as Error).message}`, { file: id.source });
+  }
+  const password = stdout.replace(/\r?\n$/, '').split(/\r?\n/)[0];
+  if (!password) throw new UserError(`Invalid vault password was provided from script ${id.source} (empty)`, { file: id.source });
+  return password;
+}
+
+/** The passwords of the identities, in order; `prompt` asks on the terminal (twice when `confirm`). */
+async function identityPasswords(ids: VaultIdentity[], confirm: boolean): Promise<string[]> {
+  const passwords: string[] = [];
+  for (const id of ids) {
+    if (id.source === 'prompt' || id.source === 'prompt_ask_vault_pass') passwords.push(await askPassword(confirm));
+    else passwords.push(readIdentityPassword(id));
+  }
+  return passwords;
+}
+
+/**
+ * Builds the secrets from the vault identities (see vaultIdentities). `confirm`
+ * asks twice, as ansible-vault does when encrypting.
+ */
+export async function resolveVaultSecrets(options: VaultPasswordOptions, confirm = false, config: VaultConfigDefaults = {}): Promise<VaultSecrets> {
+  const secrets = new VaultSecrets(await identityPasswords(vaultIdentities(options, config), confirm));
+  if (secrets.empty) throw new UserError('no vault password given: use --vault-password-file FILE, --vault-id LABEL@FILE or --ask-vault-pass');
   return secrets;
+}
+
+/** The secrets plus the password and label that encrypt (--encrypt-vault-id, else the first identity). */
+export async function resolveEncryption(options: VaultPasswordOptions, config: VaultConfigDefaults = {}): Promise<{ secrets: VaultSecrets; password: string; label?: string }> {
+  const { label, index } = encryptLabel(options, config);
+  const passwords = await identityPasswords(vaultIdentities(options, config), true);
+  const secrets = new VaultSecrets(passwords);
+  if (secrets.empty) throw new UserError('no vault password given: use --vault-password-file FILE, --vault-id LABEL@FILE or --ask-vault-pass');
+  return { secrets, password: passwords[index] ?? secrets.encryptPassword, label };
+}
+
+/** Whether any vault password source is given on the command line or in the configuration. */
+export function vaultPasswordGiven(options: VaultPasswordOptions, config: VaultConfigDefaults = {}): boolean {
+  return vaultIdentities(options, config).length > 0;
+}
+
+/**
+ * The label a new encryption carries (vault format 1.2): --encrypt-vault-id, else
+ * the only --vault-id given; none (format 1.1) for the default identity.
+ */
+export function encryptLabel(options: VaultPasswordOptions, config: VaultConfigDefaults = {}): { label?: string; index: number } {
+  const ids = vaultIdentities(options, config);
+  const wanted = options.encryptVaultId ?? config.encryptIdentity;
+  const index = wanted ? ids.findIndex((id) => id.label === wanted) : 0;
+  if (wanted && index < 0) throw new UserError(`Did not find a match for --encrypt-vault-id=${wanted} in the known vault-ids ${JSON.stringify(ids.map((i) => i.label))}`);
+  const label = ids[index]?.label;
+  return { label: label && label !== (config.defaultIdentity ?? 'default') ? label : undefined, index };
 }
 
 /**
@@ -74,7 +170,7 @@ export async function resolveVaultSecrets(options: VaultPasswordOptions, confirm
  * terminal when not given). Without a terminal both must come from files.
  */
 export async function resolveRekeyPasswords(options: RekeyOptions): Promise<{ old: VaultSecrets; newPassword: string }> {
-  const askOld = !options.vaultPasswordFile?.length && !options.askVaultPass && Boolean(process.stdin.isTTY);
+  const askOld = !vaultPasswordGiven(options) && Boolean(process.stdin.isTTY);
   const old = await resolveVaultSecrets({ ...options, askVaultPass: options.askVaultPass || askOld });
   let newPassword: string;
   if (options.newVaultPasswordFile) newPassword = readPasswordFile(options.newVaultPasswordFile);
@@ -114,11 +210,11 @@ function readInput(file: string): Buffer {
   }
 }
 
-function encryptFiles(files: string[], secrets: VaultSecrets): void {
+function encryptFiles(files: string[], password: string, label?: string): void {
   for (const file of files) {
     const data = readInput(file);
     if (isVaultText(data.toString('latin1'))) throw new UserError(`input is already encrypted: ${file}`, { file });
-    writeFileAtomic(file, encrypt(data, secrets.encryptPassword));
+    writeFileAtomic(file, encrypt(data, password, label));
   }
 }
 
@@ -188,7 +284,14 @@ async function readStdin(): Promise<string> {
 function withPasswordOptions(command: Command): Command {
   return command
     .option('--vault-password-file <file>', 'file holding the vault password, or an executable printing it (repeatable)', collect)
-    .option('--ask-vault-pass', 'ask for the vault password on the terminal');
+    .option('-J, --ask-vault-pass', 'ask for the vault password on the terminal')
+    .option('--vault-id <id>', 'a vault identity LABEL@SOURCE: SOURCE is a password file, an executable, or prompt (repeatable)', collect)
+    .option('--encrypt-vault-id <label>', 'the vault id whose password encrypts (when several are given)');
+}
+
+/** ansible.cfg's vault settings, read when a vault command runs. */
+function vaultConfig(): VaultConfigDefaults {
+  return vaultConfigDefaults(AnsibleConfig.load());
 }
 
 export function registerVaultCommands(program: Command, io: { write(text: string): void }): void {
@@ -196,23 +299,24 @@ export function registerVaultCommands(program: Command, io: { write(text: string
 
   withPasswordOptions(vault.command('encrypt').description('encrypt files in place').argument('<file...>', 'files to encrypt'))
     .action(async (files: string[], options: VaultPasswordOptions) => {
-      encryptFiles(files, await resolveVaultSecrets(options, true));
+      const { password, label } = await resolveEncryption(options, vaultConfig());
+      encryptFiles(files, password, label);
     });
 
   withPasswordOptions(vault.command('decrypt').description('decrypt vault files in place').argument('<file...>', 'vault files'))
     .action(async (files: string[], options: VaultPasswordOptions) => {
-      decryptFiles(files, await resolveVaultSecrets(options));
+      decryptFiles(files, await resolveVaultSecrets(options, false, vaultConfig()));
     });
 
   withPasswordOptions(vault.command('view').description('print the decrypted content of a vault file').argument('<file>', 'vault file'))
     .action(async (file: string, options: VaultPasswordOptions) => {
-      const secrets = await resolveVaultSecrets(options);
+      const secrets = await resolveVaultSecrets(options, false, vaultConfig());
       io.write(secrets.decrypt(readInput(file).toString('utf8'), file).toString('utf8'));
     });
 
   withPasswordOptions(vault.command('edit').description('decrypt to a private temp file, run $EDITOR, re-encrypt if changed').argument('<file>', 'vault file'))
     .action(async (file: string, options: VaultPasswordOptions) => {
-      editFile(file, await resolveVaultSecrets(options));
+      editFile(file, await resolveVaultSecrets(options, false, vaultConfig()));
     });
 
   withPasswordOptions(
@@ -233,8 +337,8 @@ export function registerVaultCommands(program: Command, io: { write(text: string
       .argument('[string]', 'the string to encrypt')
       .option('--name <name>', 'the variable name to print before the value'),
   ).action(async (value: string | undefined, options: VaultPasswordOptions & { name?: string }) => {
-    const secrets = await resolveVaultSecrets(options, true);
+    const { password, label } = await resolveEncryption(options, vaultConfig());
     const plaintext = value ?? (await readStdin());
-    io.write(formatEncryptedString(encrypt(plaintext, secrets.encryptPassword), options.name));
+    io.write(formatEncryptedString(encrypt(plaintext, password, label), options.name));
   });
 }

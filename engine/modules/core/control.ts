@@ -1,4 +1,5 @@
 /** Modules that run on the controller: ping checks the host answers; the rest work on variables. */
+import { quote } from '../../connection/quote.js';
 import type { Module } from '../types.js';
 import { UserError } from '../../errors.js';
 import { readFact } from '../../facts/index.js';
@@ -9,7 +10,7 @@ export const ping: Module<{ data?: string }, string> = {
   schema: { type: 'object', properties: { data: { type: 'string', default: 'pong' } }, additionalProperties: false },
   doc: { description: 'Checks that the host answers over its connection and has a working shell. Never changes anything.', returns: { ping: 'the data given (pong)' }, example: '- ping:' },
   async read(ctx, args) {
-    const r = await ctx.run(`printf '%s' ${"'" + (args.data ?? 'pong').replace(/'/g, `'\\''`) + "'"}`);
+    const r = await ctx.run(`printf '%s' ${quote(args.data ?? 'pong')}`);
     return r.stdout.toString('utf8');
   },
   plan(_ctx, args, answer) {

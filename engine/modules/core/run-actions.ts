@@ -82,13 +82,13 @@ export const groupBy: Module<{ key?: string; parents?: string | string[]; _raw_p
   },
 };
 
-export const setStats: Module<{ data: Record<string, unknown>; per_host?: unknown; aggregate?: unknown }, void> = {
+export const setStats: Module<{ data: unknown; per_host?: unknown; aggregate?: unknown }, void> = {
   name: 'set_stats',
   controllerOnly: true,
   schema: {
     type: 'object',
     properties: {
-      data: { type: 'object', description: 'The statistics to set' },
+      data: { description: 'The statistics to set (a mapping)' },
       per_host: { type: ['boolean', 'string'], default: false, description: 'Keep them per host rather than for the run' },
       aggregate: { type: ['boolean', 'string'], default: true, description: 'Add to earlier values (numbers add, lists and dicts merge) instead of replacing them' },
     },
@@ -102,6 +102,7 @@ export const setStats: Module<{ data: Record<string, unknown>; per_host?: unknow
   },
   async read() {},
   plan(_ctx, args) {
+    if (!args.data || typeof args.data !== 'object' || Array.isArray(args.data)) return { changed: false, failed: true, msg: "The 'data' option needs to be a dictionary/hash" };
     const bad = Object.keys(args.data).find((k) => !identifier.test(k));
     if (bad !== undefined) return { changed: false, failed: true, msg: `The variable name '${bad}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.` };
     // Like Ansible, anything that is not a true word is false here.

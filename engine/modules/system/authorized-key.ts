@@ -9,8 +9,12 @@ import { quote } from '../../connection/quote.js';
 import { writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { readSections, runChecked } from './util.js';
-import { parsePasswd, type PasswdEntry } from './users.js';
+import { runChecked, lines } from './util.js';
+import { pathWord } from '../../facts/content.js';
+import { readFact } from '../../facts/index.js';
+import { sectionsFact } from '../../facts/sections.js';
+import type { Fact } from '../../facts/types.js';
+import { parsePasswdLine as parsePasswd, type PasswdEntry } from '../../facts/accounts.js';
 
 const KEY_TYPES = new Set([
   'sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',
@@ -164,27 +168,32 @@ function keyFilePath(args: AuthorizedKeyArgs): string | undefined {
   return args.path;
 }
 
+const keyFileFact: Fact<{ user: string; path?: string; follow: boolean }, KeyFileState> = sectionsFact(
+  'ssh.authorized_keys',
+  ({ user, path, follow }) => {
+    const u = quote(user);
+    const pathExpr = path === undefined ? `"$(getent passwd -- ${u} | cut -d: -f6)/.ssh/authorized_keys"` : pathWord(path);
+    return {
+      passwd: `getent passwd -- ${u}`,
+      file: `p=${pathExpr}; ${follow ? 'p=$(readlink -f -- "$p")' : 'true'}; printf '%s\\n' "$p"; if [ -f "$p" ]; then echo yes; base64 -w0 < "$p"; fi`,
+    };
+  },
+  (s) => {
+    const user = parsePasswd(lines(s.passwd!.out)[0] ?? '');
+    const body = s.file!.out;
+    const nl = body.indexOf('\n');
+    const path = body.slice(0, nl);
+    const rest = body.slice(nl + 1);
+    if (rest.startsWith('yes\n')) return { user, path, exists: true, content: Buffer.from(rest.slice(4).trim(), 'base64').toString('utf8') };
+    return { user, path, exists: false, content: '' };
+  },
+);
+
 async function readKeyFile(ctx: ModuleContext, args: AuthorizedKeyArgs): Promise<KeyFileState> {
-  const given = keyFilePath(args);
-  const user = quote(args.user);
-  const pathExpr = given === undefined
-    ? `"$(getent passwd ${user} | cut -d: -f6)/.ssh/authorized_keys"`
-    : given.startsWith('~/') ? `"$HOME"/${quote(given.slice(2))}` : quote(given);
-  const follow = toBool(args.follow, false) ? 'p=$(readlink -f -- "$p")' : 'true';
-  const out = await readSections(ctx, {
-    passwd: `getent passwd ${user}`,
-    file: `p=${pathExpr}; ${follow}; printf '%s\\n' "$p"; if [ -f "$p" ]; then echo yes; cat -- "$p"; fi`,
-  });
-  const user0 = parsePasswd(out.passwd!.out);
-  const body = out.file!.out;
-  const nl = body.indexOf('\n');
-  const path = body.slice(0, nl);
-  const rest = body.slice(nl + 1);
-  if (rest.startsWith('yes\n')) return { user: user0, path, exists: true, content: rest.slice(4) };
-  return { user: user0, path, exists: false, content: '' };
+  return readFact(ctx, keyFileFact, { user: args.user, ...(args.path ? { path: args.path } : {}), follow: toBool(args.follow, false) });
 }
 
-function planAuthorizedKey(ctx: ModuleContext, args: AuthorizedKeyArgs, state: KeyFileState): Plan {
+export function planAuthorizedKey(ctx: ModuleContext, args: AuthorizedKeyArgs, state: KeyFileState): Plan {
   if (!state.user) return { changed: false, failed: true, msg: `Failed to lookup user ${args.user}` };
   if (/^https?:/.test(args.key)) return { changed: false, failed: true, msg: 'keys from URLs are not supported: give the key text' };
   const outcome = enforceKeys(args, state.content);
@@ -194,10 +203,8 @@ function planAuthorizedKey(ctx: ModuleContext, args: AuthorizedKeyArgs, state: K
     user: args.user, key: args.key, key_options: args.key_options ?? null, keyfile: state.path, path: args.path ?? null,
     manage_dir: manageDir, state: args.state ?? 'present', exclusive: toBool(args.exclusive, false), comment: args.comment ?? null,
   };
-  const diff = ctx.diff
-    ? [{ before_header: state.path, after_header: state.path, before: state.content, after: outcome.content }]
-    : undefined;
-  if (!outcome.write || ctx.check) return { changed: outcome.write, result, diff };
+  const diff = [{ before_header: state.path, after_header: state.path, before: state.content, after: outcome.content }];
+  if (!outcome.write) return { changed: false, result, diff };
   const entry = state.user;
   return {
     changed: true,

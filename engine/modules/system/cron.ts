@@ -9,7 +9,10 @@ import { quote } from '../../connection/quote.js';
 import { writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, text, toBool } from '../lib/args.js';
 import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
-import { readSections, runChecked } from './util.js';
+import { runChecked } from './util.js';
+import { crontabFact } from '../../facts/crontab.js';
+import { fileContentFact } from '../../facts/content.js';
+import { readFact } from '../../facts/index.js';
 
 const ANSIBLE = '#Ansible: ';
 
@@ -196,22 +199,16 @@ export interface CronState {
 async function readCron(ctx: ModuleContext, args: CronArgs): Promise<CronState> {
   const file = cronFilePath(args.cron_file);
   if (file) {
-    const out = await readSections(ctx, { file: `if [ -f ${quote(file)} ]; then echo yes; cat -- ${quote(file)}; fi` });
-    const body = out.file!.out;
-    return body.startsWith('yes\n') ? { content: body.slice(4), exists: true } : { content: '', exists: false };
+    const read = await readFact(ctx, fileContentFact, { path: file });
+    return { content: read.content, exists: read.isFile };
   }
-  const user = args.user ? ` -u ${quote(args.user)}` : '';
-  const res = await readSections(ctx, { crontab: `crontab -l${user}` });
-  // rc 1 means "no crontab for user".
-  const { out, rc } = res.crontab!;
-  if (rc !== 0 && rc !== 1) throw new Error(`Unable to read crontab (rc ${rc})`);
-  return { content: rc === 0 ? out : '', exists: rc === 0 };
+  return readFact(ctx, crontabFact, args.user !== undefined ? { user: args.user } : {});
 }
 
 export interface CronOutcome {
   changed: boolean;
   error?: string;
-  /** Remove the cron file (state absent with cron_file). */
+  /** The cron file is left empty by state=absent: it is removed. */
   removeFile?: boolean;
   tab: CronTab;
   warnings: string[];
@@ -227,27 +224,36 @@ export function computeCron(args: CronArgs, state: CronState): CronOutcome {
   const doInstall = (args.state ?? 'present') === 'present';
   const env = toBool(args.env, false);
   const disabled = toBool(args.disabled, false);
-  const field = (v: string | number | undefined) => (v === undefined ? '*' : String(v));
+  const field = (v: string | number | undefined) => (v === undefined || v === null ? '*' : String(v));
   const minute = field(args.minute);
   const hour = field(args.hour);
   const day = field(args.day ?? args.dom);
   const month = field(args.month);
   const weekday = field(args.weekday ?? args.dow);
+  const job = args.job ?? args.value;
   const fail = (error: string): CronOutcome => ({ changed: false, error, tab, warnings });
 
-  if (file && doInstall && !args.user) return fail('To use cron_file=... parameter you must specify user=... as well');
-  if (args.job === undefined && args.value === undefined && doInstall) return fail("You must specify 'job' to install a new cron job or variable");
-  if ((args.insertafter || args.insertbefore) && !env && doInstall) return fail('Insertafter and insertbefore parameters are valid only with env=yes');
+  if (args.cron_file) {
+    if (args.cron_file === '/etc/crontab') return fail('Will not manage /etc/crontab via cron_file, see documentation.');
+    const base = posix.basename(args.cron_file);
+    if (!/^[A-Z0-9_-]+$/i.test(base)) {
+      warnings.push(`Filename portion of cron_file ("${base}") should consist solely of upper- and lower-case letters, digits, underscores, and hyphens`);
+    }
+  }
+  if (args.insertafter !== undefined && args.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertafter|insertbefore');
   if (args.special_time && [minute, hour, day, month, weekday].some((f) => f !== '*')) {
     return fail('You must specify time and date fields or special time.');
   }
-  // Ansible: absent with a cron_file removes the whole file.
-  if (file && !doInstall) return { changed: state.exists, removeFile: true, tab, warnings };
+  if (doInstall) {
+    if (file && !args.user) return fail('To use cron_file=... parameter you must specify user=... as well');
+    if (job === undefined) return fail("You must specify 'job' to install a new cron job or variable");
+    if ((args.insertafter || args.insertbefore) && !env) return fail('Insertafter and insertbefore parameters are valid only with env=yes');
+  }
 
   let changed = false;
   if (env) {
     if (args.name.includes(' ')) return fail('Invalid name for environment variable');
-    const decl = `${args.name}="${args.value ?? args.job ?? ''}"`;
+    const decl = `${args.name}="${job ?? 'None'}"`;
     const old = tab.findEnv(args.name);
     if (doInstall) {
       if (old.length === 0) {
@@ -265,25 +271,29 @@ export function computeCron(args: CronArgs, state: CronState): CronOutcome {
       tab.updateEnv(args.name, undefined);
       changed = true;
     }
+  } else if (doInstall) {
+    if (/[\r\n]/.test(job!.replace(/^[\r\n]+|[\r\n]+$/g, ''))) warnings.push('Job should not contain line breaks');
+    const line = tab.getCronJob(minute, hour, day, month, weekday, job!, args.special_time, disabled);
+    const old = tab.findJob(args.name, line);
+    if (old.length === 0) {
+      tab.addJob(args.name, line);
+      changed = true;
+    }
+    if (old.length > 0 && old[1] !== line) {
+      tab.updateJob(args.name, line);
+      changed = true;
+    }
+    if (old.length > 2) {
+      tab.updateJob(args.name, line);
+      changed = true;
+    }
   } else {
-    const job = tab.getCronJob(minute, hour, day, month, weekday, args.job ?? '', args.special_time, disabled);
-    const old = tab.findJob(args.name, args.job === undefined ? undefined : job);
-    if (doInstall) {
-      if (old.length === 0) {
-        tab.addJob(args.name, job);
-        changed = true;
-      }
-      if (old.length > 0 && old[1] !== job) {
-        tab.updateJob(args.name, job);
-        changed = true;
-      }
-      if (old.length > 2) {
-        tab.updateJob(args.name, job);
-        changed = true;
-      }
-    } else if (old.length > 0) {
+    const old = tab.findJob(args.name);
+    if (old.length > 0) {
       tab.removeJob(args.name);
       changed = true;
+      // A cron file left with nothing in it is removed, as Ansible does.
+      if (file && tab.lines.every((l) => l.trim() === '')) return { changed: state.exists, removeFile: true, tab, warnings };
     }
   }
   // A crontab without a final newline is rewritten.
@@ -291,40 +301,60 @@ export function computeCron(args: CronArgs, state: CronState): CronOutcome {
   return { changed, tab, warnings };
 }
 
-function planCron(ctx: ModuleContext, args: CronArgs, state: CronState): Plan {
+export function planCron(ctx: ModuleContext, args: CronArgs, state: CronState): Plan {
   const outcome = computeCron(args, state);
   if (outcome.error) return { changed: false, failed: true, msg: outcome.error };
   const tab = outcome.tab;
   const file = cronFilePath(args.cron_file);
+  const warnings = outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {};
   if (outcome.removeFile) {
-    const diff: FileDiff[] | undefined = ctx.diff && outcome.changed
-      ? [{ before_header: file, before: state.content, after_header: '/dev/null', after: '' }]
-      : undefined;
-    const result = { cron_file: args.cron_file, state: 'absent' };
-    if (!outcome.changed || ctx.check) return { changed: outcome.changed, result, diff };
-    return { changed: true, result, diff, apply: async () => { await runChecked(ctx, `rm -f -- ${quote(file!)}`, `remove ${file}`); } };
+    const diff: FileDiff[] = [{ before_header: file, before: tab.existing, after_header: '/dev/null', after: '' }];
+    const result = { cron_file: args.cron_file, state: args.state ?? 'present', ...warnings };
+    return {
+      changed: outcome.changed,
+      result,
+      diff: outcome.changed ? diff : undefined,
+      apply: outcome.changed ? async () => { await runChecked(ctx, `rm -f -- ${quote(file!)}`, `remove ${file}`); } : undefined,
+    };
   }
-  const result = { jobs: tab.jobNames(), envs: tab.envNames() };
+  const result: Record<string, unknown> = { jobs: tab.jobNames(), envs: tab.envNames(), ...warnings };
+  if (args.cron_file) result.cron_file = args.cron_file;
   if (!outcome.changed) return { changed: false, result };
   const after = tab.render();
-  const diff: FileDiff[] | undefined = ctx.diff
-    ? [{ before_header: tab.header(), before: tab.existing, after_header: tab.header(), after }]
-    : undefined;
-  if (ctx.check) return { changed: true, result, diff };
+  const diff: FileDiff[] = [{ before_header: tab.header(), before: tab.existing, after_header: tab.header(), after }];
+  const backup = toBool(args.backup, false) ? new CronTab(args.user, file) : undefined;
+  if (backup) {
+    if (file) backup.loadFile(state.content);
+    else backup.loadUserCrontab(state.content);
+  }
   return {
     changed: true,
     result,
     diff,
     apply: async () => {
+      const extra: Record<string, unknown> = {};
+      if (backup) {
+        // Ansible keeps the crontab as it was in a temporary file (crontabXXXXXX) and returns its path.
+        const path = (await runChecked(ctx, 'mktemp "${TMPDIR:-/tmp}/crontabXXXXXXXX"', 'mktemp')).stdout.trim();
+        await writeFileAtomic(ctx, path, backup.render());
+        extra.backup_file = path;
+      }
       if (file) {
         // A new cron.d file must not be group/world writable or cron ignores it.
         await writeFileAtomic(ctx, file, after, state.exists ? {} : { mode: '0644' });
       } else {
-        const user = args.user ? ` -u ${quote(args.user)}` : '';
-        await runChecked(ctx, `crontab${user} -`, 'crontab', { stdin: after });
+        await runChecked(ctx, crontabWriteCommand(args.user), 'crontab', { stdin: after });
       }
+      return extra;
     },
   };
+}
+
+/** `crontab -` for the user (with -u only when it is another user, as crontab refuses -u to non-root users). */
+export function crontabWriteCommand(user: string | undefined): string {
+  if (user === undefined) return 'crontab -';
+  const u = quote(user);
+  return `if [ "$(id -un)" = ${u} ]; then crontab -; else crontab -u ${u} -; fi`;
 }
 
 const timeField = { type: ['string', 'integer'] };

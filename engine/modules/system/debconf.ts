@@ -1,12 +1,14 @@
 /**
- * debconf: preseed answers like Ansible's debconf module. Current answers come
- * from `debconf-show` (package debconf, always installed); passwords, which
- * debconf-show hides, from `debconf-get-selections` when debconf-utils is there.
+ * debconf: preseed answers like Ansible's debconf module. The current answers
+ * come from `debconf-show` (package debconf, always installed), which hides
+ * passwords, so a password answer always reports a change, as in Ansible.
  */
 import { quote } from '../../connection/quote.js';
 import { boolSchema, pick, text, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { dictText, lines, readSections, runChecked } from './util.js';
+import { dictText, lines, runText } from './util.js';
+import { readFact } from '../../facts/index.js';
+import type { Fact } from '../../facts/types.js';
 
 export interface DebconfArgs {
   name: string;
@@ -22,8 +24,6 @@ export interface DebconfArgs {
 
 export interface DebconfState {
   selections: Record<string, string>;
-  /** The stored password when vtype is password and debconf-get-selections exists. */
-  password?: string;
 }
 
 const VTYPES = ['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title'];
@@ -37,15 +37,6 @@ export function parseDebconfShow(out: string): Record<string, string> {
     selections[line.slice(0, colon).replace(/^[\s*]+/, '').trim()] = line.slice(colon + 1).trim();
   }
   return selections;
-}
-
-/** The value of `pkg question` in debconf-get-selections output (tab separated: owner, question, type, value). */
-export function findSelection(out: string, question: string): string | undefined {
-  for (const line of lines(out)) {
-    const [, q, , ...value] = line.split('\t');
-    if (q === question) return value.join('\t');
-  }
-  return undefined;
 }
 
 function normalized(args: DebconfArgs) {
@@ -66,42 +57,48 @@ export function debconfValue(vtype: string, value: unknown): string {
   return text(value) ?? '';
 }
 
-async function readDebconf(ctx: ModuleContext, args: DebconfArgs): Promise<DebconfState> {
-  const a = normalized(args);
-  const sections: Record<string, string> = { show: `debconf-show ${quote(a.pkg)}` };
-  if (a.vtype === 'password') {
-    sections.selections = `if command -v debconf-get-selections >/dev/null 2>&1; then debconf-get-selections | grep -F -- ${quote(`\t${a.question ?? ''}\t`)}; fi; true`;
-  }
-  const out = await readSections(ctx, sections);
-  if (out.show!.rc !== 0) throw new Error(`debconf-show ${a.pkg} failed (rc ${out.show!.rc})`);
-  const state: DebconfState = { selections: parseDebconfShow(out.show!.out) };
-  if (out.selections && a.question) state.password = findSelection(out.selections.out, a.question);
-  return state;
-}
+const debconfFact: Fact<{ pkg: string }, DebconfState> = {
+  name: 'debconf.show',
+  command: ({ pkg }) => `debconf-show -- ${quote(pkg)}`,
+  parse: (output, { pkg }) => {
+    if (output.rc !== 0) throw new Error(output.stderr.trim() || `debconf-show ${pkg} failed (rc ${output.rc})`);
+    return { selections: parseDebconfShow(output.stdout.toString('utf8')) };
+  },
+};
 
-function planDebconf(ctx: ModuleContext, args: DebconfArgs, state: DebconfState): Plan {
+export function planDebconf(ctx: ModuleContext, args: DebconfArgs, state: DebconfState): Plan {
   const a = normalized(args);
-  if (a.question === undefined) return { changed: false, result: { current: state.selections } };
+  if (a.question === undefined) return { changed: false, result: { current: state.selections, msg: '' } };
   if (a.vtype === undefined || a.value === undefined) {
     return { changed: false, failed: true, msg: 'when supplying a question you must supply a valid vtype and value' };
   }
-  const value = debconfValue(a.vtype, a.value);
-  let existing: string | undefined = state.selections[a.question];
-  if (a.vtype === 'password') existing = state.password;
-  else if (a.vtype === 'boolean' && existing !== undefined) existing = existing.toLowerCase();
-  else if (a.vtype === 'multiselect' && existing !== undefined) existing = existing.split(/,\s*/).join(', ');
-  const changed = !(a.question in state.selections) || existing !== value;
-  if (!changed) return { changed: false, result: { current: state.selections } };
+  let value = debconfValue(a.vtype, a.value);
+  let changed = !(a.question in state.selections);
+  if (!changed) {
+    let existing = state.selections[a.question]!;
+    if (a.vtype === 'boolean') {
+      value = value.toLowerCase();
+      existing = existing.toLowerCase();
+    }
+    changed = value !== existing;
+  }
+  if (!changed) return { changed: false, result: { current: state.selections, msg: '' } };
 
   const previous: Record<string, string> = { [a.question]: state.selections[a.question] ?? '' };
   const current = { [a.question]: value };
-  const result = { current, previous };
-  const diff = ctx.diff ? [{ before: dictText(previous), after: dictText({ ...previous, ...current }) }] : undefined;
-  const apply = async () => {
-    const line = [a.pkg, a.question!, a.vtype!, value].join(' ');
-    await runChecked(ctx, `debconf-set-selections${a.unseen ? ' -u' : ''}`, 'debconf-set-selections', { stdin: `${line}\n` });
+  return {
+    changed: true,
+    result: { current, previous, msg: '' },
+    diff: [{ before: dictText(previous), after: dictText({ ...previous, ...current }) }],
+    apply: async () => {
+      // debconf-set-selections reads "owner question type value" lines.
+      const stored = a.vtype === 'boolean' ? (value === 'True' ? 'true' : value === 'False' ? 'false' : value) : value;
+      const line = [a.pkg, a.question!, a.vtype!, stored].join(' ');
+      const res = await runText(ctx, `debconf-set-selections${a.unseen ? ' -u' : ''}`, { stdin: line });
+      if (res.rc !== 0) throw new Error(res.stderr.trim());
+      return { msg: res.stdout };
+    },
   };
-  return { changed, result, diff, apply: ctx.check ? undefined : apply };
 }
 
 export const debconf: Module<DebconfArgs, DebconfState> = {
@@ -126,11 +123,11 @@ export const debconf: Module<DebconfArgs, DebconfState> = {
     description:
       'Sets a debconf answer like Ansible\'s debconf module (name = package, question, vtype, value, unseen). ' +
       'The current answers are read with debconf-show; the answer is written with debconf-set-selections on stdin. ' +
-      'Password answers are compared with debconf-get-selections when debconf-utils is installed, otherwise they ' +
-      'always report a change. Without question, returns the package\'s current answers.',
+      'debconf-show hides passwords, so a password answer always reports a change (as in Ansible). A list value ' +
+      '(multiselect) is joined with ", ". Without question, returns the package\'s current answers.',
     returns: { current: 'the answers now (question -> value)', previous: 'the answer before the change' },
     example: '- name: Preseed postfix\n  debconf:\n    name: postfix\n    question: postfix/main_mailer_type\n    vtype: select\n    value: Internet Site\n',
   },
-  read: readDebconf,
+  read: (ctx, args) => readFact(ctx, debconfFact, { pkg: normalized(args).pkg }),
   plan: planDebconf,
 };

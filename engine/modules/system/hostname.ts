@@ -1,12 +1,16 @@
 /**
- * hostname: the host's name, permanent (/etc/hostname) and current (kernel).
- * With systemd, `hostnamectl set-hostname` sets both; without it the file is
- * written and `hostname NAME` sets the kernel's.
+ * hostname: as Ansible's hostname module on Debian. With systemd managing
+ * the host (or use: systemd/debian) the static and transient names are read
+ * and set with hostnamectl; without it (Ansible's FileStrategy) the name is
+ * /etc/hostname only, the running name being that file's.
  */
 import { quote } from '../../connection/quote.js';
+import { readFact } from '../../facts/index.js';
+import { sectionsFact } from '../../facts/sections.js';
+import type { Fact } from '../../facts/types.js';
 import { writeFileAtomic } from '../lib/fileops.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { readSections, runChecked } from './util.js';
+import { runText } from './util.js';
 
 interface HostnameArgs {
   name: string;
@@ -14,49 +18,75 @@ interface HostnameArgs {
 }
 
 export interface HostnameState {
-  permanent: string;
-  current: string;
   systemd: boolean;
+  /** hostnamectl --static (systemd) or /etc/hostname. */
+  permanent: string;
+  /** hostnamectl --transient (systemd) or the permanent name. */
+  current: string;
+  /** socket.getfqdn()'s answer on the host. */
+  fqdn: string;
 }
 
-async function readHostname(ctx: ModuleContext): Promise<HostnameState> {
-  const out = await readSections(ctx, {
-    permanent: 'cat /etc/hostname 2>/dev/null | sed -n "/^[^#]/{p;q}"',
-    current: 'cat /proc/sys/kernel/hostname',
-    systemd: '[ -d /run/systemd/system ] && command -v hostnamectl >/dev/null && echo yes; true',
-  });
-  return { permanent: out.permanent!.out.trim(), current: out.current!.out.trim(), systemd: out.systemd!.out.trim() === 'yes' };
-}
+const FQDN = 'hostname --fqdn 2>/dev/null || hostname 2>/dev/null || cat /proc/sys/kernel/hostname';
 
-/** Ansible's facts after the change (short name and domain split at the first dot). */
-function hostnameFacts(name: string): Record<string, string> {
-  const dot = name.indexOf('.');
+const hostnameFact: Fact<{ systemd?: boolean }, HostnameState> = sectionsFact(
+  'system.hostname',
+  () => ({
+    systemd: 'if command -v hostnamectl >/dev/null 2>&1 && { [ -d /run/systemd/system ] || grep -q systemd /proc/1/comm 2>/dev/null; }; then echo yes; fi; true',
+    static: 'hostnamectl --static status 2>/dev/null',
+    transient: 'hostnamectl --transient status 2>/dev/null',
+    file: 'if [ -f /etc/hostname ]; then cat /etc/hostname; fi',
+    fqdn: FQDN,
+  }),
+  (s, { systemd }) => {
+    const managed = systemd ?? s.systemd!.out.trim() === 'yes';
+    const file = s.file!.out.trim();
+    if (managed) return { systemd: true, permanent: s.static!.out.trim(), current: s.transient!.out.trim(), fqdn: s.fqdn!.out.trim() };
+    return { systemd: false, permanent: file, current: file, fqdn: s.fqdn!.out.trim() };
+  },
+);
+
+function hostnameFacts(name: string, fqdn: string): Record<string, string> {
   return {
-    ansible_hostname: dot < 0 ? name : name.slice(0, dot),
+    ansible_hostname: name.split('.')[0]!,
     ansible_nodename: name,
-    ansible_fqdn: name,
-    ansible_domain: dot < 0 ? '' : name.slice(dot + 1),
+    ansible_fqdn: fqdn,
+    ansible_domain: fqdn.split('.').slice(1).join('.'),
   };
 }
 
-function planHostname(ctx: ModuleContext, args: HostnameArgs, state: HostnameState): Plan {
+const SUPPORTED_USE = ['systemd', 'debian', 'generic'];
+
+export function planHostname(ctx: ModuleContext, args: HostnameArgs, state: HostnameState): Plan {
   const name = args.name;
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(name)) return { changed: false, failed: true, msg: `invalid hostname: ${name}` };
+  if (args.use !== undefined && !SUPPORTED_USE.includes(args.use)) {
+    return { changed: false, failed: true, msg: `use: ${args.use} is not supported on the Debian hosts uxsv manages (systemd, debian, generic)` };
+  }
+  if (args.use === 'generic') return { changed: false, failed: true, msg: 'hostname module cannot be used on platform Linux (use: generic implements nothing)' };
+  if (state.systemd && name.length > 64) return { changed: false, failed: true, msg: 'name cannot be longer than 64 characters on systemd servers, try a shorter name' };
   const changed = state.permanent !== name || state.current !== name;
-  const result = { name, ansible_facts: hostnameFacts(name) };
-  const diff = ctx.diff && changed ? [{ before: `hostname = ${state.current}\n`, after: `hostname = ${name}\n` }] : undefined;
-  if (!changed || ctx.check) return { changed, result, diff };
+  const before = name !== state.current ? state.current : state.permanent;
+  const result = { name, ansible_facts: hostnameFacts(name, state.fqdn) };
+  if (!changed) return { changed: false, result };
   return {
-    changed,
+    changed: true,
     result,
-    diff,
+    diff: [{ before: `hostname = ${before}\n`, after: `hostname = ${name}\n` }],
     apply: async () => {
-      if (state.systemd && args.use !== 'debian' && args.use !== 'generic') {
-        await runChecked(ctx, `hostnamectl set-hostname -- ${quote(name)}`, 'hostnamectl set-hostname');
-        return;
+      if (state.systemd) {
+        const steps = [
+          state.permanent !== name ? `hostnamectl --pretty --static set-hostname ${quote(name)}` : '',
+          state.current !== name ? `hostnamectl --transient set-hostname ${quote(name)}` : '',
+        ].filter(Boolean);
+        for (const step of steps) {
+          const res = await runText(ctx, step);
+          if (res.rc !== 0) throw new Error(`Command failed rc=${res.rc}, out=${res.stdout}, err=${res.stderr}`);
+        }
+      } else {
+        await writeFileAtomic(ctx, '/etc/hostname', `${name}\n`, { mode: '0644' });
       }
-      if (state.permanent !== name) await writeFileAtomic(ctx, '/etc/hostname', `${name}\n`, { mode: '0644' });
-      if (state.current !== name) await runChecked(ctx, `hostname -- ${quote(name)} 2>/dev/null || printf '%s' ${quote(name)} > /proc/sys/kernel/hostname`, 'setting the hostname');
+      const fqdn = (await runText(ctx, FQDN)).stdout.trim();
+      return { ansible_facts: hostnameFacts(name, fqdn) };
     },
   };
 }
@@ -67,15 +97,19 @@ export const hostname: Module<HostnameArgs, HostnameState> = {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
-    properties: { name: { type: 'string' }, use: { enum: ['systemd', 'debian', 'generic'] } },
+    properties: {
+      name: { type: 'string', description: 'The host name' },
+      use: { type: 'string', description: 'Strategy: systemd or debian (hostnamectl); default: hostnamectl when systemd manages the host, else /etc/hostname' },
+    },
   },
   doc: {
     description:
-      'Sets the host name like Ansible\'s hostname module: changed when /etc/hostname or the running name differ. ' +
-      'Uses `hostnamectl set-hostname` when systemd runs (unless use: debian/generic), else writes /etc/hostname and runs `hostname`.',
+      'Sets the host name like Ansible\'s hostname module on Debian: with systemd, `hostnamectl --static/--transient ' +
+      'set-hostname` for the names that differ; without it, /etc/hostname (Ansible\'s file strategy, which leaves the ' +
+      'running name alone). Changed when a name differs; the diff shows `hostname = OLD` / `hostname = NEW`.',
     returns: { name: 'the name', ansible_facts: 'ansible_hostname, ansible_nodename, ansible_fqdn, ansible_domain' },
     example: '- name: Name the host\n  hostname:\n    name: "{{ inventory_hostname }}"\n',
   },
-  read: (ctx) => readHostname(ctx),
+  read: (ctx, args) => readFact(ctx, hostnameFact, args.use === 'systemd' || args.use === 'debian' ? { systemd: true } : {}),
   plan: planHostname,
 };

@@ -8,7 +8,10 @@ import { quote } from '../../connection/quote.js';
 import { writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, pick, toBool } from '../lib/args.js';
 import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
-import { lines, readSections } from './util.js';
+import { contentSections, pathWord } from '../../facts/content.js';
+import { readFact } from '../../facts/index.js';
+import { sectionsFact } from '../../facts/sections.js';
+import type { Fact } from '../../facts/types.js';
 
 export interface KnownHostsArgs {
   name: string;
@@ -103,56 +106,61 @@ function normalized(args: KnownHostsArgs) {
   return { name, key, present: (args.state ?? 'present') === 'present', hash: toBool(args.hash_host, false) };
 }
 
+const knownHostsFact: Fact<{ path: string; host: string }, KnownHostsState> = sectionsFact(
+  'ssh.known_hosts',
+  ({ path, host }) => ({
+    ...contentSections({ path }),
+    found: `p=${pathWord(path)}; if [ -f "$p" ]; then ssh-keygen -F ${quote(host)} -f "$p" 2>&1; else true; fi`,
+  }),
+  (s, { path }) => {
+    const resolved = s.path!.out.replace(/\n$/, '') || path;
+    const out = s.file!.out;
+    const exists = out.startsWith('file\n');
+    const state: KnownHostsState = { path: resolved, exists, content: exists ? Buffer.from(out.slice(5).trim(), 'base64').toString('utf8') : '' };
+    if (exists) state.found = { out: s.found!.out, rc: s.found!.rc };
+    return state;
+  },
+);
+
 async function readKnownHosts(ctx: ModuleContext, args: KnownHostsArgs): Promise<KnownHostsState> {
-  const a = normalized(args);
-  const given = args.path ?? '~/.ssh/known_hosts';
-  const pathExpr = given.startsWith('~/') ? `"$HOME"/${quote(given.slice(2))}` : quote(given);
-  const out = await readSections(ctx, {
-    path: `p=${pathExpr}; printf '%s\\n' "$p"`,
-    file: `p=${pathExpr}; if [ -f "$p" ]; then echo yes; cat -- "$p"; fi`,
-    found: `p=${pathExpr}; if [ -f "$p" ]; then ssh-keygen -F ${quote(a.name)} -f "$p" 2>&1; else true; fi`,
-  });
-  const body = out.file!.out;
-  const exists = body.startsWith('yes\n');
-  const state: KnownHostsState = { path: lines(out.path!.out)[0] ?? given, exists, content: exists ? body.slice(4) : '' };
-  if (exists) state.found = { out: out.found!.out, rc: out.found!.rc };
-  return state;
+  return readFact(ctx, knownHostsFact, { path: args.path ?? '~/.ssh/known_hosts', host: normalized(args).name });
 }
 
-function planKnownHosts(ctx: ModuleContext, args: KnownHostsArgs, state: KnownHostsState): Plan {
+export function planKnownHosts(ctx: ModuleContext, args: KnownHostsArgs, state: KnownHostsState): Plan {
   const a = normalized(args);
   let key = a.key;
+  if (key && /\S+(\s+)?,(\s+)?/.test(a.name)) {
+    return { changed: false, failed: true, msg: 'Comma separated list of names is not supported. Please pass a single name to lookup in the known_hosts file.' };
+  }
   if (key) {
     const hosts = keyHosts(key);
     const plain = hosts.some((h) => h.toLowerCase() === a.name);
     const hashedMatch = hosts.some((h) => h.startsWith('|1|') && hashedMatches(h, a.name));
-    if (!plain && !hashedMatch) return { changed: false, failed: true, msg: 'Host parameter does not match hashed host field in supplied key' };
+    if (!plain && !hashedMatch) {
+      // Ansible asks ssh-keygen -F and says this whatever the host field looks like.
+      return { changed: false, failed: true, msg: 'Host parameter does not match hashed host field in supplied key' };
+    }
     if (a.hash && !hosts[0]!.startsWith('|1|')) {
       const k = normalizeKnownHostsKey(key);
       key = `${k.options ? `${k.options} ` : ''}${hashHostName(a.name)} ${k.type} ${k.key}\n`;
     }
   }
-  if (a.present && !key) return { changed: false, failed: true, msg: 'state is present but all of the following are missing: key' };
+  if (a.present && !key) return { changed: false, failed: true, msg: 'No key specified when adding a host' };
   const search = searchHostKey(state, key);
   if (search.error) return { changed: false, failed: true, msg: search.error };
-  const result = { name: a.name, key: a.key ?? null, path: state.path, hash_host: a.hash, state: a.present ? 'present' : 'absent' };
+  const removeHost = !a.present && !key && search.found;
+  const after = removeHost ? removeHostLines(state) : newKnownHosts(state.content, search, a.present, key);
+  // Ansible's compute_diff: always part of the result, as a dict.
+  const diff = { before_header: state.exists ? state.path : '/dev/null', after_header: state.path, before: state.content, after };
+  const result = { name: a.name, key: args.key ?? null, path: state.path, hash_host: a.hash, state: a.present ? 'present' : 'absent', diff };
   // Removing a key that is not there: nothing to do.
   if (!a.present && search.foundLine === undefined && key) return { changed: false, result };
   const changed = search.replaceOrAdd || a.present !== search.found;
-  // Without a key, absent removes every line of the host (ssh-keygen -R).
-  const removeHost = !a.present && !key && search.found;
-  const after = removeHost ? removeHostLines(state) : newKnownHosts(state.content, search, a.present, key);
-  const diff: FileDiff[] | undefined = ctx.diff
-    ? [{ before_header: state.exists ? state.path : '/dev/null', after_header: state.path, before: state.content, after }]
-    : undefined;
-  if (!changed || ctx.check) return { changed, result, diff };
   return {
     changed,
     result,
-    diff,
-    apply: async () => {
-      await writeFileAtomic(ctx, state.path, after, state.exists ? {} : { mode: '0644' });
-    },
+    diff: [diff],
+    apply: changed ? async () => { await writeFileAtomic(ctx, state.path, after, state.exists ? {} : { mode: '0644' }); } : undefined,
   };
 }
 

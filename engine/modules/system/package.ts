@@ -1,38 +1,39 @@
 /**
- * package: the generic package module. uxsv manages Debian hosts only, so it
- * is apt restricted to Ansible's common arguments (name, state).
+ * package: the generic package module. Ansible's package action picks the
+ * host's manager (ansible_pkg_mgr) and hands it name and state; uxsv manages
+ * Debian hosts, so the manager is apt.
  */
 import { stringListSchema } from '../lib/args.js';
 import type { Module } from '../types.js';
-import { apt, planApt, readAptState, type AptArgs, type AptState } from './apt.js';
+import { apt, planApt, readApt, type AptArgs, type AptReadState } from './apt.js';
 
 interface PackageArgs {
   name: string | string[];
-  state?: AptArgs['state'];
+  state?: string;
   use?: string;
 }
 
 function toAptArgs(args: PackageArgs): AptArgs {
-  return { name: args.name, state: args.state };
+  return { name: args.name, state: args.state as AptArgs['state'] };
 }
 
 /** Ansible picks the backend from ansible_pkg_mgr; only apt exists here. */
 function backend(use: string | undefined, vars: Record<string, unknown>): string {
   if (use !== undefined && use !== 'auto') return use;
-  const fact = vars.ansible_pkg_mgr;
-  return typeof fact === 'string' && fact !== '' ? fact : 'apt';
+  const fact = vars.ansible_pkg_mgr ?? (vars.ansible_facts as Record<string, unknown> | undefined)?.pkg_mgr;
+  return typeof fact === 'string' && fact !== '' && fact !== 'unknown' ? fact : 'apt';
 }
 
-export const packageModule: Module<PackageArgs, AptState> = {
+export const packageModule: Module<PackageArgs, AptReadState> = {
   name: 'package',
   schema: {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
     properties: {
-      name: stringListSchema,
-      state: { enum: ['present', 'absent', 'latest', 'installed', 'removed'] },
-      use: { type: 'string' },
+      name: { ...stringListSchema, description: 'Package names (with apt: `name=version` too)' },
+      state: { type: 'string', description: 'present (installed), absent (removed), latest; the backend\'s default (present) when omitted, as the package action passes it on' },
+      use: { type: 'string', description: 'The package manager module (default auto: ansible_pkg_mgr, apt here)' },
     },
   },
   doc: {
@@ -42,10 +43,13 @@ export const packageModule: Module<PackageArgs, AptState> = {
     returns: apt.doc.returns,
     example: '- name: Install rsync\n  package:\n    name: rsync\n    state: present\n',
   },
-  read: (ctx, args) => readAptState(ctx, toAptArgs(args)),
+  read: (ctx, args) => readApt(ctx, toAptArgs(args)),
   plan: (ctx, args, state) => {
     const manager = backend(args.use, ctx.vars);
     if (manager !== 'apt') return { changed: false, failed: true, msg: `package manager ${manager} is not supported (uxsv supports apt)` };
+    if (args.state !== undefined && !['present', 'installed', 'absent', 'removed', 'latest'].includes(args.state)) {
+      return { changed: false, failed: true, msg: `value of state must be one of: absent, build-dep, fixed, latest, present, got: ${args.state}` };
+    }
     return planApt(ctx, toAptArgs(args), state);
   },
 };

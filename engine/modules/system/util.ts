@@ -3,7 +3,7 @@
  * output, and reading several facts in one round trip (sections separated by
  * marker lines that no tool prints).
  */
-import { quote } from '../../connection/quote.js';
+import { lines, parseSections, sectionScript, type Section } from '../../facts/sections.js';
 import type { ExecResult } from '../../connection/types.js';
 import { RemoteCommandError } from '../lib/fileops.js';
 import type { ModuleContext } from '../types.js';
@@ -38,51 +38,22 @@ export async function runChecked(ctx: ModuleContext, command: string, what: stri
   return res;
 }
 
-const SECTION_MARK = '@@uxsv-section@@';
-
-/**
- * One shell command printing several named sections: each section's command
- * runs in a subshell, then its exit code is printed, so a failing one does not
- * stop the others. stderr is left alone (it is the command's, not a section's).
- * `parseSections` gives back `{name: {out, rc}}`.
- */
-export function sectionScript(sections: Record<string, string>): string {
-  return Object.entries(sections)
-    .map(([name, command]) => `echo ${quote(`${SECTION_MARK} ${name}`)}\n( ${command}\n)\nrc=$?; printf '\\n${SECTION_MARK} rc %s\\n' "$rc"`)
-    .join('\n');
-}
-
-export interface Section {
-  /** The section's stdout, byte for byte. */
-  out: string;
-  rc: number;
-}
-
-export function parseSections(stdout: string): Record<string, Section> {
-  const sections: Record<string, Section> = {};
-  // The script prints "MARK name\n", the output, then "\nMARK rc N\n".
-  const pattern = new RegExp(`${SECTION_MARK} ([^\\n]*)\\n([\\s\\S]*?)\\n${SECTION_MARK} rc (\\d+)\\n`, 'g');
-  for (const m of stdout.matchAll(pattern)) sections[m[1]!] = { out: m[2]!, rc: Number(m[3]) };
-  return sections;
-}
+export { sectionScript, parseSections, type Section } from '../../facts/sections.js';
 
 /** Run `sectionScript(sections)` and parse it; a lost section (the shell died) throws. */
 export async function readSections(ctx: ModuleContext, sections: Record<string, string>, options?: RunOptions): Promise<Record<string, Section>> {
-  const res = await runText(ctx, sectionScript(sections), options);
+  const res = await ctx.run(sectionScript(sections), options);
   const parsed = parseSections(res.stdout);
   for (const name of Object.keys(sections)) {
-    if (!parsed[name]) throw new RemoteCommandError(`could not read ${name} (rc ${res.rc}): ${res.stderr.trim()}`, res.rc, res.stderr, res.stdout);
+    if (!parsed[name]) {
+      const stderr = res.stderr.toString('utf8');
+      throw new RemoteCommandError(`could not read ${name} (rc ${res.rc}): ${stderr.trim()}`, res.rc, stderr, res.stdout.toString('utf8'));
+    }
   }
   return parsed;
 }
 
-/** Splits output into lines, without the empty line after a final newline. */
-export function lines(text: string): string[] {
-  if (text === '') return [];
-  const all = text.split('\n');
-  if (all[all.length - 1] === '') all.pop();
-  return all;
-}
+export { lines };
 
 /** Ansible-style result lines. */
 export function outputLines(stdout: string, stderr: string): Record<string, unknown> {

@@ -62,7 +62,7 @@ function renderKeyword(play: PlayRun, task: TaskNode | IncludeNode, host: string
   return play.render(task, host, raw, name);
 }
 
-const INTERNAL_KEY = /^_ansible_|^_include$/;
+const INTERNAL_KEY = /^_ansible_|^_include$|^invocation$/;
 
 /** Ansible's result as `register` stores it: internal keys removed. */
 function registered(result: ModuleResult): ModuleResult {

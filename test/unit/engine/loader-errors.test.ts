@@ -98,7 +98,7 @@ describe('loader errors', () => {
 
   it('notify without a handler', async () => {
     const err = await failsWith('- hosts: all\n  gather_facts: false\n  tasks:\n    - command: "true"\n      notify: restart nothing\n');
-    expect(err).toContain("site.yml:4:7: notify: no handler named or listening to 'restart nothing'");
+    expect(err).toContain("The requested handler 'restart nothing' was not found in either the main handlers list nor in the listening handlers list (site.yml:4:7)");
   });
 
   it('binary playbook file', async () => {

@@ -139,7 +139,7 @@ describe('hostile input corpus', () => {
     const reportFile = p.path('report.json');
     if (c.exit === 1) {
       // Bad input: said on stderr, and nothing ran (the run, and with it the report, never started).
-      expect(run.stderr).toMatch(/^ERROR: /);
+      expect(run.stderr).toMatch(/^ERROR! /);
       expect(existsSync(reportFile), 'nothing ran').toBe(false);
       expect(run.output).not.toContain('TASK [');
     } else {

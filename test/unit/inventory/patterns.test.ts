@@ -75,8 +75,8 @@ describe('host patterns', () => {
 
   it('matches regular expressions after ~ (anchored at the start, like re.match)', () => {
     expect(inv.select('~uxsv0[13]')).toEqual(['uxsv01', 'uxsv03']);
-    // one term matching two groups: its hosts come in inventory order
-    expect(inv.select('~(web|mail)')).toEqual(['uxsv01', 'uxsv02', 'uxsv03']);
+    // one term matching two groups: each group's hosts in turn, groups in inventory order (as ansible --list-hosts prints)
+    expect(inv.select('~(web|mail)')).toEqual(['uxsv02', 'uxsv03', 'uxsv01']);
     expect(inv.select('~example')).toEqual([]);
   });
 
@@ -90,6 +90,9 @@ describe('host patterns', () => {
     expect(inv.select('all[1:2]')).toEqual(['uxsv02', 'uxsv03']);
     expect(inv.select('all[2:]')).toEqual(['uxsv03', 'backup.example.jp']);
     expect(inv.select('web[5]')).toEqual([]);
+    // as ansible --list-hosts: a slice needs its start (web[:1] is a glob matching nothing), [x-y] is the old [x:y]
+    expect(inv.select('web[:1]')).toEqual([]);
+    expect(inv.select('web[0-1]')).toEqual(['uxsv02', 'uxsv03']);
   });
 
   it('matches nothing for unknown names and says which terms matched nothing', () => {
@@ -110,7 +113,7 @@ describe('host patterns', () => {
     const dir = tree({ 'retry.txt': 'uxsv03\n\nuxsv01\n' });
     expect(inv.select('all', `@${join(dir, 'retry.txt')}`)).toEqual(['uxsv01', 'uxsv03']);
     expect(inv.select('all', `@${join(dir, 'retry.txt')},uxsv02`)).toEqual(['uxsv01', 'uxsv02', 'uxsv03']);
-    expect(() => inv.select('all', `@${join(dir, 'missing.txt')}`)).toThrow(/limit file not found/);
+    expect(() => inv.select('all', `@${join(dir, 'missing.txt')}`)).toThrow(/Unable to find limit file/);
   });
 
   it('gives an implicit localhost only when named, never in all', () => {

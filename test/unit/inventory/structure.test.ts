@@ -53,12 +53,13 @@ describe('YAML inventory structure', () => {
 
   it('builds the groups magic variable through nested children', () => {
     const inv = load({ 'hosts.yml': cluster }, 'hosts.yml');
+    // Ansible's order (ansible-playbook 2.14 prints the same): a group's own hosts, then its children's, level by level.
     expect(inv.groupsVar()).toEqual({
-      all: ['uxsv01', 'uxsv02', 'uxsv03', 'uxsv04', 'stray'],
+      all: ['uxsv01', 'stray', 'uxsv04', 'uxsv02', 'uxsv03'],
       ungrouped: ['stray'],
       cluster: ['uxsv01', 'uxsv02', 'uxsv03'],
       dns: ['uxsv01', 'uxsv02'],
-      web: ['uxsv02', 'uxsv03'],
+      web: ['uxsv03', 'uxsv02'],
       loner_group: ['uxsv04'],
     });
   });

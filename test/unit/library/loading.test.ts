@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../engine/errors.js';
-import { configuredLibraryPath, libraryFolders, loadSiteModules } from '../../../engine/modules/library.js';
+import { libraryFolders, loadSiteModules } from '../../../engine/modules/library.js';
+import { AnsibleConfig } from '../../../engine/config/index.js';
 import { modules, modulesForRun, withSiteModules } from '../../../engine/modules/registry.js';
-import { play, project, results, type Project } from '../../helpers/engine.js';
+import { play, project, results, uxsv, type Project } from '../../helpers/engine.js';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -131,11 +132,20 @@ describe('finding and loading site modules', () => {
     p = undefined;
   });
 
-  it('reads the module path from ANSIBLE_LIBRARY, else from ansible.cfg [defaults] library', () => {
-    p = project({ 'ansible.cfg': '[ssh_connection]\nlibrary = wrong\n[defaults]\nlibrary = ./lib:~/mods ; where they are\n' });
-    expect(configuredLibraryPath(p.dir, { HOME: '/home/op' })).toEqual([p.path('lib'), '/home/op/mods']);
-    expect(configuredLibraryPath(p.dir, { HOME: '/home/op', ANSIBLE_LIBRARY: '/opt/a:rel' })).toEqual(['/opt/a', p.path('rel')]);
-    expect(configuredLibraryPath('/nonexistent', {})).toEqual([]);
+  it('takes the module path from ansible.cfg library, and --module-path before it', async () => {
+    p = project({
+      'ansible.cfg': '[defaults]\nlibrary = ./mods\n',
+      'mods/hello.mjs': greeter('hello', 'from cfg'),
+      'extra/hello.mjs': greeter('hello', 'from -M'),
+      'inventory.yml': 'all: {hosts: {h1: {ansible_connection: local}}}\n',
+      'site.yml': HELLO_PLAY,
+    });
+    const fromConfig = await uxsv(p, ['play', 'site.yml', '-i', 'inventory.yml', '--report', 'report.json']);
+    expect(fromConfig.code, fromConfig.output + fromConfig.stderr).toBe(0);
+    expect(shown({ ...fromConfig, report: JSON.parse(p.read('report.json')) })).toBe('from cfg world');
+    const fromOption = await uxsv(p, ['play', 'site.yml', '-i', 'inventory.yml', '-M', 'extra', '--report', 'report.json']);
+    expect(fromOption.code, fromOption.output + fromOption.stderr).toBe(0);
+    expect(shown({ ...fromOption, report: JSON.parse(p.read('report.json')) })).toBe('from -M world');
   });
 
   it('adds site modules to a copy of the builtin registry', async () => {
@@ -151,7 +161,7 @@ describe('finding and loading site modules', () => {
 
 describe("this repository's site modules", () => {
   it('are the library/ of ansible.cfg, built, and none of them is a builtin', async () => {
-    const registry = await modulesForRun(['playbooks/site.yml'], { rolesPath: ['roles'] });
+    const registry = await modulesForRun(['playbooks/site.yml'], { rolesPath: ['roles'], modulePath: AnsibleConfig.load().get<string[]>('DEFAULT_MODULE_PATH') });
     for (const name of ['uxsv.placement', 'uxsv.ip_alias', 'uxsv.mirror_sync']) {
       expect(registry.get(name)?.name, name).toBe(name);
       expect(modules.has(name), name).toBe(false);

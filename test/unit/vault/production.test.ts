@@ -115,7 +115,7 @@ describe('production inventory: secrets in group_vars/all/vault.yml', () => {
     for (const args of commands) {
       const run = await uxsv(args);
       expect({ args, code: run.code }).toEqual({ args, code: 1 });
-      expect(run.stderr).toContain(`ERROR: ${VAULT}: this file is vault-encrypted and no vault password was given: pass --vault-password-file FILE`);
+      expect(run.stderr).toContain(`ERROR! ${VAULT}: this file is vault-encrypted and no vault password was given: pass --vault-password-file FILE`);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(run.output).not.toMatch(/TASK|PLAY RECAP/);
     }
