@@ -104,9 +104,8 @@ export interface PlayOutcome {
 }
 
 /** Options of ansible-playbook that uxsv takes but cannot apply: refused or named in a warning. */
-function checkUnsupported(options: PlayOptions, warn: (m: string) => void): void {
+function checkUnsupported(options: PlayOptions): void {
   if (options.step) throw new UserError('--step is not supported: uxsv does not ask before each task (use --start-at-task, --tags or --check)');
-
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
@@ -129,7 +128,7 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   const warn = warner(io);
   const config = options.config ?? loadConfig(io.env);
   for (const w of configWarnings(config)) warn(w);
-  checkUnsupported(options, warn);
+  checkUnsupported(options);
   // The output masks what this run decrypts as it loads (engine/vault/secrets.ts), and only that.
   clearSecrets();
   // Only this run's passwords: none given means none (not those of an earlier run in the same process).
