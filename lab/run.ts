@@ -1,5 +1,7 @@
 // Small process helpers for the lab: every external command goes through here,
-// as an argv (never a shell string), with a time limit.
+// as an argv (never a shell string), with a time limit. Node's spawn does all
+// of it; a process library such as zx would put a shell between the lab and
+// every command (and zx alone takes longer to load than the whole engine).
 import { spawn, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -31,25 +33,22 @@ export class CommandError extends Error {
 export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const [command, ...args] = argv;
   if (!command) throw new Error('run: empty argv');
+  const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
+    // Node's own time limit: it sends killSignal when it runs out (child.killed tells afterwards).
     const child = spawn(command, args, {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${options.timeoutMs ?? 120_000} ms)`;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+    child.on('error', reject);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      if (child.killed) stderr += `\n(killed after ${timeoutMs} ms)`;
       const result = { code: code ?? (signal ? 128 : 1), stdout, stderr };
       if (result.code !== 0 && !options.allowFail) reject(new CommandError(argv, result));
       else resolve(result);

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { createConnection, settingsFromVars } from '../connection/index.js';
 import { UserError } from '../errors.js';
 import { Inventory } from '../inventory/index.js';
-import { NORMAL, servicesByHost, validatePlacement, type ModePlacement, type Placement } from '../cluster/placement.js';
+import { NORMAL, servicesByHost, validatePlacement, type ModePlacement, type Placement } from '../../module_utils/placement.js';
 import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayIo, type PlayOptions } from './play.js';
 import { addRunOptions } from './run-options.js';

@@ -33,7 +33,7 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
       .option('--force-handlers', 'run notified handlers even on hosts where a task failed')
       .option('--flush-cache', 'clear the fact cache of every inventory host first')
       .option('--step', 'confirm each task before running it (not supported)')
-      .option('-M, --module-path <path>', 'module folders (ignored: uxsv runs its builtin modules)', collect),
+      .option('-M, --module-path <path>', 'folders of site modules (<name>.mjs exporting a uxsv module), before ANSIBLE_LIBRARY or ansible.cfg library', collect),
   )).action(async (playbooks: string[], options: PlayOptions) => {
     const outcome = await runPlay(playbooks, options, io);
     setExit(outcome.exitCode);

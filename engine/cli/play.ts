@@ -4,7 +4,7 @@ import type { AnsibleConfig } from '../config/index.js';
 import { Inventory } from '../inventory/index.js';
 import { Loader } from '../loader/playbook.js';
 import type { Node, Play, Playbook } from '../loader/model.js';
-import { modules } from '../modules/registry.js';
+import { modules, modulesForRun } from '../modules/registry.js';
 import { createReporter, JsonReport, combineReporters, outputSettings } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { screenColumns, warningText } from '../output/display.js';
@@ -85,8 +85,8 @@ function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-export function loadPlaybooks(files: string[], config: AnsibleConfig = loadConfig()): { playbooks: Playbook[]; loader: Loader } {
-  const loader = new Loader({ modules, rolesPath: rolesPathFrom(config) });
+export function loadPlaybooks(files: string[], config: AnsibleConfig = loadConfig(), runModules = modules): { playbooks: Playbook[]; loader: Loader } {
+  const loader = new Loader({ modules: runModules, rolesPath: rolesPathFrom(config) });
   const playbooks = files.map((f) => loader.loadPlaybook(path.resolve(f)));
   // A notification that no handler takes is refused before the run (Ansible finds it when the task notifies), unless the setting says to warn.
   if (config.get<boolean>('ERROR_ON_MISSING_HANDLER')) for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
@@ -104,10 +104,8 @@ export interface PlayOutcome {
 }
 
 /** Options of ansible-playbook that uxsv takes but cannot apply: refused or named in a warning. */
-function checkUnsupported(options: PlayOptions, warn: (m: string) => void): void {
+function checkUnsupported(options: PlayOptions): void {
   if (options.step) throw new UserError('--step is not supported: uxsv does not ask before each task (use --start-at-task, --tags or --check)');
-  if (options.modulePath?.length) warn(`--module-path ${options.modulePath.join(':')} is ignored: modules there are Python modules, and uxsv runs only its own builtin modules`);
-
 }
 
 export async function runPlay(files: string[], options: PlayOptions, io: PlayIo): Promise<PlayOutcome> {
@@ -130,13 +128,15 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   const warn = warner(io);
   const config = options.config ?? loadConfig(io.env);
   for (const w of configWarnings(config)) warn(w);
-  checkUnsupported(options, warn);
+  checkUnsupported(options);
   // The output masks what this run decrypts as it loads (engine/vault/secrets.ts), and only that.
   clearSecrets();
   // Only this run's passwords: none given means none (not those of an earlier run in the same process).
   const secrets = options.vaultSecrets ?? (await vaultSecretsFor(options, config));
   setActiveVaultSecrets(secrets);
-  const { playbooks, loader } = loadPlaybooks(files, config);
+  // The site's modules (library/ beside the playbooks and in their roles, --module-path, ANSIBLE_LIBRARY or ansible.cfg library) are known before loading.
+  const modulePath = [...(options.modulePath ?? []), ...config.get<string[]>('DEFAULT_MODULE_PATH')];
+  const { playbooks, loader } = loadPlaybooks(files, config, await modulesForRun(files, { rolesPath: rolesPathFrom(config), modulePath }));
   const inventory = loadInventoryFrom(options, config, warn);
   const extraVars = parseExtraVars(options.extraVars ?? []);
   targetHosts(inventory, 'all', options.limit, warn);

@@ -8,7 +8,7 @@ import { CST, Lexer, LineCounter, YAMLMap, YAMLSeq, parseDocument, isAlias, isCo
 import { UserError } from '../errors.js';
 import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
-import { registerSecretLeaves, secretSink } from '../vault/secrets.js';
+import { defaultSecrets, registerSecretLeaves } from '../vault/secrets.js';
 
 export type DataPath = Array<string | number>;
 
@@ -86,7 +86,7 @@ const UNSAFE_TAGS: Tags = [
  */
 const VAULT_TAG = {
   tag: '!vault',
-  resolve: (s: string) => withVaultText(new TaggedText(decryptLoaded(s, 'a !vault value'), SECRET | UNSAFE, secretSink), s),
+  resolve: (s: string) => withVaultText(new TaggedText(decryptLoaded(s, 'a !vault value'), SECRET | UNSAFE, defaultSecrets), s),
 };
 
 type Tags = Parameters<Extract<NonNullable<SchemaOptions['customTags']>, (tags: never) => unknown>>[0];
@@ -190,7 +190,7 @@ function parseDecrypted(plaintext: string, file: string): LoadedYaml {
   }
   registerSecretLeaves(loaded.data);
   // Its values are secret, and so is what is computed from them; unlike `!vault` values they are templated.
-  return { ...loaded, data: tagInPlace(loaded.data, SECRET, secretSink), text: plaintext.split('\n').map(() => HIDDEN_LINE).join('\n') };
+  return { ...loaded, data: tagInPlace(loaded.data, SECRET, defaultSecrets), text: plaintext.split('\n').map(() => HIDDEN_LINE).join('\n') };
 }
 
 export function parseYaml(text: string, file: string): LoadedYaml {

@@ -8,11 +8,11 @@
  * Keys: PBKDF2-HMAC-SHA256(password, salt, 10000, 80) -> AES key | HMAC key | CTR iv.
  * Ansible PKCS7-pads the plaintext even though CTR does not need it; we must too.
  */
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { UserError } from '../errors.js';
-import { registerSecret } from './secrets.js';
+import { defaultSecrets, type SecretRegistry } from './secrets.js';
 
 const HEADER = '$ANSIBLE_VAULT';
 const CIPHER = 'AES256';
@@ -222,28 +222,20 @@ export class VaultSecrets {
 }
 
 /**
- * The vault passwords of this run (`--vault-password-file`, `--ask-vault-pass`):
- * vars files and `!vault` values are decrypted in memory as they are loaded.
+ * The passwords of the code paths that do not take a run's SecretRegistry
+ * yet (engine/vault/secrets.ts defaultSecrets). @deprecated make the run's
+ * registry with them: `new SecretRegistry(passwords)`.
  */
-let activeSecrets: VaultSecrets | undefined;
-
 export function setActiveVaultSecrets(secrets: VaultSecrets | undefined): void {
-  activeSecrets = secrets;
+  defaultSecrets.usePasswords(secrets);
 }
 
 /**
- * Decrypt vaulted text found while loading `source`, or explain that a password
- * is needed. The plaintext is registered as a secret (engine/vault/secrets.ts),
- * so no output shows it: a `value` with its lines; a whole `file` as it is,
- * its leaf strings being registered by the loader once parsed.
+ * Decrypt vaulted text found while loading `source` with the run's passwords
+ * (`secrets`, the run's registry; without one, the default registry's), or
+ * explain that a password is needed. The plaintext is registered there, so no
+ * output of the run shows it (SecretRegistry.decrypt).
  */
-export function decryptLoaded(text: string, source: string, kind: 'value' | 'file' = 'value'): string {
-  if (!activeSecrets || activeSecrets.empty) {
-    // `source` names the file (e.g. inventory/production/group_vars/all/vault.yml), or says "a !vault value".
-    const what = kind === 'file' ? 'this file is vault-encrypted' : 'this value is vault-encrypted';
-    throw new UserError(`${what} and no vault password was given: pass --vault-password-file FILE (or --ask-vault-pass)`, { file: source });
-  }
-  const plaintext = activeSecrets.decrypt(text, source).toString('utf8');
-  registerSecret(plaintext, { lines: kind === 'value' });
-  return plaintext;
+export function decryptLoaded(text: string, source: string, kind: 'value' | 'file' = 'value', secrets: SecretRegistry = defaultSecrets): string {
+  return secrets.decrypt(text, source, kind);
 }

@@ -8,7 +8,6 @@ import type { ModuleContext } from '../../engine/modules/types.js';
 import { runModule } from '../helpers/module-context.js';
 import { apt } from '../../engine/modules/system/apt.js';
 import { systemd } from '../../engine/modules/system/service.js';
-import { ipAlias } from '../../engine/modules/system/ip-alias.js';
 import { group } from '../../engine/modules/system/group.js';
 import { user } from '../../engine/modules/system/user.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -24,8 +23,6 @@ import { service } from '../../engine/modules/system/service.js';
 import { command } from '../../engine/modules/core/command.js';
 import { waitForModule } from '../../engine/modules/system/wait-for.js';
 import { cron } from '../../engine/modules/system/cron.js';
-import { authorizedKey } from '../../engine/modules/system/authorized-key.js';
-import { synchronize } from '../../engine/modules/system/synchronize.js';
 import { writeFileAtomic } from '../../engine/modules/lib/fileops.js';
 
 type LabContext = (host: string, options?: { check?: boolean }) => Promise<ModuleContext>;
@@ -86,53 +83,6 @@ describe.skipIf(process.env.UXSV_LAB !== '1')('system modules on the lab', () =>
     }
   });
 
-  it('ip_alias carries 198.51.100.21 (the client can ping it), keeps it across a reboot, removes it, never the primary', async () => {
-    let ctx = await labContext('uxsv01');
-    const args = { interface: 'host0', addresses: [{ address: '198.51.100.21/24', label: 'host0:21' }], garp: true, persist: true };
-    try {
-      const check = await runModule(ipAlias, args, await labContext('uxsv01', { check: true }));
-      expect(check).toMatchObject({ changed: true, added: ['198.51.100.21/24'] });
-      expect((await sh(ctx, 'ip -o -4 addr show')).out).not.toContain('198.51.100.21/');
-      const added = await runModule(ipAlias, args, ctx);
-      // The primary is the interface's first address the module did not add: the management address.
-      expect(added).toMatchObject({ changed: true, added: ['198.51.100.21/24'], primary: '198.51.100.111/24' });
-      expect((await sh(ctx, 'ip -o -4 addr show dev host0')).out).toMatch(/198\.51\.100\.21\/24 .*host0:21/);
-      expect((await labExec('ping -c1 -W1 198.51.100.21')).rc).toBe(0);
-      expect((await runModule(ipAlias, args, ctx)).changed).toBe(false);
-
-      // A reboot forgets the addresses; the persisted set comes back (nobody else carries it).
-      const bootId = (await sh(ctx, 'cat /proc/sys/kernel/random/boot_id')).out.trim();
-      await ctx.run('systemctl reboot');
-      const lab = await import('../helpers/lab.js');
-      await lab.dropLabConnection('uxsv01');
-      const deadline = Date.now() + 90_000;
-      let addrs = '';
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 2000));
-        const probe = await lab.uxsvCli(['lab', 'ssh', 'uxsv01', '--', 'cat /proc/sys/kernel/random/boot_id; systemctl is-system-running; ip -o -4 addr show dev host0'], 15_000);
-        if (probe.rc === 0 && !probe.stdout.includes(bootId) && /^(running|degraded)$/m.test(probe.stdout) && probe.stdout.includes('198.51.100.21/')) {
-          addrs = probe.stdout;
-          break;
-        }
-      }
-      expect(addrs).toMatch(/198\.51\.100\.21\/24 .*host0:21/);
-      expect((await labExec('ping -c1 -W1 198.51.100.21')).rc).toBe(0);
-
-      // A fresh connection after the reboot: asking to remove everything, primary included, removes only the alias.
-      ctx = await lab.labContext('uxsv01');
-      const removed = await runModule(ipAlias, { interface: 'host0', state: 'absent', persist: true, addresses: [{ address: '198.51.100.111/24' }] }, ctx);
-      expect(removed).toMatchObject({ changed: true, removed: ['198.51.100.21/24'] });
-      const after = (await sh(ctx, 'ip -o -4 addr show')).out;
-      expect(after).toContain('198.51.100.111/24');
-      expect(after).toContain('198.51.100.11/24');
-      expect(after).not.toContain('198.51.100.21/');
-      expect((await labExec('ping -c1 -W1 198.51.100.21')).rc).not.toBe(0);
-      expect((await runModule(ipAlias, { interface: 'host0', state: 'absent', persist: true }, ctx)).changed).toBe(false);
-    } finally {
-      await sh(ctx, 'ip addr del 198.51.100.21/24 dev host0 2>/dev/null; rm -f /run/uxsv/ip-aliases/host0 /etc/uxsv/ip-aliases/host0; true').catch(() => undefined);
-    }
-  }, 180_000);
-
   it('user and group: create, second run unchanged, remove', async () => {
     const ctx = await labContext('uxsv03');
     try {
@@ -165,33 +115,6 @@ describe.skipIf(process.env.UXSV_LAB !== '1')('system modules on the lab', () =>
       }
     } finally {
       await sh(ctx, 'rm -f /etc/cron.d/uxsv-labtest');
-    }
-  });
-
-  it('synchronize pushes uxsv01 → uxsv02 with a host-to-host key', async () => {
-    const one = await labContext('uxsv01');
-    const two = await labContext('uxsv02');
-    const key = '/root/.ssh/uxsv_labtest';
-    // rsync is needed at both ends (a fresh lab host has it only in its apt cache).
-    for (const ctx of [one, two]) expect((await runModule(apt, { name: 'rsync', install_recommends: false }, ctx)).failed).toBeFalsy();
-    try {
-      await sh(one, `mkdir -p -m 0700 /root/.ssh; [ -f ${key} ] || ssh-keygen -q -t ed25519 -N '' -C uxsv-labtest -f ${key}`);
-      const pub = (await sh(one, `cat ${key}.pub`)).out.trim();
-      expect((await runModule(authorizedKey, { user: 'root', key: pub }, two)).failed).toBeFalsy();
-      expect((await runModule(authorizedKey, { user: 'root', key: pub }, two)).changed).toBe(false);
-      await sh(one, 'rm -rf /srv/labsync && mkdir -p /srv/labsync/sub && echo one > /srv/labsync/a && echo two > /srv/labsync/sub/b');
-      await sh(two, 'rm -rf /srv/labsync');
-      const args = { src: '/srv/labsync/', dest: '/srv/labsync/', dest_host: 'uxsv02', ssh_key: key, delete: true };
-      const check = await runModule(synchronize, args, await labContext('uxsv01', { check: true }));
-      expect(check.changed).toBe(true);
-      expect(check.itemized).toEqual(expect.arrayContaining(['<f+++++++++ a', '<f+++++++++ sub/b']));
-      expect((await sh(two, 'test -e /srv/labsync/a')).rc).not.toBe(0);
-      expect((await runModule(synchronize, args, one)).changed).toBe(true);
-      expect((await sh(two, 'cat /srv/labsync/sub/b')).out).toBe('two\n');
-      expect((await runModule(synchronize, args, one)).changed).toBe(false);
-    } finally {
-      await sh(one, `rm -rf /srv/labsync ${key} ${key}.pub`);
-      await sh(two, 'rm -rf /srv/labsync; sed -i "/uxsv-labtest$/d" /root/.ssh/authorized_keys');
     }
   });
 

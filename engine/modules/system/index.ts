@@ -11,7 +11,6 @@ import { git } from './git.js';
 import { group } from './group.js';
 import { hostname } from './hostname.js';
 import { dpkgSelections, getent, packageFacts, serviceFacts } from './inventory-facts.js';
-import { ipAlias } from './ip-alias.js';
 import { iptables } from './iptables.js';
 import { knownHosts } from './known-hosts.js';
 import { mount } from './mount.js';
@@ -20,7 +19,6 @@ import { pamd } from './pamd.js';
 import { rebootModule } from './reboot.js';
 import { script } from './script.js';
 import { service, systemd } from './service.js';
-import { synchronize } from './synchronize.js';
 import { sysctl } from './sysctl.js';
 import { ufw } from './ufw.js';
 import { user } from './user.js';
@@ -59,6 +57,4 @@ export const systemModules: Module<any, any>[] = [
   localeGen,
   alternatives,
   modprobe,
-  synchronize,
-  ipAlias,
 ];

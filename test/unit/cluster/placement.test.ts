@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { placementProblems, servicesByHost, validatePlacement } from '../../../engine/cluster/placement.js';
+import { placementProblems, servicesByHost, validatePlacement } from '../../../module_utils/placement.js';
 import { Inventory } from '../../../engine/inventory/index.js';
 import { readPasswordFile, setActiveVaultSecrets, VaultSecrets } from '../../../engine/vault/index.js';
 

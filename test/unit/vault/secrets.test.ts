@@ -1,8 +1,24 @@
-/** The secrets registry: what is registered, and how masking treats overlaps, short values and structures. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, hasSecrets, MASK, maskSecrets, maskSecretsDeep, MIN_SECRET_LENGTH, registerSecret, registerSecretLeaves } from '../../../engine/vault/secrets.js';
+/**
+ * A run's secret registry: what is registered, how masking treats overlaps,
+ * short values and structures, and that two runs' registries share nothing.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../../engine/errors.js';
+import { decryptLoaded, encrypt, setActiveVaultSecrets, VaultSecrets } from '../../../engine/vault/index.js';
+import * as legacy from '../../../engine/vault/secrets.js';
+import { defaultSecrets, MASK, MIN_SECRET_LENGTH, SecretRegistry } from '../../../engine/vault/secrets.js';
+import { markSecret } from '../../../engine/template/trust.js';
 
-afterEach(() => clearSecrets());
+let registry: SecretRegistry;
+beforeEach(() => {
+  registry = new SecretRegistry();
+});
+const registerSecret = (value: string, options?: { lines?: boolean }) => registry.register(value, options);
+const registerSecretLeaves = (data: unknown) => registry.registerLeaves(data);
+const maskSecrets = (text: string) => registry.mask(text);
+const maskSecretsDeep = <T>(value: T) => registry.maskDeep(value);
+const hasSecrets = () => registry.size > 0;
+const clearSecrets = () => registry.clear();
 
 describe('secrets registry', () => {
   it('masks every occurrence and nothing when nothing is registered', () => {
@@ -68,5 +84,97 @@ describe('secrets registry', () => {
     const copy = maskSecretsDeep(cyclic);
     expect(copy.a).toBe(MASK);
     expect(copy.self).toBe(copy);
+  });
+});
+
+describe('one registry per run', () => {
+  const PASSWORD = 'correct horse';
+
+  it('decrypts with its own passwords and registers the plaintext there only', () => {
+    const runA = new SecretRegistry(new VaultSecrets([PASSWORD]));
+    const runB = new SecretRegistry(new VaultSecrets(['another one']));
+    const text = encrypt('tok-Run-A-1234\nsecond-line-x\n', PASSWORD);
+    expect(runA.decrypt(text, 'a !vault value')).toBe('tok-Run-A-1234\nsecond-line-x\n');
+    expect(runA.mask('got tok-Run-A-1234 / second-line-x')).toBe(`got ${MASK} / ${MASK}`);
+    // Another run neither decrypts with A's password nor masks what A decrypted.
+    expect(() => runB.decrypt(text, 'a !vault value')).toThrow(/Decryption failed/);
+    expect(runB.mask('got tok-Run-A-1234')).toBe('got tok-Run-A-1234');
+    expect(defaultSecrets.mask('got tok-Run-A-1234')).toBe('got tok-Run-A-1234');
+    // A whole file is registered without its lines (its leaves come from the loader).
+    const file = runA.decrypt(encrypt('---\nkey: file-Leaf-5678\n', PASSWORD), 'vault.yml', 'file');
+    expect(runA.mask('---')).toBe('---');
+    expect(runA.mask(file)).toBe(`${MASK}\n`);
+  });
+
+  it('without a password, decrypting names the source and asks for one', () => {
+    const run = new SecretRegistry();
+    expect(run.hasPasswords).toBe(false);
+    const text = encrypt('x-secret-x', PASSWORD);
+    let error: unknown;
+    try {
+      run.decrypt(text, 'group_vars/all/vault.yml', 'file');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).format()).toMatch(/^group_vars\/all\/vault\.yml: this file is vault-encrypted and no vault password was given: pass --vault-password-file/);
+    expect(new SecretRegistry(new VaultSecrets([PASSWORD])).hasPasswords).toBe(true);
+  });
+
+  it('is the sink of secrets computed by templates: whole texts, not those that show a known secret as it is', () => {
+    const run = new SecretRegistry();
+    run.register('s3cret-pw');
+    const derived = markSecret('S3CRET-PW', run);
+    expect(String(derived)).toBe('S3CRET-PW');
+    expect(run.mask('upper S3CRET-PW')).toBe(`upper ${MASK}`);
+    markSecret('password = s3cret-pw\nuser = app', run);
+    expect(run.mask('user = app')).toBe('user = app');
+    markSecret('line one\nline two', run);
+    expect(run.mask('line one')).toBe('line one');
+    expect(run.mask('line one\nline two')).toBe(MASK);
+  });
+
+  it('masks the message and code frame of an error the CLI prints after the run', () => {
+    const run = new SecretRegistry();
+    run.register('hunter22');
+    const masked = run.maskError(new UserError("undefined variable in 'hunter22'", { file: 'site.yml', line: 3 }, '> 3 | pw: hunter22'));
+    expect(masked.format()).toBe(`site.yml:3: undefined variable in '${MASK}'\n> 3 | pw: ${MASK}`);
+    const internal = new RangeError('bad hunter22');
+    expect(run.maskError(internal)).toBe(internal);
+    expect(internal.message).toBe(`bad ${MASK}`);
+    expect(internal.stack).not.toContain('hunter22');
+    expect(run.maskError('hunter22')).toBe('hunter22');
+  });
+
+  it("masks the values of the registry it inherits, and registers only in its own", () => {
+    const parent = new SecretRegistry();
+    parent.register('from-Parent-1');
+    const run = new SecretRegistry(undefined, parent);
+    run.register('from-Run-2');
+    expect(run.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} ${MASK}`);
+    expect(parent.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} from-Run-2`);
+    expect(run.maskDeep({ a: 'from-Parent-1' })).toEqual({ a: MASK });
+    // A derived text showing an inherited secret as it is is not registered whole.
+    run.add('pw = from-Parent-1');
+    expect(run.mask('pw = x')).toBe('pw = x');
+    run.clear();
+    expect(run.mask('from-Parent-1 from-Run-2')).toBe(`${MASK} from-Run-2`);
+  });
+
+  it('the functions of code paths without a run use the default registry', () => {
+    try {
+      setActiveVaultSecrets(new VaultSecrets([PASSWORD]));
+      expect(decryptLoaded(encrypt('default-Run-9', PASSWORD), 'x')).toBe('default-Run-9');
+      expect(legacy.hasSecrets()).toBe(true);
+      expect(legacy.maskSecrets('default-Run-9')).toBe(MASK);
+      const run = new SecretRegistry(new VaultSecrets(['other']));
+      expect(() => decryptLoaded(encrypt('mine', 'other'), 'x', 'value', new SecretRegistry())).toThrow(/no vault password/);
+      expect(decryptLoaded(encrypt('run-Only-77', 'other'), 'x', 'value', run)).toBe('run-Only-77');
+      expect(legacy.maskSecrets('run-Only-77')).toBe('run-Only-77');
+    } finally {
+      setActiveVaultSecrets(undefined);
+      legacy.clearSecrets();
+    }
+    expect(legacy.hasSecrets()).toBe(false);
   });
 });

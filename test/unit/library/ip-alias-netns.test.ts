@@ -6,10 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { rmdirSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { quote } from '../../../../engine/connection/quote.js';
-import type { ModuleContext } from '../../../../engine/modules/types.js';
-import { ipAlias, RUN_DIR } from '../../../../engine/modules/system/ip-alias.js';
-import { localContext, runModule } from '../../../helpers/module-context.js';
+import { quote } from '../../../engine/connection/quote.js';
+import type { ModuleContext } from '../../../engine/modules/types.js';
+import { ipAlias, RUN_DIR } from '../../../library/uxsv.ip_alias.js';
+import { localContext, runModule } from '../../helpers/module-context.js';
 
 const ns = `uxsvtest${process.pid}`;
 const iface = `uxa${process.pid % 100000}`;

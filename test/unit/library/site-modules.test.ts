@@ -1,15 +1,20 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+/**
+ * The site modules of this repository (library/): uxsv.mirror_sync on two
+ * local folders, and uxsv.ip_alias's planning. ip-alias-netns.test.ts runs
+ * uxsv.ip_alias for real; test/lab/library.test.ts runs both between lab hosts.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { localContext, runModule } from '../../../helpers/module-context.js';
-import { rsyncCommand, synchronize } from '../../../../engine/modules/system/synchronize.js';
-import { aliasChanges, parseIpAddrShow, type IpAliasState } from '../../../../engine/modules/system/ip-alias.js';
+import { localContext, runModule } from '../../helpers/module-context.js';
+import { mirrorSync, rsyncCommand } from '../../../library/uxsv.mirror_sync.js';
+import { aliasChanges, parseIpAddrShow, type IpAliasState } from '../../../library/uxsv.ip_alias.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'uxsv-runtime-'));
+const dir = mkdtempSync(join(tmpdir(), 'uxsv-library-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('synchronize', () => {
+describe('uxsv.mirror_sync', () => {
   it('builds the rsync command: push runs on src_host, pull on dest_host', () => {
     const vars = (h: string) => ({ ansible_host: h === 'uxsv02' ? '198.51.100.12' : '198.51.100.11' });
     const push = rsyncCommand({ src: '/srv/dns/', dest: '/srv/dns/', dest_host: 'uxsv02', ssh_key: '/root/.ssh/m', delete: true, excludes: ['*.jnl'] }, 'uxsv01', vars, true);
@@ -20,6 +25,10 @@ describe('synchronize', () => {
     const pull = rsyncCommand({ src: '/srv/a/', dest: '/srv/a/', src_host: 'uxsv02', mode: 'pull' }, 'uxsv01', vars, false);
     expect(pull.runner).toBe('uxsv01');
     expect(pull.command).toMatch(/-- root@198\.51\.100\.12:\/srv\/a\/ \/srv\/a\/$/);
+    // copy-back's way: the remote host key must be in the given known_hosts file.
+    const strict = rsyncCommand({ src: '/srv/a/', dest: '/srv/a/', src_host: 'uxsv02', mode: 'pull', known_hosts: '/etc/uxsv/restore_known_hosts' }, 'uxsv01', vars, false);
+    expect(strict.command).toContain('-o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/uxsv/restore_known_hosts');
+    expect(strict.command).not.toContain('StrictHostKeyChecking=no');
   });
 
   it('copies between two local folders with an exact changed, check mode copies nothing', async () => {
@@ -31,24 +40,24 @@ describe('synchronize', () => {
     writeFileSync(join(src, 'sub', 'b.txt'), 'B');
     writeFileSync(join(src, 'skip.tmp'), 'x');
     const args = { src: `${src}/`, dest: `${dest}/`, excludes: ['*.tmp'], delete: true };
-    const check = await runModule(synchronize, args, localContext({ check: true }));
+    const check = await runModule(mirrorSync, args, localContext({ check: true }));
     expect(check.changed).toBe(true);
     expect(check.itemized).toContain('>f+++++++++ a.txt');
     expect(existsSync(join(dest, 'a.txt'))).toBe(false);
-    const real = await runModule(synchronize, args, localContext());
+    const real = await runModule(mirrorSync, args, localContext());
     expect(real.changed).toBe(true);
     expect(readFileSync(join(dest, 'sub', 'b.txt'), 'utf8')).toBe('B');
     expect(existsSync(join(dest, 'skip.tmp'))).toBe(false);
-    expect((await runModule(synchronize, args, localContext())).changed).toBe(false);
+    expect((await runModule(mirrorSync, args, localContext())).changed).toBe(false);
     writeFileSync(join(dest, 'extra'), 'e');
-    const del = await runModule(synchronize, args, localContext());
+    const del = await runModule(mirrorSync, args, localContext());
     // Writing `extra` also touched dest's own time, unless it fell in the same
     // clock tick as the sync before: rsync then lists './' too. Not the point here.
     expect((del.itemized as string[]).filter((line) => !line.endsWith(' ./'))).toEqual(['*deleting   extra']);
   });
 });
 
-describe('ip_alias planning', () => {
+describe('uxsv.ip_alias planning', () => {
   const SHOW = [
     '2: host0    inet 198.51.100.11/24 brd 198.51.100.255 scope global host0\\       valid_lft forever preferred_lft forever',
     '2: host0    inet 198.51.100.21/24 scope global secondary host0:1\\       valid_lft forever preferred_lft forever',

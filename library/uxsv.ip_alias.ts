@@ -8,11 +8,11 @@
  * addresses, or addresses carrying a label of the set, are ever removed, and
  * never the interface's primary address (the first one the module did not add).
  */
-import { quote } from '../../connection/quote.js';
-import { writeFileAtomic } from '../lib/fileops.js';
-import { boolSchema, toBool } from '../lib/args.js';
-import type { Module, ModuleContext, Plan } from '../types.js';
-import { lines, parseSections, runChecked, runText, sectionScript } from './util.js';
+import { quote } from '../engine/connection/quote.js';
+import { writeFileAtomic } from '../engine/modules/lib/fileops.js';
+import { boolSchema, toBool } from '../engine/modules/lib/args.js';
+import type { Module, ModuleContext, Plan } from '../engine/modules/types.js';
+import { lines, parseSections, runChecked, runText, sectionScript } from '../engine/modules/system/util.js';
 
 export interface AliasSpec {
   address: string;
@@ -296,7 +296,6 @@ async function persistAliases(ctx: ModuleContext, state: IpAliasState, final: Al
 
 export const ipAlias: Module<IpAliasArgs, IpAliasState> = {
   name: 'uxsv.ip_alias',
-  aliases: ['ip_alias'],
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -340,3 +339,5 @@ export const ipAlias: Module<IpAliasArgs, IpAliasState> = {
   read: readIpAlias,
   plan: planIpAlias,
 };
+
+export default ipAlias;

@@ -2,8 +2,12 @@
  * The placement matrix (inventory group_vars `cluster_modes`): which host runs
  * what in each mode. Validated with its invariants before anything runs; a
  * broken matrix is refused with a message naming the mode and the rule.
+ *
+ * This cluster's own knowledge, outside the engine: the site module
+ * uxsv.placement (library/) and the cluster commands (degrade, restore,
+ * check, status) use it.
  */
-import { UserError } from '../errors.js';
+import { UserError } from '../engine/errors.js';
 
 export interface ModePlacement {
   down: string | null;

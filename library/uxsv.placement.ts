@@ -3,8 +3,8 @@
  * SPEC §1) and sets facts for the requested mode, so a playbook refuses a
  * broken matrix before it touches any host. Runs on the controller.
  */
-import type { Module } from '../types.js';
-import { placementProblems } from '../../cluster/placement.js';
+import type { Module } from '../engine/modules/types.js';
+import { placementProblems } from '../module_utils/placement.js';
 
 interface Args {
   modes: Record<string, unknown>;
@@ -13,7 +13,7 @@ interface Args {
   addresses: Record<string, string>;
 }
 
-export const placementModule: Module<Args, void> = {
+const placement: Module<Args, void> = {
   name: 'uxsv.placement',
   controllerOnly: true,
   schema: {
@@ -41,3 +41,5 @@ export const placementModule: Module<Args, void> = {
     return { changed: false, result: { placement: row, live_hosts: args.hosts.filter((h) => h !== row.down), down_host: row.down } };
   },
 };
+
+export default placement;

@@ -1,27 +1,27 @@
 /**
- * synchronize: rsync between two managed hosts (or two folders of one host).
- *
- * Ansible's synchronize copies between the controller (or a delegate) and the
- * host, with rules about delegate_to that are hard to follow. uxsv's is
- * explicit instead:
+ * uxsv.mirror_sync: the ring mirror's copy between two cluster hosts (or two
+ * folders of one host), with rsync over the hosts' own SSH and the ring key.
+ * It is not Ansible's synchronize (which copies between the controller and
+ * a host): it names both ends and the key on the host that runs rsync.
  *   - `src` is a path on `src_host`, `dest` a path on `dest_host`; both hosts
  *     are inventory names and default to the task's host;
  *   - `mode: push` (default) runs rsync on src_host and pushes to dest_host;
  *     `mode: pull` runs rsync on dest_host and pulls from src_host;
  *   - the remote side is reached with `ssh -o BatchMode=yes` at its
  *     ansible_host (port ansible_port, user ansible_user or root) using the
- *     private key `ssh_key` (a path on the host that runs rsync);
+ *     private key `ssh_key` (a path on the host that runs rsync), its host key
+ *     checked against `known_hosts` (a file on that host) when given;
  *   - when src_host and dest_host are the same host, rsync copies locally.
  * `changed` is exact: a dry run with --itemize-changes is read first (that is
  * all check mode does), and the real run happens only when it listed changes.
  */
-import { shellJoin } from '../../connection/quote.js';
-import type { Connection } from '../../connection/types.js';
-import { boolSchema, toBool } from '../lib/args.js';
-import type { Module, ModuleContext, Plan } from '../types.js';
-import { asText, lines, type TextResult } from './util.js';
+import { shellJoin } from '../engine/connection/quote.js';
+import type { Connection } from '../engine/connection/types.js';
+import { boolSchema, toBool } from '../engine/modules/lib/args.js';
+import type { Module, ModuleContext, Plan } from '../engine/modules/types.js';
+import { asText, lines, type TextResult } from '../engine/modules/system/util.js';
 
-export interface SynchronizeArgs {
+export interface MirrorSyncArgs {
   src: string;
   dest: string;
   src_host?: string;
@@ -66,7 +66,7 @@ export function remoteEnd(vars: Record<string, unknown>, host: string): RemoteEn
 }
 
 /** rsync's options, in the order Ansible's synchronize builds them. */
-export function rsyncOptions(args: SynchronizeArgs): string[] {
+export function rsyncOptions(args: MirrorSyncArgs): string[] {
   const opt: string[] = ['--delay-updates', '-F'];
   const flag = (v: unknown) => (v === undefined || v === null ? undefined : toBool(v, false));
   if (toBool(args.compress, true)) opt.push('--compress');
@@ -98,7 +98,7 @@ export function rsyncOptions(args: SynchronizeArgs): string[] {
   return opt;
 }
 
-export function sshCommand(args: SynchronizeArgs, remote: RemoteEnd): string {
+export function sshCommand(args: MirrorSyncArgs, remote: RemoteEnd): string {
   const words = ['ssh', '-S', 'none', '-o', 'BatchMode=yes'];
   if (args.ssh_key) words.push('-i', args.ssh_key);
   if (remote.port !== undefined) words.push('-o', `Port=${remote.port}`);
@@ -115,7 +115,7 @@ export interface RsyncPlan {
 }
 
 /** The rsync command line and where it runs. `dryRun` adds --dry-run. */
-export function rsyncCommand(args: SynchronizeArgs, taskHost: string, hostVars: (h: string) => Record<string, unknown>, dryRun: boolean): RsyncPlan {
+export function rsyncCommand(args: MirrorSyncArgs, taskHost: string, hostVars: (h: string) => Record<string, unknown>, dryRun: boolean): RsyncPlan {
   const srcHost = args.src_host ?? taskHost;
   const destHost = args.dest_host ?? taskHost;
   const pull = (args.mode ?? 'push') === 'pull';
@@ -147,13 +147,13 @@ async function execOn(ctx: ModuleContext, host: string, command: string): Promis
   return asText(await conn.exec(command, { become: ctx.become, env: { LC_ALL: 'C' }, timeoutMs: ctx.timeoutMs }));
 }
 
-async function readSync(ctx: ModuleContext, args: SynchronizeArgs): Promise<SyncState> {
+async function readSync(ctx: ModuleContext, args: MirrorSyncArgs): Promise<SyncState> {
   const plan = rsyncCommand(args, ctx.host, (h) => ctx.hostVars(h), true);
   const dryRun = await execOn(ctx, plan.runner, plan.command);
   return { dryRun, itemized: itemizedLines(dryRun.stdout), runner: plan.runner, command: plan.command };
 }
 
-function planSync(ctx: ModuleContext, args: SynchronizeArgs, state: SyncState): Plan {
+function planSync(ctx: ModuleContext, args: MirrorSyncArgs, state: SyncState): Plan {
   const result: Record<string, unknown> = { cmd: state.command, rc: state.dryRun.rc, itemized: state.itemized, runner: state.runner };
   if (state.dryRun.rc !== 0) {
     return { changed: false, failed: true, msg: state.dryRun.stderr.trim() || `rsync failed (rc ${state.dryRun.rc})`, result: { ...result, stdout: state.dryRun.stdout, stderr: state.dryRun.stderr } };
@@ -173,9 +173,8 @@ function planSync(ctx: ModuleContext, args: SynchronizeArgs, state: SyncState): 
   };
 }
 
-export const synchronize: Module<SynchronizeArgs, SyncState> = {
-  name: 'synchronize',
-  aliases: ['ansible.posix.synchronize'],
+export const mirrorSync: Module<MirrorSyncArgs, SyncState> = {
+  name: 'uxsv.mirror_sync',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -187,7 +186,7 @@ export const synchronize: Module<SynchronizeArgs, SyncState> = {
       dest_host: { type: 'string' },
       mode: { enum: ['push', 'pull'] },
       ssh_key: { type: 'string' },
-      known_hosts: { type: 'string', description: 'ours: known_hosts file on the host that runs rsync; the remote key must be in it' },
+      known_hosts: { type: 'string', description: 'known_hosts file on the host that runs rsync; the remote host key must be in it' },
       delete: boolSchema,
       archive: boolSchema,
       checksum: boolSchema,
@@ -209,19 +208,22 @@ export const synchronize: Module<SynchronizeArgs, SyncState> = {
   },
   doc: {
     description:
-      'rsync between managed hosts. `src` is a path on `src_host` and `dest` a path on `dest_host` (inventory names, both ' +
+      'The ring mirror\'s copy: rsync between two cluster hosts (not Ansible\'s synchronize, which copies between the controller and a host). `src` is a path on `src_host` and `dest` a path on `dest_host` (inventory names, both ' +
       'default to the task\'s host; when they are equal rsync copies locally). mode push (default) runs rsync on src_host ' +
       'pushing to dest_host; mode pull runs it on dest_host pulling from src_host. The remote side is reached with ' +
       '`ssh -o BatchMode=yes -i ssh_key` (a key path on the host running rsync) at its ansible_host/ansible_port as ' +
-      'ansible_user (default root); host keys are not verified unless verify_host. Options as Ansible: archive (default), ' +
+      'ansible_user (default root); its host key is checked against `known_hosts` (a file on the host running rsync) when given, ' +
+      'otherwise only with verify_host. rsync options named as in Ansible\'s synchronize: archive (default), ' +
       'compress (default), checksum, delete (--delete-after), recursive/links/perms/times/owner/group overrides, rsync_opts, ' +
       'plus `excludes` (list of --exclude patterns). A dry run with --itemize-changes decides `changed` exactly; check mode ' +
       'stops there and returns its itemized lines.',
     returns: { cmd: 'the rsync command', itemized: 'rsync --itemize-changes lines (%i %n%L)', msg: 'rsync output', runner: 'the host that ran rsync' },
     example:
-      '- name: Mirror /srv/dns to the next host\n  synchronize:\n    src: /srv/dns/\n    dest: /srv/dns/\n    dest_host: uxsv02\n' +
-      '    ssh_key: /root/.ssh/uxsv_mirror\n    delete: true\n',
+      '- name: Mirror /srv/dns to the next host\n  uxsv.mirror_sync:\n    src: /srv/dns/\n    dest: /srv/dns/\n    dest_host: uxsv02\n' +
+      '    ssh_key: /root/.ssh/uxsv_mirror\n    known_hosts: /etc/uxsv/mirror_known_hosts\n    delete: true\n',
   },
   read: readSync,
   plan: planSync,
 };
+
+export default mirrorSync;
