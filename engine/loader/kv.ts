@@ -98,16 +98,19 @@ function unquote(word: string): string {
   return word;
 }
 
-/** Python string escapes that Ansible decodes in `k=v` words (`content="a\nb"` holds a newline). */
-const ESCAPE = /\\(U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|N\{[^}]+\}|[\\'"abfnrtv])/g;
+/**
+ * Python string escapes that Ansible decodes in `k=v` words (`content="a\nb"`
+ * holds a newline). Octal escapes are not among them: `replace='"\1"'` keeps
+ * its back-reference.
+ */
+const ESCAPE = /\\(U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|N\{[^}]+\}|[\\'"abfnrtv])/g;
 const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
 export function decodeEscapes(text: string): string {
   return text.replace(ESCAPE, (whole, seq: string) => {
     if (seq in SIMPLE_ESCAPES) return SIMPLE_ESCAPES[seq];
     if (seq[0] === 'U' || seq[0] === 'u' || seq[0] === 'x') return String.fromCodePoint(parseInt(seq.slice(1), 16));
-    if (seq[0] === 'N') return whole;
-    return String.fromCharCode(parseInt(seq, 8));
+    return whole; // \N{NAME}: no table of Unicode names here; kept as written
   });
 }
 

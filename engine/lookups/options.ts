@@ -5,7 +5,7 @@
  * the older `key=value` words inside a term (`'Li file=elements.csv
  * delimiter=,'`), parsed like Ansible's parse_kv.
  */
-import { splitArgs } from '../loader/kv.js';
+import { decodeEscapes, splitArgs } from '../loader/kv.js';
 import { isDict, isString, pyStr, repr, type Dict } from '../template/python.js';
 import { toBool } from '../values.js';
 import { LookupError, LookupOptionsError } from './errors.js';
@@ -127,19 +127,6 @@ export function resolveOptions(plugin: string, specs: OptionSpecs, direct: Dict)
     out[name] = value;
   }
   return out;
-}
-
-const ESCAPE = /\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv])/g;
-const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
-
-/** Python's unicode-escape decoding of the escapes parse_kv decodes (`\t`, `\x1a`, `\u00e9`...). */
-export function decodeEscapes(text: string): string {
-  return text.replace(ESCAPE, (m) => {
-    const body = m.slice(1);
-    if (/^[0-7]/.test(body)) return String.fromCodePoint(Number.parseInt(body, 8));
-    if (body.length > 1) return String.fromCodePoint(Number.parseInt(body.slice(1), 16));
-    return SIMPLE_ESCAPES[body]!;
-  });
 }
 
 /**
