@@ -236,9 +236,18 @@ export const lineinfile: Module<Record<string, any>, RemoteFileState> = {
       attributeMessage: true,
       result: { ...(edit.found !== undefined ? { found: edit.found } : {}), backup: '' },
     });
-    return withBackupKey(plan);
+    const warning = emptyPatternWarning(a);
+    return withBackupKey(warning ? { ...plan, result: { ...plan.result, warnings: [warning] } } : plan);
   },
 };
+
+/** Ansible warns that an empty regexp or search_string matches every line. */
+function emptyPatternWarning(a: Pick<LineArgs, 'regexp' | 'search_string'>): string | undefined {
+  if (a.regexp !== '' && a.search_string !== '') return undefined;
+  const what = a.regexp === '' ? 'regular expression' : 'search string';
+  const advice = a.regexp === '' ? " If this is desired, use '^' to match every line in the file and avoid this warning." : '';
+  return `The ${what} is an empty string, which will match every line in the file. This may have unintended consequences, such as replacing the last line in the file rather than appending.${advice}`;
+}
 
 /** lineinfile names its backup path `backup` (copy and others say backup_file). */
 function withBackupKey(plan: Plan): Plan {

@@ -23,6 +23,17 @@ describe('lineinfile present', () => {
     expect(content()).toBe('a=9\nb=2\na=3\n');
   });
 
+  it('warns that an empty regexp or search_string matches every line', async () => {
+    writeFileSync(file(), 'a\nb\n');
+    const r = await converge(lineinfile, { path: file(), regexp: '', line: 'c' }, dir);
+    expect(content()).toBe('a\nc\n');
+    expect(r.warnings).toEqual([expect.stringMatching(/^The regular expression is an empty string, which will match every line .* use '\^' to match every line/)]);
+    const literal = await converge(lineinfile, { path: file(), search_string: '', line: 'd' }, dir);
+    expect(literal.warnings).toEqual([expect.stringMatching(/^The search string is an empty string/)]);
+    const plain = await converge(lineinfile, { path: file(), regexp: '^d', line: 'd' }, dir);
+    expect(plain.warnings).toBeUndefined();
+  });
+
   it('appends at EOF when nothing matches, adding the missing newline first', async () => {
     writeFileSync(file(), 'x=1');
     const r = await converge(lineinfile, { path: file(), regexp: '^y=', line: 'y=2' }, dir);
