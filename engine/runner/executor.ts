@@ -353,6 +353,19 @@ function untagged(result: ModuleResult): Vars {
   return out;
 }
 
+/**
+ * Whether a result failed, as Ansible's TaskResult tells it: failed_when's
+ * verdict when there is one (an `until` that ran out marks the result failed,
+ * yet a failed_when that holds false keeps the task ok), else `failed`.
+ */
+function isFailed(result: ModuleResult): boolean {
+  if ('failed_when_result' in result) return Boolean(result.failed_when_result);
+  // A loop: failed_when's verdicts decide when its first item has one.
+  const items = Array.isArray(result.results) ? (result.results as ModuleResult[]) : [];
+  if (items[0] && typeof items[0] === 'object' && 'failed_when_result' in items[0]) return items.some((r) => Boolean(r?.failed_when_result));
+  return Boolean(result.failed);
+}
+
 function messageOf(err: unknown): string {
   if (err instanceof UserError) return err.format();
   return err instanceof Error ? err.message : String(err);
@@ -360,7 +373,7 @@ function messageOf(err: unknown): string {
 
 export function statusOf(result: ModuleResult, ignoreErrors: boolean): HostStatus {
   if (result.unreachable) return 'unreachable';
-  if (result.failed) return ignoreErrors ? 'ignored' : 'failed';
+  if (isFailed(result)) return ignoreErrors ? 'ignored' : 'failed';
   if (result.skipped) return 'skipped';
   return result.changed ? 'changed' : 'ok';
 }

@@ -1,0 +1,54 @@
+/**
+ * Runner behaviours that follow Ansible 2.14's executor exactly, each found
+ * where uxsv used to differ: one playbook per rule, run through the CLI on
+ * local connections.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { play, project, results, type Project } from '../../helpers/engine.js';
+
+let p: Project | undefined;
+afterEach(() => p?.cleanup());
+
+const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
+
+describe('Ansible semantics of the runner', () => {
+  it('an until that runs out fails the task, unless failed_when decides otherwise', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: decided by failed_when
+      shell: 'true'
+      register: r
+      until: 1 == 0
+      retries: 2
+      delay: 0
+      failed_when: r.attempts > 6
+    - name: attempts
+      debug: {msg: "{{ r.attempts }} {{ r.failed }}"}
+    - name: decided by failed_when, in a loop
+      shell: 'true'
+      register: looped
+      until: 1 == 0
+      retries: 1
+      delay: 0
+      failed_when: looped.attempts > 6
+      loop: [a, b]
+    - name: ran out
+      shell: 'true'
+      until: false
+      retries: 1
+      delay: 0
+`,
+      [],
+      oneHost,
+    );
+    expect(run.code).toBe(2);
+    expect(results(run, 'decided by failed_when').h1[0].status).toBe('changed');
+    expect(results(run, 'decided by failed_when, in a loop').h1[0].status).toBe('changed');
+    expect(run.output).toContain('"msg": "2 True"');
+    expect(results(run, 'ran out').h1[0].status).toBe('failed');
+  });
+});
