@@ -245,9 +245,12 @@ export class TaskExecutor {
       this.deps.emit({ type: 'warning', message: "Using a variable for a task's 'args' is unsafe in some situations (see https://docs.ansible.com/ansible/devel/reference_appendices/faq.html#argsplat-unsafe)" });
       args = { ...(extra as Vars), ...(args as Vars) };
     }
-    args = dropOmitted(untag(args as Vars), OMIT_TOKEN);
+    const tagged = args as Vars;
+    args = dropOmitted(untag(tagged), OMIT_TOKEN);
     const checked = checkArgsRuntime(task.module, args as Vars);
     if ('problem' in checked) return { changed: false, failed: true, msg: `${where}: ${checked.problem.message}` };
+    // set_fact and include_vars keep their values' tags: an unsafe value stays unsafe in the variable it becomes.
+    if (CLEAN_FACTS_ACTIONS.has(task.module.name)) checked.args = withTagsKept(checked.args, tagged, task.module);
 
     const target = delegateTo ?? host;
     const searchPathValue = scopeVars.ansible_search_path as string[];
@@ -350,6 +353,17 @@ function asList(value: unknown): unknown[] {
 function untagged(result: ModuleResult): Vars {
   const out: Vars = {};
   for (const [k, v] of Object.entries(result)) if (!INTERNAL_KEYS.test(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * The checked arguments, but the free-form values (those the module's
+ * schema does not declare) as they were rendered, tags and all.
+ */
+function withTagsKept(checked: Vars, tagged: Vars, mod: { schema: unknown }): Vars {
+  const declared = new Set(Object.keys((mod.schema as { properties?: Vars }).properties ?? {}));
+  const out: Vars = { ...checked };
+  for (const [k, v] of Object.entries(tagged)) if (!declared.has(k) && k in checked) out[k] = v;
   return out;
 }
 

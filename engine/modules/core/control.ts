@@ -46,6 +46,9 @@ export const debug: Module<{ msg?: unknown; var?: string; verbosity?: number }, 
   },
 };
 
+/** A string, plain or carrying trust tags (a String object). */
+const isText = (v: unknown): boolean => typeof v === 'string' || v instanceof String;
+
 export const setFact: Module<Record<string, unknown>, void> = {
   name: 'set_fact',
   controllerOnly: true,
@@ -60,7 +63,7 @@ export const setFact: Module<Record<string, unknown>, void> = {
     if (bad !== undefined) return { changed: false, failed: true, msg: `The variable name '${bad}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.` };
     // Without native types, Ansible turns the strings true/false/yes/no into booleans.
     if (!ctx.native) {
-      for (const [k, v] of Object.entries(facts)) if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
+      for (const [k, v] of Object.entries(facts)) if (isText(v) && /^(true|false|yes|no)$/i.test(String(v))) facts[k] = /^(true|yes)$/i.test(String(v));
     }
     return { changed: false, result: { ansible_facts: facts, _ansible_facts_cacheable: cacheable === true } };
   },
