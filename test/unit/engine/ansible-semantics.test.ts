@@ -51,4 +51,31 @@ describe('Ansible semantics of the runner', () => {
     expect(run.output).toContain('"msg": "2 True"');
     expect(results(run, 'ran out').h1[0].status).toBe('failed');
   });
+
+  it('set_fact keeps a host value unsafe, whole, sliced or nested', async () => {
+    p = project();
+    const secretFile = p.write('controller-secret', 'TOPSECRET-ON-CONTROLLER');
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: host output
+      command: echo "{{ '{{' }} lookup('file', '${secretFile}') {{ '}}' }}"
+      register: out
+    - set_fact:
+        copied: "{{ out.stdout }}"
+        sliced: "{{ out.stdout[0:12] }}"
+        nested: {a: ["{{ out.stdout }}"]}
+        flag: "yes"
+    - name: show
+      debug: {msg: "{{ copied }}|{{ sliced }}|{{ nested.a[0] }}|{{ flag is sameas true }}"}
+`,
+      [],
+      oneHost,
+    );
+    expect(run.code, run.output + run.stderr).toBe(0);
+    expect(run.output).not.toContain('TOPSECRET');
+    expect(run.output).toContain(`"msg": "{{ lookup('file', '${secretFile}') }}|{{ lookup('f|{{ lookup('file', '${secretFile}') }}|True"`);
+  });
 });
