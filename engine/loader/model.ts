@@ -103,6 +103,8 @@ export interface MetaNode {
   action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_facts' | 'refresh_inventory' | 'reset_connection' | 'clear_host_errors' | 'end_batch' | 'end_role' | 'role_complete';
   /** Added by uxsv, not written in the playbook (the handler flushes between the play's parts): no output. */
   implicit?: boolean;
+  /** Set when the meta task is a handler (`meta: noop` may be one). */
+  handler?: { listen: string[] };
   keywords: Vars;
   scope: Scope;
   origin: Origin;
@@ -112,7 +114,7 @@ export interface MetaNode {
 export type Node = TaskNode | BlockNode | IncludeNode | MetaNode;
 
 /** What the handlers section holds: tasks, and includes whose tasks become handlers. */
-export type HandlerNode = TaskNode | IncludeNode;
+export type HandlerNode = TaskNode | IncludeNode | MetaNode;
 
 export interface Play {
   name: string;

@@ -290,7 +290,8 @@ export class Loader {
       if (n.kind === 'task') handlers.push(n);
       else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
       else if (n.kind === 'include_role') throw errorAt(n.origin.loaded, n.origin.path, "Using 'include_role' as a handler is not supported.");
-      else if (n.kind === 'include_tasks') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, n.kind === 'meta' ? `meta: ${n.action} cannot be used as a handler` : `${n.kind} cannot be used as a handler`);
+      // A meta task may be a handler (flush_handlers fails when it runs as one, as in Ansible).
+      else if (n.kind === 'include_tasks' || n.kind === 'meta') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} cannot be used as a handler`);
     };
     nodes.forEach(flatten);
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
@@ -346,7 +347,7 @@ export class Loader {
     if (short === 'meta') {
       const what = String(rawArgs ?? '').trim();
       if (!META_ACTIONS.has(what)) throw errorAt(loaded, [...p, action], `unknown meta action '${what}' (expected one of: ${[...META_ACTIONS].join(', ')})`);
-      const node: MetaNode = { kind: 'meta', id: this.nextId++, action: what as MetaNode['action'], keywords, scope, origin, tags };
+      const node: MetaNode = { kind: 'meta', id: this.nextId++, action: what as MetaNode['action'], keywords, scope, origin, tags, ...(entry.name === null || entry.name === undefined ? {} : { name: String(entry.name) }) };
       return [node];
     }
     if (INCLUDE_ACTIONS.has(short)) return this.include(short, rawArgs, keywords, loaded, p, action, scope, tags, origin);

@@ -13,6 +13,7 @@
  * flush_handlers`) walks the play's handler list in order, stopping at each
  * handler notified for the host.
  */
+import { UserError } from '../errors.js';
 import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, TaskNode } from '../loader/model.js';
 
 export type RunnableNode = TaskNode | IncludeNode | MetaNode;
@@ -204,7 +205,7 @@ export class PlayIterator {
   /** Starts the handler phase for a host (at a flush point). */
   startHandlers(host: string): void {
     const c = this.cursor(host);
-    if (c.handlers) throw new Error('flush_handlers cannot be used as a handler');
+    if (c.handlers) throw new UserError('flush_handlers cannot be used as a handler');
     c.handlers = { list: [...this.options.handlers()], index: 0 };
   }
 
@@ -217,7 +218,7 @@ export class PlayIterator {
     if (!blocks.length) return;
     const c = this.cursor(host);
     if (c.handlers) {
-      c.handlers.list.splice(c.handlers.index, 0, ...blocks.flatMap(tasksOf).filter((t): t is HandlerNode => t.kind === 'task' || t.kind === 'include_tasks' || t.kind === 'include_role'));
+      c.handlers.list.splice(c.handlers.index, 0, ...blocks.flatMap(tasksOf).filter((t): t is HandlerNode => t.kind === 'task' || t.kind === 'include_tasks' || t.kind === 'include_role' || t.kind === 'meta'));
       return;
     }
     const frame = c.stack[c.stack.length - 1];

@@ -14,7 +14,7 @@ const NO_CONDITION = new Set(['noop', 'refresh_inventory', 'reset_connection']);
 
 export async function executeMeta(play: PlayRun, task: MetaNode, hosts: string[]): Promise<void> {
   const run = play.run;
-  if (!task.implicit) run.emit(play.taskStart(task, hosts, false));
+  if (!task.implicit) run.emit(play.taskStart(task, hosts, task.handler !== undefined));
   if (NO_CONDITION.has(task.action) && conditionsOf(task).length && !task.implicit) run.warn(`${task.action} task does not support when conditional`);
   const targets = PER_HOST.has(task.action) ? hosts : hosts.slice(0, 1);
   for (const host of targets) {

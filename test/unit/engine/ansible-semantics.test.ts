@@ -78,4 +78,25 @@ describe('Ansible semantics of the runner', () => {
     expect(run.output).not.toContain('TOPSECRET');
     expect(run.output).toContain(`"msg": "{{ lookup('file', '${secretFile}') }}|{{ lookup('f|{{ lookup('file', '${secretFile}') }}|True"`);
   });
+
+  it('a meta task may be a handler; flush_handlers as a handler is an error', async () => {
+    p = project();
+    const pb = (second: string) => `- hosts: h1
+  gather_facts: false
+  tasks:
+    - command: 'true'
+      notify: [noop_handler, ${second}]
+  handlers:
+    - name: noop_handler
+      meta: noop
+    - name: flusher
+      meta: flush_handlers
+`;
+    const ok = await play(p, pb('noop_handler'), ['-vv'], oneHost);
+    expect(ok.code, ok.output + ok.stderr).toBe(0);
+    expect(ok.output).toMatch(/RUNNING HANDLER \[noop_handler\] \*+\n[^\n]*\nMETA: noop/);
+    const bad = await play(p, pb('flusher'), [], oneHost);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ERROR! flush_handlers cannot be used as a handler');
+  });
 });
