@@ -193,5 +193,7 @@ function inventoryChanged(play: PlayRun, task: TaskNode, o: TaskOutcome, item: M
 
 /** Runs a meta task for the hosts that are at it (Ansible's _execute_meta). */
 export async function runMeta(play: PlayRun, task: MetaNode, hosts: string[]): Promise<void> {
+  // A meta handler has run for these hosts: their notification is spent.
+  if (task.handler) for (const host of hosts) play.handlerRan(task, host);
   await executeMeta(play, task, hosts);
 }

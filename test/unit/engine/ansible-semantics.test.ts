@@ -95,6 +95,7 @@ describe('Ansible semantics of the runner', () => {
     const ok = await play(p, pb('noop_handler'), ['-vv'], oneHost);
     expect(ok.code, ok.output + ok.stderr).toBe(0);
     expect(ok.output).toMatch(/RUNNING HANDLER \[noop_handler\] \*+\n[^\n]*\nMETA: noop/);
+    expect(ok.output.match(/RUNNING HANDLER/g)).toHaveLength(1);
     const bad = await play(p, pb('flusher'), [], oneHost);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('ERROR! flush_handlers cannot be used as a handler');
