@@ -37,6 +37,12 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A playbook that cannot be parsed, found while a dynamic include loads: as
+ * Ansible's AnsibleParserError, it ends the run rather than failing the hosts.
+ */
+export class ParserError extends UserError {}
+
 export function formatPosition(p?: SourcePosition): string {
   if (!p) return '';
   return `${p.file}${p.line ? `:${p.line}` : ''}${p.col ? `:${p.col}` : ''}`;

@@ -24,6 +24,9 @@ export interface LoaderOptions {
   deprecation?: (message: string, version: string) => void;
 }
 
+/** Ansible's words for a block used as a handler. */
+export const BLOCK_AS_HANDLER = 'Using a block as a handler is not supported.';
+
 const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
 const INCLUDE_ARG_KEYS = new Set(['file', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate']);
 const META_ACTIONS = new Set(['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_facts', 'refresh_inventory', 'reset_connection', 'clear_host_errors', 'end_batch']);
@@ -286,14 +289,18 @@ export class Loader {
   private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): HandlerNode[] {
     const nodes = this.taskList(list, loaded, p, scope, tags);
     const handlers: HandlerNode[] = [];
-    const flatten = (n: Node) => {
+    // A block at the top of the handlers (or of a handlers file) is the list's own implicit block; one inside it is refused.
+    const flatten = (n: Node, depth: number) => {
       if (n.kind === 'task') handlers.push(n);
-      else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
+      else if (n.kind === 'block') {
+        if (depth > 0) throw errorAt(n.origin.loaded, n.origin.path, BLOCK_AS_HANDLER);
+        [...n.block, ...n.rescue, ...n.always].forEach((c) => flatten(c, depth + 1));
+      }
       else if (n.kind === 'include_role') throw errorAt(n.origin.loaded, n.origin.path, "Using 'include_role' as a handler is not supported.");
       // A meta task may be a handler (flush_handlers fails when it runs as one, as in Ansible).
       else if (n.kind === 'include_tasks' || n.kind === 'meta') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} cannot be used as a handler`);
     };
-    nodes.forEach(flatten);
+    nodes.forEach((n) => flatten(n, 0));
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
     return handlers;
   }

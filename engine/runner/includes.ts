@@ -7,8 +7,9 @@
  * (and the loop item) carry over to the included tasks.
  */
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { BlockNode, HandlerNode, IncludeNode, Node, RoleScope, Scope, TaskNode, Vars } from '../loader/model.js';
+import { ParserError, UserError } from '../errors.js';
+import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, RoleScope, Scope, TaskNode, Vars } from '../loader/model.js';
+import { BLOCK_AS_HANDLER } from '../loader/playbook.js';
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
@@ -47,6 +48,7 @@ export async function loadIncludes(play: PlayRun, outcomes: TaskOutcome[]): Prom
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       failInclude(play, included, err);
+      if (err instanceof ParserError) throw err;
       // The include failed on these hosts: any_errors_fatal and max_fail_percentage count it.
       for (const o of outcomes) if (o.task === included.node && included.hosts.includes(o.host)) o.status = 'failed';
       continue;
@@ -125,7 +127,13 @@ function adopt(play: PlayRun, roles: RoleScope[], handlers: HandlerNode[]): void
 
 /** Tasks included from a handler are handlers themselves. */
 function markHandlers(nodes: Node[]): void {
-  for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task') (t as TaskNode).handler = { listen: [] };
+  // As in the play's handlers: a block at the file's top is its implicit block, one inside it is refused.
+  for (const top of nodes) {
+    if (top.kind !== 'block') continue;
+    const nested = [...top.block, ...top.rescue, ...top.always].find((n) => n.kind === 'block');
+    if (nested) throw new ParserError(BLOCK_AS_HANDLER, { file: nested.origin.file, line: nested.origin.line });
+  }
+  for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task' || t.kind === 'meta') (t as TaskNode | MetaNode).handler = { listen: [] };
 }
 
 function inheritedTags(scope: Scope): string[] {

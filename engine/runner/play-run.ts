@@ -69,8 +69,13 @@ export class PlayRun implements PlayVarsContext {
     return true;
   }
 
+  /**
+   * A host runs its handlers while it still iterates: also in an always part
+   * after a failure (its flush is reached), not once its failure ended it,
+   * unless handlers are forced.
+   */
   private handlerMayRun(host: string): boolean {
-    return !this.run.host(host).unreachable && (!this.iterator.isFailed(host) || this.forceHandlers());
+    return !this.run.host(host).unreachable && (!this.iterator.cursor(host).failed || this.forceHandlers());
   }
 
   /** force_handlers: the play's keyword, else --force-handlers (or its setting). */

@@ -100,4 +100,52 @@ describe('Ansible semantics of the runner', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('ERROR! flush_handlers cannot be used as a handler');
   });
+
+  it('handlers: a block at the top of the list is allowed, a block inside it is refused, also in an included handlers file', async () => {
+    p = project();
+    p.write('nested.yml', '- block:\n    - debug: {msg: top}\n    - block:\n        - debug: {msg: nested}\n');
+    p.write('flat.yml', '- block:\n    - debug: {msg: from the included block}\n');
+    const pb = (file: string) => `- hosts: h1
+  gather_facts: false
+  tasks:
+    - command: 'true'
+      notify: h
+  handlers:
+    - name: h
+      include_tasks: ${file}
+`;
+    const flat = await play(p, pb('flat.yml'), [], oneHost);
+    expect(flat.code, flat.output + flat.stderr).toBe(0);
+    expect(flat.output).toContain('from the included block');
+    const nested = await play(p, pb('nested.yml'), [], oneHost);
+    expect(nested.code).toBe(1);
+    expect(nested.stderr).toContain('ERROR! Using a block as a handler is not supported.');
+    const inline = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks: []\n  handlers:\n    - block:\n        - block:\n            - debug:\n`, [], oneHost);
+    expect(inline.code).toBe(1);
+    expect(inline.stderr).toContain('ERROR! Using a block as a handler is not supported.');
+  });
+
+  it('in an always part after a failure, a flush runs the host\'s handlers', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - block:
+        - fail:
+      always:
+        - command: 'true'
+          notify: h
+        - meta: flush_handlers
+  handlers:
+    - name: h
+      debug: {msg: handler ran in always}
+`,
+      [],
+      oneHost,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).toContain('handler ran in always');
+  });
 });
