@@ -211,12 +211,22 @@ export class JsonReport implements Reporter {
   }
 }
 
+/**
+ * The file a task manages: the result's path or dest, else the module's own
+ * arguments (a check-mode result of copy or template need not repeat them).
+ */
+function managedPath(result: Record<string, unknown>): string | undefined {
+  const args = (result.invocation as { module_args?: Record<string, unknown> } | undefined)?.module_args ?? {};
+  for (const value of [result.path, result.dest, args.path, args.dest]) if (typeof value === 'string') return value;
+  return undefined;
+}
+
 function resultDetails(event: HostResultEvent): Partial<ReportEntry> {
   const { result } = event;
   const details: Partial<ReportEntry> = {};
   if (event.item !== undefined) details.item = pythonStr(event.item);
   if (typeof result.attempts === 'number') details.attempts = result.attempts;
-  const path = typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
+  const path = managedPath(result);
   if (path !== undefined) details.path = path;
   if (result.msg !== undefined) details.msg = String(result.msg);
   if (typeof result.rc === 'number') details.rc = result.rc;
