@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AnsibleConfig } from '../config/index.js';
 import { Inventory } from '../inventory/index.js';
 import { Loader } from '../loader/playbook.js';
-import type { Node, Play, Playbook } from '../loader/model.js';
+import type { Node, Play, Playbook, Vars } from '../loader/model.js';
 import { modules, modulesForRun } from '../modules/registry.js';
 import { createReporter, JsonReport, combineReporters, outputSettings } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
@@ -85,8 +85,8 @@ function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-export function loadPlaybooks(files: string[], config: AnsibleConfig = loadConfig(), runModules = modules): { playbooks: Playbook[]; loader: Loader } {
-  const loader = new Loader({ modules: runModules, rolesPath: rolesPathFrom(config) });
+export function loadPlaybooks(files: string[], config: AnsibleConfig = loadConfig(), runModules = modules, extraVars?: Vars): { playbooks: Playbook[]; loader: Loader } {
+  const loader = new Loader({ modules: runModules, rolesPath: rolesPathFrom(config), ...(extraVars ? { extraVars } : {}) });
   const playbooks = files.map((f) => loader.loadPlaybook(path.resolve(f)));
   // A notification that no handler takes is refused before the run (Ansible finds it when the task notifies), unless the setting says to warn.
   if (config.get<boolean>('ERROR_ON_MISSING_HANDLER')) for (const pb of playbooks) for (const play of pb.plays) checkNotifyTargets(play);
@@ -136,9 +136,9 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
   setActiveVaultSecrets(secrets);
   // The site's modules (library/ beside the playbooks and in their roles, --module-path, ANSIBLE_LIBRARY or ansible.cfg library) are known before loading.
   const modulePath = [...(options.modulePath ?? []), ...config.get<string[]>('DEFAULT_MODULE_PATH')];
-  const { playbooks, loader } = loadPlaybooks(files, config, await modulesForRun(files, { rolesPath: rolesPathFrom(config), modulePath }));
-  const inventory = loadInventoryFrom(options, config, warn);
   const extraVars = parseExtraVars(options.extraVars ?? []);
+  const { playbooks, loader } = loadPlaybooks(files, config, await modulesForRun(files, { rolesPath: rolesPathFrom(config), modulePath }), extraVars);
+  const inventory = loadInventoryFrom(options, config, warn);
   targetHosts(inventory, 'all', options.limit, warn);
   if (options.syntaxCheck) {
     for (const pb of playbooks) io.write(`\nplaybook: ${pb.file}\n`);

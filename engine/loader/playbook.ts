@@ -15,6 +15,9 @@ import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } f
 import { parseKeyValue, splitArgs } from './kv.js';
 import { checkArgsStatic } from './args.js';
 import { findLookup } from '../lookups/index.js';
+import { Templar } from '../template/index.js';
+import { lazyVars } from '../template/lazy.js';
+import { untag } from '../template/trust.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
@@ -22,6 +25,8 @@ export interface LoaderOptions {
   rolesPath?: string[];
   /** Receives deprecation warnings (the old `include`). */
   deprecation?: (message: string, version: string) => void;
+  /** -e values: static import names are rendered with them at load time. */
+  extraVars?: Vars;
 }
 
 /** Ansible's words for a block used as a handler. */
@@ -34,6 +39,8 @@ const META_ACTIONS = new Set(['flush_handlers', 'noop', 'end_play', 'end_host', 
 function shortName(action: string): string {
   return action.startsWith('ansible.builtin.') ? action.slice('ansible.builtin.'.length) : action.startsWith('ansible.legacy.') ? action.slice('ansible.legacy.'.length) : action;
 }
+
+const isVars = (v: unknown): v is Vars => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function asList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
@@ -177,9 +184,16 @@ export class Loader {
       if (importKey) {
         validateAt(importPlaybookSchema, entry, loaded, [i], 'import_playbook');
         const target = path.resolve(baseDir, String((entry as Vars)[importKey]));
-        const imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
-        // vars on import_playbook apply to every imported play, over the play's own vars.
+        // vars on import_playbook apply to every imported play, over the play's own vars (already while it loads).
         const importVars = ((entry as Vars).vars as Vars | undefined) ?? {};
+        const outerImportVars = this.importVars;
+        this.importVars = { ...outerImportVars, ...importVars };
+        let imported: Play[];
+        try {
+          imported = this.loadPlaybook(target, { loaded, path: [i, importKey] }).plays;
+        } finally {
+          this.importVars = outerImportVars;
+        }
         const importTags = asList((entry as Vars).tags);
         const importWhen = (entry as Vars).when;
         for (const play of imported) {
@@ -237,6 +251,7 @@ export class Loader {
     const keywords: Vars = {};
     for (const k of Object.keys(raw)) if (!['hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'gather_facts', 'serial', 'name'].includes(k)) keywords[k] = raw[k];
     const scope: Scope = { kind: 'play', keywords, baseDir };
+    this.playVars = isVars(raw.vars) ? raw.vars : {};
     const tags = asList(raw.tags);
     const play: Play = {
       name: raw.name ? String(raw.name) : hosts,
@@ -472,8 +487,12 @@ export class Loader {
     const dynamic = kind === 'include_tasks' || kind === 'include_role' || (kind === 'include' && (isTemplated || loopKey !== undefined || inDynamic));
     if (kind === 'include') this.options.deprecation?.('"include" is deprecated, use include_tasks/import_tasks instead.', '2.16');
     if (!dynamic && loopKey) throw errorAt(loaded, [...p, loopKey], `You cannot use loops on '${kind}' statements. You should use '${kind.replace('import', 'include')}' instead.`, true);
-    if (dynamic || isTemplated) {
-      if (!dynamic) throw errorAt(loaded, [...p, action], `${kind} cannot use a template in its file name (use include_${kind.split('_')[1]})`);
+    if (!dynamic && isTemplated) {
+      // A static import's name is rendered now, as Ansible does, with what is known before any host: play, role, block and extra vars.
+      const key = args.file !== undefined ? 'file' : 'name';
+      args[key] = this.renderAtLoad(String(args[key]), scope, loaded, [...p, action]);
+    }
+    if (dynamic) {
       const node: IncludeNode = { kind: kind === 'include_role' ? 'include_role' : 'include_tasks', id: this.nextId++, name: keywords.name === null || keywords.name === undefined ? undefined : String(keywords.name), args, keywords, scope, origin, tags };
       return [node];
     }
@@ -491,6 +510,40 @@ export class Loader {
     this.imported?.roles.push(...role.scopes);
     this.imported?.handlers.push(...role.handlers);
     return role.tasks;
+  }
+
+  /**
+   * Renders a static import's file or role name with the variables known at
+   * load time: role defaults, play vars, role vars, block and import vars
+   * (outermost first), then extra vars. Host variables are not known yet;
+   * a name that needs them is an error here, as in Ansible.
+   */
+  private renderAtLoad(text: string, scope: Scope, loaded: LoadedYaml, p: DataPath): string {
+    const chain: Scope[] = [];
+    for (let s: Scope | undefined = scope; s; s = s.parent) chain.unshift(s);
+    const role = scope.role;
+    const vars: Vars = { ...(role?.defaults ?? {}) };
+    for (const s of chain) {
+      if (s.kind === 'play') Object.assign(vars, this.playVars, this.importVars);
+      if (s.kind === 'role' && s.role) Object.assign(vars, s.role.vars, s.role.params);
+      if ((s.kind === 'block' || s.kind === 'include') && isVars(s.keywords.vars)) Object.assign(vars, s.keywords.vars);
+    }
+    Object.assign(vars, this.options.extraVars ?? {});
+    try {
+      return String(untag(this.templar.renderValue(text, lazyVars(vars, this.templar, loaded.file), `${loaded.file} import name`)));
+    } catch (err) {
+      throw errorAt(loaded, p, (err as Error).message);
+    }
+  }
+
+  /** The vars of the play being loaded. */
+  private playVars: Vars = {};
+  /** The vars of the import_playbook statements around the playbook being loaded. */
+  private importVars: Vars = {};
+
+  private templarInstance?: Templar;
+  private get templar(): Templar {
+    return (this.templarInstance ??= new Templar());
   }
 
   /**

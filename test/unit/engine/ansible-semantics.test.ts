@@ -148,4 +148,27 @@ describe('Ansible semantics of the runner', () => {
     expect(run.code).toBe(2);
     expect(run.output).toContain('handler ran in always');
   });
+
+  it('a static import renders its name at load time with play, import_playbook and extra vars', async () => {
+    p = project();
+    p.write('tasks-a.yml', '- debug: {msg: from a}\n');
+    p.write('tasks-b.yml', '- debug: {msg: from b}\n');
+    p.write('roles/r1/tasks/main.yml', '- debug: {msg: from role r1}\n');
+    p.write('inner.yml', `- hosts: h1
+  gather_facts: false
+  vars: {which: a}
+  tasks:
+    - import_tasks: "tasks-{{ which }}.yml"
+    - import_role: {name: "{{ role_name }}"}
+`);
+    const run = await play(p, '- import_playbook: inner.yml\n  vars: {role_name: r1}\n', [], oneHost);
+    expect(run.code, run.output + run.stderr).toBe(0);
+    expect(run.output).toContain('from a');
+    expect(run.output).toContain('from role r1');
+    const extra = await play(p, '- import_playbook: inner.yml\n  vars: {role_name: r1}\n', ['-e', 'which=b'], oneHost);
+    expect(extra.output).toContain('from b');
+    const unknown = await play(p, '- hosts: h1\n  gather_facts: false\n  tasks:\n    - import_tasks: "{{ nowhere }}.yml"\n', [], oneHost);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/ERROR! .*'nowhere' is undefined/);
+  });
 });
