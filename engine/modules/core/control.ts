@@ -4,6 +4,7 @@ import type { Module } from '../types.js';
 import { UserError } from '../../errors.js';
 import { readFact } from '../../facts/index.js';
 import { filterFacts, setupFact } from '../../facts/setup.js';
+import { markUnsafe } from '../../template/trust.js';
 
 export const ping: Module<{ data?: string }, string> = {
   name: 'ping',
@@ -46,6 +47,32 @@ export const debug: Module<{ msg?: unknown; var?: string; verbosity?: number }, 
   },
 };
 
+/** Jinja2's markers: text holding one would be a template if rendered again. */
+const TEMPLATE_MARKER = /\{[{%#]/;
+
+function holdsTemplateText(value: unknown, seen = new Set<object>()): boolean {
+  if (typeof value === 'string') return TEMPLATE_MARKER.test(value);
+  if (typeof value !== 'object' || value === null || seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((v) => holdsTemplateText(v, seen));
+  return Object.entries(value).some(([k, v]) => TEMPLATE_MARKER.test(k) || holdsTemplateText(v, seen));
+}
+
+/**
+ * set_fact's values arrive rendered, but as plain data: whether a piece came
+ * from a host or a lookup is not known here any more. A value that still
+ * holds template markers is therefore stored as data (unsafe), never
+ * rendered again when used: a registered output such as
+ * `{{ lookup('file', '/etc/shadow') }}` copied by set_fact, sliced or
+ * filtered, stays that text. Values without markers render to themselves,
+ * so leaving them plain changes nothing.
+ */
+function settledFacts(facts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(facts)) out[k] = holdsTemplateText(v) ? markUnsafe(v) : v;
+  return out;
+}
+
 export const setFact: Module<Record<string, unknown>, void> = {
   name: 'set_fact',
   controllerOnly: true,
@@ -62,7 +89,7 @@ export const setFact: Module<Record<string, unknown>, void> = {
     if (!ctx.native) {
       for (const [k, v] of Object.entries(facts)) if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
     }
-    return { changed: false, result: { ansible_facts: facts, _ansible_facts_cacheable: cacheable === true } };
+    return { changed: false, result: { ansible_facts: settledFacts(facts), _ansible_facts_cacheable: cacheable === true } };
   },
 };
 
