@@ -13,6 +13,7 @@ import { Loader } from '../loader/playbook.js';
 import { combineReporters, JsonReport } from '../output/index.js';
 import type { Reporter } from '../output/events.js';
 import { Runner, type RunOptions } from '../runner/runner.js';
+import { takeLockRefusals } from '../runner/lock.js';
 import { setActiveVaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import { AdHocReporter } from './adhoc-output.js';
@@ -197,8 +198,9 @@ export async function runAdHoc(pattern: string, options: AdHocOptions, io: PlayI
       taskTimeoutSec: taskTimeoutFrom(undefined, config),
       reporter,
     };
+    takeLockRefusals();
     const result = await new Runner(inventory, loader, runOptions).run([playbook]);
-    return exitCodeOf(result);
+    return exitCodeOf(result, takeLockRefusals());
   } finally {
     await reporter.close();
   }

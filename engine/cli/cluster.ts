@@ -207,7 +207,7 @@ export function registerClusterCommands(program: Command, io: PlayIo, setExit: (
     setExit(await timed(io, 'restore', async () => (await runPlay([playbook], options, io)).exitCode));
   });
 
-  addRunOptions(program.command('check').description("drift check: run the current mode's playbook in check mode (exit 0 in sync, 3 drift, 2 failed, 4 unreachable)")).action(async (given: PlayOptions) => {
+  addRunOptions(program.command('check').description("drift check: run the current mode's playbook in check mode (exit 0 in sync, 3 drift, 2 failed, 4 unreachable, 5 locked by another run)")).action(async (given: PlayOptions) => {
     const options = await withVault(given);
     const view = loadCluster(options.inventory);
     const readings = await readCluster(view);

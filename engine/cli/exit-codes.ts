@@ -10,6 +10,8 @@ export const EXIT = {
   DRIFT: 3,
   /** A host could not be reached (and no task failed). */
   UNREACHABLE: 4,
+  /** Another uxsv run holds the lock of a host (and no task failed): nothing ran there; try again later. */
+  LOCKED: 5,
   /** Stopped by Ctrl-C. */
   INTERRUPTED: 130,
 } as const;

@@ -10,6 +10,7 @@ import type { Reporter } from '../output/events.js';
 import { screenColumns, warningText } from '../output/display.js';
 import { Runner, checkNotifyTargets, playPattern, taskTitle, type RunOptions, type RunResult } from '../runner/runner.js';
 import { tagsSelected } from '../runner/tags.js';
+import { takeLockRefusals } from '../runner/lock.js';
 import { UserError } from '../errors.js';
 import { parseExtraVars } from './extra-vars.js';
 import { preflight } from './preflight.js';
@@ -199,14 +200,23 @@ async function loadAndRun(files: string[], options: PlayOptions, io: PlayIo, sto
       },
       injectFactVars: config.get<boolean>('INJECT_FACTS_AS_VARS'),
     };
+    takeLockRefusals();
     const result = await new Runner(inventory, loader, runOptions).run(playbooks);
-    return { exitCode: exitCodeOf(result), result };
+    return { exitCode: exitCodeOf(result, takeLockRefusals()), result };
   } finally {
     await reporter.close();
   }
 }
 
-export function exitCodeOf(result: RunResult): number {
+/**
+ * The run's exit code. Hosts refused because another run held their lock
+ * (`lockedHosts`) count as failed in the recap; when they are the only
+ * failures, the code says so (EXIT.LOCKED): a script may simply try again.
+ */
+export function exitCodeOf(result: RunResult, lockedHosts: ReadonlySet<string> = new Set()): number {
+  const failedHosts = Object.entries(result.stats).filter(([, s]) => s.failed > 0).map(([host]) => host);
+  if (result.anyFailed && !failedHosts.every((host) => lockedHosts.has(host))) return EXIT.FAILED;
+  if (lockedHosts.size) return EXIT.LOCKED;
   if (result.anyFailed) return EXIT.FAILED;
   if (result.anyUnreachable) return EXIT.UNREACHABLE;
   if (result.interrupted) return EXIT.INTERRUPTED;

@@ -197,6 +197,8 @@ export class SecretRegistry implements SecretSink {
 
   private maskValue(value: unknown, seen: Map<object, unknown>): unknown {
     if (typeof value === 'string') return this.mask(value);
+    // A tagged string (engine/template/trust.ts TaggedText) that reached the output is text like any other.
+    if (value instanceof String) return this.mask(String(value));
     if (!value || typeof value !== 'object') return value;
     const copied = seen.get(value);
     if (copied !== undefined) return copied;

@@ -215,8 +215,9 @@ export function planAuthorizedKey(ctx: ModuleContext, args: AuthorizedKeyArgs, s
         const ssh = quote(`${entry.home}/.ssh`);
         await runChecked(ctx, `{ [ -d ${ssh} ] || mkdir -m 0700 -- ${ssh}; } && chown ${entry.uid}:${entry.gid} -- ${ssh} && chmod 0700 -- ${ssh}`, 'creating .ssh');
       }
+      // As Ansible: a link at the key file is replaced by the file; with follow, state.path is already the link's target.
       await writeFileAtomic(ctx, state.path, outcome.content, {
-        mode: '0600', owner: String(entry.uid), group: String(entry.gid), createParents: true,
+        mode: '0600', owner: String(entry.uid), group: String(entry.gid), createParents: true, followLink: false,
       });
     },
   };

@@ -160,7 +160,8 @@ export function planKnownHosts(ctx: ModuleContext, args: KnownHostsArgs, state: 
     changed,
     result,
     diff: [diff],
-    apply: changed ? async () => { await writeFileAtomic(ctx, state.path, after, state.exists ? {} : { mode: '0644' }); } : undefined,
+    // As Ansible: a link at the file is replaced by the file, never written through.
+    apply: changed ? async () => { await writeFileAtomic(ctx, state.path, after, { followLink: false, ...(state.exists ? {} : { mode: '0644' }) }); } : undefined,
   };
 }
 

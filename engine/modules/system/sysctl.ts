@@ -170,7 +170,8 @@ export function planSysctl(ctx: ModuleContext, args: SysctlArgs, state: SysctlSt
         if (res.rc !== 0 || STDERR_FAILED.test(res.stderr)) throw new Error(`setting ${a.name} failed: ${res.stdout}${res.stderr}`);
       }
       if (d.writeFile) {
-        await writeFileAtomic(ctx, a.file, fixLines(state.content, a.name, a.value, a.present), state.fileExists ? {} : { mode: '0644' });
+        // As Ansible: a link at sysctl_file is replaced by the file, never written through.
+        await writeFileAtomic(ctx, a.file, fixLines(state.content, a.name, a.value, a.present), { followLink: false, ...(state.fileExists ? {} : { mode: '0644' }) });
       }
       if (a.reload) {
         const res = await runText(ctx, `LANG=C LC_ALL=C sysctl ${e}-p ${quote(a.file)}`);

@@ -16,6 +16,7 @@ import type { Connection } from '../../../engine/connection/types.js';
 import { UserError } from '../../../engine/errors.js';
 import { startSshd, type TestSshd } from '../../helpers/sshd.js';
 import { MiB, peakRssGrowth } from './memory.js';
+import { play, project, results, type Project } from '../../helpers/engine.js';
 
 describe('output limit settings', () => {
   it('reads sizes in bytes or with binary suffixes', () => {
@@ -209,4 +210,30 @@ describe.each(transports)('output over %s', (_name, resident, make) => {
     expect(result.stdout.length).toBe(LIMIT);
     expect(result.truncated).toBeUndefined();
   });
+});
+
+describe('a run with a small output limit', () => {
+  let p: Project;
+  afterAll(() => p?.cleanup());
+
+  it('keeps the limit of each stream, marks the result truncated with a warning, and a register holds no more', async () => {
+    p = project();
+    const inventory = 'all:\n  hosts:\n    h1: {ansible_connection: local, uxsv_output_limit: 64k}\n';
+    const run = await play(p, `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: loud
+      shell: head -c 3000000 /dev/zero | tr '\\\\0' a; head -c 200000 /dev/zero | tr '\\\\0' b >&2
+      register: out
+    - name: sizes
+      debug: msg="{{ out.stdout | length }} {{ out.stderr | length }} {{ out.truncated.stdout }}"
+`, [], inventory);
+    expect(run.code, run.output + run.stderr).toBe(0);
+    const loud = results(run, 'loud').h1![0];
+    expect(loud.status).toBe('changed');
+    expect(results(run, 'sizes').h1![0].msg).toBe(`${64 * 1024} ${64 * 1024} ${3_000_000 - 64 * 1024}`);
+    const warning = `the output was cut at the output limit (uxsv_output_limit): ${3_000_000 - 64 * 1024} bytes of stdout and ${200_000 - 64 * 1024} bytes of stderr were dropped`;
+    expect(`${run.output} ${run.stderr}`.replace(/\s+/g, ' ')).toContain(`[WARNING]: ${warning}`);
+    expect(JSON.stringify(run.report.warnings)).toContain(warning);
+  }, 30_000);
 });

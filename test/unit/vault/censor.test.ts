@@ -149,6 +149,56 @@ describe('vault values are masked in every output', () => {
   });
 });
 
+describe('values computed from a vault secret are masked too', () => {
+  const DERIVED = 'Derived-Secret-Value-8c31';
+  const forms = {
+    slice: DERIVED.slice(0, 8),
+    lower: DERIVED.toLowerCase(),
+    b64: Buffer.from(DERIVED).toString('base64'),
+    upper_sliced: DERIVED.slice(8, 14).toUpperCase(),
+  };
+
+  it.each([
+    ['plain', [] as string[]],
+    ['plain -vvv', ['-vvv']],
+  ])('%s: a slice, lower, b64encode of a secret in debug, set_fact, a command, --diff and the report', async (_name, extra) => {
+    p = project();
+    p.write('pw', `${PASSWORD}\n`);
+    p.write('secrets.yml', encrypt(`sec: ${DERIVED}\n`, PASSWORD));
+    const run = await play(p, `- hosts: h1
+  gather_facts: false
+  vars_files: [secrets.yml]
+  tasks:
+    - name: show
+      debug:
+        msg: "s={{ sec[0:8] }} l={{ sec | lower }} b={{ sec | b64encode }}"
+    - set_fact:
+        kept: "{{ (sec[8:14] | upper) }}"
+    - name: kept
+      debug: var=kept
+    - name: write
+      copy:
+        content: "{{ sec | b64encode }}\\n{{ sec | lower }}\\n"
+        dest: ${p.path('derived.txt')}
+    - name: echo
+      command: echo {{ sec[0:8] }} {{ kept }}
+`, ['--vault-password-file', p.path('pw'), '--diff', ...extra]);
+    expect(run.code, run.output + run.stderr).toBe(0);
+    // The host got the real values.
+    expect(p.read('derived.txt')).toBe(`${forms.b64}\n${forms.lower}\n`);
+    const reportText = p.read('report.json');
+    for (const text of [run.output, run.stderr, reportText]) {
+      expect(text).not.toContain(DERIVED);
+      for (const form of Object.values(forms)) expect(text).not.toContain(form);
+    }
+    const entries = run.report.hosts.h1 as Array<{ task: string; msg?: string; stdout?: string }>;
+    expect(entries.find((e) => e.task === 'show')?.msg).toBe(`s=${MASK} l=${MASK} b=${MASK}`);
+    expect(entries.find((e) => e.task === 'echo')?.stdout).toBe(`${MASK} ${MASK}`);
+    // --diff shows the new file's lines, masked.
+    expect(run.output).toContain(`+${MASK}`);
+  });
+});
+
 describe('no_log results are censored in every output', () => {
   const PLAIN_SECRET = 'not-a-vault-Value-5e1';
   const pb = (out: string) => `- hosts: h1

@@ -7,7 +7,7 @@ import { UserError } from '../../../engine/errors.js';
 import { decryptLoaded, encrypt, setActiveVaultSecrets, VaultSecrets } from '../../../engine/vault/index.js';
 import * as legacy from '../../../engine/vault/secrets.js';
 import { defaultSecrets, MASK, MIN_SECRET_LENGTH, SecretRegistry } from '../../../engine/vault/secrets.js';
-import { markSecret } from '../../../engine/template/trust.js';
+import { markSecret, markUnsafe, TaggedText, UNSAFE } from '../../../engine/template/trust.js';
 
 let registry: SecretRegistry;
 beforeEach(() => {
@@ -21,6 +21,12 @@ const hasSecrets = () => registry.size > 0;
 const clearSecrets = () => registry.clear();
 
 describe('secrets registry', () => {
+  it('masks tagged strings (host data, lookup results) in a structure like plain ones', () => {
+    registerSecret('hunter2-Secret');
+    const masked = maskSecretsDeep({ out: new TaggedText('pw=hunter2-Secret', UNSAFE), list: markUnsafe(['hunter2-Secret']) });
+    expect(masked).toEqual({ out: `pw=${MASK}`, list: [MASK] });
+  });
+
   it('masks every occurrence and nothing when nothing is registered', () => {
     expect(maskSecrets('hunter2 and hunter2')).toBe('hunter2 and hunter2');
     expect(hasSecrets()).toBe(false);
