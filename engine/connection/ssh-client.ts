@@ -269,7 +269,8 @@ export async function openSshClient(target: SshTarget): Promise<DirectLink> {
  */
 let clientClass: Promise<typeof Client> | undefined;
 function ssh2Client(): Promise<typeof Client> {
-  clientClass ??= import('ssh2').then((ssh2) => ssh2.Client);
+  // A CommonJS package: its exports object is the default export (all a bundle's chunk of it exports).
+  clientClass ??= import('ssh2').then((ssh2) => ssh2.default.Client);
   return clientClass;
 }
 
