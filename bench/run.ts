@@ -28,8 +28,9 @@
  * (default 20), --peer-runs N (default 3), --skip-switch, --skip-light,
  * --skip-persist, --skip-huge, --skip-startup, --skip-peers, --no-readme.
  * --peers-only runs the peers alone and --peer-inventory FILE on another
- * inventory than the lab's (e.g. a local one, without root); these print their
- * table and write nothing. Needs root (the lab).
+ * inventory than the lab's (e.g. a local one, without root); --startup-only
+ * the start-up figures alone (no lab); these print their table and write
+ * nothing. Needs root (the lab).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,7 @@ interface Options {
   startup: boolean;
   peers: boolean;
   peersOnly: boolean;
+  startupOnly: boolean;
   peerInventory?: string;
   readme: boolean;
 }
@@ -125,7 +127,7 @@ interface Figure {
 function parseOptions(argv: string[]): Options {
   const options: Options = {
     runs: 5, switchRuns: 1, startupRuns: 20, peerRuns: 3,
-    switch: true, light: true, persist: true, huge: true, startup: true, peers: true, peersOnly: false, readme: true,
+    switch: true, light: true, persist: true, huge: true, startup: true, peers: true, peersOnly: false, startupOnly: false, readme: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -141,6 +143,7 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--skip-startup') options.startup = false;
     else if (arg === '--skip-peers') options.peers = false;
     else if (arg === '--peers-only') options.peersOnly = true;
+    else if (arg === '--startup-only') options.startupOnly = true;
     else if (arg === '--peer-inventory') {
       const file = argv[++i];
       if (!file) throw new Error('--peer-inventory needs an inventory file');
@@ -602,6 +605,10 @@ async function labReady(): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options.peersOnly) return peersOnly(options);
+  if (options.startupOnly) {
+    process.stdout.write(`${startupTable(await startupFigures(options.startupRuns))}\n`);
+    return;
+  }
   const startedAt = new Date();
   const startup = options.startup ? await startupFigures(options.startupRuns) : [];
   await labReady();
