@@ -17,18 +17,31 @@
  * And the engine's peak memory for a task printing 300 MiB (local and on a
  * lab host).
  *
- * Options: --runs N (default 5), --switch-runs N (default 1), --skip-switch,
- * --skip-light, --skip-persist, --skip-huge, --no-readme. Needs root (the lab).
+ * Start-up: `uxsv play` of one task on a local connection, and
+ * `uxsv --version`, from the shell (no lab needed).
+ *
+ * Peers (peers.ts): the no-change synthetic playbook and the one task on the
+ * three lab hosts, side by side in one run under uxsv, ansible-playbook and
+ * Ansible with Mitogen, each with its connections kept from its previous run.
+ *
+ * Options: --runs N (default 5), --switch-runs N (default 1), --startup-runs N
+ * (default 20), --peer-runs N (default 3), --skip-switch, --skip-light,
+ * --skip-persist, --skip-huge, --skip-startup, --skip-peers, --no-readme.
+ * --peers-only runs the peers alone and --peer-inventory FILE on another
+ * inventory than the lab's (e.g. a local one, without root); --startup-only
+ * the start-up figures alone (no lab); these print their table and write
+ * nothing. Needs root (the lab).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { labFail, labHeal, labStatus, labUp, LAB_HOSTS, type LabHost } from '../lab/index.js';
 import { hostLeader } from '../lab/hosts.js';
 import { labUpLight } from '../lab/light.js';
-import { coldAndWarm } from './persist.js';
+import { ansibleEngines, checkInventory, peerArgv, peerRun, type Engine, type PeerCase, type PeerRun } from './peers.js';
+import { coldAndWarm, persistEnv, stopMultiplexers } from './persist.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist/uxsv.mjs');
@@ -46,10 +59,17 @@ const pexecFile = promisify(execFile);
 interface Options {
   runs: number;
   switchRuns: number;
+  startupRuns: number;
+  peerRuns: number;
   switch: boolean;
   light: boolean;
   persist: boolean;
   huge: boolean;
+  startup: boolean;
+  peers: boolean;
+  peersOnly: boolean;
+  startupOnly: boolean;
+  peerInventory?: string;
   readme: boolean;
 }
 
@@ -105,7 +125,10 @@ interface Figure {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 5, switchRuns: 1, switch: true, light: true, persist: true, huge: true, readme: true };
+  const options: Options = {
+    runs: 5, switchRuns: 1, startupRuns: 20, peerRuns: 3,
+    switch: true, light: true, persist: true, huge: true, startup: true, peers: true, peersOnly: false, startupOnly: false, readme: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const number = (): number => {
@@ -115,6 +138,18 @@ function parseOptions(argv: string[]): Options {
     };
     if (arg === '--runs') options.runs = number();
     else if (arg === '--switch-runs') options.switchRuns = number();
+    else if (arg === '--startup-runs') options.startupRuns = number();
+    else if (arg === '--peer-runs') options.peerRuns = number();
+    else if (arg === '--skip-startup') options.startup = false;
+    else if (arg === '--skip-peers') options.peers = false;
+    else if (arg === '--peers-only') options.peersOnly = true;
+    else if (arg === '--startup-only') options.startupOnly = true;
+    else if (arg === '--peer-inventory') {
+      const file = argv[++i];
+      if (!file) throw new Error('--peer-inventory needs an inventory file');
+      options.peerInventory = resolve(file);
+      options.peersOnly = true;
+    }
     else if (arg === '--skip-switch') options.switch = false;
     else if (arg === '--skip-light') options.light = false;
     else if (arg === '--skip-persist') options.persist = false;
@@ -320,10 +355,16 @@ async function persistFigures(runs: number): Promise<Figure[]> {
   return figures;
 }
 
+/** An inventory of this machine on a local connection. */
+function localInventory(): string {
+  const local = join(scratch, 'local-inventory.yml');
+  writeFileSync(local, 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n');
+  return local;
+}
+
 /** The engine's peak memory for a task that prints 300 MiB, on a local connection and on a lab host over SSH. */
 async function hugeOutput(): Promise<Figure[]> {
-  const local = join(scratch, 'local-inventory.yml');
-  writeFileSync(local, 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n');
+  const local = localInventory();
   log('a task printing 300 MiB, local');
   const here = await mustSucceed('300 MiB of output, local', uxsv(['play', '-i', local, HUGE_OUTPUT]));
   const host = LAB_HOSTS[0]!;
@@ -333,6 +374,108 @@ async function hugeOutput(): Promise<Figure[]> {
     figure('local: one task printing 300 MiB (32 MiB kept)', [here]),
     figure(`lab: one task printing 300 MiB on ${host} (32 MiB kept)`, [there]),
   ];
+}
+
+/** Wall time of one CLI run from the shell, its output discarded (for commands without a --report). */
+async function wallOf(args: string[]): Promise<number> {
+  const started = process.hrtime.bigint();
+  const exitCode = await new Promise<number>((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', fail);
+    child.once('close', (code) => done(code ?? -1));
+  });
+  if (exitCode !== 0) throw new Error(`uxsv ${args.join(' ')} exited with ${exitCode}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+interface StartupFigure {
+  command: string;
+  wallMs: Summary;
+  /** The engine's CPU time, from the run's report (none for --version). */
+  engineCpuMs?: Summary;
+}
+
+/** What a command costs before it reaches a host: `uxsv --version`, and `uxsv play` of one task on a local connection. */
+async function startupFigures(runs: number): Promise<StartupFigure[]> {
+  log(`start-up: uxsv --version and uxsv play of one local task, ${runs} runs each`);
+  const version: number[] = [];
+  const play: Run[] = [];
+  const args = ['play', '-i', localInventory(), ONE_TASK];
+  for (let i = 0; i < runs; i++) {
+    version.push(await wallOf(['--version']));
+    play.push(await mustSucceed('one local task', uxsv(args)));
+  }
+  return [
+    { command: '`uxsv --version`', wallMs: summarize(version) },
+    {
+      command: '`uxsv play -i <local inventory> bench/playbooks/one-task.yml` (one task, local connection)',
+      wallMs: summarize(play.map((r) => r.wallMs)),
+      engineCpuMs: summarize(play.map((r) => r.cpuMs)),
+    },
+  ];
+}
+
+/** One row of the peers' table: a playbook under one engine, or why that engine did not run. */
+interface PeerFigure {
+  playbook: string;
+  engine: string;
+  hosts?: number;
+  wallMs?: Summary;
+  /** The peer's median wall time over uxsv's: how many times faster uxsv is (uxsv's own row: 1). */
+  uxsvSpeedup?: number;
+  skipped?: string;
+}
+
+/**
+ * The peers (peers.ts) on an inventory: each case under uxsv (kept
+ * connections, as by default) and under each Ansible, one untimed run first,
+ * then the timed ones, each of which must change nothing.
+ */
+async function peerFigures(inventory: string, uxsvRuns: number, peerRuns: number, benchDir: string): Promise<PeerFigure[]> {
+  const cases: PeerCase[] = [
+    { label: 'synthetic, no change (100 tasks)', playbook: SYNTHETIC, extraVars: { bench_dir: `${benchDir}/{engine}` } },
+    { label: 'one task, no change', playbook: ONE_TASK },
+  ];
+  const engines = ansibleEngines(scratch);
+  const inventoryProblem = engines.every((e) => e.skipped) ? undefined : await checkInventory(inventory, ROOT);
+  if (inventoryProblem) for (const engine of engines) engine.skipped ??= `skipped: ${inventoryProblem}`;
+  const forks = 10;
+  const uxsvEngine: Engine = { name: 'uxsv', command: [], env: {} };
+  const figures: PeerFigure[] = [];
+  for (const item of cases) {
+    log(`peers: ${item.label}, uxsv`);
+    const persistDir = join(mkdtempSync(join(scratch, 'peer-mux-')), 'mux');
+    const uxsvArgs = ['play', ...peerArgv(uxsvEngine, inventory, forks, item)];
+    const uxsvTimed: Run[] = [];
+    try {
+      await mustSucceed(`uxsv ${item.label} (first run)`, uxsv(uxsvArgs, persistEnv(persistDir)));
+      for (let i = 0; i < uxsvRuns; i++) uxsvTimed.push(await mustSucceed(`uxsv ${item.label}`, uxsv(uxsvArgs, persistEnv(persistDir))));
+    } finally {
+      await stopMultiplexers(persistDir);
+    }
+    assertNoChange(`uxsv, ${item.label}`, uxsvTimed);
+    const uxsvWall = summarize(uxsvTimed.map((r) => r.wallMs));
+    figures.push({ playbook: item.label, engine: 'uxsv', hosts: uxsvTimed[0]!.hosts, wallMs: uxsvWall, uxsvSpeedup: 1 });
+    for (const engine of engines) {
+      if (engine.skipped) {
+        figures.push({ playbook: item.label, engine: engine.name, skipped: engine.skipped });
+        continue;
+      }
+      log(`peers: ${item.label}, ${engine.name} (${peerRuns} runs after a first one)`);
+      const argv = peerArgv(engine, inventory, forks, item);
+      await peerRun(engine, argv, ROOT);
+      const timed: PeerRun[] = [];
+      for (let i = 0; i < peerRuns; i++) timed.push(await peerRun(engine, argv, ROOT));
+      assertNoChange(`${engine.name}, ${item.label}`, timed);
+      const wall = summarize(timed.map((r) => r.wallMs));
+      figures.push({ playbook: item.label, engine: engine.name, hosts: timed[0]!.hosts, wallMs: wall, uxsvSpeedup: round(wall.median / uxsvWall.median) });
+    }
+  }
+  return figures;
+}
+
+function assertNoChange(what: string, runs: Array<{ changed: number }>): void {
+  if (runs.some((r) => r.changed > 0)) throw new Error(`${what}: a timed run changed something (${runs.map((r) => r.changed).join(', ')} changed)`);
 }
 
 /** Each degrade after a power failure, then the restore after the host is back. */
@@ -370,6 +513,7 @@ function machine(): Record<string, unknown> {
 
 const TARGETS = [
   'no-change synthetic, 100 tasks × 3 hosts: ≤ 1 s wall, process start included',
+  'on the same playbook and hosts, side by side in one run: ≥ 50 × faster than ansible-playbook, ≥ 20 × faster than Ansible with Mitogen',
   'engine overhead per task per host: ≤ 3 ms',
   '50 hosts: ≤ 3 × the 3-host wall time; engine memory ≤ 200 MB',
   'one SSH handshake per host per run; none in a warm run (connections kept from an earlier run)',
@@ -392,6 +536,35 @@ function table(figures: Figure[]): string {
   return rows.join('\n');
 }
 
+const PEER_TARGETS: Record<string, number> = { 'ansible-playbook': 50, 'Ansible with Mitogen': 20 };
+
+function peerTable(figures: PeerFigure[]): string {
+  const rows = [
+    '| playbook | engine | hosts | wall, median (min–max) | runs | uxsv is faster by (engine ÷ uxsv) | target |',
+    '|---|---|---:|---|---:|---:|---:|',
+  ];
+  for (const f of figures) {
+    const target = PEER_TARGETS[f.engine];
+    if (f.skipped || !f.wallMs) {
+      rows.push(`| ${f.playbook} | ${f.engine} | – | ${f.skipped ?? 'skipped'} | – | – | ${target ? `≥ ${target} ×` : '–'} |`);
+      continue;
+    }
+    const wall = `${(f.wallMs.median / 1000).toFixed(2)} s (${(f.wallMs.min / 1000).toFixed(2)}–${(f.wallMs.max / 1000).toFixed(2)})`;
+    const speedup = f.engine === 'uxsv' ? '–' : `${f.uxsvSpeedup} ×`;
+    rows.push(`| ${f.playbook} | ${f.engine} | ${f.hosts ?? '–'} | ${wall} | ${f.wallMs.runs} | ${speedup} | ${target ? `≥ ${target} ×` : '–'} |`);
+  }
+  return rows.join('\n');
+}
+
+function startupTable(figures: StartupFigure[]): string {
+  const rows = ['| command | runs | wall, median (min–max) | engine CPU, median |', '|---|---:|---|---:|'];
+  const s = (ms: Summary): string => `${(ms.median / 1000).toFixed(3)} s (${(ms.min / 1000).toFixed(3)}–${(ms.max / 1000).toFixed(3)})`;
+  for (const f of figures) {
+    rows.push(`| ${f.command} | ${f.wallMs.runs} | ${s(f.wallMs)} | ${f.engineCpuMs ? `${(f.engineCpuMs.median / 1000).toFixed(3)} s` : '–'} |`);
+  }
+  return rows.join('\n');
+}
+
 function updateReadme(markdown: string): void {
   const text = readFileSync(PERFORMANCE_DOC, 'utf8');
   const start = '<!-- bench:start -->';
@@ -405,14 +578,40 @@ function updateReadme(markdown: string): void {
   writeFileSync(PERFORMANCE_DOC, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+/** Only the peers, on the lab or on `--peer-inventory`: prints their table, writes nothing. */
+async function peersOnly(options: Options): Promise<void> {
+  let inventory = options.peerInventory;
+  let benchDir = join(scratch, 'peers');
+  if (inventory === undefined) {
+    await labReady();
+    inventory = LAB_INVENTORY;
+    benchDir = `/var/tmp/uxsv-bench/peers-${Date.now()}`;
+  } else {
+    mkdirSync(benchDir);
+  }
+  const figures = await peerFigures(inventory, options.runs, options.peerRuns, benchDir);
+  if (options.peerInventory === undefined) await mustSucceed('cleanup', uxsv(['play', '-i', inventory, CLEANUP]));
+  process.stdout.write(`${peerTable(figures)}\n`);
+}
+
+async function labReady(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (the lab)');
-  const startedAt = new Date();
   if (!(await labStatus()).up) {
     log('lab up');
     await labUp({ log });
   }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.peersOnly) return peersOnly(options);
+  if (options.startupOnly) {
+    process.stdout.write(`${startupTable(await startupFigures(options.startupRuns))}\n`);
+    return;
+  }
+  const startedAt = new Date();
+  const startup = options.startup ? await startupFigures(options.startupRuns) : [];
+  await labReady();
   const figures: Figure[] = [];
   figures.push(await siteNoChange(options.runs));
   log('synthetic playbook on the three lab hosts');
@@ -420,6 +619,11 @@ async function main(): Promise<void> {
   log('the same, one process per command (UXSV_RESIDENT_SHELL=0)');
   figures.push(...(await synthetic('lab, no resident shell', LAB_INVENTORY, 3, options.runs, { UXSV_RESIDENT_SHELL: '0' })));
   if (options.persist) figures.push(...await persistFigures(options.runs));
+  let peers: PeerFigure[] = [];
+  if (options.peers) {
+    peers = await peerFigures(LAB_INVENTORY, options.runs, options.peerRuns, `/var/tmp/uxsv-bench/peers-${Date.now()}`);
+    await mustSucceed('cleanup', uxsv(['play', '-i', LAB_INVENTORY, CLEANUP]));
+  }
   if (options.huge) figures.push(...await hugeOutput());
   if (options.light) {
     for (const count of [10, 50]) {
@@ -439,9 +643,23 @@ async function main(): Promise<void> {
       'multiplexer (which makes the handshakes), warm runs use the connections an earlier run left with it.',
     '',
     table(figures),
+    ...(startup.length ? [
+      '',
+      `Start-up (medians of ${options.startupRuns} runs, from the shell; no host is contacted):`,
+      '',
+      startupTable(startup),
+    ] : []),
+    ...(peers.length ? [
+      '',
+      `Peers, side by side on the three lab hosts (uxsv: medians of ${options.runs} runs; each Ansible: ${options.peerRuns} runs). ` +
+        'Every engine made one untimed run first and kept its connections from it (uxsv its multiplexer; Ansible ' +
+        'OpenSSH\'s ControlPersist, with pipelining on); no timed run changed anything.',
+      '',
+      peerTable(peers),
+    ] : []),
   ].join('\n');
   process.stdout.write(`${markdown}\n`);
-  writeFileSync(RESULTS, `${JSON.stringify({ measured: startedAt.toISOString(), machine: machine(), options, targets: TARGETS, figures }, null, 2)}\n`);
+  writeFileSync(RESULTS, `${JSON.stringify({ measured: startedAt.toISOString(), machine: machine(), options, targets: TARGETS, figures, startup, peers }, null, 2)}\n`);
   log(`wrote ${RESULTS}`);
   if (options.readme) updateReadme(markdown);
 }

@@ -1,20 +1,10 @@
 // `uxsv lab ...` subcommands. The main CLI calls registerLabCommands(program).
 import { Command, Option } from 'commander';
 import { UserError } from '../engine/errors.js';
-import {
-  labDown,
-  labExec,
-  labFail,
-  labHeal,
-  labSsh,
-  labStatus,
-  labUp,
-  labUpLight,
-  LIGHT_MAX,
-  parseHost,
-  type FailMode,
-  type LabStatus,
-} from './index.js';
+import type { FailMode, LabStatus } from './index.js';
+
+/** The lab itself, loaded by the lab's commands only: every other command starts without it. */
+const loadLab = (): Promise<typeof import('./index.js')> => import('./index.js');
 
 const log = (line: string): void => {
   process.stderr.write(`lab: ${line}\n`);
@@ -36,6 +26,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
         'a running lab is left as it is; inventory: /run/uxsv-lab/light/hosts.yml',
     )
     .action(async (options: { bootTimeout: string; light?: string }) => {
+      const { labStatus, labUp, labUpLight, LIGHT_MAX } = await loadLab();
       const upOptions = { log, bootTimeoutMs: Number(options.bootTimeout) * 1000 };
       if (options.light !== undefined) {
         if (!/^\d+$/.test(options.light)) throw new UserError(`--light takes a number from 0 to ${LIGHT_MAX} (got "${options.light}")`);
@@ -51,7 +42,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .command('down')
     .description('stop the hosts and remove every namespace, veth, mount and process of the lab')
     .action(async () => {
-      await labDown();
+      await (await loadLab()).labDown();
     });
 
   lab
@@ -59,7 +50,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .description("each host's state, addresses and uptime")
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const status = await labStatus();
+      const status = await (await loadLab()).labStatus();
       process.stdout.write(options.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
     });
 
@@ -70,6 +61,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .addOption(new Option('--power', 'stop the host as in a crash').conflicts('cable'))
     .addOption(new Option('--cable', 'pull its network cable (split brain)'))
     .action(async (host: string, options: { power?: boolean; cable?: boolean }) => {
+      const { labFail, parseHost } = await loadLab();
       const mode: FailMode = options.cable ? 'cable' : 'power';
       await labFail(parseHost(host), mode);
     });
@@ -79,6 +71,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .description('undo `fail`: plug the cable back in, or boot the host again from its disk')
     .argument('<host>')
     .action(async (host: string) => {
+      const { labHeal, parseHost } = await loadLab();
       await labHeal(parseHost(host));
     });
 
@@ -88,6 +81,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .argument('<host>')
     .argument('[command...]')
     .action(async (host: string, command: string[]) => {
+      const { labSsh, parseHost } = await loadLab();
       setExit(await labSsh(parseHost(host), command));
     });
 
@@ -96,7 +90,7 @@ export function registerLabCommands(program: Command, setExit: (code: number) =>
     .description('run a command on the client side of the lab network (after --), e.g. dig, curl, swaks')
     .argument('<command...>')
     .action(async (command: string[]) => {
-      setExit(await labExec(command));
+      setExit(await (await loadLab()).labExec(command));
     });
 }
 

@@ -1,14 +1,13 @@
-// Build step: the `uxsv` command as one file (dist/uxsv.mjs). Loading some two
-// hundred module files took half of the engine's start-up; one file loads in
-// a fraction of that. (The template engine imports nunjucks' internal modules
-// statically, so they and nunjucks itself are one copy in the bundle.)
+// Build step: the `uxsv` command as one bundle (dist/uxsv.mjs and the chunks
+// it loads, dist/uxsv-*.mjs). Loading some two hundred module files took half
+// of the engine's start-up; a few files load in a fraction of that.
 //
 // Then the site modules: each library/<name>.ts becomes library/<name>.mjs,
 // one self-contained file with the engine helpers it imports (the engine runs
 // from its bundle and cannot be imported by a module at run time), and the
 // validators of their arguments join the engine's precompiled ones
 // (engine/loader/precompile.ts made those; both are keyed by the schema).
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Ajv } from 'ajv';
@@ -28,7 +27,20 @@ const banner = {
 };
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['cpu-features', '*.node'], banner, logLevel: 'warning' };
 
-await build({ ...common, entryPoints: ['dist/engine/cli/main.js'], outfile: 'dist/uxsv.mjs', sourcemap: 'linked' });
+// Split at the engine's dynamic imports (engine/cli/entry.ts; ssh2 with the
+// first SSH connection; ...): a command compiles only the code it may run.
+// The chunks lie beside dist/uxsv.mjs, so code that finds files from its own
+// place (import.meta.url) finds the same ones in any chunk.
+for (const old of readdirSync('dist').filter((f) => /^uxsv-.*\.mjs(\.map)?$/.test(f))) rmSync(`dist/${old}`);
+await build({
+  ...common,
+  entryPoints: { uxsv: 'dist/engine/cli/entry.js' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'uxsv-[name]-[hash]',
+  sourcemap: 'linked',
+});
 
 const LIBRARY = 'library';
 const sources = readdirSync(LIBRARY).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));

@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
-import { runMultiplexer } from '../connection/index.js';
+import { UXSV_VERSION } from './version.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
 import { addConnectionOptions, addRunOptions, collect, normalizeAliases } from './run-options.js';
@@ -12,7 +12,7 @@ import { addConnectionOptions, addRunOptions, collect, normalizeAliases } from '
 export function buildProgram(io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): Command {
   const program = new Command('uxsv')
     .description('Ansible-style playbooks for the uxsv01-03 failover cluster: provisioning, degrade/restore, drift checks, and a lab')
-    .version('0.1.0')
+    .version(UXSV_VERSION)
     .showHelpAfterError()
     .exitOverride();
 
@@ -73,8 +73,5 @@ export function runCli(): void {
 }
 
 const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
-if (isMain) {
-  // The same bundle serves as the SSH multiplexer that keeps connections between runs (engine/connection/mux).
-  if (process.argv[2] === '__mux') await runMultiplexer(process.argv.slice(3));
-  else runCli();
-}
+// Run as a program of its own (the unbundled build); the bundle enters through entry.ts.
+if (isMain) runCli();

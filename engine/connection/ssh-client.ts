@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import {
-  Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PasswordAuthMethod, type PublicKeyAuthMethod,
+import type {
+  AgentAuthMethod, Client, ClientChannel, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod,
 } from 'ssh2';
 import {
   appendKnownHost, checkHostKey, fingerprint, hostKeyAlgorithmsFor, knownHostName, readKnownHosts,
@@ -181,17 +181,12 @@ export class DirectLink implements SshLink {
  * TransientUnreachableError (refused, timed out, reset, proxy died: another
  * attempt may work) or UnreachableError.
  */
-export function openSshClient(target: SshTarget): Promise<DirectLink> {
-  const client = new Client();
+export async function openSshClient(target: SshTarget): Promise<DirectLink> {
+  const client = new (await ssh2Client())();
   const name = targetName(target);
   let hostKeyProblem: HostKeyError | undefined;
   let offeredKey: Buffer | undefined;
-  let methods: AuthMethod[];
-  try {
-    methods = authMethods(target);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  const methods = authMethods(target);
   const config: ConnectConfig = {
     host: target.address,
     port: target.port,
@@ -265,6 +260,18 @@ export function openSshClient(target: SshTarget): Promise<DirectLink> {
       fail(new UnreachableError(`ssh to ${name}: ${(error as Error).message}`, target.host));
     }
   });
+}
+
+/**
+ * ssh2's Client, loaded with the first connection: ssh2 and its crypto are a
+ * quarter of the engine's code and took a tenth of its start-up, which runs
+ * on local hosts, `--help` and `--syntax-check` do not need.
+ */
+let clientClass: Promise<typeof Client> | undefined;
+function ssh2Client(): Promise<typeof Client> {
+  // A CommonJS package: its exports object is the default export (all a bundle's chunk of it exports).
+  clientClass ??= import('ssh2').then((ssh2) => ssh2.default.Client);
+  return clientClass;
 }
 
 /** Private key file if set; else ssh-agent and the default keys that exist. The password last. */

@@ -13,16 +13,6 @@
  * before waiting for the chain: it always resolves.
  */
 import type { ChalkInstance } from 'chalk';
-import {
-  DefaultRenderer,
-  LISTR_DEFAULT_RENDERER_STYLE,
-  Listr,
-  ListrLogger,
-  PRESET_TIMER,
-  ProcessOutput,
-  type ListrDefaultRendererOptions,
-  type ListrTaskWrapper,
-} from 'listr2';
 import { maskSecrets } from '../vault/secrets.js';
 import { AnsibleCallback, taskName, type OutputInfo } from './callback.js';
 import { censorEvent } from './censor.js';
@@ -31,6 +21,7 @@ import type { HostResultEvent, HostStatus, Reporter, RunEvent, TaskStartEvent } 
 import { outputSettings, type OutputSettings } from './options.js';
 import { customStatsLines, formatRecap, StatsTracker } from './recap.js';
 import { colorForStatus, makeChalk } from './style.js';
+import type { ListrTaskView, Wrapper } from './tty-listr.js';
 
 export interface TtyOptions {
   color: boolean;
@@ -53,16 +44,7 @@ function playTitle(name: string, check: boolean): string {
   return `PLAY [${name}]${check ? ' [CHECK MODE]' : ''}`;
 }
 
-/**
- * The caller decided we are on a TTY (it may be a captured stream in tests),
- * so listr2 must not fall back to its line renderer on its own.
- */
-class TtyRenderer extends DefaultRenderer {
-  static override nonTTY = true;
-}
-
 type Outcome = 'done' | 'interrupted';
-type Wrapper = ListrTaskWrapper<unknown, typeof TtyRenderer, typeof TtyRenderer>;
 
 interface HostState {
   /** Final status, once the host's (non-item) result arrived. */
@@ -77,7 +59,7 @@ interface HostState {
 const STATUS_WEIGHT: Record<HostStatus, number> = { skipped: 0, ok: 1, changed: 2, ignored: 3, rescued: 4, failed: 5, unreachable: 6 };
 
 /** One running task: the state the title is drawn from, and the bridge to its listr2 task. */
-class TaskView {
+class TaskView implements ListrTaskView {
   readonly hosts = new Map<string, HostState>();
   readonly lines: string[] = [];
   finishedAs: Outcome | undefined;
@@ -285,80 +267,12 @@ export class ListrReporter implements Reporter {
   private async renderTask(view: TaskView): Promise<void> {
     this.wroteAnything = true;
     try {
-      await this.listrFor(view).run();
+      // listr2 is loaded with the first task drawn: runs whose output is not a terminal never load it.
+      const { runListrTask } = await import('./tty-listr.js');
+      await runListrTask(view, { verbosity: this.options.verbosity, color: this.options.color, chalk: this.chalk, ...(this.options.write ? { write: this.options.write } : {}) });
     } catch {
       // listr2 itself broke (terminal gone...): the task's outcome still gets printed.
       this.write([view.title(), ...view.lines].map((line) => `${line}\n`).join(''));
     }
   }
-
-  private listrFor(view: TaskView): Listr<unknown, typeof TtyRenderer, typeof TtyRenderer> {
-    return new Listr<unknown, typeof TtyRenderer, typeof TtyRenderer>(
-      [
-        {
-          title: view.title(),
-          task: async (_ctx, wrapper) => {
-            view.attach(wrapper);
-            const outcome = await view.finished;
-            wrapper.title = view.title();
-            // The title stays as drawn: the thrown message is the title itself.
-            if (outcome === 'interrupted') throw new Error(`${view.title()}  ${this.chalk.red('(interrupted)')}`);
-            if (view.hasFailures) throw new Error(view.title());
-            if (view.allSkipped) wrapper.skip(view.title());
-          },
-          rendererOptions: {
-            outputBar: Infinity,
-            persistentOutput: true,
-            ...(this.options.verbosity >= 3 && { timer: PRESET_TIMER }),
-          },
-        },
-      ],
-      {
-        concurrent: false,
-        exitOnError: false,
-        // The CLI owns Ctrl-C: listr2's own handler would exit the process before the report is written.
-        registerSignalListeners: false,
-        renderer: TtyRenderer,
-        rendererOptions: this.rendererOptions(),
-        fallbackRenderer: TtyRenderer,
-        fallbackRendererOptions: this.rendererOptions(),
-      },
-    );
-  }
-
-  private rendererOptions(): ListrDefaultRendererOptions {
-    const processOutput = this.options.write ? capturedOutput(this.options.write) : new ProcessOutput();
-    const plainIcons = Object.fromEntries(Object.keys(LISTR_DEFAULT_RENDERER_STYLE.color ?? {}).map((level) => [level, (s: string) => s]));
-    return {
-      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput }),
-      collapseSubtasks: false,
-      collapseErrors: true,
-      showErrorMessage: true,
-      collapseSkips: true,
-      showSkipMessage: true,
-      suffixSkips: false,
-      ...(this.options.color ? {} : { color: plainIcons }),
-    };
-  }
-}
-
-/** A ProcessOutput that sends listr2's drawing (stdout and stderr) to `write`. */
-function capturedOutput(write: (s: string) => void): ProcessOutput {
-  return new ProcessOutput(fakeTerminal(write), fakeTerminal(write), { leaveEmptyLine: false });
-}
-
-/** The little of a tty.WriteStream that listr2 and log-update use; plain properties, since listr2 copies them. */
-function fakeTerminal(write: (s: string) => void): NodeJS.WriteStream {
-  const terminal = {
-    isTTY: true,
-    columns: process.stdout.columns || 80,
-    rows: process.stdout.rows || 24,
-    write(chunk: unknown, ...rest: unknown[]): boolean {
-      write(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
-      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    },
-  };
-  return terminal as unknown as NodeJS.WriteStream;
 }

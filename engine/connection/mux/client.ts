@@ -41,15 +41,17 @@ const starting = new Map<string, Promise<boolean>>();
 
 /**
  * The program that runs the multiplexer: `node dist/uxsv.mjs __mux` in the
- * bundled command, `node .../mux/main.js` in the unbundled build; none when
+ * bundled command (this code may be in one of its chunks, dist/uxsv-*.mjs), `node .../mux/main.js` in the unbundled build; none when
  * running from sources.
  */
 export function multiplexerCommand(): MuxCommand | undefined {
   if (detected) return command;
   detected = true;
   const self = fileURLToPath(import.meta.url);
-  if (basename(self) === 'uxsv.mjs') {
-    command = { argv: [process.execPath, self, '__mux'], identity: muxIdentity(self) };
+  // The bundle is dist/uxsv.mjs and the chunks it loads lie beside it.
+  const bundle = basename(self) === 'uxsv.mjs' ? self : join(dirname(self), 'uxsv.mjs');
+  if (basename(self) === 'uxsv.mjs' || (basename(self).startsWith('uxsv-') && existsSync(bundle))) {
+    command = { argv: [process.execPath, bundle, '__mux'], identity: muxIdentity(bundle) };
   } else {
     const main = join(dirname(self), 'main.js');
     if (existsSync(main)) command = { argv: [process.execPath, main], identity: muxIdentity(main) };

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { posix } from 'node:path';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { readFacts } from '../../facts/index.js';
@@ -180,6 +179,8 @@ async function request(ctx: ModuleContext, a: UriArgs, st: UriState): Promise<Re
   let content = Buffer.from(/^B (.*)$/m.exec(out)?.[1] ?? '', 'base64');
   // With decompress, a gzip-encoded body is decoded (curl is not asked to: urllib advertises no encoding).
   if (a.request.decompress && /gzip/i.test(o.headers['content-encoding'] ?? '')) {
+    // zlib is loaded here only: loading it cost every run's start-up.
+    const { gunzipSync } = await import('node:zlib');
     try {
       content = gunzipSync(content);
     } catch {
