@@ -62,14 +62,22 @@ export async function main(argv: string[], io = { write: (t: string) => void pro
 /** Runs the command line of this process and sets its exit code. */
 export function runCli(): void {
   main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exitWhenWritten(code),
     (err) => {
       process.stderr.write(`uxsv: internal error: ${maskSecrets((err as Error).stack ?? String(err))}\n`);
-      process.exitCode = 70;
+      exitWhenWritten(70);
     },
   );
+}
+
+/**
+ * Ends the process once its output is written. The run is over when its last
+ * task is: a fire-and-forget job (`async` with `poll: 0`) goes on without the
+ * engine, as under ansible-playbook, instead of keeping it alive.
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
 const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;

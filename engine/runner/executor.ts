@@ -261,7 +261,7 @@ export class TaskExecutor {
     if (asyncSec > 0 && NO_ASYNC.has(task.module.name)) return { changed: false, failed: true, msg: 'async is not supported for this task.' };
     if (asyncSec > 0 && !task.module.controllerOnly) {
       const job = this.deps.asyncJobs.start(target, asyncSec, () => runModule(task.module, checked.args, mctx));
-      if (poll <= 0) return { changed: false, started: 1, finished: 0, ansible_job_id: job.id, results_file: job.resultsFile };
+      if (poll <= 0) return { changed: true, started: 1, finished: 0, ansible_job_id: job.id, results_file: job.resultsFile };
       const done = await this.deps.asyncJobs.wait(job, asyncSec * 1000);
       return { ...done, ansible_job_id: job.id, started: 1, finished: 1, results_file: job.resultsFile };
     }
