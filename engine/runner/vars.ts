@@ -210,6 +210,11 @@ export class VariableStore {
             role_path: role.path,
             ansible_role_name: role.name,
             ansible_collection_name: null,
+          }
+        : {}),
+      // As in Ansible, only a role run by include_role/import_role from another role has parents (innermost first).
+      ...(roles.length > 1
+        ? {
             ansible_parent_role_names: roles.slice(0, -1).reverse().map((r) => r.name),
             ansible_parent_role_paths: roles.slice(0, -1).reverse().map((r) => r.path),
           }

@@ -165,7 +165,8 @@ export class Templar {
     const mode: ConcatMode = options.native ? 'native' : options.convertData ? 'eval' : 'text';
     const plain = String(text);
     if (!hasMarkup(plain, syntax) && syntax.newlineSequence === '\n' && !plain.startsWith(OVERRIDE_HEADER)) return plain;
-    return this.run(plain, vars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? options.searchPath ?? [] });
+    const renderVars = options.extraVars ? overlayVars(vars, options.extraVars) : vars;
+    return this.run(plain, renderVars, source, { mode, syntax, escapeBackslashes: false, searchPaths: options.searchPaths ?? options.searchPath ?? [] });
   }
 
   /**
@@ -513,4 +514,24 @@ function pythonErrorType(err: unknown): string {
   if (err instanceof TypeError) return 'TypeError';
   if (err instanceof RangeError) return 'ValueError';
   return 'AnsibleError';
+}
+
+/**
+ * The variables with `extra` over them, for one render (the template
+ * module's template_* variables). The base is read through, never copied
+ * (it may be lazy), and never changed.
+ */
+function overlayVars(vars: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const own = (key: string | symbol): key is string => typeof key === 'string' && Object.hasOwn(extra, key);
+  // An empty target of its own: the proxy may then report keys the base lacks, even of a frozen base.
+  return new Proxy({} as Record<string, unknown>, {
+    get: (_target, key) => (own(key) ? extra[key] : Reflect.get(vars, key)),
+    has: (_target, key) => own(key) || Reflect.has(vars, key),
+    ownKeys: () => [...new Set([...Reflect.ownKeys(vars), ...Reflect.ownKeys(extra)])],
+    getOwnPropertyDescriptor: (_target, key) => {
+      if (own(key)) return { value: extra[key], enumerable: true, configurable: true, writable: true };
+      const descriptor = Reflect.getOwnPropertyDescriptor(vars, key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }

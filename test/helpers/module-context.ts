@@ -35,7 +35,7 @@ export function localContext(options: LocalContextOptions = {}): ModuleContext {
     check: options.check ?? false,
     diff: options.diff ?? false,
     vars,
-    renderTemplate: (text, source) => templar.render(text, vars, source),
+    renderTemplate: (text, source, renderOptions) => templar.render(text, vars, source, renderOptions),
     evaluate: (expr, source) => templar.evaluate(expr, vars, source),
     isTrue: (condition, source) => templar.isTrue(condition, vars, source),
     findFile: (kind, name) => {

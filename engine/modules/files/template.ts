@@ -5,7 +5,6 @@
  * exactly as copy puts a local file.
  */
 import { statSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Module, ModuleContext, TemplateOptions } from '../types.js';
 import { readFacts } from '../../facts/index.js';
@@ -18,6 +17,7 @@ import { ansibleMode } from './common.js';
 import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
 import { planPut, type PutState, type SourceFile } from './copy-local.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
+import { templateVars } from './template-vars.js';
 
 interface TemplateState {
   error?: string;
@@ -27,33 +27,6 @@ interface TemplateState {
 }
 
 const NEWLINES: Record<string, string> = { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
-
-/** Python's str(datetime): 'YYYY-MM-DD HH:MM:SS.ffffff' in local time. */
-function pyDatetime(date: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds() * 1000, 6)}`;
-}
-
-/** Ansible's generate_ansible_template_vars. */
-export function templateVars(src: string, fullpath: string, dest: string | undefined): Record<string, unknown> {
-  const st = statSync(fullpath);
-  let uid: string;
-  try {
-    uid = st.uid === process.getuid?.() ? userInfo().username : String(st.uid);
-  } catch {
-    uid = String(st.uid);
-  }
-  return {
-    template_host: hostname(),
-    template_path: src,
-    template_mtime: pyDatetime(st.mtime),
-    template_uid: uid,
-    template_run_date: pyDatetime(new Date()),
-    template_destpath: dest ?? null,
-    template_fullpath: fullpath,
-    ansible_managed: 'Ansible managed',
-  };
-}
 
 /** The text in an output_encoding, as Python's str.encode would give it. */
 export function encodeOutput(textValue: string, encoding: string): Buffer {
@@ -117,7 +90,13 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
   }
   const folders = [...(ctx.searchPath ?? []), process.cwd(), dirname(path)];
   const searchPaths = [...new Set(folders.flatMap((folder) => [join(folder, 'templates'), folder]))];
-  const options = templateOptions(args, templateVars(src, path, dest), searchPaths);
+  let extraVars: Record<string, unknown>;
+  try {
+    extraVars = templateVars(src, path, dest);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  const options = templateOptions(args, extraVars, searchPaths);
   let rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, options);
   // The line endings asked for, whether or not the renderer applied them (converting twice changes nothing).
   if (options.newline_sequence !== undefined && options.newline_sequence !== '\n') rendered = rendered.replace(/\r\n|\r|\n/g, options.newline_sequence);

@@ -171,4 +171,38 @@ describe('Ansible semantics of the runner', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/ERROR! .*'nowhere' is undefined/);
   });
+
+  it('ansible_parent_role_names is set only in a role that another role includes or imports (innermost parent first)', async () => {
+    p = project({
+      'roles/outer/meta/main.yml': 'dependencies: [dep]\n',
+      'roles/dep/tasks/main.yml': '- name: in dep\n  debug: {msg: "{{ ansible_parent_role_names | default(\'unset\') }}"}\n',
+      'roles/outer/tasks/main.yml': [
+        '- name: in outer',
+        '  debug: {msg: "{{ ansible_parent_role_names | default(\'unset\') }}"}',
+        '- include_role: {name: inner}',
+        '- import_role: {name: inner, tasks_from: again}',
+        '- name: back in outer',
+        '  debug: {msg: "{{ ansible_parent_role_paths | default(\'unset\') }}"}',
+        '',
+      ].join('\n'),
+      'roles/inner/tasks/main.yml': [
+        '- name: in inner',
+        '  debug: {msg: "{{ ansible_parent_role_names | join(\',\') }}"}',
+        '- include_role: {name: inner, tasks_from: nested}',
+        '',
+      ].join('\n'),
+      'roles/inner/tasks/nested.yml': '- name: nested\n  debug: {msg: "{{ ansible_parent_role_names }} {{ ansible_parent_role_paths | length }}"}\n',
+      'roles/inner/tasks/again.yml': '- name: imported\n  debug: {msg: "{{ ansible_parent_role_names | default([\'unset\']) | join(\',\') }}"}\n',
+    });
+    const run = await play(p, '- hosts: h1\n  gather_facts: false\n  roles: [outer]\n  tasks:\n    - include_role: {name: inner, tasks_from: again}\n', [], oneHost);
+    expect(run.code).toBe(0);
+    const msgs = (task: string) => results(run, task).h1.map((r) => r.msg);
+    expect(msgs('in dep')).toEqual(['unset']);
+    expect(msgs('in outer')).toEqual(['unset']);
+    expect(msgs('in inner')).toEqual(['outer']);
+    expect(msgs('nested')).toEqual(["['inner', 'outer'] 2"]);
+    // Imported from the outer role, then included from the play's tasks (no parent role there).
+    expect(msgs('imported')).toEqual(['outer', 'unset']);
+    expect(msgs('back in outer')).toEqual(['unset']);
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../engine/errors.js';
-import { Templar, TemplateError } from '../../../engine/template/index.js';
+import { Templar, TemplateError, lazyVars } from '../../../engine/template/index.js';
 import { untag } from '../../../engine/template/trust.js';
 
 const t = new Templar();
@@ -229,5 +229,21 @@ describe('files, includes and lookups', () => {
     expect(templar.evaluate('range(1, 10, 4)', {}, 'x')).toEqual([1, 5, 9]);
     expect(templar.evaluate("dict(a=1)", {}, 'x')).toEqual({ a: 1 });
     expect(evaluate("lookup('vars', 'name')", vars, 'x')).toBe('web');
+  });
+});
+
+describe('render options: extraVars', () => {
+  it('adds variables over the given ones for that render only, leaving the given ones as they are', () => {
+    const base = Object.freeze({ name: 'web', shadowed: 'task value' });
+    const extra = { shadowed: 'extra value', added: 7 };
+    const text = '{{ name }} {{ shadowed }} {{ added }} {{ lookup("vars", "added") }}';
+    expect(t.render(text, base, 'x.j2', { extraVars: extra })).toBe('web extra value 7 7');
+    expect(Object.keys(base)).toEqual(['name', 'shadowed']);
+    expect(() => t.render('{{ added }}', base, 'x.j2')).toThrow(/'added' is undefined/);
+  });
+
+  it('a lazily rendered variable of the base still renders when read', () => {
+    const lazy = lazyVars({ greeting: 'hello {{ who }}', who: 'world' }, t, 'x');
+    expect(t.render('{{ greeting }} / {{ template_path }}', lazy, 'x.j2', { extraVars: { template_path: 'a.j2' } })).toBe('hello world / a.j2');
   });
 });
