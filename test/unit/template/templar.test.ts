@@ -147,6 +147,31 @@ describe('renderValue: native types', () => {
   });
 });
 
+describe('type_debug with native types: made text is str, a variable\'s text is AnsibleUnicode', () => {
+  const native = new Templar({ native: true });
+  const base = { s_one: '1', s_two: 'two', i_two: 2, list_one: ['one', 'two'] };
+  it('a set value keeps telling whether its template made it (as set_fact stores it)', () => {
+    const made = native.renderValue({
+      quoted: "'{{ i_two }}'", joined: '{{ list_one }} + {{ list_one }}', looped: '{% for x in list_one %}{{ x }}{% endfor %}',
+      concat: "{{ s_two ~ 'x' }}", passed: '{{ s_two }}', listed: '{{ [i_two, s_two] }}',
+    }, base, 'set_fact') as Record<string, unknown>;
+    const typeOf = (name: string) => native.evaluate(`${name} | type_debug`, { ...base, ...made }, 'assert');
+    expect(typeOf('quoted')).toBe('str');
+    expect(typeOf('joined')).toBe('str');
+    expect(typeOf('looped')).toBe('str');
+    expect(typeOf('concat')).toBe('str');
+    expect(typeOf('passed')).toBe('AnsibleUnicode');
+    expect(typeOf('listed[1]')).toBe('AnsibleUnicode');
+    expect(typeOf('s_one')).toBe('AnsibleUnicode');
+    // The marker changes nothing else: the text compares and prints as itself.
+    expect(native.evaluate("quoted == \"'2'\" and joined is string", { ...base, ...made }, 'assert')).toBe(true);
+    expect(String(made.concat)).toBe('twox');
+  });
+  it('without native types, values stay plain strings', () => {
+    expect(t.renderValue("{{ s_two ~ 'x' }}", { s_two: 'two' }, 'x')).toBe('twox');
+  });
+});
+
 describe('evaluate and isTrue', () => {
   const is = (c: unknown) => t.isTrue(c, vars, 'playbooks/site.yml:12 task \'x\' when');
   it('evaluate returns native values', () => {
