@@ -118,6 +118,11 @@ describe('conversions and inspection', () => {
     expect(ev("['a'][0] | type_debug", vars)).toBe('str');
     expect(ev("(s if false else 'x') | type_debug", vars)).toBe('str');
   });
+  it("an undefined value's repr shows Ansible's hint: none for a missing variable, the given one for undef()", () => {
+    expect(ev('"%r" | format(missing)')).toBe("AnsibleUndefined(hint=None, obj=missing, name='missing')");
+    expect(ev('[missing] | string')).toBe("[AnsibleUndefined(hint=None, obj=missing, name='missing')]");
+    expect(ev('"%r" | format(undef("set it"))')).toMatch(/^AnsibleUndefined\(hint='set it', obj=missing, /);
+  });
   it('pprint sorts keys and wraps long structures at 80 columns', () => {
     expect(ev("{'b': [1, 'x'], 'a': None} | pprint")).toBe("{'a': None, 'b': [1, 'x']}");
     const long = { key: Array.from({ length: 12 }, (_, i) => `item-number-${i}`) };
