@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../engine/errors.js';
-import { Templar, TemplateError } from '../../../engine/template/index.js';
+import { Templar, TemplateError, templateModuleMessage } from '../../../engine/template/index.js';
 import { untag } from '../../../engine/template/trust.js';
 
 const t = new Templar();
@@ -169,6 +169,17 @@ describe('type_debug with native types: made text is str, a variable\'s text is 
   });
   it('without native types, values stay plain strings', () => {
     expect(t.renderValue("{{ s_two ~ 'x' }}", { s_two: 'two' }, 'x')).toBe('twox');
+  });
+});
+
+describe("the template module's message for a template that fails", () => {
+  const messageOf = (text: string) => templateModuleMessage(errorOf(() => t.render(text, vars, 'site.yml:4: template t.j2')));
+  it("names the Python exception as Ansible's template module does", () => {
+    expect(messageOf('{{ [{"failed": false}] | selectattr("failed", "asdf ", true) }}'))
+      .toBe("TemplateSyntaxError: Could not load \"asdf \": 'invalid plugin name: ansible.builtin.asdf '");
+    expect(messageOf('{{ 1 / 0 }}')).toBe('ZeroDivisionError: division by zero');
+    expect(messageOf('{{ ghost }}')).toBe("AnsibleUndefinedVariable: 'ghost' is undefined. 'ghost' is undefined");
+    expect(templateModuleMessage(new Error('plain'))).toBe('plain');
   });
 });
 
