@@ -43,3 +43,18 @@ export class TemplateError extends UserError {
     return this.details.variable;
   }
 }
+
+/**
+ * The message Ansible's template module gives for a template it could not
+ * render: the Python exception's name, then its text ("TemplateSyntaxError:
+ * Could not load ...", "ZeroDivisionError: division by zero"); an undefined
+ * variable is Ansible's AnsibleUndefinedVariable, whose text repeats the
+ * reason. Other errors are returned as they are.
+ */
+export function templateModuleMessage(err: unknown): string {
+  if (!(err instanceof TemplateError)) return err instanceof Error ? err.message : String(err);
+  const { pythonType, reason } = err.details;
+  if (!pythonType || reason === undefined) return err.message;
+  if (pythonType === 'UndefinedError') return `AnsibleUndefinedVariable: ${reason}. ${reason}`;
+  return `${pythonType}: ${reason}`;
+}

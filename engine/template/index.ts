@@ -3,6 +3,6 @@
  * engine. See templar.ts for the API, jinja/ for the engine, trust.ts for
  * the unsafe and secret tags values carry.
  */
-export { TemplateError, type TemplateErrorDetails } from './errors.js';
+export { TemplateError, templateModuleMessage, type TemplateErrorDetails } from './errors.js';
 export { Templar, type RenderOptions, type TemplarOptions } from './templar.js';
 export { lazyVars } from './lazy.js';

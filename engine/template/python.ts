@@ -175,8 +175,18 @@ export function repr(value: unknown): string {
   if (isDict(value)) {
     return `{${Object.entries(value).map(([k, v]) => `${reprString(k)}: ${repr(v)}`).join(', ')}}`;
   }
-  if (value instanceof Undefined) return `AnsibleUndefined(hint=${reprString(value.reason)}, obj=missing, name=${reprString(value.name)})`;
+  if (value instanceof Undefined) return reprUndefined(value);
   return pyStr(value);
+}
+
+/**
+ * Ansible's repr of an undefined value: a missing variable has no hint of
+ * its own (Jinja2 words "'x' is undefined" only when it is used); an
+ * explicit one (`undef('why')`, a lazy variable's failure) is shown.
+ */
+function reprUndefined(value: Undefined): string {
+  const hint = value.reason === `'${value.name}' is undefined` ? 'None' : reprString(value.reason);
+  return `AnsibleUndefined(hint=${hint}, obj=missing, name=${reprString(value.name)})`;
 }
 
 const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;

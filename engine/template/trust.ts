@@ -33,6 +33,14 @@ export const SECRET = 2;
  * (Ansible's NativeJinjaText). It is not carried to derived values.
  */
 export const TEXT = 4;
+/**
+ * Not a trust tag: with native types, text a playbook value's template
+ * made (a concatenation, a filter's result, several pieces joined),
+ * Python's `str`. Text read as it is from the playbook's data stays a plain
+ * string (Ansible's AnsibleUnicode); only `type_debug` tells the two apart.
+ * It is not carried to derived values.
+ */
+export const MADE_TEXT = 8;
 /** The tags that derived values inherit. */
 const CARRIED = UNSAFE | SECRET;
 

@@ -12,7 +12,7 @@ import { types } from 'node:util';
 import type { BinaryOperator, CompareOperator, Expr, ExprOf, Stmt, StmtOf, TemplateNode } from './ast.js';
 import { RenderError, TemplateNotFound, TemplateSyntaxError } from './errors.js';
 import { LoopContext, Macro, NOT_GIVEN, Namespace, TemplateModule, type MacroShape } from './objects.js';
-import { Output, type ConcatMode } from './output.js';
+import { Output, topLevelResult, type ConcatMode } from './output.js';
 import { getattr, getitem } from '../members.js';
 import {
   PyObject, SilentUndefined, Undefined, add, arith, compare, contains, dictKey, failUndefined, isDict, isString,
@@ -201,6 +201,29 @@ const SOFT_TESTS = new Set([
   'iterable', 'callable', 'sameas', 'true', 'false',
 ]);
 
+/**
+ * What type_debug calls a plain string read unchanged from a variable: text
+ * from the playbook's YAML, which Ansible keeps as its own str subclass.
+ * Text the expression makes (a literal, a filter's result, a concatenation)
+ * is Python's `str`.
+ */
+const STORED_TEXT_TYPE = 'AnsibleUnicode';
+
+/**
+ * The expression yields a value as stored (a variable, an item or attribute
+ * of one, one of such values picked by `if`/`and`/`or`), not one it makes.
+ */
+function readsStoredValue(node: Expr): boolean {
+  switch (node.kind) {
+    case 'name': return true;
+    case 'getattr': return readsStoredValue(node.node);
+    case 'getitem': return node.arg.kind !== 'slice' && readsStoredValue(node.node);
+    case 'condexpr': return readsStoredValue(node.expr1) && (node.expr2 === null || readsStoredValue(node.expr2));
+    case 'and': case 'or': return readsStoredValue(node.left) && readsStoredValue(node.right);
+    default: return false;
+  }
+}
+
 export class CompiledTemplate {
   constructor(
     readonly name: string | undefined,
@@ -214,7 +237,7 @@ export class CompiledTemplate {
   render(state: RenderState): unknown {
     const out = new Output(state.mode);
     this.run(this.newContext(state, (name) => topLevelName(state, name)), out);
-    return out.result();
+    return topLevelResult(out);
   }
 
   newContext(state: RenderState, outer: (name: string) => unknown): Context {
@@ -397,7 +420,8 @@ class Compiler {
         return (_f: Frame, out: Output) => out.data(text);
       }
       const value = this.expr(item);
-      return withLine((f: Frame, out: Output) => out.value(value(f)), item.line, this.name);
+      const stored = readsStoredValue(item);
+      return withLine((f: Frame, out: Output) => out.value(value(f), stored), item.line, this.name);
     });
     return (f, out) => {
       for (const item of items) item(f, out);
@@ -827,11 +851,14 @@ class Compiler {
   private filterChain(node: ExprOf<'filter'>): (f: Frame, input: unknown) => unknown {
     const fn = atLine(() => this.env.filter(node.name), node.line);
     const args = this.callArgs(node);
-    const soft = SOFT_FILTERS.has(node.name.replace(/^ansible\.(builtin|legacy)\./, ''));
+    const short = node.name.replace(/^ansible\.(builtin|legacy)\./, '');
+    const soft = SOFT_FILTERS.has(short);
     const inner = node.node && node.node.kind === 'filter' ? this.filterChain(node.node) : null;
+    const namesStoredText = short === 'type_debug' && node.node !== null && readsStoredValue(node.node);
     return (f, input) => {
       const value = inner ? inner(f, input) : input;
       if (value instanceof Undefined && !soft) failUndefined(value);
+      if (namesStoredText && typeof value === 'string') return STORED_TEXT_TYPE;
       const { positional, kwargs } = args(f);
       const callArgs = [value, ...positional];
       if (Object.keys(kwargs).length) callArgs.push({ ...kwargs, __keywords: true });

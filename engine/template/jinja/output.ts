@@ -14,7 +14,7 @@
  */
 import { FloatValue, PyObject, SilentUndefined, Undefined, failUndefined, isDict, isString, isTuple, pyStr } from '../python.js';
 import { printed } from '../trace.js';
-import { TEXT, TaggedText, ownTags } from '../trust.js';
+import { MADE_TEXT, TEXT, TaggedText, ownTags } from '../trust.js';
 import { literalEval } from './literal.js';
 
 /** `value`: one expression's own value (Templar.evaluate). */
@@ -33,15 +33,19 @@ function failOnUndefined(value: unknown, seen: Set<object> = new Set()): void {
 /** The pieces of one template's (or macro's) output. */
 export class Output {
   private readonly parts: unknown[] = [];
+  /** The last piece is a value read as it is from a variable (compile.ts readsStoredValue). */
+  private lastStored = false;
 
   constructor(readonly mode: ConcatMode) {}
 
   data(text: string): void {
+    this.lastStored = false;
     this.parts.push(text);
   }
 
   /** `{{ value }}`: finalized as Ansible does (None prints nothing, except in native mode). */
-  value(value: unknown): void {
+  value(value: unknown, stored = false): void {
+    this.lastStored = stored;
     failOnUndefined(value);
     printed(value);
     if (value instanceof SilentUndefined) value = '';
@@ -51,6 +55,7 @@ export class Output {
 
   /** Pieces of another output (an include, a block) join this one as they are. */
   append(other: Output): void {
+    this.lastStored = false;
     this.parts.push(...other.parts);
   }
 
@@ -58,6 +63,17 @@ export class Output {
     // In text mode every piece is already a string.
     if (this.mode === 'text') return this.parts.join('');
     return this.parts.map((p) => (isString(p) ? String(p) : pyStr(p))).join('');
+  }
+
+  /**
+   * Whether `result` (this output's result) is text the template made, not
+   * a variable's text passed through as it is (`{{ name }}` alone): Python's
+   * `str`. Marked with native types only, where values already carry such
+   * markers (NativeJinjaText); otherwise callers get plain strings.
+   */
+  madeText(result: unknown): boolean {
+    if (this.mode !== 'native' || typeof result !== 'string') return false;
+    return !(this.parts.length === 1 && this.lastStored && this.parts[0] === result);
   }
 
   /** The output as Ansible's concat for this mode makes it. */
@@ -105,6 +121,12 @@ function literalRoundTrips(value: unknown): boolean {
     return false;
   };
   return plain(value);
+}
+
+/** The top-level result of a template, made text marked as such (trust.ts MADE_TEXT). */
+export function topLevelResult(out: Output): unknown {
+  const result = out.result();
+  return out.madeText(result) ? new TaggedText(result as string, MADE_TEXT) : result;
 }
 
 /** Marks a string filter's result as text that stays text (Ansible's NativeJinjaText). */

@@ -103,6 +103,26 @@ describe('conversions and inspection', () => {
     expect(ev('true | type_debug')).toBe('bool');
     expect(ev("'x' | e | type_debug")).toBe('Markup');
   });
+  it("type_debug names text read from a variable AnsibleUnicode (the YAML's text), text made by the expression str", () => {
+    const vars = { s: '1', l: ['a', 2], m: { k: 'v' } };
+    expect(ev('s | type_debug', vars)).toBe('AnsibleUnicode');
+    expect(ev('l[0] | type_debug', vars)).toBe('AnsibleUnicode');
+    expect(ev('m.k | type_debug', vars)).toBe('AnsibleUnicode');
+    expect(ev("m['k'] | type_debug", vars)).toBe('AnsibleUnicode');
+    expect(ev('(s if true else m.k) | type_debug', vars)).toBe('AnsibleUnicode');
+    expect(t.render('{% for x in l %}{{ x | type_debug }} {% endfor %}', vars, 'test')).toBe('AnsibleUnicode int ');
+    expect(ev('l[1] | type_debug', vars)).toBe('int');
+    expect(ev('s | lower | type_debug', vars)).toBe('str');
+    expect(ev("(s ~ 'x') | type_debug", vars)).toBe('str');
+    expect(ev('s[0:1] | type_debug', vars)).toBe('str');
+    expect(ev("['a'][0] | type_debug", vars)).toBe('str');
+    expect(ev("(s if false else 'x') | type_debug", vars)).toBe('str');
+  });
+  it("an undefined value's repr shows Ansible's hint: none for a missing variable, the given one for undef()", () => {
+    expect(ev('"%r" | format(missing)')).toBe("AnsibleUndefined(hint=None, obj=missing, name='missing')");
+    expect(ev('[missing] | string')).toBe("[AnsibleUndefined(hint=None, obj=missing, name='missing')]");
+    expect(ev('"%r" | format(undef("set it"))')).toMatch(/^AnsibleUndefined\(hint='set it', obj=missing, /);
+  });
   it('pprint sorts keys and wraps long structures at 80 columns', () => {
     expect(ev("{'b': [1, 'x'], 'a': None} | pprint")).toBe("{'a': None, 'b': [1, 'x']}");
     const long = { key: Array.from({ length: 12 }, (_, i) => `item-number-${i}`) };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../engine/errors.js';
-import { Templar, TemplateError, lazyVars } from '../../../engine/template/index.js';
+import { Templar, TemplateError, lazyVars, templateModuleMessage } from '../../../engine/template/index.js';
 import { untag } from '../../../engine/template/trust.js';
 
 const t = new Templar();
@@ -144,6 +144,42 @@ describe('renderValue: native types', () => {
     });
     expect(rv(5)).toBe(5);
     expect(rv(null)).toBe(null);
+  });
+});
+
+describe('type_debug with native types: made text is str, a variable\'s text is AnsibleUnicode', () => {
+  const native = new Templar({ native: true });
+  const base = { s_one: '1', s_two: 'two', i_two: 2, list_one: ['one', 'two'] };
+  it('a set value keeps telling whether its template made it (as set_fact stores it)', () => {
+    const made = native.renderValue({
+      quoted: "'{{ i_two }}'", joined: '{{ list_one }} + {{ list_one }}', looped: '{% for x in list_one %}{{ x }}{% endfor %}',
+      concat: "{{ s_two ~ 'x' }}", passed: '{{ s_two }}', listed: '{{ [i_two, s_two] }}',
+    }, base, 'set_fact') as Record<string, unknown>;
+    const typeOf = (name: string) => native.evaluate(`${name} | type_debug`, { ...base, ...made }, 'assert');
+    expect(typeOf('quoted')).toBe('str');
+    expect(typeOf('joined')).toBe('str');
+    expect(typeOf('looped')).toBe('str');
+    expect(typeOf('concat')).toBe('str');
+    expect(typeOf('passed')).toBe('AnsibleUnicode');
+    expect(typeOf('listed[1]')).toBe('AnsibleUnicode');
+    expect(typeOf('s_one')).toBe('AnsibleUnicode');
+    // The marker changes nothing else: the text compares and prints as itself.
+    expect(native.evaluate("quoted == \"'2'\" and joined is string", { ...base, ...made }, 'assert')).toBe(true);
+    expect(String(made.concat)).toBe('twox');
+  });
+  it('without native types, values stay plain strings', () => {
+    expect(t.renderValue("{{ s_two ~ 'x' }}", { s_two: 'two' }, 'x')).toBe('twox');
+  });
+});
+
+describe("the template module's message for a template that fails", () => {
+  const messageOf = (text: string) => templateModuleMessage(errorOf(() => t.render(text, vars, 'site.yml:4: template t.j2')));
+  it("names the Python exception as Ansible's template module does", () => {
+    expect(messageOf('{{ [{"failed": false}] | selectattr("failed", "asdf ", true) }}'))
+      .toBe("TemplateSyntaxError: Could not load \"asdf \": 'invalid plugin name: ansible.builtin.asdf '");
+    expect(messageOf('{{ 1 / 0 }}')).toBe('ZeroDivisionError: division by zero');
+    expect(messageOf('{{ ghost }}')).toBe("AnsibleUndefinedVariable: 'ghost' is undefined. 'ghost' is undefined");
+    expect(templateModuleMessage(new Error('plain'))).toBe('plain');
   });
 });
 
