@@ -14,7 +14,7 @@ import { runModule } from '../modules/driver.js';
 import { modules } from '../modules/registry.js';
 import type { ModuleResult } from '../modules/types.js';
 import type { HostStatus, RunEvent } from '../output/events.js';
-import { lazyVars, type Templar } from '../template/index.js';
+import { TemplateError, lazyVars, type Templar } from '../template/index.js';
 import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { moduleContext, type ContextHost, type Observed } from './context.js';
@@ -237,7 +237,14 @@ export class TaskExecutor {
       const rendered = untag(render(layer, 'environment'));
       for (const d of Array.isArray(rendered) ? rendered : [rendered]) if (d && typeof d === 'object') for (const [k, v] of Object.entries(d as Vars)) environment[k] = String(v);
     }
-    let args = render(task.args, 'arguments');
+    let args: unknown;
+    try {
+      args = render(task.args, 'arguments');
+    } catch (err) {
+      // Thrown on: like any error preparing the task, it ends the whole loop.
+      const undefinedVariable = undefinedVariableMessage(err, task);
+      throw undefinedVariable === undefined ? err : new Error(undefinedVariable);
+    }
     if (!args || typeof args !== 'object' || Array.isArray(args)) throw new UserError(`arguments of ${task.moduleName} must render to a mapping`, { file: task.origin.file, line: task.origin.line });
     if (task.variableParams !== undefined) {
       const extra = untag(render(task.variableParams, 'arguments'));
@@ -365,6 +372,16 @@ function withTagsKept(checked: Vars, tagged: Vars, mod: { schema: unknown }): Va
   const out: Vars = { ...checked };
   for (const [k, v] of Object.entries(tagged)) if (!declared.has(k) && k in checked) out[k] = v;
   return out;
+}
+
+/**
+ * Ansible's message for a task argument that needs an undefined variable
+ * (scripts and tests look for "undefined variable"), with where the task is.
+ */
+function undefinedVariableMessage(err: unknown, task: TaskNode): string | undefined {
+  if (!(err instanceof TemplateError) || err.details.pythonType !== 'UndefinedError' || err.details.reason === undefined) return undefined;
+  const reason = err.details.reason;
+  return `The task includes an option with an undefined variable. The error was: ${reason}. ${reason} (${location(task)})`;
 }
 
 /**

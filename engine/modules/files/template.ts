@@ -12,6 +12,7 @@ import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import type { Identities } from '../../facts/identity.js';
 import { decodeUtf8 } from '../../loader/yaml.js';
 import { UserError } from '../../errors.js';
+import { TemplateError, templateModuleMessage } from '../../template/index.js';
 import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
 import { ansibleMode } from './common.js';
 import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
@@ -97,7 +98,15 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
     return { error: error instanceof Error ? error.message : String(error) };
   }
   const options = templateOptions(args, extraVars, searchPaths);
-  let rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, options);
+  let rendered: string;
+  try {
+    rendered = ctx.renderTemplate(source, `${ctx.location}: template ${shown}`, options);
+  } catch (error) {
+    // Ansible's words first ("TemplateSyntaxError: ...", "AnsibleUndefinedVariable: ..."), then where it happened.
+    if (!(error instanceof TemplateError)) throw error;
+    const ansible = templateModuleMessage(error);
+    return { error: ansible === error.message ? error.format() : `${ansible} (${error.format()})` };
+  }
   // The line endings asked for, whether or not the renderer applied them (converting twice changes nothing).
   if (options.newline_sequence !== undefined && options.newline_sequence !== '\n') rendered = rendered.replace(/\r\n|\r|\n/g, options.newline_sequence);
   const item: SourceFile = {
