@@ -294,13 +294,15 @@ export class TaskExecutor {
   /**
    * Gives the module's context the host's read-ahead cache (read-ahead.ts).
    * Only a task at the host's own place in the play (not delegated, not a
-   * loop item) reads for the host's next tasks too.
+   * loop item) and without a `timeout` of its own reads for the host's next
+   * tasks too.
    */
   private readAhead(task: TaskNode, host: string, target: string, mctx: ModuleContext, settings: TaskSettings, ownPlace: boolean): void {
     const { reads, upcoming } = this.deps;
     if (!reads.enabled || !task.module.readAhead) return;
     const scope = readScope(settings.become, settings.environment);
-    const window = ownPlace && target === host && upcoming
+    // A task with its own time limit reads only for itself: the next tasks' reads must not count against it.
+    const window = ownPlace && target === host && !(settings.timeoutSec > 0) && upcoming
       ? (count: number) => plannedReads({ store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play }, host, upcoming(host, count))
       : undefined;
     reads.attach(task.module, mctx, {
