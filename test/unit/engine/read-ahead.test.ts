@@ -31,9 +31,9 @@ function mixedTasks(root: string, n: number): string {
   return `- hosts: all\n  gather_facts: false\n  tasks:\n    - file: { path: "${dir}", state: directory }\n${tasks.join('\n')}\n`;
 }
 
-/** Stat tasks that change nothing: they let the window grow before what a test looks at. */
-function warmUp(path: string, n = 6): string {
-  return Array.from({ length: n }, (_, i) => `    - name: warm ${i}\n      stat: { path: "${path}" }`).join('\n');
+/** Stat tasks of paths of their own that change nothing: they let the window grow before what a test looks at. */
+function warmUp(dir: string, n = 6): string {
+  return Array.from({ length: n }, (_, i) => `    - name: warm ${i}\n      stat: { path: "${dir}/warm${i}" }`).join('\n');
 }
 
 /** A task printing the checksum a stat registered as `after`. */
@@ -96,7 +96,7 @@ describe('reading ahead', () => {
   it('a task that changes a file makes the next task read it again (copy, then stat)', async () => {
     p = project();
     const f = p.path('f');
-    const pb = (content: string) => `- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: { dest: "${f}", content: "${content}" }\n${warmUp(f)}\n    - name: write\n      copy: { dest: "${f}", content: "${content}-new" }\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
+    const pb = (content: string) => `- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: { dest: "${f}", content: "${content}" }\n${warmUp(p.dir)}\n    - name: write\n      copy: { dest: "${f}", content: "${content}-new" }\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
     const r = await play(p, pb('one'), [], ONE_HOST);
     expect(r.code).toBe(0);
     expect(results(r, 'write').h1![0].status).toBe('changed');
@@ -106,7 +106,7 @@ describe('reading ahead', () => {
   it('lineinfile twice on one file keeps both lines', async () => {
     p = project();
     const f = p.write('lines', 'first\n');
-    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(f)}\n    - lineinfile: { path: "${f}", line: "second" }\n    - lineinfile: { path: "${f}", line: "third" }\n`;
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(p.dir)}\n    - lineinfile: { path: "${f}", line: "second" }\n    - lineinfile: { path: "${f}", line: "third" }\n`;
     const r = await play(p, pb, [], ONE_HOST);
     expect(r.report.recap.h1).toMatchObject({ changed: 2, failed: 0 });
     expect(readFileSync(f, 'utf8')).toBe('first\nsecond\nthird\n');
@@ -115,7 +115,7 @@ describe('reading ahead', () => {
   it('a command between two reads makes the second read again, even when it reports no change', async () => {
     p = project();
     const f = p.write('f', 'before\n');
-    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(f)}\n    - command: sh -c 'echo after > "$1"' - ${f}\n      changed_when: false\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(p.dir)}\n    - command: sh -c 'echo after > "$1"' - ${f}\n      changed_when: false\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
     const r = await play(p, pb, [], ONE_HOST);
     expect(r.code).toBe(0);
     expect(shown(r)).toBe(sha1('after\n'));
@@ -124,7 +124,7 @@ describe('reading ahead', () => {
   it('a change on one inventory host is seen by another that is the same machine', async () => {
     p = project();
     const f = p.write('f', 'before\n');
-    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(f)}\n    - copy: { dest: "${f}", content: "after\\n" }\n      when: inventory_hostname == 'h1'\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(p.dir)}\n    - copy: { dest: "${f}", content: "after\\n" }\n      when: inventory_hostname == 'h1'\n    - name: look\n      stat: { path: "${f}" }\n${SHOW}\n`;
     const r = await play(p, pb, [], TWO_NAMES);
     expect(r.code).toBe(0);
     expect(shown(r, 'h2')).toBe(sha1('after\n'));
