@@ -241,8 +241,9 @@ export class TaskExecutor {
     const observed: Observed = {};
     const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
     const until = task.keywords.until;
-    // `until` waits for the host to change by itself: each attempt reads afresh.
+    // `until` waits for the host to change by itself: each attempt reads afresh, and so do the tasks after it.
     if (until === undefined) this.readAhead(task, host, target, mctx, settings, !inLoop);
+    else this.deps.reads.invalidate();
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
     if (asyncSec > 0 && NO_ASYNC.has(task.module.name)) return { changed: false, failed: true, msg: 'async is not supported for this task.' };
@@ -288,6 +289,7 @@ export class TaskExecutor {
         result.attempts = attempts - 1 || 1;
       }
     }
+    if (until !== undefined) this.deps.reads.invalidate();
     return result;
   }
 

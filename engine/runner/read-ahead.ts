@@ -9,7 +9,7 @@
  * a few round trips per host instead of one per task.
  *
  * What was read ahead is used only while nothing can have changed:
- *   - a task of a module that does not declare `readAhead` (command, shell,
+ *   - meta: reset_connection (a new login), a task of a module that does not declare `readAhead` (command, shell,
  *     apt, ...), a task whose module ran a command of its own (`ctx.run`:
  *     its change), reported a change outside check mode, failed or lost its
  *     host, and a background (async) job each forget everything read ahead;
@@ -79,6 +79,15 @@ function factKey(scope: string, fact: Fact<any, any>, params: unknown): string {
 export function readAheadEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   if (option !== undefined) return option;
   return env.UXSV_READ_AHEAD !== '0';
+}
+
+/** The window's reads; planning is a guess, and a guess that fails costs nothing but itself. */
+function plannedSafely(window: (count: number) => PlannedRead[], count: number): PlannedRead[] {
+  try {
+    return window(count);
+  } catch {
+    return [];
+  }
 }
 
 export class ReadAhead {
@@ -160,7 +169,7 @@ export class ReadAhead {
         planned = true;
         const count = Math.min(MAX_WINDOW, 2 * host.streak);
         if (count > 0) {
-          for (const read of options.window(count)) {
+          for (const read of plannedSafely(options.window, count)) {
             if (read.scope !== options.scope) continue;
             for (const request of read.requests) {
               const key = factKey(options.scope, request[0], request[1]);
