@@ -289,7 +289,6 @@ export class TaskExecutor {
         result.attempts = attempts - 1 || 1;
       }
     }
-    if (until !== undefined) this.deps.reads.invalidate();
     return result;
   }
 

@@ -9,10 +9,12 @@
  * a few round trips per host instead of one per task.
  *
  * What was read ahead is used only while nothing can have changed:
- *   - meta: reset_connection (a new login), a task of a module that does not declare `readAhead` (command, shell,
+ *   - a task of a module that does not declare `readAhead` (command, shell,
  *     apt, ...), a task whose module ran a command of its own (`ctx.run`:
  *     its change), reported a change outside check mode, failed or lost its
- *     host, and a background (async) job each forget everything read ahead;
+ *     host, a task with `until` (it waits for the host to change by itself),
+ *     meta: reset_connection (a new login) and a background (async) job each
+ *     forget everything read ahead;
  *   - on every host at once: inventory hosts may be one machine (local
  *     connections, one address under two names), so a change on one may be a
  *     change on another;

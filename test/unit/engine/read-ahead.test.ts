@@ -139,6 +139,16 @@ describe('reading ahead', () => {
     expect(commands(r)).toBe(1);
   });
 
+  it('after a task with until, which waits for the host to change by itself, the next tasks read again', async () => {
+    p = project();
+    const [f, g] = [p.path('f'), p.path('g')];
+    // Something outside the run makes g, then f, a while after it starts.
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: (sleep 3; touch ${g} ${f}) > /dev/null 2>&1 &\n${warmUp(p.dir)}\n    - stat: { path: "${f}" }\n      register: waited\n      until: waited.stat.exists\n      retries: 30\n      delay: 1\n    - name: look\n      stat: { path: "${g}" }\n      register: after\n    - name: show\n      debug: { msg: "{{ after.stat.exists }}" }\n`;
+    const r = await play(p, pb, [], ONE_HOST);
+    expect(r.code).toBe(0);
+    expect(shown(r)).toBe('true');
+  });
+
   it('does not run lookups ahead of their task', async () => {
     p = project();
     const counter = p.path('counter');
