@@ -1,7 +1,8 @@
 /** Reading facts through a module context (see types.ts). */
 import { randomBytes } from 'node:crypto';
+import type { ExecResult } from '../connection/types.js';
 import type { ModuleContext } from '../modules/types.js';
-import type { Fact } from './types.js';
+import type { Fact, FactOutput } from './types.js';
 
 export type { Fact, FactOutput } from './types.js';
 
@@ -24,38 +25,60 @@ type Values<R extends readonly FactRequest[]> = { [K in keyof R]: R[K] extends F
  * Reads several facts in one round trip: their commands run one after the
  * other in one shell (each in a subshell of its own), and each output goes to
  * its own parser with its own exit code. Through the runner's cache
- * (`ctx.fact`) each is asked for separately.
+ * (`ctx.fact`) each is asked for separately (the cache sends the ones it
+ * lacks together).
  */
 export async function readFacts<R extends readonly FactRequest[]>(ctx: ModuleContext, requests: R): Promise<Values<R>> {
   if (ctx.fact || requests.length === 1) {
     return (await Promise.all(requests.map(([fact, params]) => readFact(ctx, fact, params)))) as Values<R>;
   }
-  const token = `uxsv-fact-${randomBytes(8).toString('hex')}`;
-  const script = requests.map(([fact, params]) => [
-    `(\n${fact.command(params)}\n)`,
-    `printf '\\n%s %s\\n' ${token} "$?"`,
-    `printf '\\n%s\\n' ${token} >&2`,
-  ].join('\n')).join('\n');
-  const res = await ctx.run(script);
-  const outs = splitOnToken(res.stdout, Buffer.from(`\n${token} `));
-  const errs = res.stderr.toString().split(`\n${token}\n`);
+  const { outputs, res } = await runFactBatch((script) => ctx.run(script), requests);
   return requests.map(([fact, params], i) => {
-    const chunk = outs[i];
-    if (!chunk) throw new Error(`cannot read ${fact.name}: ${res.stderr.toString().trim() || `rc ${res.rc}, the command was cut off`}`);
-    return fact.parse({ rc: chunk.rc, stdout: chunk.out, stderr: errs[i] ?? '' }, params);
+    const output = outputs[i];
+    if (!output) throw new Error(`cannot read ${fact.name}: ${res.stderr.toString().trim() || `rc ${res.rc}, the command was cut off`}`);
+    return fact.parse(output, params);
   }) as Values<R>;
 }
 
-/** The outputs before each `\n<token> <rc>\n`. */
-function splitOnToken(stdout: Buffer, marker: Buffer): Array<{ out: Buffer; rc: number }> {
-  const parts: Array<{ out: Buffer; rc: number }> = [];
+/**
+ * Runs the commands of several facts as one command line and gives each its
+ * own output, or undefined for one whose end never came (the command was cut
+ * off). Each output ends with a marker holding a random token made for this
+ * batch: nothing a host prints for one fact (a file's content, a name) can
+ * know it, so none can pass for the end of another's output. A batch whose
+ * markers are not exactly one per fact, in order, gives no output at all.
+ */
+export async function runFactBatch(run: (script: string) => Promise<ExecResult>, requests: readonly FactRequest[]): Promise<{ outputs: Array<FactOutput | undefined>; res: ExecResult }> {
+  const token = `uxsv-fact-${randomBytes(16).toString('hex')}`;
+  const script = requests.map(([fact, params], i) => [
+    `(\n${fact.command(params)}\n)`,
+    `printf '\\n%s %s %s\\n' ${token} ${i} "$?"`,
+    `printf '\\n%s %s\\n' ${token} ${i} >&2`,
+  ].join('\n')).join('\n');
+  const res = await run(script);
+  const outs = splitOnToken(res.stdout, Buffer.from(`\n${token} `));
+  const errs = splitOnToken(res.stderr, Buffer.from(`\n${token} `));
+  const ordered = (parts: Array<{ out: Buffer; tail: string }>, withRc: boolean) =>
+    parts.every((p, i) => (withRc ? new RegExp(`^${i} \\d{1,3}$`) : new RegExp(`^${i}$`)).test(p.tail)) && parts.length <= requests.length;
+  if (!ordered(outs, true) || !ordered(errs, false)) return { outputs: requests.map(() => undefined), res };
+  const outputs = requests.map((_, i): FactOutput | undefined => {
+    const chunk = outs[i];
+    if (!chunk) return undefined;
+    return { rc: Number(chunk.tail.split(' ')[1]), stdout: chunk.out, stderr: errs[i]?.out.toString() ?? '' };
+  });
+  return { outputs, res };
+}
+
+/** The outputs before each `\n<token> <tail>\n`, with their tails. */
+function splitOnToken(stream: Buffer, marker: Buffer): Array<{ out: Buffer; tail: string }> {
+  const parts: Array<{ out: Buffer; tail: string }> = [];
   let start = 0;
   for (;;) {
-    const at = stdout.indexOf(marker, start);
+    const at = stream.indexOf(marker, start);
     if (at === -1) return parts;
-    const end = stdout.indexOf(0x0a, at + marker.length);
+    const end = stream.indexOf(0x0a, at + marker.length);
     if (end === -1) return parts;
-    parts.push({ out: stdout.subarray(start, at), rc: Number(stdout.subarray(at + marker.length, end).toString()) });
+    parts.push({ out: stream.subarray(start, at), tail: stream.subarray(at + marker.length, end).toString() });
     start = end + 1;
   }
 }

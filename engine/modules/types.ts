@@ -9,6 +9,7 @@
  */
 import type { Connection, BecomeSpec, ExecOptions, ExecResult } from '../connection/types.js';
 import type { Fact } from '../facts/types.js';
+import type { FactRequest } from '../facts/index.js';
 
 /**
  * The Jinja2 environment options of the template module and the template
@@ -129,6 +130,12 @@ export interface ModuleContext {
   isTrue?(condition: unknown, source: string): boolean;
 }
 
+/**
+ * What a module may look at to tell, before its task runs, the facts its
+ * `read` will ask for: no connection, no variables, nothing that runs.
+ */
+export type ReadAheadContext = Pick<ModuleContext, 'host' | 'check' | 'diff' | 'become' | 'findFile' | 'searchPath' | 'location'>;
+
 export interface ModuleDoc {
   description: string;
   /** Return values: name -> meaning. */
@@ -152,5 +159,15 @@ export interface Module<Args = Record<string, any>, State = unknown> {
   bypassHostLoop?: boolean;
   doc: ModuleDoc;
   read(ctx: ModuleContext, args: Args): Promise<State>;
+  /**
+   * The facts `read` asks for first with these arguments (the same requests,
+   * made by the same code), so the runner can read them for many tasks ahead
+   * in one round trip and hand them to `read` from its cache while nothing
+   * has changed (engine/runner/read-ahead.ts). Undefined when it cannot tell
+   * (the read then runs as usual). Declaring it also promises that the
+   * module changes a host only through `ctx.run` and reports every change
+   * in `changed`: a task of any other module ends what was read ahead.
+   */
+  readAhead?(ctx: ReadAheadContext, args: Args): FactRequest[] | undefined;
   plan(ctx: ModuleContext, args: Args, state: State): Plan | Promise<Plan>;
 }

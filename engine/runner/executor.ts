@@ -6,24 +6,28 @@
  * returns Ansible's result dict. It decides nothing about other hosts or
  * what runs next: the strategy does that with the outcome.
  */
-import { ConnectionLostError, UnreachableError, type BecomeSpec } from '../connection/types.js';
+import { ConnectionLostError, UnreachableError } from '../connection/types.js';
 import { UserError } from '../errors.js';
-import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { IncludeNode, TaskNode, Vars } from '../loader/model.js';
 import { runModule } from '../modules/driver.js';
 import { modules } from '../modules/registry.js';
-import type { ModuleResult } from '../modules/types.js';
+import type { ModuleContext, ModuleResult } from '../modules/types.js';
 import type { HostStatus, RunEvent } from '../output/events.js';
-import { TemplateError, lazyVars, type Templar } from '../template/index.js';
+import { lazyVars, type Templar } from '../template/index.js';
 import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { moduleContext, type ContextHost, type Observed } from './context.js';
-import { conditionsOf, environmentLayers, keyword, location, taskTitle } from './keywords.js';
+import { conditionsOf, keyword, location, taskTitle } from './keywords.js';
 import { loopItems, templarLoopDeps } from './loop-items.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { AsyncJobs } from './async-jobs.js';
-import type { PlayDefaults, RunOptions } from './options.js';
-import { OMIT_TOKEN, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
+import type { RunOptions } from './options.js';
+import type { ReadAhead } from './read-ahead.js';
+import { readScope } from './read-ahead.js';
+import { plannedReads } from './read-ahead-plan.js';
+import type { RunnableNode } from './iterator.js';
+import { CLEAN_FACTS_ACTIONS, moduleArgs, taskSettings, type TaskSettings } from './task-settings.js';
+import { searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
 
 /** What a loop item or a plain run of an include asks to include. */
 export interface IncludeRequest {
@@ -58,14 +62,16 @@ export interface ExecutorDeps {
   contextHost: ContextHost;
   asyncJobs: AsyncJobs;
   emit: (event: RunEvent) => void;
+  /** The run's read-ahead cache. */
+  reads: ReadAhead;
+  /** The host's next tasks after the one it runs, as far as the play can tell (for reading ahead). */
+  upcoming?: (host: string, count: number) => RunnableNode[];
 }
 
 const INTERNAL_KEYS = /^_ansible_/;
 /** Ansible's action plugins that refuse `async`. */
 const NO_ASYNC = new Set(['add_host', 'assemble', 'assert', 'async_status', 'copy', 'debug', 'fail', 'fetch', 'group_by', 'include_vars', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'template', 'unarchive', 'validate_argument_spec', 'wait_for_connection']);
 
-/** Ansible's _ACTION_WITH_CLEAN_FACTS: their results are not wrapped as unsafe. */
-const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
 export class TaskExecutor {
   constructor(
@@ -204,7 +210,7 @@ export class TaskExecutor {
       }
       const rawIgnore = keyword(task, 'ignore_errors');
       if (rawIgnore !== undefined) outcome.ignoreErrors = toBool(render(rawIgnore, 'ignore_errors'), false);
-      return await this.module(task, host, vars, scopeVars, render);
+      return await this.module(task, host, vars, scopeVars, render, Object.keys(itemVars).length > 0);
     } catch (err) {
       // In a loop, an item that cannot be prepared ends the whole task (Ansible's executor raises there).
       if (err instanceof UnreachableError || Object.keys(itemVars).length) throw err;
@@ -212,7 +218,7 @@ export class TaskExecutor {
     }
   }
 
-  private async module(task: TaskNode, host: string, vars: Vars, scopeVars: Vars, render: (v: unknown, what: string) => unknown): Promise<ModuleResult> {
+  private async module(task: TaskNode, host: string, vars: Vars, scopeVars: Vars, render: (v: unknown, what: string) => unknown, inLoop: boolean): Promise<ModuleResult> {
     const where = location(task);
     if (task.argProblem) return { changed: false, failed: true, msg: task.argProblem };
     if (task.templatedAction) {
@@ -222,65 +228,37 @@ export class TaskExecutor {
       task = { ...task, module: mod, moduleName: mod.name, templatedAction: undefined };
     }
     const options = this.deps.options;
-    const checkKeyword = keyword(task, 'check_mode');
-    const check = checkKeyword === undefined ? options.check : toBool(render(checkKeyword, 'check_mode'), false);
-    const diffKeyword = keyword(task, 'diff');
-    const diff = diffKeyword === undefined ? options.diff : toBool(render(diffKeyword, 'diff'), false);
-    const delegateRaw = keyword(task, 'delegate_to');
-    const delegateTo = delegateRaw !== undefined && delegateRaw !== null ? String(untag(render(delegateRaw, 'delegate_to'))) : undefined;
-    const timeoutRaw = keyword(task, 'timeout');
-    const timeoutSec = timeoutRaw !== undefined ? Number(render(timeoutRaw, 'timeout')) : 0;
-    const timeoutMs = 1000 * (timeoutSec > 0 ? timeoutSec : options.taskTimeoutSec);
-    const become = becomeFor(task, vars, render, options.defaults);
-    const environment: Record<string, string> = {};
-    for (const layer of environmentLayers(task)) {
-      const rendered = untag(render(layer, 'environment'));
-      for (const d of Array.isArray(rendered) ? rendered : [rendered]) if (d && typeof d === 'object') for (const [k, v] of Object.entries(d as Vars)) environment[k] = String(v);
-    }
-    let args: unknown;
-    try {
-      args = render(task.args, 'arguments');
-    } catch (err) {
-      // Thrown on: like any error preparing the task, it ends the whole loop.
-      const undefinedVariable = undefinedVariableMessage(err, task);
-      throw undefinedVariable === undefined ? err : new Error(undefinedVariable);
-    }
-    if (!args || typeof args !== 'object' || Array.isArray(args)) throw new UserError(`arguments of ${task.moduleName} must render to a mapping`, { file: task.origin.file, line: task.origin.line });
-    if (task.variableParams !== undefined) {
-      const extra = untag(render(task.variableParams, 'arguments'));
-      if (!extra || typeof extra !== 'object' || Array.isArray(extra)) return { changed: false, failed: true, msg: `invalid or malformed argument: '${String(extra)}'` };
-      this.deps.emit({ type: 'warning', message: "Using a variable for a task's 'args' is unsafe in some situations (see https://docs.ansible.com/ansible/devel/reference_appendices/faq.html#argsplat-unsafe)" });
-      args = { ...(extra as Vars), ...(args as Vars) };
-    }
-    const tagged = args as Vars;
-    args = dropOmitted(untag(tagged), OMIT_TOKEN);
-    const checked = checkArgsRuntime(task.module, args as Vars);
-    if ('problem' in checked) return { changed: false, failed: true, msg: `${where}: ${checked.problem.message}` };
-    // set_fact and include_vars keep their values' tags: an unsafe value stays unsafe in the variable it becomes.
-    if (CLEAN_FACTS_ACTIONS.has(task.module.name)) checked.args = withTagsKept(checked.args, tagged, task.module);
+    const settings = taskSettings(task, vars, render, options);
+    const { check, diff, delegateTo, timeoutSec, timeoutMs, become, environment } = settings;
+    const prepared = moduleArgs(task, render, where, (message) => this.deps.emit({ type: 'warning', message }));
+    if ('failure' in prepared) return { changed: false, failed: true, msg: prepared.failure };
+    const checked = prepared;
 
     const target = delegateTo ?? host;
     const searchPathValue = scopeVars.ansible_search_path as string[];
     const observed: Observed = {};
     const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
+    const until = task.keywords.until;
+    // `until` waits for the host to change by itself: each attempt reads afresh, and so do the tasks after it.
+    if (until === undefined) this.readAhead(task, host, target, mctx, settings, !inLoop);
+    else this.deps.reads.invalidate();
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
     if (asyncSec > 0 && NO_ASYNC.has(task.module.name)) return { changed: false, failed: true, msg: 'async is not supported for this task.' };
     if (asyncSec > 0 && !task.module.controllerOnly) {
-      const job = this.deps.asyncJobs.start(target, asyncSec, () => runModule(task.module, checked.args, mctx));
+      const job = this.deps.asyncJobs.start(target, asyncSec, this.deps.reads.during(() => runModule(task.module, checked.args, mctx)));
       if (poll <= 0) return { changed: true, started: 1, finished: 0, ansible_job_id: job.id, results_file: job.resultsFile };
       const done = await this.deps.asyncJobs.wait(job, asyncSec * 1000);
       return { ...done, ansible_job_id: job.id, started: 1, finished: 1, results_file: job.resultsFile };
     }
 
-    const until = task.keywords.until;
     const retriesRaw = until !== undefined ? Number(render(task.keywords.retries ?? 3, 'retries')) : 0;
     const attempts = until === undefined ? 1 : retriesRaw <= 0 ? 1 : retriesRaw + 1;
     const delaySec = Math.max(0, Number(render(task.keywords.delay ?? 5, 'delay')));
     const register = task.keywords.register !== undefined ? String(task.keywords.register) : undefined;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await withTaskTimeout(runModule(task.module, checked.args, mctx), timeoutSec, task.moduleName);
+      result = await withTaskTimeout(this.settled(runModule(task.module, checked.args, mctx), target, task, check), timeoutSec, task.moduleName);
       // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
       if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
       if (observed.truncated) {
@@ -310,6 +288,39 @@ export class TaskExecutor {
       }
     }
     return result;
+  }
+
+  /**
+   * Gives the module's context the host's read-ahead cache (read-ahead.ts).
+   * Only a task at the host's own place in the play (not delegated, not a
+   * loop item) and without a `timeout` of its own reads for the host's next
+   * tasks too.
+   */
+  private readAhead(task: TaskNode, host: string, target: string, mctx: ModuleContext, settings: TaskSettings, ownPlace: boolean): void {
+    const { reads, upcoming } = this.deps;
+    if (!reads.enabled || !task.module.readAhead) return;
+    const scope = readScope(settings.become, settings.environment);
+    // A task with its own time limit reads only for itself: the next tasks' reads must not count against it.
+    const window = ownPlace && target === host && !(settings.timeoutSec > 0) && upcoming
+      ? (count: number) => plannedReads({ store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play }, host, upcoming(host, count))
+      : undefined;
+    reads.attach(task.module, mctx, {
+      target,
+      scope,
+      exec: async (script) => (await this.deps.contextHost.connection(target)).exec(script, { timeoutMs: settings.timeoutMs, env: settings.environment, become: settings.become }),
+      ...(window ? { window } : {}),
+    });
+  }
+
+  /** Tells the read-ahead cache how the module's run on `target` ended (before changed_when: what the module did). */
+  private async settled(run: Promise<ModuleResult>, target: string, task: TaskNode, check: boolean): Promise<ModuleResult> {
+    let result: ModuleResult | undefined;
+    try {
+      result = await run;
+      return result;
+    } finally {
+      this.deps.reads.settled(target, task.module, result, check);
+    }
   }
 
   /** changed_when / failed_when, seeing the result under its register name, as Ansible does. */
@@ -363,26 +374,7 @@ function untagged(result: ModuleResult): Vars {
   return out;
 }
 
-/**
- * The checked arguments, but the free-form values (those the module's
- * schema does not declare) as they were rendered, tags and all.
- */
-function withTagsKept(checked: Vars, tagged: Vars, mod: { schema: unknown }): Vars {
-  const declared = new Set(Object.keys((mod.schema as { properties?: Vars }).properties ?? {}));
-  const out: Vars = { ...checked };
-  for (const [k, v] of Object.entries(tagged)) if (!declared.has(k) && k in checked) out[k] = v;
-  return out;
-}
 
-/**
- * Ansible's message for a task argument that needs an undefined variable
- * (scripts and tests look for "undefined variable"), with where the task is.
- */
-function undefinedVariableMessage(err: unknown, task: TaskNode): string | undefined {
-  if (!(err instanceof TemplateError) || err.details.pythonType !== 'UndefinedError' || err.details.reason === undefined) return undefined;
-  const reason = err.details.reason;
-  return `The task includes an option with an undefined variable. The error was: ${reason}. ${reason} (${location(task)})`;
-}
 
 /**
  * Whether a result failed, as Ansible's TaskResult tells it: failed_when's
@@ -419,22 +411,3 @@ export function publicResult(result: ModuleResult): ModuleResult {
 
 /** Internal keys the output reads (how to show the result), not shown themselves. */
 const SHOWN_INTERNAL = new Set(['_ansible_verbose_always', '_ansible_verbose_override', '_ansible_delegated_vars', '_ansible_no_log']);
-
-/**
- * Privilege escalation for the task. As in Ansible, the connection variables
- * (ansible_become, ansible_become_user, ...) win over the keywords, which win
- * over the command line's defaults.
- */
-export function becomeFor(task: TaskNode, vars: Vars, render: (v: unknown, what: string) => unknown, defaults: PlayDefaults = {}): BecomeSpec | undefined {
-  const pick = (varName: string, keywordName: string, fallback: unknown): unknown => {
-    if (vars[varName] !== undefined) return vars[varName];
-    const kw = keyword(task, keywordName);
-    if (kw !== undefined) return render(kw, keywordName);
-    return fallback;
-  };
-  if (!toBool(pick('ansible_become', 'become', defaults.become ?? false), false)) return undefined;
-  const user = String(untag(pick('ansible_become_user', 'become_user', defaults.becomeUser ?? 'root')));
-  const method = String(untag(pick('ansible_become_method', 'become_method', defaults.becomeMethod ?? 'sudo')));
-  const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? defaults.becomePassword;
-  return { user, ...(method !== 'sudo' ? { method } : {}), ...(password !== undefined ? { password: String(untag(password)) } : {}) } as BecomeSpec;
-}

@@ -109,6 +109,22 @@ export class PlayIterator {
     return task;
   }
 
+  /**
+   * The host's next `count` tasks, as far as its cursor can tell without
+   * running them: as if none failed and no include added tasks. The cursor
+   * does not move.
+   */
+  upcoming(host: string, count: number): RunnableNode[] {
+    const c = cloneCursor(this.cursor(host));
+    const out: RunnableNode[] = [];
+    while (out.length < count) {
+      const task = this.advance(c, host);
+      if (!task) break;
+      out.push(task);
+    }
+    return out;
+  }
+
   /** Moves the host past `task` (the lockstep chose it for this host). */
   take(host: string, task: RunnableNode): void {
     const got = this.next(host);

@@ -105,7 +105,7 @@ export function isLoopKeyword(key: string): boolean {
 }
 
 /** The loop keywords a task has: `loop` and every `with_<name>`. */
-function loopKeywords(keywords: Record<string, unknown>): string[] {
+export function loopKeywords(keywords: Record<string, unknown>): string[] {
   // `loop: null` is no loop; `with_x: null` is an error (below).
   return Object.keys(keywords).filter((k) => (k === 'loop' ? keywords[k] !== undefined && keywords[k] !== null : k.startsWith('with_') && keywords[k] !== undefined));
 }

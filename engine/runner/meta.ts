@@ -83,6 +83,8 @@ async function apply(play: PlayRun, task: MetaNode, host: string): Promise<strin
       return 'inventory successfully refreshed';
     case 'reset_connection':
       await run.pool.close(host, { reset: true });
+      // A new login may see the host otherwise (new groups, another user): what was read ahead is read again.
+      run.reads.invalidate();
       return 'reset connection';
     case 'role_complete':
       return `role_complete for ${host}`;

@@ -71,6 +71,8 @@ export interface RunOptions {
   secrets?: SecretSink;
   /** Render templates with native types (jinja2_native). */
   jinja2Native?: boolean;
+  /** Read the state of a host's next tasks together (engine/runner/read-ahead.ts); default: on unless UXSV_READ_AHEAD=0. */
+  readAhead?: boolean;
   /** The fact cache (Ansible's cache plugin settings; default: from ANSIBLE_CACHE_PLUGIN* in the environment). */
   factCache?: FactCacheSettings;
   /** A notification that no handler takes is an error (default), or a warning (ERROR_ON_MISSING_HANDLER false). */

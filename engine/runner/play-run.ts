@@ -54,7 +54,8 @@ export class PlayRun implements PlayVarsContext {
       isNotified: (handler, host) => this.notified.get(handler)?.has(host) === true && this.handlerMayRun(host),
     });
     this.executor = new TaskExecutor(
-      { store: run.store, templar: run.templar, lookupHost: run.lookupHost, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e) },
+      { store: run.store, templar: run.templar, lookupHost: run.lookupHost, options: run.options, contextHost: runContextHost(run, this), asyncJobs: run.asyncJobs, emit: (e) => run.emit(e),
+        reads: run.reads, upcoming: (host, count) => this.iterator.upcoming(host, count) },
       this,
     );
   }

@@ -13,6 +13,7 @@ import { AsyncJobs } from './async-jobs.js';
 import { limiter } from './limit.js';
 import type { RunOptions } from './options.js';
 import type { ConnectionPool } from './pool.js';
+import { ReadAhead, readAheadEnabled } from './read-ahead.js';
 import type { VariableStore } from './vars.js';
 
 export interface HostRecord {
@@ -28,6 +29,8 @@ export class RunState {
   /** set_stats: per host, and `_run` for the whole run. */
   readonly customStats = new Map<string, Vars>();
   readonly fork: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The hosts' state read ahead of their tasks (read-ahead.ts). */
+  readonly reads: ReadAhead;
   startAtPending: string | undefined;
   interrupted = false;
 
@@ -41,6 +44,7 @@ export class RunState {
     readonly lookupHost?: LookupHost,
   ) {
     this.fork = limiter(Math.max(1, options.forks));
+    this.reads = new ReadAhead(readAheadEnabled(options.readAhead));
     this.startAtPending = options.startAtTask;
   }
 

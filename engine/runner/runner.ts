@@ -6,6 +6,8 @@
  *   iterator.ts    where each host is (blocks, rescue/always, includes, handlers)
  *   strategy/      which host runs which task when (linear, free)
  *   executor.ts    one task on one host (loop, conditions, until, module)
+ *   task-settings.ts  a task's keywords and arguments, rendered
+ *   read-ahead.ts  the next tasks' reads in one round trip, kept while nothing changes
  *   includes.ts    dynamic includes; meta.ts: meta actions
  *   vars.ts        variable precedence; pool.ts: connections and locks
  */

@@ -3,7 +3,7 @@
  * lines, mirroring Ansible's blockinfile.py.
  */
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { readFileState, type RemoteFileState } from '../lib/fileops.js';
+import { fileStateRequest, readFileState, type RemoteFileState } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, pick, stringSchema, text, textSchema, toBool } from '../lib/args.js';
 import { hasMultilineFlag, pyRegex } from '../lib/pyregex.js';
 import { planContent, wantedAttributes } from './common.js';
@@ -149,6 +149,7 @@ export const blockinfile: Module<Record<string, any>, RemoteFileState> = {
     ].join('\n'),
   },
   read: (ctx, args) => readFileState(ctx, normalise(args).path, { content: true }),
+  readAhead: (_ctx, args) => [fileStateRequest(normalise(args).path, { content: true })],
   plan(ctx: ModuleContext, args, state): Plan {
     const a = normalise(args);
     if (state.type === 'directory') return { changed: false, failed: true, msg: `Path ${a.path} is a directory !`, result: { rc: 256 } };

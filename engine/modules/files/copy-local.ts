@@ -44,7 +44,7 @@ export interface PutOptions {
 }
 
 /** The host paths one file's decision needs, each read with and without following links. */
-export function probePaths(o: Pick<PutOptions, 'dest'>, item: SourceFile): { destFile: string; nested: string } {
+export function probePaths(o: Pick<PutOptions, 'dest'>, item: Pick<SourceFile, 'rel'>): { destFile: string; nested: string } {
   const nested = posix.join(o.dest, item.rel);
   return { destFile: o.dest.endsWith('/') ? nested : o.dest, nested };
 }

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { posix } from 'node:path';
-import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
+import type { FileDiff, Module, ModuleContext, Plan, ReadAheadContext } from '../types.js';
 import { readFacts, type FactRequest } from '../../facts/index.js';
 import { fileFact, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import { identityFact, type Identities } from '../../facts/identity.js';
@@ -95,7 +95,7 @@ export interface LocalCopyState {
 export type CopyState = LocalCopyState | RemoteCopyState;
 
 /** The file queries of one SourceFile (see PutState), and how to put the answers back together. */
-export function putQueries(dest: string, item: SourceFile, diff: boolean): FileQuery[] {
+export function putQueries(dest: string, item: Pick<SourceFile, 'rel'>, diff: boolean): FileQuery[] {
   const { destFile, nested } = probePaths({ dest }, item);
   const content = diff ? { content: true, contentLimit: 104448 } : {};
   return [
@@ -116,20 +116,41 @@ export function identityRequest(attributes: WantedAttributes): FactRequest | und
   return users.length || groups.length ? [identityFact, { users, groups }] : undefined;
 }
 
-/** One round trip for every file, folder and link of the copy. */
-async function readLocalCopy(ctx: ModuleContext, a: CopyArgs, items: SourceFile[], extra: { dirs: string[]; links: Array<[string, string]>; dest: string; src?: string; isTree: boolean }): Promise<LocalCopyState> {
+type LocalItems = { dirs: string[]; links: Array<[string, string]>; dest: string; src?: string; isTree: boolean };
+
+/** The reads of a copy from the controller: every file, folder and link at the destination, and the ids of owner and group. */
+function localCopyRequests(diff: boolean, a: CopyArgs, items: Array<Pick<SourceFile, 'rel'>>, extra: LocalItems): FactRequest[] {
   const queries = [
-    ...items.flatMap((item) => putQueries(extra.dest, item, ctx.diff)),
+    ...items.flatMap((item) => putQueries(extra.dest, item, diff)),
     ...extra.dirs.map((path) => ({ path })),
     ...extra.links.map(([, path]) => ({ path, follow: false, checksum: false as const })),
   ];
   const ids = identityRequest(a.attributes);
-  const [states, identities] = await readFacts(ctx, ids ? [[fileFact, queries], ids] as const : [[fileFact, queries]] as const) as unknown as [RemoteFileState[], Identities?];
+  return ids ? [[fileFact, queries], ids] : [[fileFact, queries]];
+}
+
+/** One round trip for every file, folder and link of the copy. */
+async function readLocalCopy(ctx: ModuleContext, a: CopyArgs, items: SourceFile[], extra: LocalItems): Promise<LocalCopyState> {
+  const [states, identities] = await readFacts(ctx, localCopyRequests(ctx.diff, a, items, extra) as never) as unknown as [RemoteFileState[], Identities?];
   const files = items.map((item, i) => ({ item, state: putState(states.slice(i * 6, i * 6 + 6)) }));
   let at = items.length * 6;
   const directories = extra.dirs.map((path) => ({ path, state: states[at++]! }));
   const symlinks = extra.links.map(([target, path]) => ({ target, path, state: states[at++]! }));
   return { kind: 'local', dest: extra.dest, src: extra.src, isTree: extra.isTree, files, directories, symlinks, ...(identities ? { ids: identities } : {}) };
+}
+
+/**
+ * What a copy of inline content or of one controller file reads (as
+ * readCopy does); a folder or a remote source is left to its read.
+ */
+function copyReadAhead(ctx: ReadAheadContext, args: Record<string, any>): FactRequest[] | undefined {
+  const a = copyArgs(args);
+  if (argumentError(a) || a.remoteSrc) return undefined;
+  const single = (rel: string, src?: string) => localCopyRequests(ctx.diff, a, [{ rel }], { dirs: [], links: [], dest: a.dest!, src, isTree: false });
+  if (a.content !== undefined) return single('content');
+  const src = ctx.findFile('files', a.src!);
+  if (a.src!.endsWith('/') || statSync(src).isDirectory()) return undefined;
+  return single(basename(src), src);
 }
 
 async function readCopy(ctx: ModuleContext, args: Record<string, any>): Promise<CopyState> {
@@ -280,6 +301,7 @@ export const copy: Module<Record<string, any>, CopyState> = {
     ].join('\n'),
   },
   read: readCopy,
+  readAhead: copyReadAhead,
   plan: planCopy,
 };
 

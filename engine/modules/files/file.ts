@@ -95,8 +95,8 @@ function identityRequest(a: FileArgs): FactRequest | undefined {
   return users.length || groups.length ? [identityFact, { users, groups }] : undefined;
 }
 
-async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<FileRead> {
-  const a = fileArgs(args);
+/** The first reads of the file module: the path (and the path inside it, for a folder given a src), and the ids of owner and group. */
+function firstRequests(a: FileArgs): { requests: FactRequest[]; inside?: string; wantAttributes: boolean } {
   const basename = a.originalBasename ?? (a.src !== undefined ? posix.basename(a.src) : undefined);
   const inside = basename !== undefined && a.state !== 'link' && a.state !== 'absent' ? posix.join(a.path, basename) : undefined;
   const wantAttributes = a.attributes !== undefined;
@@ -106,7 +106,13 @@ async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<
   ];
   if (inside) queries.push({ path: inside, follow: false, checksum: false, attributes: wantAttributes }, { path: inside, follow: true, checksum: false });
   const ids = identityRequest(a);
-  const [states, identities] = await readFacts(ctx, (ids ? [[fileFact, queries], ids] : [[fileFact, queries]]) as never) as unknown as [RemoteFileState[], Identities?];
+  return { requests: ids ? [[fileFact, queries], ids] : [[fileFact, queries]], inside, wantAttributes };
+}
+
+async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<FileRead> {
+  const a = fileArgs(args);
+  const { requests: first, inside, wantAttributes } = firstRequests(a);
+  const [states, identities] = await readFacts(ctx, first as never) as unknown as [RemoteFileState[], Identities?];
   let [self, followed] = states as [RemoteFileState, RemoteFileState];
   let path = a.path;
   if (inside && followed.exists && followed.type === 'directory' && !followed.dangling) {
@@ -649,5 +655,6 @@ export const file: Module<Record<string, any>, FileRead> = {
     ].join('\n'),
   },
   read: readFile,
+  readAhead: (_ctx, args) => firstRequests(fileArgs(args)).requests,
   plan: planFile,
 };

@@ -3,7 +3,7 @@
  * mirroring Ansible 2.14's present()/absent() algorithm line for line.
  */
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { readFileState, type RemoteFileState } from '../lib/fileops.js';
+import { fileStateRequest, readFileState, type RemoteFileState } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, pick, stringSchema, text, textSchema, toBool } from '../lib/args.js';
 import { expandTemplate, pyRegex } from '../lib/pyregex.js';
 import { planContent, wantedAttributes } from './common.js';
@@ -212,6 +212,7 @@ export const lineinfile: Module<Record<string, any>, RemoteFileState> = {
     ].join('\n'),
   },
   read: (ctx, args) => readFileState(ctx, normalise(args).path, { content: true }),
+  readAhead: (_ctx, args) => [fileStateRequest(normalise(args).path, { content: true })],
   plan(ctx: ModuleContext, args, state): Plan {
     const a = normalise(args);
     const error = validateArgs(a, state);

@@ -3,7 +3,7 @@
  * between `after` and `before`, mirroring Ansible's replace.py.
  */
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { readFileState, type RemoteFileState } from '../lib/fileops.js';
+import { fileStateRequest, readFileState, type RemoteFileState } from '../lib/fileops.js';
 import { boolSchema, fileAttributeProperties, pick, stringSchema, text, toBool } from '../lib/args.js';
 import { pyRegex, pySubn } from '../lib/pyregex.js';
 import { planContent, wantedAttributes } from './common.js';
@@ -67,6 +67,7 @@ export const replace: Module<Record<string, any>, RemoteFileState> = {
     ].join('\n'),
   },
   read: (ctx, args) => readFileState(ctx, String(pick(args, 'path', 'dest', 'destfile', 'name')), { content: true }),
+  readAhead: (_ctx, args) => [fileStateRequest(String(pick(args, 'path', 'dest', 'destfile', 'name')), { content: true })],
   plan(ctx: ModuleContext, args, state): Plan {
     const path = String(pick(args, 'path', 'dest', 'destfile', 'name'));
     if (state.type === 'directory') return { changed: false, failed: true, msg: `Path ${path} is a directory !`, result: { rc: 256 } };

@@ -6,7 +6,7 @@
  */
 import type { Module } from '../types.js';
 import { readFact } from '../../facts/index.js';
-import { CHECKSUM_ALGORITHMS, fileFact, type ChecksumAlgorithm, type RemoteFileState } from '../../facts/file.js';
+import { CHECKSUM_ALGORITHMS, fileFact, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import { boolSchema, pick, stringSchema, toBool } from '../lib/args.js';
 
 /** Ansible's names for ext2 attribute letters (lsattr). */
@@ -50,6 +50,14 @@ export function statOptions(args: Record<string, unknown>): StatOptions {
     mime: toBool(pick(args, 'get_mime', 'mime', 'mime_type', 'mime-type'), true),
     attributes: toBool(pick(args, 'get_attributes', 'attr', 'attributes'), true),
   };
+}
+
+/** What stat reads: the path, and its md5 when asked. */
+function statQueries(args: Record<string, unknown>): FileQuery[] {
+  const path = String(pick(args, 'path', 'dest', 'name'));
+  const o = statOptions(args);
+  const query: FileQuery = { path, follow: o.follow, checksum: o.checksum, access: true, mime: o.mime, attributes: o.attributes };
+  return o.md5 ? [query, { path, follow: o.follow, checksum: 'md5' }] : [query];
 }
 
 export interface StatState { main: RemoteFileState; md5?: RemoteFileState }
@@ -141,12 +149,9 @@ export const stat: Module<Record<string, any>, StatState> = {
     ].join('\n'),
   },
   async read(ctx, args) {
-    const path = String(pick(args, 'path', 'dest', 'name'));
-    const o = statOptions(args);
-    const query = { path, follow: o.follow, checksum: o.checksum, access: true, mime: o.mime, attributes: o.attributes };
-    const queries = o.md5 ? [query, { path, follow: o.follow, checksum: 'md5' as const }] : [query];
-    const [main, md5] = await readFact(ctx, fileFact, queries);
+    const [main, md5] = await readFact(ctx, fileFact, statQueries(args));
     return { main: main!, ...(md5 ? { md5 } : {}) };
   },
+  readAhead: (_ctx, args) => [[fileFact, statQueries(args)]],
   plan: (_ctx, args, state) => ({ changed: false, result: { stat: statResult(state, statOptions(args)) } }),
 };

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Module, ModuleContext, TemplateOptions } from '../types.js';
-import { readFacts } from '../../facts/index.js';
+import { readFacts, type FactRequest } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import type { Identities } from '../../facts/identity.js';
 import { decodeUtf8 } from '../../loader/yaml.js';
@@ -66,6 +66,13 @@ function templateOptions(args: Record<string, any>, extraVars: Record<string, un
   return options;
 }
 
+/** What the template's read asks the host: the destination as copy sees it, and the ids of owner and group. */
+function templateRequests(diff: boolean, args: Record<string, any>, dest: string, path: string): FactRequest[] {
+  const ids = identityRequest(copyArgs(args).attributes);
+  const queries = putQueries(dest, { rel: basename(path) }, diff);
+  return ids ? [[fileFact, queries], ids] : [[fileFact, queries]];
+}
+
 async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Promise<TemplateState> {
   if (args.state !== undefined) return { error: "'state' cannot be specified on a template" };
   const src = text(args.src);
@@ -115,10 +122,7 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
     localPath: path,
     localMode: ansibleMode((statSync(path).mode & 0o7777).toString(8)),
   };
-  const a = copyArgs(args);
-  const ids = identityRequest(a.attributes);
-  const queries = putQueries(dest, item, ctx.diff);
-  const [states, identities] = await readFacts(ctx, ids ? [[fileFact, queries], ids] as const : [[fileFact, queries]] as const) as unknown as [RemoteFileState[], Identities?];
+  const [states, identities] = await readFacts(ctx, templateRequests(ctx.diff, args, dest, path) as never) as unknown as [RemoteFileState[], Identities?];
   return { item, put: putState(states), ...(identities ? { ids: identities } : {}) };
 }
 
@@ -156,6 +160,12 @@ export const template: Module<Record<string, any>, TemplateState> = {
     ].join('\n'),
   },
   read: readTemplate,
+  readAhead(ctx, args) {
+    const src = text(args.src);
+    const dest = text(args.dest);
+    if (args.state !== undefined || src === undefined || dest === undefined) return undefined;
+    return templateRequests(ctx.diff, args, dest, ctx.findFile('templates', src));
+  },
   plan(ctx, args, state) {
     if (state.error) return { changed: false, failed: true, msg: state.error };
     const a = copyArgs(args);

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../../connection/quote.js';
-import { readFact } from '../../facts/index.js';
+import { readFact, type FactRequest } from '../../facts/index.js';
 import { fileFact, parseStatLineIn, statLineCommand, type ChecksumAlgorithm, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import type { FileDiff, ModuleContext } from '../types.js';
 
@@ -40,6 +40,11 @@ export async function readFileState(ctx: ModuleContext, path: string, options: R
 export async function readFileStates(ctx: ModuleContext, paths: string[], options: ReadOptions = {}): Promise<RemoteFileState[]> {
   if (paths.length === 0) return [];
   return readFact(ctx, fileFact, fileQueries(paths, options));
+}
+
+/** The fact readFileState reads (a module's `readAhead`). */
+export function fileStateRequest(path: string, options: ReadOptions = {}): FactRequest {
+  return [fileFact, fileQueries([path], options)];
 }
 
 /** The `file` fact's queries for readFileStates' arguments. */

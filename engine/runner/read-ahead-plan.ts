@@ -1,0 +1,89 @@
+/**
+ * What the host's next tasks will read (read-ahead.ts), found without
+ * running anything: for each task of a module that declares `readAhead`,
+ * its conditions, keywords and arguments are rendered with the host's
+ * variables as they are now, and the module names its reads. A task whose
+ * place or arguments cannot be known yet is left out: a loop, delegate_to,
+ * async, `until`, a templated action, a condition that is false, cannot be
+ * evaluated or holds {{ }}, anything that fails to render (a variable an earlier task will
+ * register). A guess that turns out wrong costs a read, never a wrong state:
+ * the task reads by its real arguments, and a cache entry is only ever the
+ * output of exactly that read.
+ *
+ * Rendering ahead must not act: lookups (which run programs, read files and
+ * make passwords on the controller) are refused, and the task is left out.
+ */
+import type { TaskNode, Vars } from '../loader/model.js';
+import type { ReadAheadContext } from '../modules/types.js';
+import { lazyVars, type Templar } from '../template/index.js';
+import { findFile } from './context.js';
+import type { RunnableNode } from './iterator.js';
+import { conditionsOf, keyword, location } from './keywords.js';
+import { loopKeywords } from './loop-items.js';
+import type { RunOptions } from './options.js';
+import { readScope, type PlannedRead } from './read-ahead.js';
+import { moduleArgs, taskSettings } from './task-settings.js';
+import { searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
+
+export interface PlanDeps {
+  store: VariableStore;
+  templar: Templar;
+  options: RunOptions;
+  play: PlayVarsContext;
+}
+
+class LookupRefused extends Error {}
+
+/** Stands in for lookup(), query() and q() while rendering ahead (the render's variables come before the globals). */
+function refuseLookup(): never {
+  throw new LookupRefused('no lookup while reading ahead');
+}
+
+export function plannedReads(deps: PlanDeps, host: string, tasks: RunnableNode[]): PlannedRead[] {
+  const out: PlannedRead[] = [];
+  for (const task of tasks) {
+    if (task.kind !== 'task') continue;
+    try {
+      const read = plannedRead(deps, host, task);
+      if (read) out.push(read);
+    } catch {
+      // Not known yet: the task reads for itself when it runs.
+    }
+  }
+  return out;
+}
+
+function plannedRead(deps: PlanDeps, host: string, task: TaskNode): PlannedRead | undefined {
+  const mod = task.module;
+  if (!mod.readAhead || task.argProblem || task.templatedAction || task.variableParams !== undefined) return undefined;
+  if (loopKeywords(task.keywords).length || task.keywords.until !== undefined) return undefined;
+  if (keyword(task, 'delegate_to') !== undefined || keyword(task, 'async') !== undefined) return undefined;
+  const where = location(task);
+  const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
+  const base: Vars = {
+    ...deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined),
+    ansible_search_path: paths,
+    lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
+  };
+  const vars = lazyVars(base, deps.templar, where);
+  const conditions = conditionsOf(task);
+  // A condition with {{ }} makes the templar warn: that warning belongs to the task's own run.
+  if (conditions.some((c) => typeof c === 'string' && /\{\{|\{%/.test(c))) return undefined;
+  for (const c of conditions) if (!deps.templar.isTrue(c, vars, `${where} when`)) return undefined;
+  const render = (v: unknown, what: string) => deps.templar.renderValue(v, vars, `${where} ${what}`);
+  const settings = taskSettings(task, vars, render, deps.options);
+  if (settings.delegateTo !== undefined) return undefined;
+  const prepared = moduleArgs(task, render, where, () => undefined);
+  if ('failure' in prepared) return undefined;
+  const ctx: ReadAheadContext = {
+    host,
+    check: settings.check,
+    diff: settings.diff,
+    become: settings.become,
+    findFile: (kind, name) => findFile(task, paths, kind, name),
+    searchPath: paths,
+    location: where,
+  };
+  const requests = mod.readAhead(ctx, prepared.args);
+  return requests?.length ? { scope: readScope(settings.become, settings.environment), requests } : undefined;
+}
