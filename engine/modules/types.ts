@@ -153,6 +153,12 @@ export interface Module<Args = Record<string, any>, State = unknown> {
   freeForm?: boolean;
   /** Runs on the controller only (debug, set_fact, assert, fail, meta); no connection is opened for it. */
   controllerOnly?: boolean;
+  /**
+   * Arguments the module evaluates itself when they are lists (assert's
+   * `that`): each item reaches it as written, not rendered first, as
+   * Ansible's untemplated_args.
+   */
+  rawListArgs?: string[];
   /** Takes words that are not key=value as `_raw_params` and judges them itself when it runs (add_host, group_by, set_fact). */
   rawParams?: boolean;
   /** Runs once for the play's hosts, not once per host (add_host), as if run_once were set. */

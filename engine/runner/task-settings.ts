@@ -75,7 +75,12 @@ export function moduleArgs(task: TaskNode, render: Render, where: string, warn: 
   const checked = checkArgsRuntime(task.module, dropOmitted(untag(tagged), OMIT_TOKEN));
   if ('problem' in checked) return { failure: `${where}: ${checked.problem.message}` };
   // set_fact and include_vars keep their values' tags: an unsafe value stays unsafe in the variable it becomes.
-  return { args: CLEAN_FACTS_ACTIONS.has(task.module.name) ? withTagsKept(checked.args, tagged, task.module) : checked.args };
+  const out = CLEAN_FACTS_ACTIONS.has(task.module.name) ? withTagsKept(checked.args, tagged, task.module) : checked.args;
+  for (const key of task.module.rawListArgs ?? []) {
+    const raw = typeof task.args === 'object' ? task.args[key] : undefined;
+    if (Array.isArray(raw)) out[key] = raw;
+  }
+  return { args: out };
 }
 
 /**

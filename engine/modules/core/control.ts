@@ -72,6 +72,7 @@ export const setFact: Module<Record<string, unknown>, void> = {
 export const assertModule: Module<{ that: string | string[]; fail_msg?: unknown; msg?: unknown; success_msg?: unknown; quiet?: boolean }, void> = {
   name: 'assert',
   controllerOnly: true,
+  rawListArgs: ['that'],
   schema: {
     type: 'object',
     properties: { that: { anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }] }, fail_msg: {}, msg: {}, success_msg: {}, quiet: { type: 'boolean' } },

@@ -205,4 +205,25 @@ describe('Ansible semantics of the runner', () => {
     expect(msgs('imported')).toEqual(['outer', 'unset']);
     expect(msgs('back in outer')).toEqual(['unset']);
   });
+
+  it('assert evaluates the items of a that list as written (a template in one is warned about)', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - assert:
+        that:
+          - '"{{ foo }}" == "bar"'
+          - foo == "bar"
+      vars:
+        foo: bar
+`,
+      [],
+      oneHost,
+    );
+    expect(run.code, run.output + run.stderr).toBe(0);
+    expect(run.stderr.replace(/\s+/g, ' ')).toContain('[WARNING]: conditional statements should not include jinja2 templating delimiters such as {{ }} or {% %}. Found: "{{ foo }}" == "bar"');
+  });
 });
