@@ -106,6 +106,7 @@ export async function playDefaults(options: ConnectionCliOptions, config: Ansibl
   if (askBecome) d.becomePassword = await promptHidden(`${(d.becomeMethod ?? 'sudo').toUpperCase()} password: `);
   else if (options.becomePasswordFile) d.becomePassword = readSecretFile(options.becomePasswordFile, 'become password');
   else if (fromConfig<string>('BECOME_PASSWORD_FILE')) d.becomePassword = readSecretFile(config.get<string>('BECOME_PASSWORD_FILE'), 'become password');
+  if (config.isSet('BECOME_ALLOW_SAME_USER')) d.becomeAllowSameUser = config.get<boolean>('BECOME_ALLOW_SAME_USER');
 
   if (config.isSet('DEFAULT_GATHERING')) {
     const gathering = config.get<string>('DEFAULT_GATHERING');

@@ -3,6 +3,7 @@
  * Each command gets its own process group, so a timeout kills everything it
  * started, not just the shell.
  */
+import { quote } from './quote.js';
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { driveCommand, prepareCommand, putFileCommand, signalExitCode, type RunningCommand } from './wrap.js';
@@ -38,6 +39,10 @@ export class LocalConnection implements Connection {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.stats.commands++;
     return this.resident.run(command, options, () => this.execOneShot(command, options));
+  }
+
+  describe(command: string, options: ExecOptions = {}): string {
+    return `/bin/sh -c ${quote(prepareCommand(command, options, this.loginUser).line)}`;
   }
 
   private async execOneShot(command: string, options: ExecOptions): Promise<ExecResult> {

@@ -9,6 +9,7 @@
  * time attaches to it instead of a handshake of its own; everything else —
  * channels, the resident shell, failures, reconnects — is the same.
  */
+import { quote } from './quote.js';
 import { attachMultiplexer } from './mux/client.js';
 import { defaultOutputLimit } from './output-limit.js';
 import { ResidentShells } from './resident.js';
@@ -63,6 +64,10 @@ export class SshConnection implements Connection {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.stats.commands++;
     return this.resident.run(command, options, () => this.execOneShot(command, options));
+  }
+
+  describe(command: string, options: ExecOptions = {}): string {
+    return `/bin/sh -c ${quote(prepareCommand(command, options, this.settings.user, { killsProcessGroup: false }).line)}`;
   }
 
   /** A command on a channel of its own: the path when the resident shell is busy or unavailable. */

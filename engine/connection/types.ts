@@ -9,6 +9,8 @@ export interface BecomeSpec {
   user: string;
   /** Password for `sudo -S`, from ansible_become_password. */
   password?: string;
+  /** Become even when the login user is the become user (become_allow_same_user). */
+  allowSameUser?: boolean;
 }
 
 export interface ExecOptions {
@@ -99,6 +101,8 @@ export interface Connection {
   connect(): Promise<void>;
   /** Run `command` with /bin/sh -c on the host. Never rejects for rc != 0. Rejects with UnreachableError on transport loss. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** The line `exec` would give the host's shell for `command` (shown at -vvv, as Ansible's EXEC lines). */
+  describe?(command: string, options?: ExecOptions): string;
   /** Copy a local file's bytes to the host atomically (temp file in the same folder, then rename). */
   putFile(content: Buffer, remotePath: string, options?: { mode?: string; become?: BecomeSpec }): Promise<void>;
   /**

@@ -30,7 +30,7 @@ export interface PreparedCommand {
 
 /** sudo is needed only to change user: becoming the login user is a no-op. */
 export function needsBecome(loginUser: string, become?: BecomeSpec): become is BecomeSpec {
-  return become !== undefined && become.user !== loginUser;
+  return become !== undefined && (become.user !== loginUser || become.allowSameUser === true);
 }
 
 /**

@@ -31,6 +31,8 @@ export interface ContextHost {
   hostVars(host: string): Record<string, unknown>;
   loadVarsFile(file: string): Vars;
   asyncStatus(jid: string, mode: 'status' | 'cleanup', host: string): ModuleResult;
+  /** A line of -v output (the commands run, from -vvv). */
+  verbose?(level: number, message: string, host: string): void;
   native: boolean;
 }
 
@@ -52,7 +54,9 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
       const c = await getConn();
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
-      const result = await c.exec(command, { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become });
+      const execOptions = { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become };
+      if (settings.verbosity >= 3 && c.describe && host.verbose) host.verbose(3, `EXEC ${c.describe(command, execOptions)}`, target);
+      const result = await c.exec(command, execOptions);
       if (result.truncated) {
         const t = (observed.truncated ??= { stdout: 0, stderr: 0 });
         t.stdout += result.truncated.stdout ?? 0;

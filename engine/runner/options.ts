@@ -22,6 +22,8 @@ export interface PlayDefaults {
   becomeUser?: string;
   becomeMethod?: string;
   becomePassword?: string;
+  /** become_allow_same_user: become even as the login user (ansible.cfg, ANSIBLE_BECOME_ALLOW_SAME_USER). */
+  becomeAllowSameUser?: boolean;
   /** Gather facts when a play does not say (ansible.cfg `gathering`: implicit = true, explicit = false). */
   gatherFacts?: boolean;
   /** host_key_checking: false accepts any host key (Ansible's ANSIBLE_HOST_KEY_CHECKING=False). */

@@ -284,6 +284,7 @@ function runContextHost(run: RunState, play: PlayRun) {
       return status;
     },
     native: Boolean(run.options.jinja2Native),
+    verbose: (level: number, message: string, host: string) => run.emit({ type: 'verbose', level, message, host }),
   };
 }
 

@@ -120,5 +120,5 @@ export function becomeFor(task: TaskNode, vars: Vars, render: Render, defaults: 
   const user = String(untag(pick('ansible_become_user', 'become_user', defaults.becomeUser ?? 'root')));
   const method = String(untag(pick('ansible_become_method', 'become_method', defaults.becomeMethod ?? 'sudo')));
   const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? defaults.becomePassword;
-  return { user, ...(method !== 'sudo' ? { method } : {}), ...(password !== undefined ? { password: String(untag(password)) } : {}) } as BecomeSpec;
+  return { user, ...(method !== 'sudo' ? { method } : {}), ...(password !== undefined ? { password: String(untag(password)) } : {}), ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}) } as BecomeSpec;
 }

@@ -29,6 +29,11 @@ describe('prepareCommand', () => {
     expect(prepareCommand('id', { become: { user: 'root' } }, 'root')).toEqual({ line: 'id' });
   });
 
+  it('uses sudo for the same user when become_allow_same_user says so', () => {
+    expect(needsBecome('root', { user: 'root', allowSameUser: true })).toBe(true);
+    expect(prepareCommand('id', { become: { user: 'root', allowSameUser: true } }, 'root').line).toBe("sudo -H -S -n -u root -- /bin/sh -c id");
+  });
+
   it('wraps with non-interactive sudo without a password, env and cwd inside', () => {
     expect(prepareCommand('id', { become: { user: 'postgres' }, cwd: '/tmp' }, 'admin').line)
       .toBe(`sudo -H -S -n -u postgres -- /bin/sh -c 'cd -- /tmp || exit\nid'`);

@@ -226,4 +226,14 @@ describe('Ansible semantics of the runner', () => {
     expect(run.code, run.output + run.stderr).toBe(0);
     expect(run.stderr.replace(/\s+/g, ' ')).toContain('[WARNING]: conditional statements should not include jinja2 templating delimiters such as {{ }} or {% %}. Found: "{{ foo }}" == "bar"');
   });
+
+  it('-vvv shows each command a host runs as an EXEC line, as Ansible does; -v does not', async () => {
+    p = project();
+    const pb = `- hosts: h1\n  gather_facts: false\n  tasks:\n    - command: echo exec-line-marker\n`;
+    const verbose = await play(p, pb, ['-vvv'], oneHost);
+    expect(verbose.code, verbose.output + verbose.stderr).toBe(0);
+    expect(verbose.output).toMatch(/^<h1> EXEC \/bin\/sh -c '[\s\S]*?exec-line-marker/m);
+    const quiet = await play(p, pb, ['-v'], oneHost);
+    expect(quiet.output).not.toContain('EXEC');
+  });
 });
