@@ -29,7 +29,7 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
   const pattern = playPattern(play, run.options.extraVars, run.inventory, run.templar);
   const name = playName(run, play);
   play = { ...play, name };
-  const all = orderHosts(run.inventory.select(pattern, run.options.limit), play.keywords.order);
+  const all = orderHosts(run.inventory.select(pattern, run.options.limit), playKeyword(run, play, 'order'));
   const playHostsAll = run.inventory.select(pattern);
   for (const term of run.inventory.unmatchedPatterns(pattern)) run.warn(`Could not match supplied host pattern, ignoring: ${term}`);
   const playLevel: Vars = { ...run.options.extraVars, ...play.vars };
@@ -81,6 +81,13 @@ export function playPattern(play: Play, extraVars: Vars, inventory: Inventory, t
   const vars = lazyVars({ ...play.vars, ...extraVars, groups: inventory.groupsVar() }, templar, location(play));
   const rendered = untag(templar.renderValue(play.hosts, vars, `${location(play)} hosts`));
   return Array.isArray(rendered) ? rendered.join(',') : String(rendered);
+}
+
+/** A play keyword rendered with play vars and extra vars (`order: "{{ myorder }}"`), before any host is known. */
+function playKeyword(run: RunState, play: Play, name: string): unknown {
+  const value = play.keywords[name];
+  if (typeof value !== 'string' || !Templar.isTemplate(value)) return value;
+  return untag(run.templar.renderValue(value, lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play)), `${location(play)} ${name}`));
 }
 
 /** Play names may use play vars and extra vars, as in Ansible; a name that cannot be rendered stays as written. */

@@ -236,4 +236,14 @@ describe('Ansible semantics of the runner', () => {
     const quiet = await play(p, pb, ['-v'], oneHost);
     expect(quiet.output).not.toContain('EXEC');
   });
+
+  it('a templated order is rendered with extra vars', async () => {
+    p = project();
+    const inventory = 'all:\n  vars: {ansible_connection: local}\n  hosts:\n    hB:\n    hA:\n    hC:\n';
+    const pb = `- hosts: all\n  gather_facts: false\n  serial: 1\n  order: '{{ myorder | default("inventory") }}'\n  tasks:\n    - name: each\n      debug: {msg: "{{ inventory_hostname }}"}\n`;
+    const order = (run: Awaited<ReturnType<typeof play>>) => (run.output.match(/^ok: \[(h.)\]/gm) ?? []).map((m) => m.slice(5, 7));
+    expect(order(await play(p, pb, [], inventory))).toEqual(['hB', 'hA', 'hC']);
+    expect(order(await play(p, pb, ['-e', 'myorder=sorted'], inventory))).toEqual(['hA', 'hB', 'hC']);
+    expect(order(await play(p, pb, ['-e', 'myorder=reverse_inventory'], inventory))).toEqual(['hC', 'hA', 'hB']);
+  });
 });
