@@ -166,8 +166,8 @@ function pluginConfig(file: string): { name: string; loaded: LoadedYaml } | unde
 
 /**
  * Ansible tries its yaml plugin (for .yml, .yaml, .json and names without an
- * extension), then its ini plugin: a file without extension whose text is
- * not a YAML mapping is INI, and so is any other extension.
+ * extension), then its ini plugin: a file whose text is a YAML word
+ * rather than a mapping is INI, and so is any other extension.
  */
 function addFile(graph: InventoryGraph, file: string): void {
   // Bounded and strict UTF-8, like every YAML file: a binary or Latin-1 INI file is refused, not read as host names.
@@ -178,9 +178,11 @@ function addFile(graph: InventoryGraph, file: string): void {
   const yaml = () => (vaulted ? readYamlFile(file) : parseYaml(text, file));
   graph.currentSource = file;
   const ext = extname(basename(file));
-  if (YAML_EXTENSIONS.includes(ext)) return addYamlInventory(graph, yaml());
-  if (ext !== '' || looksLikeIni(text)) return addIniInventory(graph, file, text);
+  if (ext !== '' && !YAML_EXTENSIONS.includes(ext)) return addIniInventory(graph, file, text);
+  if (ext === '' && looksLikeIni(text)) return addIniInventory(graph, file, text);
   const loaded = yaml();
+  // A .yml file holding a bare word (not a mapping of groups) is what Ansible's ini plugin then reads: a host name.
+  if (YAML_EXTENSIONS.includes(ext) && typeof loaded.data !== 'string') return addYamlInventory(graph, loaded);
   const data = loaded.data;
   if (data === null || data === undefined || (typeof data === 'object' && !Array.isArray(data))) addYamlInventory(graph, loaded);
   else addIniInventory(graph, file, text);

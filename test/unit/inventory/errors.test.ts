@@ -71,6 +71,12 @@ describe('inventory schema errors', () => {
     expect(e.position).toMatchObject({ line: 1, col: 1 });
   });
 
+  it('reads a .yml file holding a bare word as the ini plugin of Ansible does: a host name', () => {
+    const root = tree({ 'hosts.yml': 'inventory_old.yml\n' });
+    const inv = Inventory.load([join(root, 'hosts.yml')]);
+    expect(inv.select('all')).toEqual(['inventory_old.yml']);
+  });
+
   it('refuses group names that would break host patterns', () => {
     const e = failure('all:\n  children:\n    "web servers":\n      hosts:\n        h1:\n');
     expect(e.message).toMatch(/^invalid group name 'web servers'/);
