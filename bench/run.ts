@@ -52,7 +52,6 @@ const ONE_TASK = join(ROOT, 'bench/playbooks/one-task.yml');
 const HUGE_OUTPUT = join(ROOT, 'bench/playbooks/huge-output.yml');
 const RESULTS = join(ROOT, 'bench/results.json');
 const PERFORMANCE_DOC = join(ROOT, 'docs/performance.md');
-const SYNTHETIC_TASKS = 100;
 
 const pexecFile = promisify(execFile);
 

@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import {
   DOMAIN,
   HOST_ADDRESSES,
-  HOST_IFACE,
-  LAB_PREFIX_LENGTH,
   HOSTS_DIR,
   LAB_HOSTS,
   RUN_DIR,

@@ -1,11 +1,10 @@
-// `uxsv lab`: three real Debian hosts on this machine (see SPEC §3).
+// `uxsv lab`: three real Debian hosts on this machine (docs/design.md, section 2, and README: the lab).
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { UserError } from '../engine/errors.js';
 import {
   CLIENT_NETNS,
   CONTROL_ADDRESS,
-  HOST_ADDRESSES,
   LAB_HOSTS,
   LAB_NETNS,
   LAB_VERSION,

@@ -1,6 +1,6 @@
 /**
  * uxsv.placement: validates the placement matrix (every mode, every rule of
- * SPEC §1) and sets facts for the requested mode, so a playbook refuses a
+ * docs/design.md §1) and sets facts for the requested mode, so a playbook refuses a
  * broken matrix before it touches any host. Runs on the controller.
  */
 import type { Module } from '../engine/modules/types.js';

@@ -34,7 +34,6 @@ function isPrintable(ch: string): boolean {
 function chooseStyle(text: string, simpleKey: boolean): Style {
   if (text === '') return 'single';
   let blockIndicators = false;
-  let flowIndicators = false;
   let lineBreaks = false;
   let special = false;
   let spaceBreak = false;
@@ -45,26 +44,19 @@ function chooseStyle(text: string, simpleKey: boolean): Style {
   let trailingBreak = false;
   let previousSpace = false;
   let previousBreak = false;
-  if (text.startsWith('---') || text.startsWith('...')) blockIndicators = flowIndicators = true;
+  if (text.startsWith('---') || text.startsWith('...')) blockIndicators = true;
   let precededByWhitespace = true;
   const chars = [...text];
   chars.forEach((ch, index) => {
     const next = chars[index + 1];
     const followedByWhitespace = next === undefined || /[\0 \t\r\n\x85\u2028\u2029]/.test(next);
     if (index === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) flowIndicators = blockIndicators = true;
-      if ('?:'.includes(ch)) {
-        flowIndicators = true;
-        if (followedByWhitespace) blockIndicators = true;
-      }
-      if (ch === '-' && followedByWhitespace) flowIndicators = blockIndicators = true;
+      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockIndicators = true;
+      if ('?:'.includes(ch) && followedByWhitespace) blockIndicators = true;
+      if (ch === '-' && followedByWhitespace) blockIndicators = true;
     } else {
-      if (',?[]{}'.includes(ch)) flowIndicators = true;
-      if (ch === ':') {
-        flowIndicators = true;
-        if (followedByWhitespace) blockIndicators = true;
-      }
-      if (ch === '#' && precededByWhitespace) flowIndicators = blockIndicators = true;
+      if (ch === ':' && followedByWhitespace) blockIndicators = true;
+      if (ch === '#' && precededByWhitespace) blockIndicators = true;
     }
     if ('\n\x85\u2028\u2029'.includes(ch)) lineBreaks = true;
     if (!isPrintable(ch)) special = true;

@@ -126,7 +126,6 @@ export class Loader {
   private nextId = 1;
   /** Files being loaded, to refuse circular imports. */
   private stack: string[] = [];
-  private roleCache = new Map<string, { defaults: Vars; vars: Vars; meta: { dependencies: unknown[]; allow_duplicates?: boolean } }>();
 
   constructor(private readonly options: LoaderOptions) {}
 

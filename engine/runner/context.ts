@@ -20,6 +20,8 @@ export interface ContextSettings {
   become?: BecomeSpec;
   environment: Record<string, string>;
   verbosity: number;
+  /** no_log: the commands the task runs are not shown (EXEC lines at -vvv). */
+  noLog?: boolean;
   /** ansible_search_path of the task. */
   searchPath: string[];
 }
@@ -55,7 +57,7 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
       const execOptions = { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become };
-      if (settings.verbosity >= 3 && c.describe && host.verbose) host.verbose(3, `EXEC ${c.describe(command, execOptions)}`, target);
+      if (settings.verbosity >= 3 && !settings.noLog && c.describe && host.verbose) host.verbose(3, `EXEC ${c.describe(command, execOptions)}`, target);
       const result = await c.exec(command, execOptions);
       if (result.truncated) {
         const t = (observed.truncated ??= { stdout: 0, stderr: 0 });

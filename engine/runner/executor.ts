@@ -237,7 +237,9 @@ export class TaskExecutor {
     const target = delegateTo ?? host;
     const searchPathValue = scopeVars.ansible_search_path as string[];
     const observed: Observed = {};
-    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue }, this.deps.contextHost, observed);
+    // A no_log task's commands are not shown at -vvv either (they hold its arguments).
+    const noLog = keyword(task, 'no_log') === undefined ? Boolean(options.noLog) : this.flag(task, 'no_log', vars);
+    const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue, noLog }, this.deps.contextHost, observed);
     const until = task.keywords.until;
     // `until` waits for the host to change by itself: each attempt reads afresh, and so do the tasks after it.
     if (until === undefined) this.readAhead(task, host, target, mctx, settings, !inLoop);

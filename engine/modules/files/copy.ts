@@ -12,7 +12,7 @@ import { fileFact, type FileQuery, type RemoteFileState } from '../../facts/file
 import { identityFact, type Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
 import { pyJsonDumps } from '../../template/serialize.js';
-import { boolSchema, fileAttributeProperties, modeSchema, pick, stringSchema, text, toBool } from '../lib/args.js';
+import { boolSchema, fileAttributeProperties, modeSchema, pick, text, toBool } from '../lib/args.js';
 import { ansibleMode, attributeChange, attributeDiffEntry, hasChanges, runAttributeCommands, wantedAttributes, type AttributeChange, type WantedAttributes } from './common.js';
 import { applyPut, decidePut, isChange, makeFolders, planPut, plannedResult, probePaths, type PutDecision, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
 import { walkLocalTree } from './copy-tree.js';

@@ -13,7 +13,7 @@ import type { Module, ModuleContext, Plan } from '../types.js';
 import { readFact } from '../../facts/index.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import { quote } from '../../connection/quote.js';
-import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
+import { boolSchema, text, toBool } from '../lib/args.js';
 import { checkModeSkip, md5 } from './common.js';
 
 interface LocalState { path: string; isDir: boolean; sha1?: string; md5?: string }

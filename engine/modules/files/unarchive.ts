@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { readFacts } from '../../facts/index.js';
-import { archiveFact, type ArchiveProbe, type ArchiveQuery, type ZipEntry } from '../../facts/archive.js';
+import { archiveFact, type ArchiveProbe, type ArchiveQuery } from '../../facts/archive.js';
 import { fileFact, type RemoteFileState } from '../../facts/file.js';
 import { identityFact, type Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
@@ -175,7 +175,6 @@ async function readUnarchive(ctx: ModuleContext, args: Record<string, any>): Pro
     if (created![0]!.exists) return { skip: `skipped, since ${a.creates} exists`, shown };
   }
   let local: Buffer | undefined;
-  let remoteSrc: RemoteFileState | undefined;
   const queries = [{ path: a.dest!, checksum: false as const }];
   if (!a.remoteSrc) {
     try {

@@ -163,10 +163,6 @@ export function enforceKeys(args: AuthorizedKeyArgs, existingContent: string): {
   return { write, content: write ? serializeKeys(existing) : existingContent };
 }
 
-function keyFilePath(args: AuthorizedKeyArgs): string | undefined {
-  if (!args.path) return undefined;
-  return args.path;
-}
 
 const keyFileFact: Fact<{ user: string; path?: string; follow: boolean }, KeyFileState> = sectionsFact(
   'ssh.authorized_keys',

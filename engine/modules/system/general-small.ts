@@ -9,7 +9,7 @@ import { readFact } from '../../facts/index.js';
 import { lines, sectionsFact, type Sections } from '../../facts/sections.js';
 import type { Fact } from '../../facts/types.js';
 import { writeFileAtomic } from '../lib/fileops.js';
-import { boolSchema, toBool } from '../lib/args.js';
+import { toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { runText } from './util.js';
 import { shlexSplit } from '../core/shlex.js';

@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { quote } from '../../connection/quote.js';
 import { writeFileAtomic } from '../lib/fileops.js';
 import { boolSchema, pick, toBool } from '../lib/args.js';
-import type { FileDiff, Module, ModuleContext, Plan } from '../types.js';
+import type { Module, ModuleContext, Plan } from '../types.js';
 import { contentSections, pathWord } from '../../facts/content.js';
 import { readFact } from '../../facts/index.js';
 import { sectionsFact } from '../../facts/sections.js';

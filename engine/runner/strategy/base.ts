@@ -6,6 +6,7 @@
  * what dynamic includes asked for. A strategy only decides which host runs
  * which task when.
  */
+import { NO_LOG_MESSAGE } from '../../output/results.js';
 import type { IncludeNode, MetaNode, TaskNode, Vars } from '../../loader/model.js';
 import type { ModuleResult } from '../../modules/types.js';
 import type { HostStatus } from '../../output/events.js';
@@ -135,7 +136,6 @@ export function processOutcome(play: PlayRun, o: TaskOutcome, applyTo: string[],
   run.emit({ type: 'host_result', taskId: task.id, task: taskTitle(task), host: o.host, status, result: shown, durationMs: o.durationMs, delegatedTo: o.result._ansible_delegated_to as string | undefined, noLog: o.noLog });
 }
 
-export const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /** What an ok/changed result does beyond itself: facts, notifications, add_host, group_by, set_stats. */
 function applyEffects(play: PlayRun, task: TaskNode, o: TaskOutcome, applyTo: string[]): void {
