@@ -119,6 +119,8 @@ export function becomeFor(task: TaskNode, vars: Vars, render: Render, defaults: 
   if (!toBool(pick('ansible_become', 'become', defaults.become ?? false), false)) return undefined;
   const user = String(untag(pick('ansible_become_user', 'become_user', defaults.becomeUser ?? 'root')));
   const method = String(untag(pick('ansible_become_method', 'become_method', defaults.becomeMethod ?? 'sudo')));
+  // Running as another user than the one asked for would be worse than not running: other methods are refused.
+  if (method !== 'sudo' && method !== 'ansible.builtin.sudo') throw new UserError(`become_method '${method}' is not supported: uxsv becomes another user with sudo only`, { file: task.origin.file, line: task.origin.line });
   const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? defaults.becomePassword;
-  return { user, ...(method !== 'sudo' ? { method } : {}), ...(password !== undefined ? { password: String(untag(password)) } : {}), ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}) } as BecomeSpec;
+  return { user, ...(password !== undefined ? { password: String(untag(password)) } : {}), ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}) } as BecomeSpec;
 }

@@ -246,4 +246,11 @@ describe('Ansible semantics of the runner', () => {
     expect(order(await play(p, pb, ['-e', 'myorder=sorted'], inventory))).toEqual(['hA', 'hB', 'hC']);
     expect(order(await play(p, pb, ['-e', 'myorder=reverse_inventory'], inventory))).toEqual(['hC', 'hA', 'hB']);
   });
+
+  it('a become_method other than sudo fails the task rather than becoming with sudo', async () => {
+    p = project();
+    const run = await play(p, `- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: as su\n      command: 'true'\n      become: true\n      become_method: su\n`, [], oneHost);
+    expect(run.code).toBe(2);
+    expect(results(run, 'as su').h1[0].msg).toMatch(/become_method 'su' is not supported/);
+  });
 });
