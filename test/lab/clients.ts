@@ -3,17 +3,11 @@
  * (https and POP3), swaks, chronyd -Q. Every wait is bounded.
  */
 import { expect } from 'vitest';
-import { labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { HOSTS, dhclientExchange, labExec, type Lease } from '../helpers/lab.js';
 
-export const ADDRESSES = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13', www: '198.51.100.21', www3: '198.51.100.23' } as const;
-export const HOSTS = ['uxsv01', 'uxsv02', 'uxsv03'] as const;
-export type Host = (typeof HOSTS)[number];
+export const ADDRESSES = { ...HOSTS, www: '198.51.100.21', www3: '198.51.100.23' } as const;
 export const USERS = { alice: 'alice-lab-pw', bob: 'bob-lab-pw', carol: 'carol-lab-pw' } as const;
 export type User = keyof typeof USERS;
-
-export function onHost(host: Host, command: string, timeoutMs = 120_000): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], timeoutMs);
-}
 
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 1000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -40,29 +34,12 @@ export async function soaSerial(server: string, zone = 'example.jp'): Promise<st
   return soa?.split(/\s+/)[2] ?? '';
 }
 
-export interface Lease {
-  address: string;
-  server: string;
-}
-
 /** One DHCP exchange with dhclient (-sf /bin/true: the client keeps its static address); the lease file is kept per tag. */
 export async function dhcpLease(tag: string): Promise<Lease> {
-  const base = `/tmp/uxsv-cluster-dhcp-${tag}`;
-  const r = await labExec(
-    [
-      `rm -f ${base}.pid`,
-      `printf '%s\\n' 'request subnet-mask, routers, domain-name, domain-name-servers, ntp-servers;' > ${base}.conf`,
-      `timeout 60 dhclient -4 -1 -v -cf ${base}.conf -lf ${base}.leases -pf ${base}.pid -sf /bin/true eth0; rc=$?`,
-      `[ -s ${base}.pid ] && kill $(cat ${base}.pid) 2>/dev/null`,
-      `cat ${base}.leases`,
-      'exit $rc',
-    ].join('\n'),
-    90_000,
-  );
+  const r = await dhclientExchange(`/tmp/uxsv-cluster-dhcp-${tag}`);
   expect(r.rc, r.stdout + r.stderr).toBe(0);
   // The lease file accumulates: the last lease is the newest.
-  const addresses = [...r.stdout.matchAll(/fixed-address ([\d.]+);/g)].map((m) => m[1]);
-  const servers = [...r.stdout.matchAll(/dhcp-server-identifier ([\d.]+);/g)].map((m) => m[1]);
+  const { addresses, servers } = r;
   expect(addresses.length, r.stdout).toBeGreaterThan(0);
   return { address: addresses[addresses.length - 1], server: servers[servers.length - 1] };
 }

@@ -7,17 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { LAB, uxsvCli, type Exec } from '../helpers/lab.js';
+import { ALL_HOSTS as HOSTS, LAB, onHost, uxsvCli, uxsvPlay, type Exec, type Host } from '../helpers/lab.js';
 import { labFail, labHeal } from '../../lab/index.js';
-import { ADDRESSES, HOSTS, dhcpLease, dig, expectMail, httpsGet, ntpAnswers, onHost, sendMail, soaSerial, stopDhcpClients, waitUntil, type Host } from './clients.js';
+import { ADDRESSES, dhcpLease, dig, expectMail, httpsGet, ntpAnswers, sendMail, soaSerial, stopDhcpClients, waitUntil } from './clients.js';
 
 const INV = ['-i', 'inventory/lab'];
 const MODES = (await import('yaml')).parse(readFileSync('inventory/group_vars/all/placement.yml', 'utf8')).cluster_modes as Record<string, any>;
 const SWITCH_TIMES = 'bench/switch-times.json';
-
-function recapChanged(out: string): Record<string, number> {
-  return Object.fromEntries([...out.matchAll(/^(\S+)\s+: ok=\d+\s+changed=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
-}
 
 async function uxsv(...args: string[]): Promise<Exec> {
   const r = await uxsvCli(args, 900_000);
@@ -27,9 +23,11 @@ async function uxsv(...args: string[]): Promise<Exec> {
 
 /** The playbook of a mode, run again: nothing may change. */
 async function expectIdempotent(playbook: string, limit?: string): Promise<void> {
-  const r = await uxsv('play', ...INV, `playbooks/${playbook}`, ...(limit ? ['--limit', limit] : []));
+  const args = [...INV, `playbooks/${playbook}`, ...(limit ? ['--limit', limit] : [])];
+  const r = await uxsvPlay(args, 900_000);
+  if (r.rc !== 0) console.error(`uxsv play ${args.join(' ')} -> ${r.rc}\n${r.stdout.slice(-6000)}\n${r.stderr}`);
   expect(r.rc).toBe(0);
-  const changed = recapChanged(r.stdout);
+  const changed = Object.fromEntries(Object.entries(r.recap).map(([host, counts]) => [host, counts.changed]));
   expect(Object.keys(changed).length).toBeGreaterThan(0);
   expect(changed, r.stdout.split('\n').filter((l) => l.startsWith('changed:')).join('\n')).toEqual(Object.fromEntries(Object.keys(changed).map((h) => [h, 0])));
 }
@@ -52,7 +50,7 @@ async function expectServices(mode: string, tag: string): Promise<void> {
   // DHCP: one server, the mode's.
   const lease = await dhcpLease(tag);
   expect(lease.address).toMatch(/^198\.51\.100\.1[5-9]\d$/);
-  const dhcpActive = await Promise.all(HOSTS.filter((h) => h !== p.down).map(async (h) => [h, (await onHost(h, 'systemctl is-active uxsv-dhcpd')).stdout.trim()] as const));
+  const dhcpActive = await Promise.all(HOSTS.filter((h) => h !== p.down).map(async (h) => [h, (await onHost(h, 'systemctl is-active uxsv-dhcpd', 120_000)).stdout.trim()] as const));
   expect(dhcpActive.filter(([, s]) => s === 'active').map(([h]) => h)).toEqual([p.dhcp]);
 
   // Web: both sites over https at their service addresses, from the host the mode places them on.
@@ -83,7 +81,7 @@ async function expectZoneChangePropagates(mode: string): Promise<void> {
     `printf '%s\\n' '${name} IN TXT "${mode}"' >> "$f"`,
     'named-checkzone -q example.jp "$f" && rndc reload example.jp',
   ].join('\n');
-  const r = await onHost(p.dns_primary, edit);
+  const r = await onHost(p.dns_primary, edit, 120_000);
   expect(r.rc, r.stdout + r.stderr).toBe(0);
   for (const s of p.dns_secondaries as Host[]) {
     await waitUntil(`${name} on ${s}`, async () => ((await dig(ADDRESSES[s], `${name}.example.jp`, 'TXT')).length ? true : undefined), 60_000, 2000);
@@ -113,7 +111,7 @@ async function timedSwitch(what: string, args: string[], mode: string): Promise<
 }
 
 async function expectModeOnHosts(mode: string): Promise<void> {
-  for (const h of HOSTS.filter((x) => x !== MODES[mode].down)) expect((await onHost(h, 'cat /etc/uxsv/mode')).stdout.trim(), h).toBe(mode);
+  for (const h of HOSTS.filter((x) => x !== MODES[mode].down)) expect((await onHost(h, 'cat /etc/uxsv/mode', 120_000)).stdout.trim(), h).toBe(mode);
 }
 
 describe.skipIf(!LAB)('the cluster on the lab', () => {
@@ -138,7 +136,7 @@ describe.skipIf(!LAB)('the cluster on the lab', () => {
     expect(status.rc).toBe(0);
     expect(JSON.parse(status.stdout).mode).toBe('normal');
     expect((await uxsv('check', ...INV)).rc).toBe(0);
-    await onHost('uxsv02', "sed -i 's/^maxsources.*//; $a # edited by hand' /etc/chrony/chrony.conf");
+    await onHost('uxsv02', "sed -i 's/^maxsources.*//; $a # edited by hand' /etc/chrony/chrony.conf", 120_000);
     const drift = await uxsv('check', ...INV, '--report', '/tmp/uxsv-drift.json');
     expect(drift.rc).toBe(3);
     expect(drift.stdout).toContain('/etc/chrony/chrony.conf');
@@ -164,7 +162,7 @@ describe.skipIf(!LAB)('the cluster on the lab', () => {
       await sendMail(ADDRESSES.uxsv01, 'bob@example.jp', before);
       await expectMail(ADDRESSES.uxsv01, ['bob'], before);
       const leaseBefore = await dhcpLease(`${down}-before`);
-      for (const h of HOSTS) expect((await onHost(h, 'systemctl start uxsv-mirror.service')).rc, h).toBe(0);
+      for (const h of HOSTS) expect((await onHost(h, 'systemctl start uxsv-mirror.service', 120_000)).rc, h).toBe(0);
 
       await labFail(down, 'power');
       await timedSwitch(`degrade ${down} (power failure)`, ['degrade', down, ...INV], mode);
@@ -186,7 +184,7 @@ describe.skipIf(!LAB)('the cluster on the lab', () => {
 
       // The host comes back: it does not claim its address, and serves nothing until restore.
       await labHeal(down);
-      const guard = await onHost(down, 'systemctl is-active named uxsv-dhcpd apache2 postfix dovecot; ip -4 -o addr show dev host0');
+      const guard = await onHost(down, 'systemctl is-active named uxsv-dhcpd apache2 postfix dovecot; ip -4 -o addr show dev host0', 120_000);
       expect(guard.stdout).not.toMatch(/^active$/m);
       expect(guard.stdout).not.toContain(` ${ADDRESSES[down]}/`);
 
@@ -205,7 +203,7 @@ describe.skipIf(!LAB)('the cluster on the lab', () => {
     await expectMail(ADDRESSES.uxsv01, ['alice'], last);
     await timedSwitch('degrade uxsv01 (planned)', ['degrade', 'uxsv01', '--planned', ...INV], 'degraded-uxsv01');
     await expectModeOnHosts('degraded-uxsv01');
-    expect((await onHost('uxsv01', 'systemctl is-active postfix named; true')).stdout).not.toMatch(/^active$/m);
+    expect((await onHost('uxsv01', 'systemctl is-active postfix named; true', 120_000)).stdout).not.toMatch(/^active$/m);
     await expectServices('degraded-uxsv01', 'planned');
     // Mail delivered just before the switch, after the last timer pass, was carried over.
     await expectMail(ADDRESSES.uxsv01, ['alice'], last);

@@ -5,53 +5,20 @@
 // its leases copied to uxsv02 by the test, standing in for the lab's `fail`
 // and the mirror), then back to normal. Runs only with UXSV_LAB=1.
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { ALL_HOSTS as ALL, HOSTS, LAB, dhclientExchange, expectOk, labExec, labPlaybook, onHost, type Host, type Lease } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/dhcp.yml';
 const UNIT = 'uxsv-dhcpd.service';
 const LEASES = '/srv/dhcp/dhcpd.leases';
-const HOSTS = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13' } as const;
-type Host = keyof typeof HOSTS;
-const ALL = Object.keys(HOSTS) as Host[];
 /** The address the client asks for first, so the takeover host's answer proves it read the leases. */
 const WANTED = '198.51.100.177';
 const TMP = '/tmp/uxsv-dhcp-test';
-
-function play(...extra: string[]): Promise<Exec> {
-  return uxsvCli(['play', '-i', 'inventory/lab', PLAYBOOK, ...extra]);
-}
-
-function recap(stdout: string): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  const section = stdout.slice(stdout.lastIndexOf('PLAY RECAP'));
-  for (const m of section.matchAll(/^(\S+)\s+:\s+(.*)$/gm)) {
-    out[m[1]!] = Object.fromEntries([...m[2]!.matchAll(/(\w+)=(\d+)/g)].map((x) => [x[1]!, Number(x[2])]));
-  }
-  return out;
-}
-
-function expectOk(result: Exec, hosts: string[]): Record<string, Record<string, number>> {
-  const counts = recap(result.stdout);
-  if (result.rc !== 0) console.error(result.stdout.slice(-4000), result.stderr);
-  expect(result.rc).toBe(0);
-  expect(Object.keys(counts).sort()).toEqual([...hosts].sort());
-  for (const host of hosts) expect(counts[host]!.failed).toBe(0);
-  return counts;
-}
-
-function onHost(host: Host, command: string): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], 60_000);
-}
+const play = labPlaybook(PLAYBOOK);
 
 /** The unit's ActiveState, UnitFileState and the monotonic times it last became active/inactive (µs). */
 async function unit(host: Host, name = UNIT): Promise<Record<string, string>> {
   const r = await onHost(host, `systemctl show -p ActiveState,UnitFileState,ActiveEnterTimestampMonotonic,InactiveEnterTimestampMonotonic ${name}`);
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
-
-interface Lease {
-  address: string;
-  server: string;
 }
 
 /**
@@ -60,24 +27,11 @@ interface Lease {
  * releasing, so the lease stays the client's.
  */
 async function getLease(tag: string, want?: string): Promise<Lease> {
-  const base = `${TMP}-${tag}`;
-  const request = 'request subnet-mask, routers, domain-name, domain-name-servers, ntp-servers;';
-  const conf = want ? `${request} send dhcp-requested-address ${want};` : request;
-  const r = await labExec(
-    [
-      `rm -f ${base}.leases ${base}.pid`,
-      `printf '%s\\n' '${conf}' > ${base}.conf`,
-      `timeout 60 dhclient -4 -1 -v -cf ${base}.conf -lf ${base}.leases -pf ${base}.pid -sf /bin/true eth0; rc=$?`,
-      `[ -s ${base}.pid ] && kill $(cat ${base}.pid) 2>/dev/null`,
-      `cat ${base}.leases`,
-      'exit $rc',
-    ].join('\n'),
-    90_000,
-  );
+  const r = await dhclientExchange(`${TMP}-${tag}`, { want, freshLeases: true });
   if (r.rc !== 0) console.error(r.stdout, r.stderr);
   expect(r.rc).toBe(0);
-  const address = /fixed-address ([\d.]+);/.exec(r.stdout)?.[1];
-  const server = /dhcp-server-identifier ([\d.]+);/.exec(r.stdout)?.[1];
+  const address = r.addresses[0];
+  const server = r.servers[0];
   expect(address, r.stdout).toBeDefined();
   expect(server, r.stdout).toBeDefined();
   return { address: address!, server: server! };

@@ -4,13 +4,12 @@
 // moved to it as an alias) needs the alias role and is left to the lead's mode
 // tests. Runs only with UXSV_LAB=1.
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { HOSTS, LAB, expectOk, labExec, labPlaybook, onHost, type Host } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/dns.yml';
 const DOMAIN = 'example.jp';
 const ZONE_FILE = `/srv/dns/db.${DOMAIN}`;
-const HOSTS = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13' } as const;
-type Host = keyof typeof HOSTS;
+const play = labPlaybook(PLAYBOOK);
 /** Lines the test adds to the primary's zone carry this comment, so they can always be removed. */
 const MARK = '; uxsv-dns-test';
 
@@ -24,33 +23,6 @@ const PTR_RECORDS: Record<string, string> = {
   '198.51.100.11': 'uxsv01', '198.51.100.12': 'uxsv02', '198.51.100.13': 'uxsv03',
   '198.51.100.21': 'www', '198.51.100.23': 'www3',
 };
-
-function play(...extra: string[]): Promise<Exec> {
-  return uxsvCli(['play', '-i', 'inventory/lab', PLAYBOOK, ...extra]);
-}
-
-/** PLAY RECAP counters per host. */
-function recap(stdout: string): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  const section = stdout.slice(stdout.lastIndexOf('PLAY RECAP'));
-  for (const m of section.matchAll(/^(\S+)\s+:\s+(.*)$/gm)) {
-    out[m[1]!] = Object.fromEntries([...m[2]!.matchAll(/(\w+)=(\d+)/g)].map((x) => [x[1]!, Number(x[2])]));
-  }
-  return out;
-}
-
-function expectOk(result: Exec, hosts: string[]): Record<string, Record<string, number>> {
-  const counts = recap(result.stdout);
-  if (result.rc !== 0) console.error(result.stdout.slice(-4000), result.stderr);
-  expect(result.rc).toBe(0);
-  expect(Object.keys(counts).sort()).toEqual([...hosts].sort());
-  for (const host of hosts) expect(counts[host]!.failed).toBe(0);
-  return counts;
-}
-
-function onHost(host: Host, command: string): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], 60_000);
-}
 
 async function dig(server: string, args: string): Promise<string> {
   const r = await labExec(`dig @${server} +time=2 +tries=2 ${args}`, 30_000);

@@ -11,13 +11,10 @@
 // the role applied.
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { ALL_HOSTS, HOSTS, LAB, labExec, labPlaybook, onHost, type Exec, type Host, type PlayRun } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/mail.yml';
 const CLI = 'dist/uxsv.mjs';
-const ADDR = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13' } as const;
-type Host = keyof typeof ADDR;
-const HOSTS = Object.keys(ADDR) as Host[];
 const USERS = { alice: 'alice-lab-pw', bob: 'bob-lab-pw', carol: 'carol-lab-pw' } as const;
 type User = keyof typeof USERS;
 
@@ -25,38 +22,23 @@ const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const token = (what: string) => `uxsv-mail-${what}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
-type Run = Exec & { recap: Record<string, { changed: number; failed: number }> };
+const play = labPlaybook(PLAYBOOK, 400_000);
 
-/** `uxsv play` of the test playbook; returns the run and the recap per host. */
-async function play(...args: string[]): Promise<Run> {
-  const res = await uxsvCli(['play', '-i', 'inventory/lab', PLAYBOOK, ...args], 400_000);
-  const recap: Run['recap'] = {};
-  for (const m of strip(res.stdout).matchAll(/^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) {
-    recap[m[1]!] = { changed: Number(m[2]), failed: Number(m[3]) + Number(m[4]) };
-  }
-  return { ...res, recap };
-}
-
-function expectRun(res: Run, hosts: Host[], changed?: 0): void {
+function expectRun(res: PlayRun, hosts: Host[], changed?: 0): void {
   const detail = `${strip(res.stdout).slice(-6000)}\n${res.stderr}`;
   expect(res.rc, detail).toBe(0);
   expect(Object.keys(res.recap).sort(), detail).toEqual([...hosts].sort());
   for (const host of hosts) {
-    expect(res.recap[host]!.failed, detail).toBe(0);
+    expect(res.recap[host]!.failed + res.recap[host]!.unreachable, detail).toBe(0);
     if (changed === 0) expect(res.recap[host]!.changed, `${host} not idempotent\n${detail}`).toBe(0);
   }
 }
 
 /** Applies the role in a mode, twice: the second run must change nothing. */
 async function converge(mode: string, hosts: Host[]): Promise<void> {
-  const limit = hosts.length < HOSTS.length ? ['--limit', hosts.join(',')] : [];
+  const limit = hosts.length < ALL_HOSTS.length ? ['--limit', hosts.join(',')] : [];
   expectRun(await play('-e', `cluster_mode=${mode}`, ...limit), hosts);
   expectRun(await play('-e', `cluster_mode=${mode}`, ...limit), hosts, 0);
-}
-
-/** A command on a lab host (as root). */
-function onHost(host: Host, command: string): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], 120_000);
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -64,13 +46,13 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Copies /srv/mail and /srv/ml exactly from one host to another (tar over `lab ssh`), owners by number. */
 async function copyData(from: Host, to: Host): Promise<void> {
   const node = q(process.execPath);
-  const clear = await onHost(to, 'rm -rf /srv/mail /srv/ml');
+  const clear = await onHost(to, 'rm -rf /srv/mail /srv/ml', 120_000);
   expect(clear.rc, clear.stderr).toBe(0);
   const pipe = await runShell(
     `${node} ${CLI} lab ssh ${from} -- tar -C / --numeric-owner -cpf - srv/mail srv/ml | ${node} ${CLI} lab ssh ${to} -- tar -C / --numeric-owner -xpf -`,
   );
   expect(pipe.rc, pipe.stderr).toBe(0);
-  const [a, b] = await Promise.all([from, to].map((h) => onHost(h, 'cd / && find srv/mail srv/ml | sort | md5sum')));
+  const [a, b] = await Promise.all([from, to].map((h) => onHost(h, 'cd / && find srv/mail srv/ml | sort | md5sum', 120_000)));
   expect(b!.stdout, `the copy ${from} -> ${to} differs`).toBe(a!.stdout);
 }
 
@@ -129,17 +111,17 @@ async function reachable(address: string, port: number): Promise<boolean> {
 
 /** The mail host of the mode listens on 25 and 110; the others do not, and have everything off. */
 async function expectServedBy(host: Host, others: Host[]): Promise<void> {
-  expect(await reachable(ADDR[host], 25), `${host}:25`).toBe(true);
-  expect(await reachable(ADDR[host], 110), `${host}:110`).toBe(true);
-  const here = await onHost(host, 'systemctl is-enabled postfix.service dovecot.service; test -f /etc/cron.d/uxsv-mlmmj && echo cron');
+  expect(await reachable(HOSTS[host], 25), `${host}:25`).toBe(true);
+  expect(await reachable(HOSTS[host], 110), `${host}:110`).toBe(true);
+  const here = await onHost(host, 'systemctl is-enabled postfix.service dovecot.service; test -f /etc/cron.d/uxsv-mlmmj && echo cron', 120_000);
   expect(here.stdout.split('\n').filter(Boolean)).toEqual(['enabled', 'enabled', 'cron']);
   for (const other of others) {
-    expect(await reachable(ADDR[other], 25), `${other}:25 answers`).toBe(false);
-    expect(await reachable(ADDR[other], 110), `${other}:110 answers`).toBe(false);
-    const ss = await onHost(other, 'ss -ltnH');
+    expect(await reachable(HOSTS[other], 25), `${other}:25 answers`).toBe(false);
+    expect(await reachable(HOSTS[other], 110), `${other}:110 answers`).toBe(false);
+    const ss = await onHost(other, 'ss -ltnH', 120_000);
     expect(ss.rc, ss.stderr).toBe(0);
     expect(ss.stdout, `${other} listens on 25/110/995`).not.toMatch(/:(25|110|995)\s/);
-    const off = await onHost(other, 'systemctl is-active postfix.service postfix@-.service dovecot.service; systemctl is-enabled postfix.service dovecot.service; test -f /etc/cron.d/uxsv-mlmmj && echo cron');
+    const off = await onHost(other, 'systemctl is-active postfix.service postfix@-.service dovecot.service; systemctl is-enabled postfix.service dovecot.service; test -f /etc/cron.d/uxsv-mlmmj && echo cron', 120_000);
     expect(off.stdout.split('\n').filter(Boolean), `${other}`).toEqual(['inactive', 'inactive', 'inactive', 'disabled', 'disabled']);
   }
 }
@@ -152,14 +134,14 @@ describe.skipIf(!LAB)('role mail', () => {
   afterAll(async () => {
     // A failure half way: put the data back on uxsv01 and the lab in normal mode.
     if (degraded && !normalAgain) {
-      await onHost('uxsv02', 'systemctl stop postfix.service dovecot.service');
+      await onHost('uxsv02', 'systemctl stop postfix.service dovecot.service', 120_000);
       await copyData('uxsv02', 'uxsv01').catch(() => undefined);
       await play('-e', 'cluster_mode=normal');
     }
   }, 900_000);
 
   it('applies in normal mode on all three hosts, idempotently', async () => {
-    await converge('normal', HOSTS);
+    await converge('normal', ALL_HOSTS);
   });
 
   it('serves SMTP and POP3 on uxsv01 only', async () => {
@@ -168,50 +150,50 @@ describe.skipIf(!LAB)('role mail', () => {
 
   it('delivers mail from a client to a Maildir, readable over POP3', async () => {
     sent.normal = token('normal');
-    await send(ADDR.uxsv01, 'alice@example.jp', sent.normal);
-    await expectDelivered(ADDR.uxsv01, ['alice'], sent.normal);
-    const files = await onHost('uxsv01', `grep -rl -- ${sent.normal} /srv/mail/vhosts/example.jp/alice | xargs stat -c %U`);
+    await send(HOSTS.uxsv01, 'alice@example.jp', sent.normal);
+    await expectDelivered(HOSTS.uxsv01, ['alice'], sent.normal);
+    const files = await onHost('uxsv01', `grep -rl -- ${sent.normal} /srv/mail/vhosts/example.jp/alice | xargs stat -c %U`, 120_000);
     expect(files.stdout.trim(), 'the Maildir file is owned by vmail').toBe('vmail');
   });
 
   it('distributes a post to staff@example.jp to every subscriber', async () => {
     const post = token('list');
-    await send(ADDR.uxsv01, 'staff@example.jp', post);
-    await expectDelivered(ADDR.uxsv01, ['alice', 'bob', 'carol'], post);
-    const subs = await onHost('uxsv01', '/usr/bin/mlmmj-list -L /srv/ml/staff | sort');
+    await send(HOSTS.uxsv01, 'staff@example.jp', post);
+    await expectDelivered(HOSTS.uxsv01, ['alice', 'bob', 'carol'], post);
+    const subs = await onHost('uxsv01', '/usr/bin/mlmmj-list -L /srv/ml/staff | sort', 120_000);
     expect(subs.stdout.trim().split('\n')).toEqual(['alice@example.jp', 'bob@example.jp', 'carol@example.jp']);
   });
 
   it('moves to uxsv02 in degraded-uxsv01 mode, with the mail data', async () => {
     // uxsv01 "fails": its daemons stop; its data goes to uxsv02 (the mirror's job).
-    const stop = await onHost('uxsv01', 'systemctl stop postfix.service dovecot.service');
+    const stop = await onHost('uxsv01', 'systemctl stop postfix.service dovecot.service', 120_000);
     expect(stop.rc, stop.stderr).toBe(0);
     degraded = true;
     await copyData('uxsv01', 'uxsv02');
     await converge('degraded-uxsv01', ['uxsv02', 'uxsv03']);
     await expectServedBy('uxsv02', ['uxsv03']);
-    expect(await reachable(ADDR.uxsv01, 25)).toBe(false);
+    expect(await reachable(HOSTS.uxsv01, 25)).toBe(false);
 
     // The mail delivered on uxsv01 is there, and new mail and list posts arrive.
-    await expectDelivered(ADDR.uxsv02, ['alice'], sent.normal!);
+    await expectDelivered(HOSTS.uxsv02, ['alice'], sent.normal!);
     sent.degraded = token('degraded');
-    await send(ADDR.uxsv02, 'bob@example.jp', sent.degraded);
-    await expectDelivered(ADDR.uxsv02, ['bob'], sent.degraded);
+    await send(HOSTS.uxsv02, 'bob@example.jp', sent.degraded);
+    await expectDelivered(HOSTS.uxsv02, ['bob'], sent.degraded);
     const post = token('degraded-list');
-    await send(ADDR.uxsv02, 'staff@example.jp', post);
-    await expectDelivered(ADDR.uxsv02, ['alice', 'bob', 'carol'], post);
+    await send(HOSTS.uxsv02, 'staff@example.jp', post);
+    await expectDelivered(HOSTS.uxsv02, ['alice', 'bob', 'carol'], post);
   });
 
   it('returns to normal: the data comes back to uxsv01, which serves again', async () => {
-    const stop = await onHost('uxsv02', 'systemctl stop postfix.service dovecot.service');
+    const stop = await onHost('uxsv02', 'systemctl stop postfix.service dovecot.service', 120_000);
     expect(stop.rc, stop.stderr).toBe(0);
     await copyData('uxsv02', 'uxsv01');
-    await converge('normal', HOSTS);
+    await converge('normal', ALL_HOSTS);
     normalAgain = true;
     await expectServedBy('uxsv01', ['uxsv02', 'uxsv03']);
-    await expectDelivered(ADDR.uxsv01, ['bob'], sent.degraded!);
+    await expectDelivered(HOSTS.uxsv01, ['bob'], sent.degraded!);
     const back = token('back');
-    await send(ADDR.uxsv01, 'carol@example.jp', back);
-    await expectDelivered(ADDR.uxsv01, ['carol'], back);
+    await send(HOSTS.uxsv01, 'carol@example.jp', back);
+    await expectDelivered(HOSTS.uxsv01, ['carol'], back);
   });
 });

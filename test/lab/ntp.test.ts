@@ -4,40 +4,11 @@
 // Normal mode, then degraded-uxsv03 (uxsv01 and uxsv02 keep serving), then
 // back to normal. Runs only with UXSV_LAB=1.
 import { describe, expect, it } from 'vitest';
-import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { ALL_HOSTS as ALL, HOSTS, LAB, expectOk, labExec, labPlaybook, onHost, type Exec, type Host } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/ntp.yml';
 const UPSTREAM = '198.51.100.1';
-const HOSTS = { uxsv01: '198.51.100.11', uxsv02: '198.51.100.12', uxsv03: '198.51.100.13' } as const;
-type Host = keyof typeof HOSTS;
-const ALL = Object.keys(HOSTS) as Host[];
-
-function play(...extra: string[]): Promise<Exec> {
-  return uxsvCli(['play', '-i', 'inventory/lab', PLAYBOOK, ...extra]);
-}
-
-/** PLAY RECAP counters per host. */
-function recap(stdout: string): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  const section = stdout.slice(stdout.lastIndexOf('PLAY RECAP'));
-  for (const m of section.matchAll(/^(\S+)\s+:\s+(.*)$/gm)) {
-    out[m[1]!] = Object.fromEntries([...m[2]!.matchAll(/(\w+)=(\d+)/g)].map((x) => [x[1]!, Number(x[2])]));
-  }
-  return out;
-}
-
-function expectOk(result: Exec, hosts: string[] = ALL): Record<string, Record<string, number>> {
-  const counts = recap(result.stdout);
-  if (result.rc !== 0) console.error(result.stdout.slice(-4000), result.stderr);
-  expect(result.rc).toBe(0);
-  expect(Object.keys(counts).sort()).toEqual([...hosts].sort());
-  for (const host of hosts) expect(counts[host]!.failed).toBe(0);
-  return counts;
-}
-
-function onHost(host: Host, command: string): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], 60_000);
-}
+const play = labPlaybook(PLAYBOOK);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

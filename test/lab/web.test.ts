@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAB, labExec, uxsvCli, type Exec } from '../helpers/lab.js';
+import { LAB, labExec, labPlaybook, onHost, uxsvCli, type Exec, type Host, type PlayRun } from '../helpers/lab.js';
 
 const PLAYBOOK = 'test/lab/playbooks/web.yml';
 const SITES = {
@@ -19,36 +19,23 @@ type Site = keyof typeof SITES;
 
 const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
-/** `uxsv play` of the test playbook; returns the run and the recap per host. */
-async function play(...args: string[]): Promise<Exec & { recap: Record<string, { changed: number; failed: number }> }> {
-  const res = await uxsvCli(['play', '-i', 'inventory/lab', PLAYBOOK, ...args], 300_000);
-  const recap: Record<string, { changed: number; failed: number }> = {};
-  for (const m of strip(res.stdout).matchAll(/^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) {
-    recap[m[1]!] = { changed: Number(m[2]), failed: Number(m[3]) + Number(m[4]) };
-  }
-  return { ...res, recap };
-}
+const play = labPlaybook(PLAYBOOK, 300_000);
 
-function expectRun(res: Awaited<ReturnType<typeof play>>, hosts: string[], changed?: 0): void {
+function expectRun(res: PlayRun, hosts: string[], changed?: 0): void {
   const detail = `${res.stdout.slice(-4000)}\n${res.stderr}`;
   expect(res.rc, detail).toBe(0);
   expect(Object.keys(res.recap).sort(), detail).toEqual([...hosts].sort());
   for (const host of hosts) {
-    expect(res.recap[host]!.failed, detail).toBe(0);
+    expect(res.recap[host]!.failed + res.recap[host]!.unreachable, detail).toBe(0);
     if (changed === 0) expect(res.recap[host]!.changed, `${host} not idempotent\n${detail}`).toBe(0);
   }
-}
-
-/** A command on a lab host (as root). */
-async function onHost(host: string, command: string): Promise<Exec> {
-  return uxsvCli(['lab', 'ssh', host, '--', command], 60_000);
 }
 
 let tmp: string;
 const certFile = (site: Site) => join(tmp, `${site}.crt`);
 
 /** Fetch the site's certificate from the host that has its data, for curl --cacert. */
-async function fetchCert(site: Site, host: string): Promise<string> {
+async function fetchCert(site: Site, host: Host): Promise<string> {
   const res = await onHost(host, `cat /srv/www/${site}/tls/${site}.crt`);
   expect(res.rc, res.stderr).toBe(0);
   expect(res.stdout).toContain('BEGIN CERTIFICATE');
@@ -65,7 +52,7 @@ async function curlSite(site: Site, marker: string): Promise<Exec> {
   );
 }
 
-async function expectServedBy(site: Site, host: string, others: string[]): Promise<void> {
+async function expectServedBy(site: Site, host: Host, others: Host[]): Promise<void> {
   const marker = `${site}-${host}-${Date.now()}`;
   const res = await curlSite(site, marker);
   expect(res.rc, res.stderr).toBe(0);
@@ -79,13 +66,13 @@ async function expectServedBy(site: Site, host: string, others: string[]): Promi
   }
 }
 
-async function expectApache(host: string, active: boolean): Promise<void> {
+async function expectApache(host: Host, active: boolean): Promise<void> {
   const res = await onHost(host, 'systemctl is-active apache2; systemctl is-enabled apache2');
   expect(res.stdout.trim().split('\n'), host).toEqual(active ? ['active', 'enabled'] : ['inactive', 'disabled']);
 }
 
 /** Sites enabled on a host (sites-enabled/*.conf). */
-async function enabledSites(host: string): Promise<string[]> {
+async function enabledSites(host: Host): Promise<string[]> {
   const res = await onHost(host, 'cd /etc/apache2/sites-enabled && ls');
   return res.stdout.split('\n').filter(Boolean).sort();
 }

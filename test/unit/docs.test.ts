@@ -1,9 +1,9 @@
 /** The committed module reference and editor schema are the ones the code generates. */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { modulesMarkdown, playbookSchemaJson } from '../../../engine/cli/doc.js';
-import { modules } from '../../../engine/modules/registry.js';
-import { EXIT } from '../../../engine/cli/exit-codes.js';
+import { modulesMarkdown, playbookSchemaJson } from '../../engine/cli/doc.js';
+import { modules } from '../../engine/modules/registry.js';
+import { EXIT } from '../../engine/cli/exit-codes.js';
 
 describe('generated docs', () => {
   it('docs/modules.md and schemas/playbook.schema.json are up to date (npm run docs)', () => {
