@@ -4,6 +4,7 @@
  * conversion. The loader validates with ajv without coercion or defaults, so
  * modules apply defaults and aliases themselves.
  */
+import { toBool as ansibleBool } from '../../values.js';
 import type { JSONSchema } from '../types.js';
 
 const TRUE_WORDS = ['yes', 'true', 'on', 'y', '1'];
@@ -23,14 +24,10 @@ export const stringSchema: JSONSchema = { type: 'string' };
 export const textSchema: JSONSchema = { type: ['string', 'number', 'boolean'] };
 export const stringListSchema: JSONSchema = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 
+/** A module argument's boolean: Ansible's rules (engine/values.ts), `fallback` when it is not given. */
 export function toBool(value: unknown, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  const word = String(value).toLowerCase();
-  if (TRUE_WORDS.includes(word)) return true;
-  if (FALSE_WORDS.includes(word)) return false;
-  throw new Error(`not a boolean: ${String(value)}`);
+  return ansibleBool(value);
 }
 
 /** The first defined value among an argument and its aliases. */
