@@ -13,6 +13,9 @@ import type { ModuleContext, ModuleResult } from '../modules/types.js';
 import type { Templar } from '../template/index.js';
 import { location } from './keywords.js';
 
+/** What an EXEC line shows in place of the module's command. */
+const MODULE_COMMAND = '<module command>';
+
 export interface ContextSettings {
   check: boolean;
   diff: boolean;
@@ -57,7 +60,9 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
       const execOptions = { timeoutMs: settings.timeoutMs, ...rest, env: { ...settings.environment, ...(rest.env ?? {}) }, become };
-      if (settings.verbosity >= 3 && !settings.noLog && c.describe && host.verbose) host.verbose(3, `EXEC ${c.describe(command, execOptions)}`, target);
+      // As Ansible's EXEC lines: how the host's shell is entered (become included), not the task's own
+      // command, environment or arguments (the module's business, and possibly secret).
+      if (settings.verbosity >= 3 && !settings.noLog && c.describe && host.verbose) host.verbose(3, `EXEC ${c.describe(MODULE_COMMAND, { become })}`, target);
       const result = await c.exec(command, execOptions);
       if (result.truncated) {
         const t = (observed.truncated ??= { stdout: 0, stderr: 0 });

@@ -4,6 +4,7 @@
  * checked. The executor uses it for the task it runs; read-ahead-plan.ts for
  * the tasks ahead.
  */
+import { userInfo } from 'node:os';
 import type { BecomeSpec } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
@@ -119,8 +120,13 @@ export function becomeFor(task: TaskNode, vars: Vars, render: Render, defaults: 
   if (!toBool(pick('ansible_become', 'become', defaults.become ?? false), false)) return undefined;
   const user = String(untag(pick('ansible_become_user', 'become_user', defaults.becomeUser ?? 'root')));
   const method = String(untag(pick('ansible_become_method', 'become_method', defaults.becomeMethod ?? 'sudo')));
-  // Running as another user than the one asked for would be worse than not running: other methods are refused.
-  if (method !== 'sudo' && method !== 'ansible.builtin.sudo') throw new UserError(`become_method '${method}' is not supported: uxsv becomes another user with sudo only`, { file: task.origin.file, line: task.origin.line });
+  if (method !== 'sudo' && method !== 'ansible.builtin.sudo') {
+    // Becoming the user one logs in as changes no user: Ansible skips it (or, with become_allow_same_user, sudo gives that same user).
+    const login = String(untag(pick('ansible_user', 'remote_user', vars.ansible_ssh_user ?? defaults.remoteUser ?? userInfo().username)));
+    if (user === login && !defaults.becomeAllowSameUser) return undefined;
+    // Running as another user than the one asked for would be worse than not running: other methods are refused.
+    if (user !== login) throw new UserError(`become_method '${method}' is not supported: uxsv becomes another user with sudo only`, { file: task.origin.file, line: task.origin.line });
+  }
   const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? defaults.becomePassword;
   return { user, ...(password !== undefined ? { password: String(untag(password)) } : {}), ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}) } as BecomeSpec;
 }
