@@ -21,7 +21,8 @@ export function shellJoin(words: Array<string | number>): string {
 
 /**
  * Split like a POSIX shell would (quotes, backslashes), without any expansion:
- * Ansible's shlex.split for the command module, and ssh's common args.
+ * ssh's common args. (The command module splits with Python's shlex rules:
+ * engine/modules/core/shlex.ts.)
  * `what` names the text in the error for an unterminated quote.
  */
 export function shellWords(text: string, what: string): string[] {

@@ -68,7 +68,7 @@ export async function runPlay(run: RunState, play: Play): Promise<PlayOutcome> {
 /** `strategy:`, possibly a template of play vars and extra vars. */
 function strategyOf(run: RunState, play: Play): string {
   const raw = play.keywords.strategy ?? run.options.defaultStrategy ?? 'linear';
-  const vars = lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play));
+  const vars = playLevelVars(run, play);
   const name = String(untag(run.templar.renderValue(raw, vars, `${location(play)} strategy`))).replace(/^ansible\.builtin\./, '');
   if (name === 'host_pinned') return 'free';
   if (name !== 'linear' && name !== 'free') throw new UserError(`Invalid play strategy specified: ${name}`, { file: play.origin.file, line: play.origin.line });
@@ -83,18 +83,23 @@ export function playPattern(play: Play, extraVars: Vars, inventory: Inventory, t
   return Array.isArray(rendered) ? rendered.join(',') : String(rendered);
 }
 
+/** What a play's own keywords (name, order, serial, ...) are rendered with before any host is known: play vars and extra vars. */
+function playLevelVars(run: RunState, play: Play): Vars {
+  return lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play));
+}
+
 /** A play keyword rendered with play vars and extra vars (`order: "{{ myorder }}"`), before any host is known. */
 function playKeyword(run: RunState, play: Play, name: string): unknown {
   const value = play.keywords[name];
   if (typeof value !== 'string' || !Templar.isTemplate(value)) return value;
-  return untag(run.templar.renderValue(value, lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play)), `${location(play)} ${name}`));
+  return untag(run.templar.renderValue(value, playLevelVars(run, play), `${location(play)} ${name}`));
 }
 
 /** Play names may use play vars and extra vars, as in Ansible; a name that cannot be rendered stays as written. */
 function playName(run: RunState, play: Play): string {
   if (!Templar.isTemplate(play.name)) return play.name;
   try {
-    return String(untag(run.templar.render(play.name, lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play)), `${location(play)} name`)));
+    return String(untag(run.templar.render(play.name, playLevelVars(run, play), `${location(play)} name`)));
   } catch {
     return play.name;
   }
@@ -124,7 +129,7 @@ function orderHosts(hosts: string[], order: unknown): string[] {
 /** `serial`: numbers, percentages or a list of them (the last repeats), templated with play vars. */
 function batches(run: RunState, play: Play, hosts: string[]): string[][] {
   if (play.serial === undefined || play.serial === null) return [hosts];
-  const vars = lazyVars({ ...play.vars, ...run.options.extraVars }, run.templar, location(play));
+  const vars = playLevelVars(run, play);
   const rendered = untag(run.templar.renderValue(play.serial, vars, `${location(play)} serial`));
   const sizes = (Array.isArray(rendered) ? rendered : [rendered]).map((s) => {
     const str = String(s).trim();
