@@ -32,6 +32,20 @@ export interface LoaderOptions {
 /** Ansible's words for a block used as a handler. */
 export const BLOCK_AS_HANDLER = 'Using a block as a handler is not supported.';
 
+/**
+ * A block inside a block of a handlers list (the play's or an included
+ * file's): the top-level blocks are the list's own implicit blocks, a block
+ * within one is what Ansible refuses as a handler.
+ */
+export function nestedHandlerBlock(nodes: Node[]): BlockNode | undefined {
+  for (const top of nodes) {
+    if (top.kind !== 'block') continue;
+    const nested = [...top.block, ...top.rescue, ...top.always].find((n): n is BlockNode => n.kind === 'block');
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
 const INCLUDE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'import_playbook', 'include']);
 const INCLUDE_ARG_KEYS = new Set(['file', 'name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'allow_duplicates', 'public', 'rolespec_validate']);
 const META_ACTIONS = new Set(['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_facts', 'refresh_inventory', 'reset_connection', 'clear_host_errors', 'end_batch']);
@@ -303,18 +317,16 @@ export class Loader {
   private handlerList(list: unknown, loaded: LoadedYaml, p: DataPath, scope: Scope, tags: string[]): HandlerNode[] {
     const nodes = this.taskList(list, loaded, p, scope, tags);
     const handlers: HandlerNode[] = [];
-    // A block at the top of the handlers (or of a handlers file) is the list's own implicit block; one inside it is refused.
-    const flatten = (n: Node, depth: number) => {
+    const nested = nestedHandlerBlock(nodes);
+    if (nested) throw errorAt(nested.origin.loaded, nested.origin.path, BLOCK_AS_HANDLER);
+    const flatten = (n: Node) => {
       if (n.kind === 'task') handlers.push(n);
-      else if (n.kind === 'block') {
-        if (depth > 0) throw errorAt(n.origin.loaded, n.origin.path, BLOCK_AS_HANDLER);
-        [...n.block, ...n.rescue, ...n.always].forEach((c) => flatten(c, depth + 1));
-      }
+      else if (n.kind === 'block') [...n.block, ...n.rescue, ...n.always].forEach(flatten);
       else if (n.kind === 'include_role') throw errorAt(n.origin.loaded, n.origin.path, "Using 'include_role' as a handler is not supported.");
       // A meta task may be a handler (flush_handlers fails when it runs as one, as in Ansible).
       else if (n.kind === 'include_tasks' || n.kind === 'meta') handlers.push(n); else throw errorAt(n.origin.loaded, n.origin.path, `${n.kind} cannot be used as a handler`);
     };
-    nodes.forEach((n) => flatten(n, 0));
+    nodes.forEach(flatten);
     for (const h of handlers) h.handler = { listen: asList(h.keywords.listen) };
     return handlers;
   }

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { ParserError, UserError } from '../errors.js';
 import type { BlockNode, HandlerNode, IncludeNode, MetaNode, Node, RoleScope, Scope, TaskNode, Vars } from '../loader/model.js';
-import { BLOCK_AS_HANDLER } from '../loader/playbook.js';
+import { BLOCK_AS_HANDLER, nestedHandlerBlock } from '../loader/playbook.js';
 import { untag } from '../template/trust.js';
 import type { IncludeRequest, TaskOutcome } from './executor.js';
 import { filterSelected, type PlayRun } from './play-run.js';
@@ -128,11 +128,8 @@ function adopt(play: PlayRun, roles: RoleScope[], handlers: HandlerNode[]): void
 /** Tasks included from a handler are handlers themselves. */
 function markHandlers(nodes: Node[]): void {
   // As in the play's handlers: a block at the file's top is its implicit block, one inside it is refused.
-  for (const top of nodes) {
-    if (top.kind !== 'block') continue;
-    const nested = [...top.block, ...top.rescue, ...top.always].find((n) => n.kind === 'block');
-    if (nested) throw new ParserError(BLOCK_AS_HANDLER, { file: nested.origin.file, line: nested.origin.line });
-  }
+  const nested = nestedHandlerBlock(nodes);
+  if (nested) throw new ParserError(BLOCK_AS_HANDLER, { file: nested.origin.file, line: nested.origin.line });
   for (const t of nodes.flatMap(tasksOf)) if (t.kind === 'task' || t.kind === 'meta') (t as TaskNode | MetaNode).handler = { listen: [] };
 }
 
