@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages: sshd for the SSH tests, rsync/sudo for modules, and the lab's tools
-# (debootstrap, systemd-nspawn, the client-side tools the lab tests use).
+# (debootstrap, systemd-nspawn, the client-side tools the lab tests use), and
+# GNU time for the benchmark's start-up figure.
 PACKAGES=(
   openssh-server openssh-client rsync sudo cron iproute2 procps
   debootstrap systemd-container socat util-linux iputils-ping iputils-arping
   bind9-dnsutils curl swaks isc-dhcp-client chrony
+  time
 )
 
 missing=()
