@@ -21,6 +21,8 @@ function canUseNetns(): boolean {
       `ip link add ${iface} type veth peer name ${iface}p && ip link set ${iface} up && ip addr add 192.0.2.1/24 dev ${iface}`], { stdio: 'ignore' });
     return true;
   } catch {
+    // A namespace made before a later step failed is not left behind.
+    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* never made */ }
     return false;
   }
 }
