@@ -32,7 +32,7 @@ export async function readFacts<R extends readonly FactRequest[]>(ctx: ModuleCon
   if (ctx.fact || requests.length === 1) {
     return (await Promise.all(requests.map(([fact, params]) => readFact(ctx, fact, params)))) as Values<R>;
   }
-  const { outputs, res } = await runFactBatch((script) => ctx.run(script), requests);
+  const { outputs, res } = await runFactBatch((script, inline) => ctx.run(script, inline ? { inline: true } : {}), requests);
   return requests.map(([fact, params], i) => {
     const output = outputs[i];
     if (!output) throw new Error(`cannot read ${fact.name}: ${res.stderr.toString().trim() || `rc ${res.rc}, the command was cut off`}`);
@@ -43,30 +43,67 @@ export async function readFacts<R extends readonly FactRequest[]>(ctx: ModuleCon
 /**
  * Runs the commands of several facts as one command line and gives each its
  * own output, or undefined for one whose end never came (the command was cut
- * off). Each output ends with a marker holding a random token made for this
+ * off). Requests of a fact that merges (Fact.merge) share one command and its
+ * output. Each output ends with a marker holding a random token made for this
  * batch: nothing a host prints for one fact (a file's content, a name) can
  * know it, so none can pass for the end of another's output. A batch whose
- * markers are not exactly one per fact, in order, gives no output at all.
+ * markers are not exactly one per command, in order, gives no output at all.
+ * `inline` tells the runner every command promises to leave the shell as it
+ * was (Fact.inline): the resident shell may run the batch without a subshell.
  */
-export async function runFactBatch(run: (script: string) => Promise<ExecResult>, requests: readonly FactRequest[]): Promise<{ outputs: Array<FactOutput | undefined>; res: ExecResult }> {
+export async function runFactBatch(run: (script: string, inline: boolean) => Promise<ExecResult>, requests: readonly FactRequest[]): Promise<{ outputs: Array<FactOutput | undefined>; res: ExecResult }> {
   const token = `uxsv-fact-${randomBytes(16).toString('hex')}`;
-  const script = requests.map(([fact, params], i) => [
-    `(\n${fact.command(params)}\n)`,
+  const groups = groupRequests(requests);
+  const script = groups.map(({ fact, params }, i) => [
+    // An inline command needs no subshell of its own either.
+    fact.inline ? `{\n${fact.command(params)}\n}` : `(\n${fact.command(params)}\n)`,
     `printf '\\n%s %s %s\\n' ${token} ${i} "$?"`,
     `printf '\\n%s %s\\n' ${token} ${i} >&2`,
   ].join('\n')).join('\n');
-  const res = await run(script);
+  const res = await run(script, groups.every((g) => g.fact.inline));
   const outs = splitOnToken(res.stdout, Buffer.from(`\n${token} `));
   const errs = splitOnToken(res.stderr, Buffer.from(`\n${token} `));
   const ordered = (parts: Array<{ out: Buffer; tail: string }>, withRc: boolean) =>
-    parts.every((p, i) => (withRc ? new RegExp(`^${i} \\d{1,3}$`) : new RegExp(`^${i}$`)).test(p.tail)) && parts.length <= requests.length;
-  if (!ordered(outs, true) || !ordered(errs, false)) return { outputs: requests.map(() => undefined), res };
-  const outputs = requests.map((_, i): FactOutput | undefined => {
+    parts.every((p, i) => (withRc ? new RegExp(`^${i} \\d{1,3}$`) : new RegExp(`^${i}$`)).test(p.tail)) && parts.length <= groups.length;
+  const outputs: Array<FactOutput | undefined> = requests.map(() => undefined);
+  if (!ordered(outs, true) || !ordered(errs, false)) return { outputs, res };
+  groups.forEach((group, i) => {
     const chunk = outs[i];
-    if (!chunk) return undefined;
-    return { rc: Number(chunk.tail.split(' ')[1]), stdout: chunk.out, stderr: errs[i]?.out.toString() ?? '' };
+    if (!chunk) return;
+    const output = { rc: Number(chunk.tail.split(' ')[1]), stdout: chunk.out, stderr: errs[i]?.out.toString() ?? '' };
+    for (const member of group.members) outputs[member] = output;
   });
   return { outputs, res };
+}
+
+interface RequestGroup {
+  fact: Fact<any, any>;
+  params: unknown;
+  /** The requests it answers, by index. */
+  members: number[];
+}
+
+/** One group per request, but one for all requests of a fact that merges. */
+function groupRequests(requests: readonly FactRequest[]): RequestGroup[] {
+  const groups: RequestGroup[] = [];
+  const merging = new Map<string, { group: RequestGroup; params: unknown[] }>();
+  requests.forEach(([fact, params], i) => {
+    if (!fact.merge) {
+      groups.push({ fact, params, members: [i] });
+      return;
+    }
+    const known = merging.get(fact.name);
+    if (known) {
+      known.params.push(params);
+      known.group.members.push(i);
+      return;
+    }
+    const group: RequestGroup = { fact, params, members: [i] };
+    merging.set(fact.name, { group, params: [params] });
+    groups.push(group);
+  });
+  for (const { group, params } of merging.values()) if (params.length > 1) group.params = group.fact.merge!(params);
+  return groups;
 }
 
 /** The outputs before each `\n<token> <tail>\n`, with their tails. */

@@ -27,4 +27,11 @@ export interface Fact<Params, Value> {
    * so the resident shell may run it inline, without a subshell.
    */
   inline?: boolean;
+  /**
+   * The parameters of one read answering several (facts whose output is
+   * looked up by what each asks, like the file fact's paths): a batch sends
+   * one command for all of them, and each parses the shared output with its
+   * own parameters.
+   */
+  merge?(params: Params[]): Params;
 }

@@ -309,7 +309,7 @@ export class TaskExecutor {
     reads.attach(task.module, mctx, {
       target,
       scope,
-      exec: async (script) => (await this.deps.contextHost.connection(target)).exec(script, { timeoutMs: settings.timeoutMs, env: settings.environment, become: settings.become }),
+      exec: async (script, inline) => (await this.deps.contextHost.connection(target)).exec(script, { timeoutMs: settings.timeoutMs, env: settings.environment, become: settings.become, inline }),
       ...(window ? { window } : {}),
     });
   }

@@ -49,8 +49,8 @@ export interface ReaderOptions {
   target: string;
   /** readScope() of the task. */
   scope: string;
-  /** Runs the batch with the task's become, environment and timeout. */
-  exec(script: string): Promise<ExecResult>;
+  /** Runs the batch with the task's become, environment and timeout (inline: it changes nothing in the shell). */
+  exec(script: string, inline: boolean): Promise<ExecResult>;
   /** The reads of the host's next `count` tasks; absent when the task is not at the host's own place (delegated, a loop item). */
   window?(count: number): PlannedRead[];
 }

@@ -11,9 +11,9 @@
  */
 import { quote } from '../../connection/quote.js';
 import type { Fact } from '../../facts/types.js';
-import { readFact } from '../../facts/index.js';
+import { readFact, type FactRequest } from '../../facts/index.js';
 import { boolSchema, text, textSchema, toBool } from '../lib/args.js';
-import type { Module, ModuleContext, ModuleResult, Plan } from '../types.js';
+import type { Module, ModuleContext, ModuleResult, Plan, ReadAheadContext } from '../types.js';
 import { expandedWord, globWord, hasGlob, pathWord, pySplitlines, shlexSplit } from './shlex.js';
 
 export interface CommandArgs {
@@ -69,11 +69,12 @@ function matchTest(path: string): string {
 /** The guards of command/shell/script: chdir entered first, then creates/removes matched relative to it. */
 export const guardFact: Fact<GuardParams, GuardState> = {
   name: 'command.guards',
+  // Shell builtins only, unless a glob needs ls; a chdir happens in a subshell of its own.
+  inline: true,
   command: ({ chdir, creates, removes }) => {
-    const parts: string[] = [];
-    if (chdir !== undefined) parts.push(`if ! cd -P -- ${pathWord(chdir)} 2>/dev/null; then echo nochdir; exit 0; fi`);
-    parts.push(creates !== undefined ? matchTest(creates) : 'echo -', removes !== undefined ? matchTest(removes) : 'echo -');
-    return parts.join('\n');
+    const tests = [creates !== undefined ? matchTest(creates) : 'echo -', removes !== undefined ? matchTest(removes) : 'echo -'];
+    if (chdir === undefined) return tests.join('\n');
+    return `(\nif ! cd -P -- ${pathWord(chdir)} 2>/dev/null; then echo nochdir; exit 0; fi\n${tests.join('\n')}\n)`;
   },
   parse: (output) => {
     const out = output.stdout.toString('utf8').split('\n');
@@ -83,10 +84,26 @@ export const guardFact: Fact<GuardParams, GuardState> = {
   },
 };
 
-export async function readGuards(ctx: ModuleContext, args: GuardParams): Promise<GuardState> {
-  if (args.creates === undefined && args.removes === undefined) return {};
-  return readFact(ctx, guardFact, { chdir: args.chdir, creates: args.creates, removes: args.removes });
+/** The guard read of a command's arguments (normalised), or none without creates/removes. */
+function guardRequest(args: GuardParams): FactRequest<GuardParams, GuardState> | undefined {
+  if (args.creates === undefined && args.removes === undefined) return undefined;
+  return [guardFact, { chdir: args.chdir, creates: args.creates, removes: args.removes }];
 }
+
+export async function readGuards(ctx: ModuleContext, args: GuardParams): Promise<GuardState> {
+  const request = guardRequest(args);
+  return request ? readFact(ctx, ...request) : {};
+}
+
+/**
+ * A command skipped by creates/removes changes nothing: its guard is read
+ * ahead with the tasks around it, and what was read ahead lives on past it.
+ * A command that runs forgets it (its `ctx.run`).
+ */
+const guardReadAhead = (_ctx: ReadAheadContext, args: CommandArgs): FactRequest[] => {
+  const request = guardRequest(normalizeArgs(args));
+  return request ? [request] : [];
+};
 
 // ------------------------------------------------------------- running
 
@@ -284,6 +301,7 @@ export const command: Module<CommandArgs, GuardState> = {
     example: '- command: /usr/sbin/named-checkconf /etc/bind/named.conf\n  changed_when: false',
   },
   read: (ctx, args) => readGuards(ctx, normalizeArgs(args)),
+  readAhead: guardReadAhead,
   plan(ctx, rawArgs, guards) {
     const args = normalizeArgs(rawArgs);
     const { words, error } = commandWords(args);
@@ -316,6 +334,7 @@ export const shell: Module<CommandArgs, GuardState> = {
     example: '- shell: journalctl -u named | tail -n 20\n  register: log',
   },
   read: (ctx, args) => readGuards(ctx, normalizeArgs(args)),
+  readAhead: guardReadAhead,
   plan(ctx, rawArgs, guards) {
     const args = normalizeArgs(rawArgs);
     const text = args._raw_params ?? args.cmd;

@@ -86,7 +86,7 @@ describe('the read-ahead cache', () => {
     expect((await readFact(next, fileFact, [{ path: f }]))[0]!.checksum).toBe(sha1('new'));
   });
 
-  it('a module that changed something, or does not declare its reads, forgets what was read; check mode and controller-only modules do not', async () => {
+  it('a module that changed something, or does not declare its reads, forgets what was read; check mode, controller-only modules and a skipped command do not', async () => {
     const reads = new ReadAhead(true);
     writeFileSync(join(dir, 'a'), 'A');
     const fill = async () => readFact(attached(reads), fileFact, [{ path: join(dir, 'a') }]);
@@ -97,7 +97,13 @@ describe('the read-ahead cache', () => {
     reads.settled('localhost', stat, { changed: true }, false);
     expect(reads.cached('localhost')).toBe(0);
     await fill();
+    reads.settled('localhost', modules.get('apt')!, { changed: false }, false);
+    expect(reads.cached('localhost')).toBe(0);
+    // A command skipped by creates/removes ran nothing; one that ran changed something.
+    await fill();
     reads.settled('localhost', modules.get('command')!, { changed: false }, false);
+    expect(reads.cached('localhost')).toBe(1);
+    reads.settled('localhost', modules.get('shell')!, { changed: true }, false);
     expect(reads.cached('localhost')).toBe(0);
     await fill();
     reads.settled('localhost', stat, { changed: false, failed: true }, false);

@@ -1,7 +1,8 @@
 /**
  * Reading ahead over real SSH (test/helpers/sshd.ts): a 30-task run with
- * nothing to change costs a few commands per host instead of one per task,
- * and gives the same results as without it.
+ * nothing to change costs a few commands per host instead of one per task
+ * (commands skipped by `creates` included), and gives the same results as
+ * without it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type TestSshd } from '../../helpers/sshd.js';
@@ -25,7 +26,7 @@ function inventory(): string {
   return `all:\n  vars:\n    ansible_ssh_common_args: -o UserKnownHostsFile=${sshd.knownHostsPath}\n  hosts:\n    s1:\n      ${hostVars}\n    s2:\n      ${hostVars}\n`;
 }
 
-/** 30 tasks: file, copy, template, lineinfile and stat, six of each, in a folder per host. */
+/** 30 tasks: file, copy, template, lineinfile, stat and command with creates, five of each, in a folder per host. */
 function playbook(out = 'out'): string {
   const dir = `${p.dir}/${out}/{{ inventory_hostname }}`;
   const tasks: string[] = [`    - file: { path: "${dir}", state: directory }`];
@@ -37,7 +38,8 @@ function playbook(out = 'out'): string {
       `    - template: { src: t.j2, dest: "${f}" }`,
       `    - lineinfile: { path: "${dir}/lines", line: "line ${i}", create: true }`,
       `    - stat: { path: "${dir}/lines" }`,
-    ][i % 5]!);
+      `    - command: touch ${dir}/c${i}\n      args: { creates: "${dir}/c${i}" }`,
+    ][i % 6]!);
   }
   return `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * in names and contents must come back as data, never crash the parser.
  */
 import { describe, expect, it } from 'vitest';
-import { fileFact, parseFileRecords, parseStatLine, parseStatTime, type FileQuery } from '../../../../engine/facts/file.js';
+import { fileFact, parseStatLine, parseStatTime, type FileQuery } from '../../../../engine/facts/file.js';
 import { fileBytesFact } from '../../../../engine/facts/file-bytes.js';
 import { identityFact } from '../../../../engine/facts/identity.js';
 import { expandFact, expandPath, expansionNeeds } from '../../../../engine/facts/expand.js';
@@ -25,47 +25,70 @@ describe('file fact', () => {
     expect(parseStatTime('garbage')).toBeUndefined();
   });
 
-  it('parses a record with every tag', () => {
-    const stat = ['81a4', '644', '1000', '100', '6', '1.5', '2.25', '3.000000001', '99', '65024', '2', '8', '4096', '0', 'alice', 'UNKNOWN'].join(SEP);
-    const text = [
-      '@R 0', `S ${stat}`, `L ${b64('target')}`, `R ${b64('/real/target')}`, 'H da39a3ee5e6b4b0d3255bfef95601890afd80709  -',
-      'A 101', `M ${b64('text/plain; charset=us-ascii')}`, `X ${b64('0 --------------e------- /p')}`, '@R 1',
-    ].join('\n');
-    const [a, b] = parseFileRecords(text, [{ path: '/p' }, { path: '/missing' }]);
+  const STAT = ['81a4', '644', '1000', '100', '6', '1.5', '2.25', '3.000000001', '99', '65024', '2', '8', '4096', '0', 'alice', 'UNKNOWN'].join(SEP);
+  const LINK = ['a1ff', '777', '0', '0', '7', '1', '1', '1', '5', '6', '1', '0', '4096', '0', 'root', 'root'].join(SEP);
+  const hex = (s: string) => Buffer.from(s).toString('hex');
+  /** An output as fileProgram's would be: NUL-separated tokens, ended by @end. */
+  const tokens = (...parts: string[]) => out(['@file 1', ...parts, '@end'].map((p) => `\0${p}\0`).join(''));
+
+  it('parses every kind of token, and answers each query by its path', () => {
+    const output = tokens(
+      `S ${STAT}${SEP}/p`, '@rc S 1', `T ${STAT}${SEP}/p`, '@rc T 0',
+      `A ${hex('/p')} 101`, `M ${hex('/p')} text/plain; charset=us-ascii\n`, `X ${hex('/p')} 0 --------------e------- /p\n`,
+      '@H sha1', 'da39a3ee5e6b4b0d3255bfef95601890afd80709  /p', '@rc H 0',
+    );
+    const [a, b] = fileFact.parse(output, [{ path: '/p', access: true, mime: true, attributes: true }, { path: '/missing' }]);
     expect(a).toMatchObject({
       exists: true, type: 'file', kind: 'file', mode: '0644', uid: 1000, gid: 100, size: 6, atime: 1.5, mtime: 2.25, inode: 99, dev: 65024,
-      nlink: 2, blocks: 8, blockSize: 4096, rdev: 0, owner: 'alice', group: undefined, linkTarget: 'target', realPath: '/real/target',
+      nlink: 2, blocks: 8, blockSize: 4096, rdev: 0, owner: 'alice', group: undefined,
       sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', access: { readable: true, writeable: false, executable: true },
       mime: { mimetype: 'text/plain', charset: 'us-ascii' }, attributes: { version: '0', flags: 'e' },
     });
     expect(b).toEqual({ path: '/missing', exists: false });
   });
 
-  it('marks a followed link to nothing as dangling, and keeps other checksums apart from sha1', () => {
-    const stat = ['a1ff', '777', '0', '0', '7', '1', '1', '1', '5', '6', '1', '0', '4096', '0', 'root', 'root'].join(SEP);
-    const [d] = parseFileRecords(`@R 0\nD ${stat}\n`, [{ path: '/l' }]);
-    expect(d).toMatchObject({ exists: true, dangling: true, type: 'link', mode: '0777' });
-    const [m] = parseFileRecords('@R 0\nH d41d8cd98f00b204e9800998ecf8427e  -\n', [{ path: '/f', checksum: 'md5' }]);
+  it('follows a link through its stat, keeps its target, and marks a link to nothing as dangling', () => {
+    const output = tokens(
+      `S ${LINK}${SEP}/l`, `S ${LINK}${SEP}/dead`, `T ${STAT}${SEP}/l`,
+      `L ${hex('/l')} target`, `R ${hex('/l')} /real/target`, `L ${hex('/dead')} nowhere`, `R ${hex('/dead')} `,
+    );
+    const [followed, itself, dead] = fileFact.parse(output, [{ path: '/l', checksum: false }, { path: '/l', follow: false }, { path: '/dead' }]);
+    expect(followed).toMatchObject({ type: 'file', size: 6, linkTarget: 'target', realPath: '/real/target' });
+    expect(itself).toMatchObject({ type: 'link', mode: '0777', linkTarget: 'target' });
+    expect(dead).toMatchObject({ exists: true, dangling: true, type: 'link', linkTarget: 'nowhere' });
+    expect(dead!.realPath).toBeUndefined();
+  });
+
+  it('keeps other checksums apart from sha1, by algorithm', () => {
+    const output = tokens(`S ${STAT}${SEP}/f`, '@H md5', 'd41d8cd98f00b204e9800998ecf8427e  /f', '@H sha1', 'da39a3ee5e6b4b0d3255bfef95601890afd80709  /f');
+    const [m, s] = fileFact.parse(output, [{ path: '/f', checksum: 'md5' }, { path: '/f' }]);
     expect(m).toMatchObject({ checksum: 'd41d8cd98f00b204e9800998ecf8427e' });
     expect(m!.sha1).toBeUndefined();
+    expect(s).toMatchObject({ sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709' });
   });
 
-  it('computes the hash of transferred content itself, and keeps the head of a larger file', () => {
-    const [c] = parseFileRecords(`@R 0\nC ${b64('hello\n')}\n`, [{ path: '/f', content: true }]);
+  it('computes the hash of transferred content itself, and keeps the head and the host\'s hash of a file over the limit', () => {
+    const [c] = fileFact.parse(tokens(`S ${STAT}${SEP}/f`, `C ${hex('/f')} ${b64('hello\n')}`), [{ path: '/f', content: true }]);
     expect(c!.content!.toString()).toBe('hello\n');
     expect(c!.sha1).toBe('f572d396fae9206628714fb2ce00f72e94f2258f');
-    const [p] = parseFileRecords(`@R 0\nP ${b64('\0binary')}\n`, [{ path: '/f', content: true }]);
-    expect(p!.head).toEqual(Buffer.from('\0binary'));
+    const big = Buffer.alloc(10_000, 7);
+    const [p] = fileFact.parse(tokens(`S ${STAT}${SEP}/f`, `C ${hex('/f')} ${b64(big)}`, '@H sha1', 'aa39a3ee5e6b4b0d3255bfef95601890afd80709  /f'),
+      [{ path: '/f', content: true, contentLimit: 9000 }]);
+    expect(p!.content).toBeUndefined();
+    expect(p!.head).toEqual(big.subarray(0, 8192));
+    expect(p!.sha1).toBe('aa39a3ee5e6b4b0d3255bfef95601890afd80709');
   });
 
-  it('survives garbage: wrong field counts, bad base64, unknown tags, an index out of range', () => {
-    const text = '@R 0\nS not a stat line\nL %%%%\nZ whatever\n@R 7\nS x\n\0\xff';
-    expect(() => parseFileRecords(text, [{ path: '/x' }])).not.toThrow();
+  it('survives garbage: wrong field counts, bad base64, unknown tags, names it was not asked about', () => {
+    const output = tokens('S not a stat line', `S ${STAT}`, `L ${hex('/x')} %%%%`, 'Z whatever', `S ${STAT}${SEP}/other`, '\xff\x01');
+    expect(fileFact.parse(output, [{ path: '/x' }])).toEqual([{ path: '/x', exists: false }]);
     expect(parseStatLine(`zz${SEP}644`)).toEqual({});
   });
 
-  it('throws with the host\'s message when the command failed', () => {
+  it('throws with the host\'s message when the command failed, a program is missing or the output was cut off', () => {
     expect(() => fileFact.parse(out('', 2, 'sh: stat: not found'), [{ path: '/x' }])).toThrow(/cannot stat \/x: sh: stat: not found/);
+    expect(() => fileFact.parse(tokens('@rc S 127'), [{ path: '/x' }])).toThrow(/cannot stat \/x: stat exited with 127 \(not installed\?\)/);
+    expect(() => fileFact.parse(out(`\0@file 1\0S ${STAT}${SEP}/x\0`), [{ path: '/x' }])).toThrow(/cut off/);
   });
 
   it('quotes every path in its command', () => {
