@@ -6,7 +6,7 @@
  */
 import { isDict, repr } from '../../template/python.js';
 import { validateArguments, type ArgumentSpec } from '../lib/argspec/validate.js';
-import { pythonClass, shortClassName } from '../lib/argspec/types.js';
+import { isMapping, pythonClass, shortClassName } from '../lib/argspec/types.js';
 import type { Module } from '../types.js';
 
 interface Args {
@@ -18,7 +18,7 @@ interface Args {
 /** A copy of lists and mappings, so validation (defaults, coercion) leaves the variables as they are; text keeps its tags. */
 function copyData(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyData);
-  if (isDict(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyData(v)]));
+  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyData(v)]));
   return value;
 }
 

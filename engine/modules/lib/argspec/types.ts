@@ -7,6 +7,11 @@
 import { isDict, isFloat, isInt, pyStr } from '../../../template/python.js';
 import { MADE_TEXT, UNSAFE, ownTags } from '../../../template/trust.js';
 
+/** A mapping (a dict to Python): not text, not YAML's !!binary bytes. */
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return isDict(value) && !(value instanceof Uint8Array);
+}
+
 /** A value and the coerced form a type gave it. */
 export type Coerce = (value: unknown) => unknown;
 
@@ -33,6 +38,8 @@ function pythonClassName(value: unknown): string {
   if (isFloat(value)) return 'float';
   if (typeof value === 'number' || value instanceof Number) return 'int';
   if (Array.isArray(value)) return 'list';
+  // YAML's !!binary.
+  if (value instanceof Uint8Array) return 'bytes';
   return 'dict';
 }
 
@@ -120,7 +127,7 @@ function keyValueDict(text: string): Record<string, string> {
 }
 
 function toDict(value: unknown): unknown {
-  if (isDict(value) && !isText(value)) return value;
+  if (isMapping(value)) return value;
   if (isText(value)) {
     const text = String(value);
     if (text.startsWith('{')) {
@@ -138,7 +145,8 @@ function toDict(value: unknown): unknown {
 
 function toJsonText(value: unknown): unknown {
   if (isText(value)) return String(value).trim();
-  if (Array.isArray(value) || isDict(value)) return JSON.stringify(value);
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value) || isMapping(value)) return JSON.stringify(value);
   throw new TypeError(`${pythonClass(value)} cannot be converted to a json string`);
 }
 

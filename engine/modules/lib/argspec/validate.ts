@@ -6,8 +6,8 @@
  * mutually_exclusive / required_* rules. It collects every failure in the
  * order and the words Ansible reports them.
  */
-import { eq, isDict, pyStr } from '../../../template/python.js';
-import { coercion, pythonClass, shortClassName } from './types.js';
+import { eq, pyStr } from '../../../template/python.js';
+import { coercion, isMapping as isDict, pythonClass, shortClassName } from './types.js';
 
 type Params = Record<string, unknown>;
 type OptionSpec = Record<string, unknown>;
@@ -94,7 +94,7 @@ function checkSubParameterShapes(spec: ArgumentSpec, params: Params): void {
     if (option.type !== 'dict' && !(option.type === 'list' && option.elements === 'dict')) continue;
     for (let item of Array.isArray(value) ? value : [value]) {
       if (isText(item)) item = coercion('dict').coerce(item);
-      if (!isDict(item) || isText(item)) throw new Error(`Value '${pyStr(item)}' in the sub parameter field '${name}' must by a ${pyStr(option.type)}, not '${shortClassName(item)}'`);
+      if (!isDict(item)) throw new Error(`Value '${pyStr(item)}' in the sub parameter field '${name}' must by a ${pyStr(option.type)}, not '${shortClassName(item)}'`);
       checkSubParameterShapes(sub, item as Params);
     }
   }
@@ -224,7 +224,7 @@ function validateSubOptions(spec: ArgumentSpec, params: Params, context: string[
     const here = [...context, name];
     const value = params[name];
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (!isDict(item) || isText(item)) {
+      if (!isDict(item)) {
         v.errors.push(`value of '${name}' must be of type dict or list of dicts`);
         continue;
       }
