@@ -13,11 +13,13 @@ import { blockKeywords, blockSchema, importPlaybookSchema, playSchema, roleMetaS
 import { errorAt, validateAt } from './validate.js';
 import { parseYaml, positionOf, readYamlFile, type DataPath, type LoadedYaml } from './yaml.js';
 import { parseKeyValue, splitArgs } from './kv.js';
+import { roleArgumentSpecs, roleValidationTask } from './role-argspec.js';
 import { checkArgsStatic } from './args.js';
 import { findLookup } from '../lookups/index.js';
 import { Templar } from '../template/index.js';
 import { lazyVars } from '../template/lazy.js';
 import { untag } from '../template/trust.js';
+import { toBool } from '../values.js';
 
 export interface LoaderOptions {
   modules: Map<string, Module<any, any>>;
@@ -669,11 +671,13 @@ export class Loader {
     const keywordNames = new Set(Object.keys(blockKeywords));
     const keywords: Vars = {};
     const params: Vars = {};
+    // The keys written beside `role:` (not its `vars:`): what the role's argument validation is given.
+    const ownParams: Vars = {};
     for (const [k, v] of Object.entries(entry)) {
       if (k === 'role' || k === 'name') continue;
       if (k === 'vars' && v && typeof v === 'object') Object.assign(params, v as Vars);
       else if (keywordNames.has(k)) keywords[k] = v;
-      else params[k] = v;
+      else params[k] = ownParams[k] = v;
     }
     for (const option of ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']) {
       const from = includeArgs?.[option];
@@ -709,8 +713,12 @@ export class Loader {
     const scope: Scope = { parent, kind: 'role', keywords, role, baseDir: dir };
     scopes.push(role);
     const taskFile = [`${tasksFrom}.yml`, `${tasksFrom}.yaml`, tasksFrom].map((f) => path.join(dir, 'tasks', f)).find((f) => existsSync(f));
+    if (!taskFile && includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
+    if (includeArgs?.rolespec_validate === undefined || toBool(includeArgs.rolespec_validate, false)) {
+      const validation = roleValidationTask(role, tasksFrom, ownParams, roleArgumentSpecs(dir, meta, shownPath));
+      if (validation) tasks.push(...this.task(validation.entry, validation.loaded, validation.path, scope, tags));
+    }
     if (taskFile) tasks.push(...this.loadTaskFile(taskFile, scope, tags, { loaded, path: p }));
-    else if (includeArgs?.tasks_from) throw errorAt(loaded, p, `role '${name}' has no tasks file '${tasksFrom}'`);
     const handlersFrom = String(includeArgs?.handlers_from ?? 'main');
     const handlerFile = [`${handlersFrom}.yml`, `${handlersFrom}.yaml`, handlersFrom].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
