@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play, project, type Project } from '../../../helpers/engine.js';
 import { startSshd, type TestSshd } from '../../../helpers/sshd.js';
-import { rshWord, rsyncCommand, rsyncOutcome, type RsyncOptions } from '../../../../engine/modules/files/synchronize-command.js';
+import { findProgram } from '../../../../engine/modules/files/synchronize-ends.js';
+import { rshCommand, rshWord, rsyncCommand, rsyncOutcome, type RsyncOptions } from '../../../../engine/modules/files/synchronize-command.js';
 
 const HAS_SUDO = existsSync('/usr/bin/sudo') || existsSync('/bin/sudo');
 const LOCAL = 'all:\n  hosts:\n    h1:\n      ansible_connection: local\n';
@@ -283,6 +284,16 @@ describe('synchronize over SSH', () => {
     expect(existsSync(p.path('ndst'))).toBe(false);
   });
 
+  it.skipIf(findProgram('sshpass') !== undefined)('a host with a password needs sshpass, and says so', async () => {
+    tree(p.path('wsrc'), { f: 'w' });
+    const run = await play(p, playbook([
+      `    - name: password\n      ansible.posix.synchronize: { src: "${p.path('wsrc')}/", dest: "${p.path('wdst')}" }\n      ignore_errors: true\n      register: r`,
+      `    - copy: { content: "{{ r | to_json }}", dest: "${p.path('password.json')}" }\n      delegate_to: localhost`,
+    ]), [], inventory('      ansible_password: secret'));
+    expect(run.code).toBe(0);
+    expect(result(p, 'password')).toMatchObject({ failed: true, msg: 'to use rsync connection with passwords, you must install the sshpass program' });
+  });
+
   it('delegate_to localhost runs rsync there; delegate_to the host itself copies locally on it', async () => {
     tree(p.path('dsrc'), { f: 'd' });
     const run = await play(p, playbook([
@@ -327,6 +338,13 @@ describe('the rsync command line', () => {
   it('refuses to hard-link into a subfolder of the link folder', () => {
     expect(rsyncCommand('rsync', { ...base, linkDest: ['/backup'] }, '/s/', '/backup/day/x')).toMatchObject({ error: /Hardlinking into a subdirectory/ });
     expect(cmd({ linkDest: ['/old'] }).argv).toEqual(expect.arrayContaining(['-H', '-vv', '--link-dest=/old']));
+  });
+
+  it('builds the ssh command: port, key, multiplexing, host key policy, ssh args as written', () => {
+    expect(rshCommand({ ssh: '/usr/bin/ssh', multiplexing: false, port: 2222, verifyHost: false }))
+      .toBe('/usr/bin/ssh -S none -o Port=2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null');
+    expect(rshCommand({ ssh: 'ssh', multiplexing: true, privateKey: '/k', verifyHost: { knownHostsFile: '/kh', strict: 'accept-new' }, sshArgs: '-o ForwardAgent=yes' }))
+      .toBe('ssh -i /k -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=accept-new -o ForwardAgent=yes');
   });
 
   it('quotes --rsh words as rsync splits them', () => {
