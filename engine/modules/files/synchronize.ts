@@ -128,8 +128,8 @@ export const synchronize: Module<Args, SyncState> = {
   schema: {
     type: 'object',
     properties: {
-      src: { type: ['string', 'number'], description: 'Source path: on the controller (push), on the host (pull). A relative path is looked up in the role\'s or playbook\'s files/. A trailing slash copies the folder\'s contents.' },
-      dest: { type: ['string', 'number'], description: 'Destination path: on the host (push), on the controller (pull).' },
+      src: { type: ['string', 'number'], description: 'Required. Source path: on the controller (push), on the host (pull). A relative path is looked up in the role\'s or playbook\'s files/. A trailing slash copies the folder\'s contents.' },
+      dest: { type: ['string', 'number'], description: 'Required. Destination path: on the host (push), on the controller (pull).' },
       mode: { type: 'string', enum: ['push', 'pull'], description: 'push: controller to host (default); pull: host to controller.' },
       archive: bool('rsync --archive: recursive, links, perms, times, owner, group (default true).'),
       checksum: bool('Compare checksums, not modification time and size (default false).'),
@@ -157,7 +157,7 @@ export const synchronize: Module<Args, SyncState> = {
       delay_updates: bool('Put all updated files in place at the end (--delay-updates; default true).'),
       dest_port: { ...intSchema, description: 'SSH port of the host (default: ansible_port, else 22).' },
     },
-    required: ['src', 'dest'],
+    // src and dest are checked when the task runs, so that only that task fails (as in Ansible).
     additionalProperties: false,
   },
   doc: {

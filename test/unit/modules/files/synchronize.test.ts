@@ -127,6 +127,15 @@ describe('synchronize on a local connection', () => {
     expect(result(p, 'missing').msg).toMatch(/^Failed to find required executable "no-such-rsync-program" in paths: /);
   });
 
+  it('a task without src fails alone, with Ansible\'s message', async () => {
+    const run = await play(p, playbook([
+      `    - name: nosrc\n      ansible.posix.synchronize: { dest: "${p.path('x')}" }\n      ignore_errors: true\n      register: r`,
+      `    - copy: { content: "{{ r | to_json }}", dest: "${p.path('nosrc.json')}" }`,
+    ]), [], LOCAL);
+    expect(run.code).toBe(0);
+    expect(result(p, 'nosrc')).toMatchObject({ failed: true, msg: 'synchronize requires both src and dest parameters are set' });
+  });
+
   it.skipIf(!HAS_SUDO)('runs rsync itself under become on a local connection', async () => {
     const user = 'uxsvbecome';
     execFileSync('sh', ['-c', `id ${user} >/dev/null 2>&1 || useradd --no-create-home ${user}`]);
