@@ -11,6 +11,7 @@ import { lineinfile } from './lineinfile.js';
 import { replace } from './replace.js';
 import { slurp } from './slurp.js';
 import { stat } from './stat.js';
+import { synchronize } from './synchronize.js';
 import { tempfile } from './tempfile.js';
 import { unarchive } from './unarchive.js';
 import { uri } from './uri.js';
@@ -48,4 +49,6 @@ export const filesModules: Module<any, any>[] = [
   expandingPaths(getUrl, ['dest', 'tmp_dest']),
   expandingPaths(uri, (args) => ['dest', 'creates', 'removes', ...(remote(args) ? ['src'] : [])]),
   expandingPaths(unarchive, (args) => [...(remote(args) ? ['src'] : []), 'dest', 'creates']),
+  // Its paths are rsync's: on the controller, or user@host:path.
+  synchronize,
 ];

@@ -7,7 +7,7 @@ const NAMES = ['assemble', 'blockinfile', 'copy', 'fetch', 'file', 'find', 'get_
 
 describe('filesModules', () => {
   it('exports each module once, with a compilable schema, its arguments described and its return values', () => {
-    expect(filesModules.map((m) => m.name).sort()).toEqual(NAMES);
+    expect(filesModules.map((m) => m.name).sort()).toEqual([...NAMES, 'ansible.posix.synchronize'].sort());
     const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
     for (const mod of filesModules) {
       expect(mod.doc.description.length, mod.name).toBeGreaterThan(20);
@@ -24,6 +24,11 @@ describe('filesModules', () => {
       expect(modules.get(name)?.name, name).toBe(name);
       expect(modules.get(`ansible.builtin.${name}`), name).toBe(modules.get(name));
     }
+  });
+
+  it('synchronize answers to ansible.posix.synchronize and synchronize, not to ansible.builtin.synchronize', () => {
+    expect(modules.get('synchronize')?.name).toBe('ansible.posix.synchronize');
+    expect(modules.has('ansible.builtin.synchronize')).toBe(false);
   });
 
   it('schemas accept Ansible-style arguments and reject unknown ones', () => {
