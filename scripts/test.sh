@@ -18,7 +18,7 @@ node dist/uxsv.mjs lab up
 # In this order: the lab itself (it fails and heals hosts), the modules that
 # need systemd (and the site modules of library/), each role on its own, then
 # the whole cluster through every mode.
-for t in lab light engine modules library base dns dhcp web mail ntp mirror cluster; do
+for t in lab light engine modules library base dns dhcp web mail ntp mirror synchronize cluster; do
   echo "== lab tests: $t"
   UXSV_LAB=1 npx vitest run --project lab "test/lab/$t.test.ts"
 done
