@@ -52,6 +52,8 @@ export interface TaskNode {
   id: number;
   name?: string;
   moduleName: string;
+  /** The action as the task wrote it, when it differs from moduleName: an unnamed task's title, as Ansible's. */
+  writtenAs?: string;
   module: Module<any, any>;
   /** Arguments before templating. */
   args: Vars | string;

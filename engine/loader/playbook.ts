@@ -430,7 +430,7 @@ export class Loader {
         else throw error;
       }
     }
-    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: mod.name, module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
+    const node: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: mod.name, ...(action !== mod.name ? { writtenAs: action } : {}), module: mod, args, keywords, scope, origin, tags, ...(argProblem ? { argProblem } : {}), ...(variableParams ? { variableParams } : {}) };
     return [node];
   }
 

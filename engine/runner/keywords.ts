@@ -52,9 +52,9 @@ export function asStringList(value: unknown): string[] {
   return asArray(value).map(String);
 }
 
-/** `role : name` for role tasks, the module name for unnamed tasks, as Ansible titles them. */
+/** `role : name` for role tasks, the action as written for unnamed tasks, as Ansible titles them. */
 export function taskTitle(node: KeywordNode): string {
   const own = 'name' in node && node.name ? node.name : undefined;
-  const name = own ?? (node.kind === 'task' ? node.moduleName : node.kind === 'meta' ? 'meta' : node.kind);
+  const name = own ?? (node.kind === 'task' ? node.writtenAs ?? node.moduleName : node.kind === 'meta' ? 'meta' : node.kind);
   return node.scope.role ? `${node.scope.role.name} : ${name}` : name;
 }

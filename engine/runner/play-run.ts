@@ -103,7 +103,7 @@ export class PlayRun implements PlayVarsContext {
 
   /** What the output needs at a task's start (Ansible's v2_playbook_on_task_start). */
   taskStart(task: RunnableNode, hosts: string[], handler: boolean): RunEvent {
-    const own = task.name !== undefined ? this.renderedName(task.name) : task.kind === 'task' ? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind;
+    const own = task.name !== undefined ? this.renderedName(task.name) : task.kind === 'task' ? task.writtenAs ?? task.moduleName : task.kind === 'meta' ? 'meta' : task.kind;
     const checkKeyword = keyword(task, 'check_mode');
     const diffKeyword = keyword(task, 'diff');
     const noLog = keyword(task, 'no_log');

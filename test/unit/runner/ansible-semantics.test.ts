@@ -12,6 +12,26 @@ afterEach(() => p?.cleanup());
 const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
 
 describe('Ansible semantics of the runner', () => {
+  it('an unnamed task is titled by its action as written: short, fully qualified or through action:', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - ansible.builtin.debug: msg=a
+    - debug: msg=b
+    - action: debug msg=c
+    - ansible.posix.sysctl: {name: vm.swappiness, value: '1', sysctl_file: /nonexistent/dir/x.conf}
+      check_mode: true
+      ignore_errors: true
+`,
+      [], oneHost,
+    );
+    const titles = [...run.output.matchAll(/^TASK \[(.*)\]/gm)].map((m) => m[1]);
+    expect(titles).toEqual(['ansible.builtin.debug', 'debug', 'debug', 'ansible.posix.sysctl']);
+  });
+
   it('an until that runs out fails the task, unless failed_when decides otherwise', async () => {
     p = project();
     const run = await play(
