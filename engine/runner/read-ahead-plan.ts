@@ -2,11 +2,13 @@
  * What the host's next tasks will read (read-ahead.ts), found without
  * running anything: for each task of a module that declares `readAhead`,
  * its conditions, keywords and arguments are rendered with the host's
- * variables as they are now, and the module names its reads. A task whose
- * place or arguments cannot be known yet is left out: a loop, delegate_to,
- * async, `until`, a templated action, a condition that is false, cannot be
- * evaluated or holds {{ }}, anything that fails to render (a variable an earlier task will
- * register). A guess that turns out wrong costs a read, never a wrong state:
+ * variables as they are now, and the module names its reads; a `loop:` is
+ * rendered too and each item planned with its loop variable (up to
+ * MAX_LOOP_ITEMS). A task whose place or arguments cannot be known yet is
+ * left out: a `with_*` loop (its lookup would act), extended loop variables,
+ * delegate_to, async, `until`, a templated action, a condition that is
+ * false, cannot be evaluated or holds {{ }}, anything that fails to render (a
+ * variable an earlier task will register). A guess that turns out wrong costs a read, never a wrong state:
  * the task reads by its real arguments, and a cache entry is only ever the
  * output of exactly that read.
  *
@@ -39,13 +41,15 @@ function refuseLookup(): never {
   throw new LookupRefused('no lookup while reading ahead');
 }
 
+/** Items of one loop planned ahead at most: a longer loop reads the rest itself. */
+export const MAX_LOOP_ITEMS = 64;
+
 export function plannedReads(deps: PlanDeps, host: string, tasks: RunnableNode[]): PlannedRead[] {
   const out: PlannedRead[] = [];
   for (const task of tasks) {
     if (task.kind !== 'task') continue;
     try {
-      const read = plannedRead(deps, host, task);
-      if (read) out.push(read);
+      out.push(...plannedTaskReads(deps, host, task));
     } catch {
       // Not known yet: the task reads for itself when it runs.
     }
@@ -53,11 +57,13 @@ export function plannedReads(deps: PlanDeps, host: string, tasks: RunnableNode[]
   return out;
 }
 
-function plannedRead(deps: PlanDeps, host: string, task: TaskNode): PlannedRead | undefined {
+function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): PlannedRead[] {
   const mod = task.module;
-  if (!mod.readAhead || task.argProblem || task.templatedAction || task.variableParams !== undefined) return undefined;
-  if (loopKeywords(task.keywords).length || task.keywords.until !== undefined) return undefined;
-  if (keyword(task, 'delegate_to') !== undefined || keyword(task, 'async') !== undefined) return undefined;
+  if (!mod.readAhead || task.argProblem || task.templatedAction || task.variableParams !== undefined) return [];
+  if (task.keywords.until !== undefined) return [];
+  if (keyword(task, 'delegate_to') !== undefined || keyword(task, 'async') !== undefined) return [];
+  const loops = loopKeywords(task.keywords);
+  if (loops.length > 1 || (loops.length === 1 && loops[0] !== 'loop')) return [];
   const where = location(task);
   const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
   const base: Vars = {
@@ -65,6 +71,32 @@ function plannedRead(deps: PlanDeps, host: string, task: TaskNode): PlannedRead 
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   };
+  if (loops.length === 0) {
+    const read = plannedRead(deps, host, task, base, paths);
+    return read ? [read] : [];
+  }
+  const items = deps.templar.renderValue(task.keywords.loop, lazyVars(base, deps.templar, where), `${where} loop`);
+  const control = (task.keywords.loop_control ?? {}) as Vars;
+  if (!Array.isArray(items) || typeof control !== 'object' || control.extended !== undefined) return [];
+  const loopVar = control.loop_var === undefined ? 'item' : control.loop_var;
+  const indexVar = control.index_var;
+  if (typeof loopVar !== 'string' || /\{\{|\{%/.test(loopVar) || (indexVar !== undefined && (typeof indexVar !== 'string' || /\{\{|\{%/.test(indexVar)))) return [];
+  const reads: PlannedRead[] = [];
+  for (const [index, item] of items.slice(0, MAX_LOOP_ITEMS).entries()) {
+    const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ...(indexVar !== undefined ? { [indexVar]: index, ansible_index_var: indexVar } : {}) };
+    try {
+      const read = plannedRead(deps, host, task, { ...base, ...itemVars }, paths);
+      if (read) reads.push(read);
+    } catch {
+      // This item is not known yet; the others may be.
+    }
+  }
+  return reads;
+}
+
+function plannedRead(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[]): PlannedRead | undefined {
+  const mod = task.module;
+  const where = location(task);
   const vars = lazyVars(base, deps.templar, where);
   const conditions = conditionsOf(task);
   // A condition with {{ }} makes the templar warn: that warning belongs to the task's own run.
@@ -84,6 +116,6 @@ function plannedRead(deps: PlanDeps, host: string, task: TaskNode): PlannedRead 
     searchPath: paths,
     location: where,
   };
-  const requests = mod.readAhead(ctx, prepared.args);
+  const requests = mod.readAhead?.(ctx, prepared.args);
   return requests?.length ? { scope: readScope(settings.become, settings.environment), requests } : undefined;
 }

@@ -7,9 +7,9 @@
  * host without systemd it uses `service NAME ACTION` and update-rc.d.
  */
 import { quote } from '../../connection/quote.js';
-import { readFact } from '../../facts/index.js';
+import { readFact, type FactRequest } from '../../facts/index.js';
 import { lines } from '../../facts/sections.js';
-import { sysvName, sysvRunning, systemctlPrefix, unitFact, type Scope, type UnitState } from '../../facts/systemd.js';
+import { sysvName, sysvRunning, systemctlPrefix, unitFact, type Scope, type UnitParams, type UnitState } from '../../facts/systemd.js';
 import { boolSchema, pick, text, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
 import { runText } from './util.js';
@@ -48,8 +48,13 @@ function optionalBool(value: unknown): boolean | undefined {
   return value === undefined || value === null ? undefined : toBool(value, false);
 }
 
+/** The unit's state read (its `systemctl show`, or `service status` without systemd): read ahead with the tasks around it. */
+function unitRequest(args: ServiceArgs): FactRequest<UnitParams, UnitState> {
+  return [unitFact, { unit: unitName(args), scope: args.scope, pattern: args.pattern }];
+}
+
 async function readUnit(ctx: ModuleContext, args: ServiceArgs): Promise<UnitState> {
-  return readFact(ctx, unitFact, { unit: unitName(args), scope: args.scope, pattern: args.pattern });
+  return readFact(ctx, ...unitRequest(args));
 }
 
 const isRunning = (status: Record<string, string>) => ['active', 'activating'].includes(status.ActiveState ?? '');
@@ -277,6 +282,7 @@ export const systemd: Module<ServiceArgs, UnitState> = {
     example: '- name: Start and enable named\n  systemd:\n    name: named\n    state: started\n    enabled: true\n    daemon_reload: true\n',
   },
   read: readUnit,
+  readAhead: (_ctx, args) => [unitRequest(args)],
   plan: (ctx, args, state) => {
     if (state.init !== 'systemd') return { changed: false, failed: true, msg: 'systemd is not running on this host (no /run/systemd/system)' };
     return planSystemd(ctx, args, state, true);
@@ -310,6 +316,7 @@ export const service: Module<ServiceArgs, UnitState> = {
     example: '- name: Restart postfix\n  service:\n    name: postfix\n    state: restarted\n',
   },
   read: readUnit,
+  readAhead: (_ctx, args) => [unitRequest(args)],
   plan: (ctx, args, state) => {
     if (state.init === 'systemd') return planSystemd(ctx, args, state, true);
     const unsupported = Object.keys(SYSTEMD_ONLY).filter((k) => (args as Record<string, unknown>)[k] !== undefined);

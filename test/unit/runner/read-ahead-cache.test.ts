@@ -110,6 +110,20 @@ describe('the read-ahead cache', () => {
     expect(reads.cached('localhost')).toBe(0);
   });
 
+  it('service and systemd read their unit ahead, by the key their own read uses', async () => {
+    const asked: string[] = [];
+    const recording = { ...localContext(), fact: async (fact: Fact<any, any>, params: unknown) => { asked.push(`${fact.name} ${JSON.stringify(params)}`); throw new Error('enough'); } } as ModuleContext;
+    for (const name of ['service', 'systemd', 'ansible.builtin.systemd_service']) {
+      const mod = modules.get(name)!;
+      const args = { name: 'cron', state: 'started' };
+      const ahead = mod.readAhead!({ host: 'h', check: false, diff: false, findFile: () => undefined, searchPath: [], location: 'x' }, args)!;
+      asked.length = 0;
+      await mod.read!(recording, args).catch(() => undefined);
+      expect(ahead.map(([fact, params]) => `${fact.name} ${JSON.stringify(params)}`)).toEqual(asked);
+      expect(asked).toEqual(['systemd.unit {"unit":"cron"}']);
+    }
+  });
+
   it('keeps nothing of a batch that was under way when the cache was forgotten, but the task gets its own reads', async () => {
     const reads = new ReadAhead(true);
     writeFileSync(join(dir, 'a'), 'A');

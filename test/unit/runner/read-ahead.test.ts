@@ -84,6 +84,40 @@ describe('reading ahead', () => {
     expect(commands(on60)).toBeLessThanOrEqual(commands(on30) + 1);
   });
 
+  it('reads the items of a loop ahead: a no-change run of looped tasks costs a few round trips', async () => {
+    p = project();
+    const dir = `${p.dir}/loops/{{ inventory_hostname }}`;
+    const items = JSON.stringify(Array.from({ length: 20 }, (_, i) => `n${i}`));
+    const pb = `- hosts: all
+  gather_facts: false
+  vars:
+    names: ${items}
+  tasks:
+    - file: { path: "${dir}", state: directory }
+${warmUp(dir)}
+    - name: folders
+      file: { path: "${dir}/{{ item }}", state: directory }
+      loop: "{{ names }}"
+    - name: files
+      copy: { dest: "${dir}/{{ name }}/f", content: "{{ i }}\\n" }
+      loop: "{{ names }}"
+      loop_control: { loop_var: name, index_var: i }
+    - name: skipped items
+      copy: { dest: "${dir}/{{ item }}/never", content: "x" }
+      loop: "{{ names }}"
+      when: item == 'none'
+`;
+    expect((await play(p, pb, [], ONE_HOST)).report.recap.h1).toMatchObject({ changed: 3, failed: 0 });
+    const off = await withReadAhead(false, () => play(p!, pb, [], ONE_HOST));
+    const on = await play(p, pb, [], ONE_HOST);
+    for (const r of [off, on]) expect(r.report.recap.h1).toMatchObject({ changed: 0, failed: 0 });
+    expect(commands(off)).toBeGreaterThanOrEqual(47);
+    expect(commands(on)).toBeLessThanOrEqual(8);
+    const files = results(on, 'files').h1!;
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.filter((r) => r.changed !== false)).toEqual([]);
+  });
+
   it('check mode reads ahead too', async () => {
     p = project({ 'templates/t.j2': 'x={{ inventory_hostname }}\n' });
     const pb = mixedTasks(p.dir, 30);
