@@ -20,7 +20,7 @@
  *   @H <algorithm>, then <hex digest>  <name> per file
  *   C <hex> <base64>           content, up to the limit + 1 bytes
  *   L <hex> <target> / R <hex> <resolved>   a link's target, readlink -f
- *   A <hex> <rwx as 0/1>, M <hex> <file --mime>, X <hex> <lsattr -vd>, W <hex> EACCES
+ *   A <hex> <rwx as 0/1>, M <hex> <file --mime>, X <hex> <lsattr -vd> (or Y <hex> <lsattr -d>), W <hex> EACCES
  *   @rc <program> <exit code>, @end
  */
 import { createHash } from 'node:crypto';
@@ -107,7 +107,8 @@ function perPath(n: PathNeeds): string[] {
     inner.push(`${tagged('A')}; ${bit('-r')}; ${bit('-w')}; ${bit('-x')}`);
   }
   if (n.mime) inner.push(`${tagged('M')}; file -b --mime-type --mime-encoding -- ${p} 2>/dev/null`);
-  if (n.attributes) inner.push(`${tagged('X')}; lsattr -vd -- ${p} 2>/dev/null`);
+  // Some file systems answer `lsattr -d` but not the version ioctl of `-v`: Ansible compares the flags of `-d`.
+  if (n.attributes) inner.push(`${tagged('X')}; lsattr -vd -- ${p} 2>/dev/null || { ${tagged('Y')}; lsattr -d -- ${p} 2>/dev/null; }`);
   // Only links cost anything when nothing but the stat is asked: skip the test for the rest.
   const onlyLinks = inner.length === 1;
   const lines = onlyLinks ? inner : [`if [ -e ${p} ] || [ -L ${p} ]; then`, ...inner.map((l) => `  ${l}`)];
@@ -147,7 +148,7 @@ export function indexFileOutput(stdout: Buffer): FileOutputIndex {
       const record = part.slice(2);
       const cut = nthIndexOf(record, '\x01', 16);
       if (cut !== -1) (part[0] === 'S' ? index.lstat : index.stat).set(record.slice(cut + 1), record.slice(0, cut));
-    } else if (/^[CLRAMXW] [0-9a-f]* /.test(part)) {
+    } else if (/^[CLRAMXYW] [0-9a-f]* /.test(part)) {
       const space = part.indexOf(' ', 2);
       index.tagged.set(`${part[0]} ${part.slice(2, space)}`, part.slice(space + 1));
     } else {
@@ -241,7 +242,9 @@ export function stateFromIndex(index: FileOutputIndex, q: FileQuery): RemoteFile
   }
   if (q.attributes) {
     const attributes = tagged('X');
-    if (attributes !== undefined) state.attributes = parseAttributes(attributes);
+    if (attributes) state.attributes = parseAttributes(attributes);
+    const flagsOnly = tagged('Y')?.trim().split(/\s+/)[0];
+    state.attributeFlags = state.attributes?.flags ?? (flagsOnly ? flagsOnly.replace(/-/g, '') : undefined);
   }
   if (algorithm === 'sha1' && state.checksum) state.sha1 = state.checksum;
   if (!algorithm) delete state.checksum;

@@ -66,6 +66,8 @@ export interface RemoteFileState {
   mime?: { mimetype: string; charset: string };
   /** `lsattr -vd`, when asked and available (empty for links and unsupported file systems). */
   attributes?: { version: string; flags: string };
+  /** The flags `lsattr -d` shows (also where `lsattr -v` fails), as Ansible compares them when it sets attributes. */
+  attributeFlags?: string;
   /** With `why`: the path could not be looked at (a folder on the way is not searchable). */
   denied?: boolean;
 }

@@ -200,7 +200,7 @@ function attributePlan(a: FileArgs, target: RemoteFileState, ids: Identities | u
     }
   }
   if (a.attributes !== undefined) {
-    const current = target.attributes?.flags ?? '';
+    const current = target.attributeFlags ?? '';
     const operator = a.attributes.startsWith('-') || a.attributes.startsWith('+') ? a.attributes[0]! : '=';
     const flags = operator === '=' ? a.attributes : a.attributes.slice(1);
     if (current !== flags || operator === '-') {

@@ -59,6 +59,16 @@ describe('file fact', () => {
     expect(dead!.realPath).toBeUndefined();
   });
 
+  it('takes the flags of lsattr -d where lsattr -v fails, without a version', () => {
+    const [withVersion, flagsOnly] = fileFact.parse(
+      tokens(`S ${STAT}${SEP}/v`, `S ${STAT}${SEP}/d`, `X ${hex('/v')} 12 -------A------e------- /v\n`, `X ${hex('/d')} `, `Y ${hex('/d')} -------A------------ /d\n`),
+      [{ path: '/v', attributes: true }, { path: '/d', attributes: true }],
+    );
+    expect(withVersion).toMatchObject({ attributes: { version: '12', flags: 'Ae' }, attributeFlags: 'Ae' });
+    expect(flagsOnly!.attributes).toBeUndefined();
+    expect(flagsOnly!.attributeFlags).toBe('A');
+  });
+
   it('keeps other checksums apart from sha1, by algorithm', () => {
     const output = tokens(`S ${STAT}${SEP}/f`, '@H md5', 'd41d8cd98f00b204e9800998ecf8427e  /f', '@H sha1', 'da39a3ee5e6b4b0d3255bfef95601890afd80709  /f');
     const [m, s] = fileFact.parse(output, [{ path: '/f', checksum: 'md5' }, { path: '/f' }]);
