@@ -69,13 +69,13 @@ export const setFact: Module<Record<string, unknown>, void> = {
   },
 };
 
-export const assertModule: Module<{ that: string | string[]; fail_msg?: unknown; msg?: unknown; success_msg?: unknown; quiet?: boolean }, void> = {
+export const assertModule: Module<{ that: string | boolean | null | Array<string | boolean | null>; fail_msg?: unknown; msg?: unknown; success_msg?: unknown; quiet?: boolean }, void> = {
   name: 'assert',
   controllerOnly: true,
   rawListArgs: ['that'],
   schema: {
     type: 'object',
-    properties: { that: { anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }] }, fail_msg: {}, msg: {}, success_msg: {}, quiet: { type: 'boolean' } },
+    properties: { that: { anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean', 'null'] } }] }, fail_msg: {}, msg: {}, success_msg: {}, quiet: { type: 'boolean' } },
     required: ['that'],
     additionalProperties: false,
   },
@@ -84,6 +84,8 @@ export const assertModule: Module<{ that: string | string[]; fail_msg?: unknown;
   plan(ctx, args) {
     if (!ctx.isTrue) throw new UserError('assert needs the templating context');
     for (const that of Array.isArray(args.that) ? args.that : [args.that]) {
+      // An empty entry (a bare `-`, or '') holds, as Ansible's conditionals take it.
+      if (that === null || that === '') continue;
       if (!ctx.isTrue(that, `${ctx.location} assert`)) {
         return { changed: false, failed: true, msg: String(args.fail_msg ?? args.msg ?? 'Assertion failed'), result: { assertion: that, evaluated_to: false } };
       }

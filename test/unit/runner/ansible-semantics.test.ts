@@ -12,6 +12,34 @@ afterEach(() => p?.cleanup());
 const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
 
 describe('Ansible semantics of the runner', () => {
+  it('an assert whose that list holds an empty entry takes it as true', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: holds
+      assert:
+        that:
+          - 1 == 1
+          -
+          - ""
+    - name: fails
+      assert:
+        that:
+          -
+          - 2 == 3
+      ignore_errors: true
+`,
+      [], oneHost,
+    );
+    expect(run.code, run.output + run.stderr).toBe(0);
+    expect(results(run, 'holds').h1![0]).toMatchObject({ msg: 'All assertions passed' });
+    expect(results(run, 'fails').h1![0]).toMatchObject({ status: 'ignored', msg: 'Assertion failed' });
+    expect(run.output).toContain('"assertion": "2 == 3"');
+  });
+
   it('an unnamed task is titled by its action as written: short, fully qualified or through action:', async () => {
     p = project();
     const run = await play(
