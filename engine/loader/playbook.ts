@@ -394,6 +394,10 @@ export class Loader {
       else if (rawArgs === null || rawArgs === undefined) templatedArgs = {};
       else if (typeof rawArgs === 'object' && !Array.isArray(rawArgs)) templatedArgs = { ...(rawArgs as Vars) };
       else throw errorAt(loaded, [...p, action], `arguments of ${action} must be a mapping or a key=value string`);
+      if (keywords.args !== undefined) {
+        if (typeof keywords.args !== 'object' || keywords.args === null || Array.isArray(keywords.args)) throw errorAt(loaded, [...p, 'args'], `'args' must be a mapping`);
+        templatedArgs = { ...(keywords.args as Vars), ...templatedArgs };
+      }
       const templated: TaskNode = { kind: 'task', id: this.nextId++, name: entry.name === null || entry.name === undefined ? undefined : String(entry.name), moduleName: action, module: TEMPLATED_MODULE, args: templatedArgs, keywords, scope, origin, tags, templatedAction: action };
       return [templated];
     }

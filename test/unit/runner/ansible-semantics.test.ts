@@ -12,6 +12,25 @@ afterEach(() => p?.cleanup());
 const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
 
 describe('Ansible semantics of the runner', () => {
+  it('a templated action takes its arguments from args: as well', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  vars: {m: debug}
+  tasks:
+    - name: templated
+      action: "{{ m }}"
+      args:
+        msg: from args
+`,
+      [], oneHost,
+    );
+    expect(run.code, run.output + run.stderr).toBe(0);
+    expect(results(run, 'templated').h1![0]).toMatchObject({ msg: 'from args' });
+  });
+
   it('an assert whose that list holds an empty entry takes it as true', async () => {
     p = project();
     const run = await play(
