@@ -7,6 +7,7 @@
  * parsed defensively.
  */
 import type { Fact } from './types.js';
+import { VIRTUALIZATION_SCRIPT, virtualizationFacts } from './virtualization.js';
 
 type Facts = Record<string, unknown>;
 
@@ -43,7 +44,7 @@ printf 'cmdline='; cat /proc/cmdline 2>/dev/null | b64
 printf 'resolv='; cat /etc/resolv.conf 2>/dev/null | b64
 printf 'mounts='; cat /proc/mounts 2>/dev/null | b64
 printf 'df='; df -P -k 2>/dev/null | b64
-echo "virt=$(systemd-detect-virt 2>/dev/null)"
+${VIRTUALIZATION_SCRIPT}
 echo "vendor=$(cat /sys/devices/virtual/dmi/id/sys_vendor 2>/dev/null)"
 echo "product=$(cat /sys/devices/virtual/dmi/id/product_name 2>/dev/null)"
 [ -d /sys/kernel/security/apparmor ] && echo "apparmor=enabled"
@@ -183,9 +184,15 @@ export function parseFacts(output: string, now = new Date()): Facts {
   set('cmdline', cmdlineFacts(cmdline));
   set('dns', dnsFacts(decode(kv.get('resolv'))));
   set('mounts', mountFacts(decode(kv.get('mounts')), decode(kv.get('df'))));
-  const virt = kv.get('virt') ?? '';
-  set('virtualization_type', virt && virt !== 'none' ? virt : 'NA');
-  set('virtualization_role', virt && virt !== 'none' ? 'guest' : 'NA');
+  const virtualization = virtualizationFacts({
+    cgroup: decode(kv.get('cgroup1')),
+    environ: decode(kv.get('environ1')),
+    systemdContainer: (kv.get('systemd_container') ?? '').trim(),
+    paths: (kv.get('virt_paths') ?? '').split(',').filter(Boolean),
+    xenCapabilities: decode(kv.get('xencaps')),
+    detected: kv.get('virt') ?? '',
+  });
+  for (const [name, value] of Object.entries(virtualization)) set(name, value);
   set('system_vendor', kv.get('vendor') || 'NA');
   set('product_name', kv.get('product') || 'NA');
   set('selinux', { status: 'disabled' });
