@@ -40,7 +40,7 @@ const common = {
   collections: { type: 'array' },
   debugger: { type: 'string' },
   throttle: intish,
-  module_defaults: { type: 'object' },
+  module_defaults: { type: ['object', 'array'], items: { type: 'object' } },
   connection: { type: 'string' },
   remote_user: { type: 'string' },
   port: intish,

@@ -13,6 +13,7 @@ import { TemplateError } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { environmentLayers, keyword, location } from './keywords.js';
+import { moduleDefaults } from './module-defaults.js';
 import type { PlayDefaults, RunOptions } from './options.js';
 import { OMIT_TOKEN } from './vars.js';
 
@@ -58,8 +59,9 @@ export const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
 export function moduleArgs(task: TaskNode, render: Render, where: string, warn: (message: string) => void): { args: Vars } | { failure: string } {
   let args: unknown;
+  const defaults = moduleDefaults(task);
   try {
-    args = render(task.args, 'arguments');
+    args = render(Object.keys(defaults).length && typeof task.args === 'object' ? { ...defaults, ...task.args } : task.args, 'arguments');
   } catch (err) {
     // Thrown on: like any error preparing the task, it ends the whole loop.
     const undefinedVariable = undefinedVariableMessage(err, task);

@@ -12,6 +12,41 @@ afterEach(() => p?.cleanup());
 const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
 
 describe('Ansible semantics of the runner', () => {
+  it('module_defaults: from the play down, a later level or entry winning, any name of the module, the task\'s own arguments first', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  module_defaults:
+    debug: {msg: play level}
+  tasks:
+    - name: play
+      debug:
+    - block:
+        - name: block
+          debug:
+        - name: task
+          ansible.builtin.debug:
+          module_defaults:
+            ansible.builtin.debug: {msg: "task level {{ 1 + 1 }}"}
+        - name: own
+          debug: {msg: own}
+        - name: list
+          debug:
+          module_defaults:
+            - debug: {msg: first}
+            - ansible.legacy.debug: {msg: second}
+      module_defaults:
+        debug: {msg: block level}
+`,
+      [], oneHost,
+    );
+    expect(run.code, run.output + run.stderr).toBe(0);
+    const msgs = ['play', 'block', 'task', 'own', 'list'].map((t) => results(run, t).h1![0].msg);
+    expect(msgs).toEqual(['play level', 'block level', 'task level 2', 'own', 'second']);
+  });
+
   it('a templated action takes its arguments from args: as well', async () => {
     p = project();
     const run = await play(
