@@ -11,10 +11,10 @@
 import type { TaskNode, Vars } from '../loader/model.js';
 import { asArray, scopeChain } from './keywords.js';
 
-/** The names an entry may give the task's module. */
-function namesOf(task: TaskNode): Set<string> {
-  const names = new Set<string>([task.module.name, ...(task.module.aliases ?? [])]);
-  if (task.writtenAs) names.add(task.writtenAs);
+/** The names an entry may give the task's module (and, for service, the module it hands the task to). */
+function namesOf(task: TaskNode, backend?: string): Set<string> {
+  const names = new Set<string>(backend !== undefined ? [backend] : [task.module.name, ...(task.module.aliases ?? [])]);
+  if (task.writtenAs && backend === undefined) names.add(task.writtenAs);
   for (const name of [...names]) {
     const short = name.replace(/^ansible\.(builtin|legacy)\./, '');
     if (!short.includes('.')) names.add(short).add(`ansible.builtin.${short}`).add(`ansible.legacy.${short}`);
@@ -22,10 +22,15 @@ function namesOf(task: TaskNode): Set<string> {
   return names;
 }
 
-/** The defaults for the task's module, as written (rendered with the task's arguments). */
-export function moduleDefaults(task: TaskNode): Vars {
+/**
+ * The defaults for the task's module, as written (rendered with the task's
+ * arguments). `backend`: the module a service task runs as on this host
+ * (systemd, sysvinit): Ansible's service action applies that module's
+ * defaults under the service task's arguments.
+ */
+export function moduleDefaults(task: TaskNode, backend?: string): Vars {
   const layers = [...scopeChain(task.scope).map((s) => s.keywords.module_defaults), task.keywords.module_defaults];
-  const names = namesOf(task);
+  const names = namesOf(task, backend);
   const out: Vars = {};
   for (const layer of layers) {
     for (const entry of asArray(layer)) {

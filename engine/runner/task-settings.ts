@@ -12,7 +12,7 @@ import type { TaskNode, Vars } from '../loader/model.js';
 import { TemplateError } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { toBool } from '../values.js';
-import { environmentLayers, keyword, location } from './keywords.js';
+import { environmentLayers, keyword, location, scopeChain } from './keywords.js';
 import { moduleDefaults } from './module-defaults.js';
 import type { PlayDefaults, RunOptions } from './options.js';
 import { OMIT_TOKEN } from './vars.js';
@@ -57,9 +57,17 @@ export function taskSettings(task: TaskNode, vars: Vars, render: Render, options
 /** Ansible's _ACTION_WITH_CLEAN_FACTS: their values keep their own tags (results of the others are wrapped as unsafe). */
 export const CLEAN_FACTS_ACTIONS = new Set(['set_fact', 'include_vars']);
 
+/** A service task's defaults of the module it runs as here: systemd under systemd, else sysvinit (Ansible's service action). */
+function serviceBackendDefaults(task: TaskNode, render: Render): Vars {
+  const anyDefaults = task.keywords.module_defaults !== undefined || scopeChain(task.scope).some((s) => s.keywords.module_defaults !== undefined);
+  if (task.module.name !== 'service' || !anyDefaults) return {};
+  const manager = String(untag(render("{{ ansible_service_mgr | default('') }}", 'service manager')));
+  return moduleDefaults(task, manager === 'systemd' ? 'systemd' : 'sysvinit');
+}
+
 export function moduleArgs(task: TaskNode, render: Render, where: string, warn: (message: string) => void): { args: Vars } | { failure: string } {
   let args: unknown;
-  const defaults = moduleDefaults(task);
+  const defaults = { ...serviceBackendDefaults(task, render), ...moduleDefaults(task) };
   try {
     args = render(Object.keys(defaults).length && typeof task.args === 'object' ? { ...defaults, ...task.args } : task.args, 'arguments');
   } catch (err) {

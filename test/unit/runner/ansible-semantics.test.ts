@@ -12,6 +12,28 @@ afterEach(() => p?.cleanup());
 const oneHost = 'all:\n  hosts:\n    h1: {ansible_connection: local}\n';
 
 describe('Ansible semantics of the runner', () => {
+  it('module_defaults of the module a service task runs as (sysvinit without systemd) apply under its own', async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  vars: {ansible_service_mgr: sysvinit}
+  tasks:
+    - name: svc
+      service:
+      check_mode: true
+      ignore_errors: true
+      module_defaults:
+        systemd: {name: not-this-one, state: started}
+        sysvinit: {name: uxsv-no-such-service, state: started}
+`,
+      [], oneHost,
+    );
+    expect(run.output).toContain('uxsv-no-such-service');
+    expect(run.output).not.toContain('not-this-one');
+  });
+
   it('module_defaults: from the play down, a later level or entry winning, any name of the module, the task\'s own arguments first', async () => {
     p = project();
     const run = await play(
