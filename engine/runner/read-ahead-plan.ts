@@ -8,9 +8,9 @@
  * left out: a `with_*` loop (its lookup would act), extended loop variables,
  * delegate_to, async, `until`, a templated action, a condition that is
  * false, cannot be evaluated or holds {{ }}, anything that fails to render (a
- * variable an earlier task will register). A guess that turns out wrong costs a read, never a wrong state:
- * the task reads by its real arguments, and a cache entry is only ever the
- * output of exactly that read.
+ * variable an earlier task will register). A guess that turns out wrong
+ * costs a read, never a wrong state: the task reads by its real arguments,
+ * and a cache entry is only ever the output of exactly that read.
  *
  * Rendering ahead must not act: lookups (which run programs, read files and
  * make passwords on the controller) are refused, and the task is left out.
