@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quote } from '../engine/connection/quote.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const UXSV = join(ROOT, 'dist/uxsv.mjs');
@@ -59,10 +60,6 @@ function sh(file: string, args: string[], options: { cwd?: string; env?: NodeJS.
 
 const onHost = (engine: Engine, script: string, input?: string | Buffer) =>
   sh('ssh', [...SSH_OPTIONS, `root@${HOSTS[engine].address}`, script], { input });
-
-function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The role's files at the pinned commit, from a git mirror. */
 async function extractRole(role: RoleSpec, mirror: string, rolesDir: string): Promise<void> {

@@ -18,7 +18,7 @@ import { markUnsafe, untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { moduleContext, type ContextHost, type Observed } from './context.js';
 import { conditionsOf, keyword, location, taskTitle } from './keywords.js';
-import { loopItems, templarLoopDeps } from './loop-items.js';
+import { loopItems, loopItemVars, templarLoopDeps } from './loop-items.js';
 import type { LookupHost } from '../lookups/types.js';
 import type { AsyncJobs } from './async-jobs.js';
 import type { RunOptions } from './options.js';
@@ -128,18 +128,7 @@ export class TaskExecutor {
     let vars = baseVars;
     for (const [index, item] of items.entries()) {
       if (index > 0 && control.pause > 0) await new Promise((r) => setTimeout(r, control.pause * 1000));
-      const itemVars: Vars = { [control.loopVar]: item, ansible_loop_var: control.loopVar };
-      if (control.indexVar) Object.assign(itemVars, { [control.indexVar]: index, ansible_index_var: control.indexVar });
-      if (control.extended) {
-        const loop: Vars = {
-          index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length,
-          revindex: items.length - index, revindex0: items.length - index - 1,
-        };
-        if (control.extendedAllItems) loop.allitems = items;
-        if (index + 1 < items.length) loop.nextitem = items[index + 1];
-        if (index > 0) loop.previtem = items[index - 1];
-        itemVars.ansible_loop = loop;
-      }
+      const itemVars = loopItemVars(control, items, index);
       const t1 = Date.now();
       const itemOutcome = { ...outcome, ignoreErrors: outcome.ignoreErrors };
       const result = await this.once(task, host, vars, itemVars, undefined, itemOutcome);

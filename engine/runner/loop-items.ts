@@ -152,3 +152,29 @@ export function templarLoopDeps(templar: Templar, vars: Record<string, unknown>,
   }, source);
   return { render: (value) => templar.renderValue(value, vars, source), lookup: lookupForLoops(ctx), action };
 }
+
+/** How a loop names its item (loop_control, rendered). */
+export interface LoopNaming {
+  loopVar: string;
+  indexVar?: string;
+  extended: boolean;
+  extendedAllItems: boolean;
+}
+
+/** The variables item `index` of `items` runs with: the loop variable, the index variable, and `ansible_loop` when extended. */
+export function loopItemVars(naming: LoopNaming, items: unknown[], index: number): Record<string, unknown> {
+  const item = items[index];
+  const vars: Record<string, unknown> = { [naming.loopVar]: item, ansible_loop_var: naming.loopVar };
+  if (naming.indexVar) Object.assign(vars, { [naming.indexVar]: index, ansible_index_var: naming.indexVar });
+  if (naming.extended) {
+    const loop: Record<string, unknown> = {
+      index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length,
+      revindex: items.length - index, revindex0: items.length - index - 1,
+    };
+    if (naming.extendedAllItems) loop.allitems = items;
+    if (index + 1 < items.length) loop.nextitem = items[index + 1];
+    if (index > 0) loop.previtem = items[index - 1];
+    vars.ansible_loop = loop;
+  }
+  return vars;
+}

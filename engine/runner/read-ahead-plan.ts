@@ -21,7 +21,7 @@ import { lazyVars, type Templar } from '../template/index.js';
 import { findFile } from './context.js';
 import type { RunnableNode } from './iterator.js';
 import { conditionsOf, keyword, location } from './keywords.js';
-import { loopKeywords } from './loop-items.js';
+import { loopItemVars, loopKeywords } from './loop-items.js';
 import type { RunOptions } from './options.js';
 import { readScope, type PlannedRead } from './read-ahead.js';
 import { moduleArgs, taskSettings } from './task-settings.js';
@@ -82,8 +82,9 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   const indexVar = control.index_var;
   if (typeof loopVar !== 'string' || /\{\{|\{%/.test(loopVar) || (indexVar !== undefined && (typeof indexVar !== 'string' || /\{\{|\{%/.test(indexVar)))) return [];
   const reads: PlannedRead[] = [];
-  for (const [index, item] of items.slice(0, MAX_LOOP_ITEMS).entries()) {
-    const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ...(indexVar !== undefined ? { [indexVar]: index, ansible_index_var: indexVar } : {}) };
+  const naming = { loopVar, indexVar: indexVar as string | undefined, extended: false, extendedAllItems: false };
+  for (let index = 0; index < Math.min(items.length, MAX_LOOP_ITEMS); index++) {
+    const itemVars = loopItemVars(naming, items, index);
     try {
       const read = plannedRead(deps, host, task, { ...base, ...itemVars }, paths);
       if (read) reads.push(read);
