@@ -8,6 +8,7 @@ import { checkedOutputLimit, defaultOutputLimit, OUTPUT_LIMIT_VAR } from './outp
 import { SshConnection } from './ssh.js';
 import { PERSIST_DIR_ENV } from './mux/paths.js';
 import { expandHome, parseSshCommonArgs } from './ssh-options.js';
+import { EXEC_TRACE_ENV, traced } from './trace.js';
 import type { Connection, ConnectionSettings } from './types.js';
 
 export { quote, shellJoin } from './quote.js';
@@ -24,9 +25,11 @@ export const PERSIST_ENV = 'UXSV_SSH_PERSIST';
 const MAX_PERSIST_SEC = 24 * 3600;
 
 export function createConnection(settings: ConnectionSettings): Connection {
-  return settings.connection === 'local'
+  const connection = settings.connection === 'local'
     ? new LocalConnection(settings.host, settings.outputLimit !== undefined ? { outputLimit: settings.outputLimit } : {})
     : new SshConnection(settings);
+  const trace = process.env[EXEC_TRACE_ENV];
+  return trace ? traced(connection, trace) : connection;
 }
 
 /**
