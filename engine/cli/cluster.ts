@@ -13,6 +13,7 @@ import { createConnection, settingsFromVars } from '../connection/index.js';
 import { UserError } from '../errors.js';
 import { Inventory } from '../inventory/index.js';
 import { NORMAL, servicesByHost, validatePlacement, type ModePlacement, type Placement } from '../../module_utils/placement.js';
+import { parseReading, readingScript, type HostReading } from './cluster-reading.js';
 import { EXIT } from './exit-codes.js';
 import { runPlay, type PlayIo, type PlayOptions } from './play.js';
 import { addRunOptions } from './run-options.js';
@@ -69,49 +70,18 @@ export function playbookForMode(mode: string): string {
   return `degrade-${m[1]}.yml`;
 }
 
-interface HostReading {
-  host: string;
-  reachable: boolean;
-  error?: string;
-  mode?: string;
-  active: Record<string, boolean>;
-  addresses: string[];
-  dnsRole?: 'primary' | 'secondary';
-  sites: string[];
-}
-
-const STATUS_UNITS = ['named', 'uxsv-dhcpd', 'apache2', 'postfix', 'dovecot', 'chrony', 'uxsv-mirror.timer'];
-
-/** One command per host: mode, unit states, addresses, DNS role, enabled sites. */
+/** One command per host (cluster-reading.ts). */
 async function readHost(view: ClusterView, host: string, modeFile: string, iface: string, timeoutSec: number): Promise<HostReading> {
-  const reading: HostReading = { host, reachable: false, active: {}, addresses: [], sites: [] };
   const vars = { ...view.inventory.hostVars(host), ansible_ssh_timeout: timeoutSec };
   const conn = createConnection(settingsFromVars(host, vars, { acceptNewHostKeys: false }));
   try {
-    const script = [
-      `echo "mode=$(cat ${modeFile} 2>/dev/null || echo none)"`,
-      ...STATUS_UNITS.map((u) => `echo "unit ${u}=$(systemctl is-active ${u} 2>/dev/null)"`),
-      `ip -4 -o addr show dev ${iface} 2>/dev/null | awk '{print "addr=" $4}'`,
-      `if grep -qsE 'type (master|primary)' /etc/bind/named.conf.local; then echo dns=primary; elif grep -qsE 'type (slave|secondary)' /etc/bind/named.conf.local; then echo dns=secondary; fi`,
-      `for f in /etc/apache2/sites-enabled/*; do [ -e "$f" ] && echo "site=$(basename "$f" .conf)"; done`,
-    ].join('\n');
-    const r = await conn.exec(script, { timeoutMs: timeoutSec * 1000 });
-    reading.reachable = true;
-    for (const line of r.stdout.toString().split('\n')) {
-      const [key, ...rest] = line.split('=');
-      const value = rest.join('=');
-      if (key === 'mode') reading.mode = value.trim();
-      else if (key.startsWith('unit ')) reading.active[key.slice(5)] = value.trim() === 'active';
-      else if (key === 'addr') reading.addresses.push(value.trim().split('/')[0]);
-      else if (key === 'dns') reading.dnsRole = value.trim() as 'primary' | 'secondary';
-      else if (key === 'site') reading.sites.push(value.trim());
-    }
+    const r = await conn.exec(readingScript(modeFile, iface), { timeoutMs: timeoutSec * 1000 });
+    return parseReading(host, r.stdout.toString());
   } catch (err) {
-    reading.error = (err as Error).message;
+    return { host, reachable: false, error: (err as Error).message, active: {}, addresses: [], sites: [] };
   } finally {
     await conn.close().catch(() => undefined);
   }
-  return reading;
 }
 
 async function readCluster(view: ClusterView, timeoutSec = 5): Promise<HostReading[]> {
