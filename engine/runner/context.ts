@@ -41,9 +41,11 @@ export interface ContextHost {
   native: boolean;
 }
 
-/** What the runner learns from the commands a module ran: output the connection had to cut. */
+/** What the runner learns from the commands a module ran: output the connection had to cut, and whether it reached a host at all. */
 export interface Observed {
   truncated?: { stdout: number; stderr: number };
+  /** The module ran a command or used a connection (its own host's or another's): it may have changed a host. */
+  touched?: boolean;
 }
 
 export function moduleContext(task: TaskNode, target: string, vars: Vars, settings: ContextSettings, host: ContextHost, observed: Observed = {}): ModuleContext {
@@ -53,9 +55,11 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
     host: target,
     // The raw connection, for modules that need it after their first `run` (which opens it).
     get conn(): Connection {
+      observed.touched = true;
       return conn ?? host.openedConnection(target);
     },
     async run(command, options = {}) {
+      observed.touched = true;
       const c = await getConn();
       const { become: becomeOption, ...rest } = options;
       const become = becomeOption === false ? undefined : (becomeOption ?? settings.become);
@@ -79,7 +83,10 @@ export function moduleContext(task: TaskNode, target: string, vars: Vars, settin
     evaluate: (expr, source) => host.templar.evaluate(expr, vars, source),
     isTrue: (condition, source) => host.templar.isTrue(condition, vars, source),
     findFile: (kind, name) => findFile(task, settings.searchPath, kind, name),
-    connectionFor: (other) => host.connection(other),
+    connectionFor: (other) => {
+      observed.touched = true;
+      return host.connection(other);
+    },
     hostVars: (other) => host.hostVars(other),
     location: location(task),
     verbosity: settings.verbosity,

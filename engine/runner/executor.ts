@@ -231,7 +231,7 @@ export class TaskExecutor {
     const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue, noLog }, this.deps.contextHost, observed);
     const until = task.keywords.until;
     // `until` waits for the host to change by itself: each attempt reads afresh, and so do the tasks after it.
-    if (until === undefined) this.readAhead(task, host, target, mctx, settings, !inLoop);
+    if (until === undefined) this.readAhead(task, host, target, mctx, settings, inLoop);
     else this.deps.reads.invalidate();
     const asyncSec = Number(render(keyword(task, 'async') ?? 0, 'async')) || 0;
     const poll = Number(render(keyword(task, 'poll') ?? 15, 'poll'));
@@ -249,7 +249,7 @@ export class TaskExecutor {
     const register = task.keywords.register !== undefined ? String(task.keywords.register) : undefined;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await withTaskTimeout(this.settled(runModule(task.module, checked.args, mctx), target, task, check), timeoutSec, task.moduleName);
+      result = await withTaskTimeout(this.settled(runModule(task.module, checked.args, mctx), target, task, check, observed), timeoutSec, task.moduleName);
       // A module's result tells what it was called with (Ansible shows it from -vvv; register leaves it out).
       if (!task.module.controllerOnly && !result.skipped) result.invocation = { module_args: checked.args };
       if (observed.truncated) {
@@ -283,34 +283,36 @@ export class TaskExecutor {
 
   /**
    * Gives the module's context the host's read-ahead cache (read-ahead.ts).
-   * Only a task at the host's own place in the play (not delegated, not a
-   * loop item) and without a `timeout` of its own reads for the host's next
-   * tasks too.
+   * Only a task at the host's own place (not delegated) and without a
+   * `timeout` of its own reads for the host's next tasks too; a loop item
+   * also reads for the loop's other items.
    */
-  private readAhead(task: TaskNode, host: string, target: string, mctx: ModuleContext, settings: TaskSettings, ownPlace: boolean): void {
+  private readAhead(task: TaskNode, host: string, target: string, mctx: ModuleContext, settings: TaskSettings, inLoop: boolean): void {
     const { reads, upcoming } = this.deps;
     if (!reads.enabled || !task.module.readAhead) return;
     const scope = readScope(settings.become, settings.environment);
     // A task with its own time limit reads only for itself: the next tasks' reads must not count against it.
-    const window = ownPlace && target === host && !(settings.timeoutSec > 0) && upcoming
-      ? (count: number) => plannedReads({ store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play }, host, upcoming(host, count))
-      : undefined;
+    const ahead = target === host && !(settings.timeoutSec > 0);
+    const deps = { store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play };
+    const window = ahead && upcoming ? (count: number) => plannedReads(deps, host, upcoming(host, count), reads.plannedTasks(host)) : undefined;
+    const items = ahead && inLoop ? () => plannedReads(deps, host, [task]) : undefined;
     reads.attach(task.module, mctx, {
       target,
       scope,
       exec: async (script, inline) => (await this.deps.contextHost.connection(target)).exec(script, { timeoutMs: settings.timeoutMs, env: settings.environment, become: settings.become, inline }),
       ...(window ? { window } : {}),
+      ...(items ? { items } : {}),
     });
   }
 
   /** Tells the read-ahead cache how the module's run on `target` ended (before changed_when: what the module did). */
-  private async settled(run: Promise<ModuleResult>, target: string, task: TaskNode, check: boolean): Promise<ModuleResult> {
+  private async settled(run: Promise<ModuleResult>, target: string, task: TaskNode, check: boolean, observed: Observed): Promise<ModuleResult> {
     let result: ModuleResult | undefined;
     try {
       result = await run;
       return result;
     } finally {
-      this.deps.reads.settled(target, task.module, result, check);
+      this.deps.reads.settled(target, task.module, result, check, observed.touched === true);
     }
   }
 

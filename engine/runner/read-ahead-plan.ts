@@ -44,12 +44,19 @@ function refuseLookup(): never {
 /** Items of one loop planned ahead at most: a longer loop reads the rest itself. */
 export const MAX_LOOP_ITEMS = 64;
 
-export function plannedReads(deps: PlanDeps, host: string, tasks: RunnableNode[]): PlannedRead[] {
+/**
+ * The reads of `tasks` on `host`. With `done`, a task in it is skipped (it was
+ * planned already) and a task planned without error is added to it, so the
+ * windows of later tasks render only what is new; one that could not be
+ * planned is tried again by the next window (a variable may be known then).
+ */
+export function plannedReads(deps: PlanDeps, host: string, tasks: RunnableNode[], done?: Set<object>): PlannedRead[] {
   const out: PlannedRead[] = [];
   for (const task of tasks) {
-    if (task.kind !== 'task') continue;
+    if (task.kind !== 'task' || done?.has(task)) continue;
     try {
       out.push(...plannedTaskReads(deps, host, task));
+      done?.add(task);
     } catch {
       // Not known yet: the task reads for itself when it runs.
     }

@@ -10,7 +10,8 @@
  *
  * What was read ahead is used only while nothing can have changed:
  *   - a task of a module that does not declare `readAhead` (command, shell,
- *     apt, ...), a task whose module ran a command of its own (`ctx.run`:
+ *     apt, ...) and reached its host (a command skipped in check mode does
+ *     not), a task whose module ran a command of its own (`ctx.run`:
  *     its change), reported a change outside check mode, failed or lost its
  *     host, a task with `until` (it waits for the host to change by itself),
  *     meta: reset_connection (a new login) and a background (async) job each
@@ -27,7 +28,10 @@
  * The window grows with the run: after anything is forgotten a task reads
  * only its own state (as without read-ahead), then twice as many tasks ahead
  * as have passed since, up to MAX_WINDOW, so a run that changes everything
- * makes the hosts do no more work than without it.
+ * makes the hosts do no more work than without it. A `loop:` is the
+ * exception: its first item that misses reads for every item (a loop's items
+ * are planned together, up to MAX_LOOP_ITEMS), whatever the window. A task
+ * planned once is not planned again until the cache is forgotten.
  *
  * UXSV_READ_AHEAD=0 (or RunOptions.readAhead false) turns it off.
  */
@@ -51,14 +55,18 @@ export interface ReaderOptions {
   scope: string;
   /** Runs the batch with the task's become, environment and timeout (inline: it changes nothing in the shell). */
   exec(script: string, inline: boolean): Promise<ExecResult>;
-  /** The reads of the host's next `count` tasks; absent when the task is not at the host's own place (delegated, a loop item). */
+  /** The reads of the host's next `count` tasks; absent when the task is not at the host's own place (delegated). */
   window?(count: number): PlannedRead[];
+  /** The reads of the task's other loop items, sent with the first item that misses whatever the window. */
+  items?(): PlannedRead[];
 }
 
 interface HostReads {
   outputs: Map<string, FactOutput>;
   /** Tasks run on the host since the cache was last forgotten. */
   streak: number;
+  /** Tasks whose reads were planned since the cache was last forgotten: a later window does not render them again. */
+  planned: Set<object>;
 }
 
 interface Pending {
@@ -83,10 +91,10 @@ export function readAheadEnabled(option: boolean | undefined, env: NodeJS.Proces
   return env.UXSV_READ_AHEAD !== '0';
 }
 
-/** The window's reads; planning is a guess, and a guess that fails costs nothing but itself. */
-function plannedSafely(window: (count: number) => PlannedRead[], count: number): PlannedRead[] {
+/** Reads planned ahead; planning is a guess, and a guess that fails costs nothing but itself. */
+function plannedSafely(plan: () => PlannedRead[]): PlannedRead[] {
   try {
-    return window(count);
+    return plan();
   } catch {
     return [];
   }
@@ -105,6 +113,7 @@ export class ReadAhead {
     for (const h of this.hosts.values()) {
       h.outputs.clear();
       h.streak = 0;
+      h.planned.clear();
     }
   }
 
@@ -115,19 +124,26 @@ export class ReadAhead {
 
   private host(target: string): HostReads {
     let h = this.hosts.get(target);
-    if (!h) this.hosts.set(target, (h = { outputs: new Map(), streak: 0 }));
+    if (!h) this.hosts.set(target, (h = { outputs: new Map(), streak: 0, planned: new Set() }));
     return h;
+  }
+
+  /** The tasks planned ahead on `target` since the cache was last forgotten (the planner skips and adds to it). */
+  plannedTasks(target: string): Set<object> {
+    return this.host(target).planned;
   }
 
   /**
    * A module's run on `target` ended with `result` (as the module gave it,
-   * before changed_when): the cache lives on only if the module declares
-   * its reads and says it changed nothing.
+   * before changed_when): the cache lives on if the module declares its
+   * reads and says it changed nothing, or if it reached no host at all
+   * (`touched` false: a command skipped in check mode, say).
    */
-  settled(target: string, mod: Module<any, any>, result: ModuleResult | undefined, check: boolean): void {
+  settled(target: string, mod: Module<any, any>, result: ModuleResult | undefined, check: boolean, touched = true): void {
     if (!this.enabled) return;
-    const unchanged = result !== undefined && !result.failed && !result.unreachable && (check || !result.changed);
-    if (mod.controllerOnly || (mod.readAhead && unchanged)) this.host(target).streak++;
+    const ended = result !== undefined && !result.unreachable;
+    const unchanged = ended && !result.failed && (check || !result.changed);
+    if (mod.controllerOnly || (mod.readAhead && unchanged) || (!mod.readAhead && ended && !touched)) this.host(target).streak++;
     else this.invalidate();
   }
 
@@ -167,16 +183,18 @@ export class ReadAhead {
       const own = new Map<string, FactRequest>();
       for (const p of batch) own.set(p.key, p.request);
       const ahead = new Map<string, FactRequest>();
-      if (!planned && options.window) {
+      if (!planned) {
         planned = true;
         const count = Math.min(MAX_WINDOW, 2 * host.streak);
-        if (count > 0) {
-          for (const read of plannedSafely(options.window, count)) {
-            if (read.scope !== options.scope) continue;
-            for (const request of read.requests) {
-              const key = factKey(options.scope, request[0], request[1]);
-              if (!own.has(key) && !host.outputs.has(key)) ahead.set(key, request);
-            }
+        const reads = [
+          ...(options.items ? plannedSafely(options.items) : []),
+          ...(options.window && count > 0 ? plannedSafely(() => options.window!(count)) : []),
+        ];
+        for (const read of reads) {
+          if (read.scope !== options.scope) continue;
+          for (const request of read.requests) {
+            const key = factKey(options.scope, request[0], request[1]);
+            if (!own.has(key) && !host.outputs.has(key)) ahead.set(key, request);
           }
         }
       }

@@ -127,6 +127,35 @@ ${warmUp(dir)}
     expect(commands(check)).toBeLessThanOrEqual(5);
   });
 
+  it('a task that reaches no host (a script skipped in check mode) keeps what was read ahead; one that runs does not', async () => {
+    p = project({ 'noop.sh': '#!/bin/sh\ntrue\n' });
+    const dir = `${p.dir}/skip`;
+    const stats = (from: number) => Array.from({ length: 8 }, (_, i) => `    - stat: { path: "${dir}/s${from + i}" }`).join('\n');
+    const pb = (scriptKeywords: string) => `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(dir)}\n${stats(0)}\n    - name: script\n      script: ${p!.path('noop.sh')}\n${scriptKeywords}${stats(8)}\n`;
+    const skipped = await play(p, pb(''), ['--check'], ONE_HOST);
+    const ran = await play(p, pb('      check_mode: false\n      changed_when: false\n'), ['--check'], ONE_HOST);
+    expect(results(skipped, 'script').h1![0].status).toBe('skipped');
+    expect(results(ran, 'script').h1![0].status).toBe('ok');
+    for (const r of [skipped, ran]) expect(r.report.recap.h1).toMatchObject({ failed: 0 });
+    // The stats after the skipped script come from the reads made before it; after the script that ran, they read again.
+    expect(commands(skipped)).toBeLessThanOrEqual(5);
+    expect(commands(ran)).toBeGreaterThanOrEqual(commands(skipped) + 3);
+  });
+
+  it("a loop's items are read together even when nothing was read ahead for them", async () => {
+    p = project();
+    const dir = `${p.dir}/items`;
+    const names = JSON.stringify(Array.from({ length: 12 }, (_, i) => `d${i}`));
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n    - file: { path: "${dir}", state: directory }\n    - command: 'true'\n      changed_when: false\n    - name: folders\n      file: { path: "${dir}/{{ item }}", state: directory }\n      loop: ${names}\n`;
+    expect((await play(p, pb, [], ONE_HOST)).report.recap.h1).toMatchObject({ changed: 2, failed: 0 });
+    const on = await play(p, pb, [], ONE_HOST);
+    const off = await withReadAhead(false, () => play(p!, pb, [], ONE_HOST));
+    for (const r of [on, off]) expect(r.report.recap.h1).toMatchObject({ changed: 0, failed: 0 });
+    // The file task, the command, then one read for the twelve items.
+    expect(commands(off)).toBeGreaterThanOrEqual(14);
+    expect(commands(on)).toBeLessThanOrEqual(4);
+  });
+
   it('a task that changes a file makes the next task read it again (copy, then stat)', async () => {
     p = project();
     const f = p.path('f');
