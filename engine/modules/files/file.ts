@@ -109,6 +109,20 @@ function firstRequests(a: FileArgs): { requests: FactRequest[]; inside?: string;
   return { requests: ids ? [[fileFact, queries], ids] : [[fileFact, queries]], inside, wantAttributes };
 }
 
+/**
+ * What a task reads, as far as its arguments tell: the first reads, and for
+ * a link the source as readFile asks for it when the path is not a folder
+ * (the usual case; a folder makes it read another path, by itself).
+ */
+function readAheadRequests(a: FileArgs): FactRequest[] {
+  const { requests } = firstRequests(a);
+  if ((a.state === 'link' || a.state === 'hard') && a.src !== undefined) {
+    const source = a.state === 'link' ? linkSourcePath(a.path, { path: a.path, exists: false }, a.src) : a.src;
+    requests.push([fileFact, [{ path: source, follow: true, checksum: false }]]);
+  }
+  return requests;
+}
+
 async function readFile(ctx: ModuleContext, args: Record<string, any>): Promise<FileRead> {
   const a = fileArgs(args);
   const { requests: first, inside, wantAttributes } = firstRequests(a);
@@ -655,6 +669,6 @@ export const file: Module<Record<string, any>, FileRead> = {
     ].join('\n'),
   },
   read: readFile,
-  readAhead: (_ctx, args) => firstRequests(fileArgs(args)).requests,
+  readAhead: (_ctx, args) => readAheadRequests(fileArgs(args)),
   plan: planFile,
 };

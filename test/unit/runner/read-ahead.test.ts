@@ -118,6 +118,18 @@ ${warmUp(dir)}
     expect(files.filter((r) => r.changed !== false)).toEqual([]);
   });
 
+  it('links read their source ahead too: a no-change loop of links costs a round trip or two', async () => {
+    p = project();
+    const dir = `${p.dir}/links`;
+    const names = JSON.stringify(Array.from({ length: 10 }, (_, i) => `l${i}`));
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n    - file: { path: "${dir}/targets", state: directory }\n    - file: { path: "${dir}/targets/{{ item }}", state: touch, access_time: preserve, modification_time: preserve }\n      loop: ${names}\n    - command: 'true'\n      changed_when: false\n    - name: links\n      file: { src: "targets/{{ item }}", dest: "${dir}/{{ item }}", state: link }\n      loop: ${names}\n`;
+    expect((await play(p, pb, [], ONE_HOST)).report.recap.h1).toMatchObject({ failed: 0 });
+    const r = await play(p, pb, [], ONE_HOST);
+    expect(r.report.recap.h1).toMatchObject({ changed: 0, failed: 0 });
+    // folder, touches (their own loop read), the command, then the links: one read for all ten and their sources.
+    expect(commands(r)).toBeLessThanOrEqual(5);
+  });
+
   it('check mode reads ahead too', async () => {
     p = project({ 'templates/t.j2': 'x={{ inventory_hostname }}\n' });
     const pb = mixedTasks(p.dir, 30);
