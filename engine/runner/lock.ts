@@ -13,6 +13,7 @@
  * so the command can exit with its own code (EXIT.LOCKED).
  */
 import { hostname, userInfo } from 'node:os';
+import { posix } from 'node:path';
 import type { Connection } from '../connection/types.js';
 import { quote } from '../connection/quote.js';
 import { UserError } from '../errors.js';
@@ -130,15 +131,24 @@ function alive(pid: number): boolean {
   }
 }
 
-/** One round trip: take the lock, or report who holds it and its age. */
+/**
+ * One round trip: take the lock, or report who holds it and its age. Taking
+ * a free lock starts one process (mkdir); the folder above it is made only
+ * when it is missing (after a reboot).
+ */
 function acquireScript(path: string, info: string): string {
   const d = quote(path);
   return [
-    `mkdir -p -- "$(dirname -- ${d})" || exit 3`,
-    `if mkdir -- ${d} 2>/dev/null; then printf '%s' ${quote(info)} > ${d}/holder && echo ACQUIRED; exit 0; fi`,
-    'echo HELD',
-    `echo "$(( $(date +%s) - $(stat -c %Y -- ${d} 2>/dev/null || date +%s) ))"`,
-    `cat -- ${d}/holder 2>/dev/null`,
+    `if ! mkdir -- ${d} 2>/dev/null; then`,
+    `  mkdir -p -- ${quote(posix.dirname(path))} || exit 3`,
+    `  if ! mkdir -- ${d} 2>/dev/null; then`,
+    '    echo HELD',
+    `    echo "$(( $(date +%s) - $(stat -c %Y -- ${d} 2>/dev/null || date +%s) ))"`,
+    `    cat -- ${d}/holder 2>/dev/null`,
+    '    exit 0',
+    '  fi',
+    'fi',
+    `printf '%s' ${quote(info)} > ${d}/holder && echo ACQUIRED`,
   ].join('\n');
 }
 
@@ -187,5 +197,6 @@ export async function acquireLock(conn: Connection, inventoryName: string, optio
 export async function releaseLock(conn: Connection, inventoryName: string, options: LockOptions, holder: LockHolder): Promise<void> {
   const path = quote(lockPath(options.dir, inventoryName));
   const ours = quote(JSON.stringify(holder));
-  await conn.exec(`if [ "$(cat -- ${path}/holder 2>/dev/null)" = ${ours} ]; then rm -rf -- ${path}; fi`, { timeoutMs: 30_000 }).catch(() => undefined);
+  // `read` is a builtin: a release starts one process (rm), none when the lock is not ours. The holder is one line, without a newline.
+  await conn.exec(`h=; [ -f ${path}/holder ] && IFS= read -r h < ${path}/holder; if [ "$h" = ${ours} ]; then rm -rf -- ${path}; fi`, { timeoutMs: 30_000 }).catch(() => undefined);
 }

@@ -100,6 +100,24 @@ describe('run locks', () => {
     expect(existsSync(`${lockDir}/lk1`)).toBe(false);
   });
 
+  it('releases its own lock whatever the command holds (quotes, backslashes, $), and leaves a lock that is no longer its own', async () => {
+    const argv = process.argv;
+    process.argv = [argv[0]!, 'uxsv', 'play', `we\\ird 'name' "x" $(id).yml`, '-i', 'inv\\n.yml'];
+    rmSync(`${lockDir}/lk1`, { recursive: true, force: true });
+    try {
+      const mine = await run();
+      expect(mine.exitCode).toBe(0);
+      expect(existsSync(`${lockDir}/lk1`)).toBe(false);
+      const other = JSON.stringify({ controller: 'someone@elsewhere', pid: 1, since: 'now', command: 'uxsv check' });
+      const replaced = await run(`shell: printf '%s' '${other}' > ${lockDir}/lk1/holder`);
+      expect(replaced.exitCode).toBe(0);
+      expect(readFileSync(`${lockDir}/lk1/holder`, 'utf8')).toBe(other);
+    } finally {
+      process.argv = argv;
+      rmSync(`${lockDir}/lk1`, { recursive: true, force: true });
+    }
+  });
+
   it('takes over a lock that expired', async () => {
     holdLock({ controller: 'someone@elsewhere', pid: 1, since: '2026-01-01T00:00:00.000Z', command: 'uxsv check' }, 5 * 3600);
     const r = await run();
