@@ -58,6 +58,7 @@ export interface PlayVarsContext {
 export class VariableStore {
   /** Facts per host (level 11), read from the fact cache the first time a host's are asked for. */
   private readonly factsByHost = new Map<string, Vars | undefined>();
+  private readonly factVarsCache = new WeakMap<Vars, Vars>();
   /** Where facts outlive the run (the jsonfile cache), if configured. */
   factCache?: FactCache;
   /** include_vars per host (level 18). */
@@ -99,6 +100,17 @@ export class VariableStore {
       this.factsByHost.set(host, cached ? markUnsafe(cached) : undefined);
     }
     return this.factsByHost.get(host);
+  }
+
+  /**
+   * The variables a host's facts give (ansible_facts, and the ansible_* names
+   * when injected), made once per facts object: setFacts replaces the object,
+   * and every task of a run reads them.
+   */
+  private factVars(facts: Vars): Vars {
+    let vars = this.factVarsCache.get(facts);
+    if (!vars) this.factVarsCache.set(facts, (vars = factsAsVars(facts, this.run.injectFacts !== false)));
+    return vars;
   }
 
   setFacts(host: string, facts: Vars): void {
@@ -148,7 +160,7 @@ export class VariableStore {
     for (const r of ctx.play.roles) Object.assign(merged, r.defaults);
     for (const d of role.defaults) Object.assign(merged, d);
     Object.assign(merged, this.inventoryVars(host, ctx.play.baseDir));
-    if (facts) Object.assign(merged, factsAsVars(facts, this.run.injectFacts !== false));
+    if (facts) Object.assign(merged, this.factVars(facts));
     Object.assign(merged, ctx.play.vars);
     Object.assign(merged, ctx.varsFiles.get(host) ?? {});
     for (const r of ctx.play.roles) Object.assign(merged, r.vars);
