@@ -5,11 +5,20 @@ import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
 import { UXSV_VERSION } from './version.js';
+import { flushStdout, writeStderr, writeStdout } from './stdout-buffer.js';
 import { runPlay, type PlayOptions } from './play.js';
 import { registerExtraCommands } from './commands.js';
 import { addConnectionOptions, addRunOptions, collect, normalizeAliases } from './run-options.js';
 
-export function buildProgram(io: { write(text: string): void; isTty: boolean; env: NodeJS.ProcessEnv }, setExit: (code: number) => void): Command {
+/** Where a command writes: standard output, and warnings and errors (standard error by default). */
+export interface CliIo {
+  write(text: string): void;
+  writeError?(text: string): void;
+  isTty: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('uxsv')
     .description('Ansible-style playbooks for the uxsv01-03 failover cluster: provisioning, degrade/restore, drift checks, and a lab')
     .version(UXSV_VERSION)
@@ -42,17 +51,17 @@ export function buildProgram(io: { write(text: string): void; isTty: boolean; en
   return program;
 }
 
-export async function main(argv: string[], io = { write: (t: string) => void process.stdout.write(t), isTty: Boolean(process.stdout.isTTY), env: process.env }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { write: writeStdout, writeError: writeStderr, isTty: Boolean(process.stdout.isTTY), env: process.env }): Promise<number> {
   let code: number = EXIT.OK;
   const program = buildProgram(io, (c) => (code = c));
-  program.configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => process.stderr.write(s) });
+  program.configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => (io.writeError ?? ((t: string) => process.stderr.write(t)))(s) });
   try {
     await program.parseAsync(normalizeAliases(argv), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof UserError) {
-      process.stderr.write(`ERROR! ${maskSecrets(err.formatForCli())}\n`);
+      writeStderr(`ERROR! ${maskSecrets(err.formatForCli())}\n`);
       return EXIT.USAGE;
     }
     throw err;
@@ -64,7 +73,7 @@ export function runCli(): void {
   main(process.argv.slice(2)).then(
     (code) => exitWhenWritten(code),
     (err) => {
-      process.stderr.write(`uxsv: internal error: ${maskSecrets((err as Error).stack ?? String(err))}\n`);
+      writeStderr(`uxsv: internal error: ${maskSecrets((err as Error).stack ?? String(err))}\n`);
       exitWhenWritten(70);
     },
   );
@@ -76,6 +85,7 @@ export function runCli(): void {
  * engine, as under ansible-playbook, instead of keeping it alive.
  */
 function exitWhenWritten(code: number): void {
+  flushStdout();
   process.exitCode = code;
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

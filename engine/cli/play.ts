@@ -15,6 +15,7 @@ import { UserError } from '../errors.js';
 import { parseExtraVars } from './extra-vars.js';
 import { preflight } from './preflight.js';
 import { EXIT } from './exit-codes.js';
+import { flushStdout } from './stdout-buffer.js';
 import { setActiveVaultSecrets, type VaultSecrets } from '../vault/index.js';
 import { clearSecrets, maskSecrets } from '../vault/secrets.js';
 import {
@@ -113,7 +114,10 @@ export async function runPlay(files: string[], options: PlayOptions, io: PlayIo)
   // Installed first: a Ctrl-C while loading stops before anything runs, one during the run after the step in flight.
   let stop = false;
   const onSigint = () => {
-    if (stop) process.exit(EXIT.INTERRUPTED);
+    if (stop) {
+      flushStdout();
+      process.exit(EXIT.INTERRUPTED);
+    }
     stop = true;
     io.write('\n[interrupted: finishing the step in flight; press Ctrl-C again to quit at once]\n');
   };
