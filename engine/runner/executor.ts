@@ -302,6 +302,7 @@ export class TaskExecutor {
       exec: async (script, inline) => (await this.deps.contextHost.connection(target)).exec(script, { timeoutMs: settings.timeoutMs, env: settings.environment, become: settings.become, inline }),
       ...(window ? { window } : {}),
       ...(items ? { items } : {}),
+      check: settings.check,
     });
   }
 

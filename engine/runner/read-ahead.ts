@@ -28,7 +28,8 @@
  * The window grows with the run: after anything is forgotten a task reads
  * only its own state (as without read-ahead), then twice as many tasks ahead
  * as have passed since, up to MAX_WINDOW, so a run that changes everything
- * makes the hosts do no more work than without it. A `loop:` is the
+ * makes the hosts do no more work than without it. In check mode, where no
+ * task changes a host, the window starts at CHECK_WINDOW. A `loop:` is the
  * exception: its first item that misses reads for every item (a loop's items
  * are planned together, up to MAX_LOOP_ITEMS), whatever the window. A task
  * planned once is not planned again until the cache is forgotten.
@@ -41,6 +42,12 @@ import type { Module, ModuleContext, ModuleResult } from '../modules/types.js';
 
 /** Most tasks read in one round trip. */
 export const MAX_WINDOW = 64;
+/**
+ * The window right after the cache was forgotten, in check mode: there no
+ * task changes a host, and what forgets the cache is a command made to run
+ * (check_mode: false), nearly always a probe whose result the next tasks use.
+ */
+export const CHECK_WINDOW = 8;
 
 /** The reads of one task ahead, with the become and environment they are made with. */
 export interface PlannedRead {
@@ -59,6 +66,8 @@ export interface ReaderOptions {
   window?(count: number): PlannedRead[];
   /** The reads of the task's other loop items, sent with the first item that misses whatever the window. */
   items?(): PlannedRead[];
+  /** The task runs in check mode (the window starts at CHECK_WINDOW). */
+  check?: boolean;
 }
 
 interface HostReads {
@@ -185,7 +194,7 @@ export class ReadAhead {
       const ahead = new Map<string, FactRequest>();
       if (!planned) {
         planned = true;
-        const count = Math.min(MAX_WINDOW, 2 * host.streak);
+        const count = Math.min(MAX_WINDOW, Math.max(2 * host.streak, options.check ? CHECK_WINDOW : 0));
         const reads = [
           ...(options.items ? plannedSafely(options.items) : []),
           ...(options.window && count > 0 ? plannedSafely(() => options.window!(count)) : []),

@@ -154,6 +154,19 @@ ${warmUp(dir)}
     expect(commands(ran)).toBeGreaterThanOrEqual(commands(skipped) + 3);
   });
 
+  it('in check mode the tasks after a command that ran are read together at once', async () => {
+    p = project();
+    const dir = `${p.dir}/probe`;
+    const stats = Array.from({ length: 8 }, (_, i) => `    - stat: { path: "${dir}/s${i}" }`).join('\n');
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: 'true'\n      check_mode: false\n      changed_when: false\n${stats}\n`;
+    const check = await play(p, pb, ['--check'], ONE_HOST);
+    const run = await play(p, pb, [], ONE_HOST);
+    for (const r of [check, run]) expect(r.report.recap.h1).toMatchObject({ failed: 0 });
+    // The command, then one read for the eight stats; outside check mode the window grows from nothing.
+    expect(commands(check)).toBeLessThanOrEqual(3);
+    expect(commands(run)).toBeGreaterThan(commands(check));
+  });
+
   it("a loop's items are read together even when nothing was read ahead for them", async () => {
     p = project();
     const dir = `${p.dir}/items`;
