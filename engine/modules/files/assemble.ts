@@ -16,7 +16,7 @@ import type { Identities } from '../../facts/identity.js';
 import { resolveMode, ValidationError, writeFileAtomic } from '../lib/fileops.js';
 import { pyRegex } from '../lib/pyregex.js';
 import { boolSchema, fileAttributeProperties, stringSchema, text, toBool } from '../lib/args.js';
-import { attributeChange, checkModeSkip, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
+import { attributeChange, checkModeSkip, fileContentDiff, hasChanges, MAX_DIFF_SIZE, md5, pathInfo, runAttributeCommands, sha1, wantedAttributes } from './common.js';
 import { identityRequest } from './copy.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 
@@ -80,7 +80,7 @@ interface AssembleState {
   error?: string;
   remote: boolean;
   fragments?: Fragments;
-  /** dest (followed, with content for the diff) and dest itself. */
+  /** dest (followed, with content for the diff of local fragments) and dest itself. */
   dest?: RemoteFileState;
   destSelf?: RemoteFileState;
   ids?: Identities;
@@ -105,6 +105,8 @@ async function readAssemble(ctx: ModuleContext, args: Record<string, any>): Prom
   const src = text(args.src);
   const dest = text(args.dest);
   const remote = toBool(args.remote_src, true);
+  // Ansible skips the task in check mode before it reads anything (planAssemble says so): nothing to read.
+  if (ctx.check) return { remote };
   if (src === undefined || dest === undefined) return { remote, error: 'src and dest are required' };
   let local: Fragments | undefined;
   if (!remote) {
@@ -122,7 +124,9 @@ async function readAssemble(ctx: ModuleContext, args: Record<string, any>): Prom
       throw error;
     }
   }
-  const queries = [{ path: dest, follow: true, ...(ctx.diff ? { content: true, contentLimit: 104448 } : {}) }, { path: dest, follow: false, checksum: false as const }];
+  // Only the controller's fragments give a content diff (the module on the host gives none): only then is the content needed.
+  const withContent = ctx.diff && !remote;
+  const queries = [{ path: dest, follow: true, ...(withContent ? { content: true, contentLimit: MAX_DIFF_SIZE } : {}) }, { path: dest, follow: false, checksum: false as const }];
   const ids = identityRequest(wantedAttributes(args));
   const requests = [[fileFact, queries], ...(remote ? [[fragmentsFact, { path: src }]] : []), ...(ids ? [ids] : [])] as const;
   const values = await readFacts(ctx, requests as never) as unknown[];

@@ -3,16 +3,18 @@
  * action and module decide it together (copy with content or a local src,
  * and template): where the file goes (into a folder, through a link with
  * follow), whether it changes (sha1), the diff, and the result keys. The
- * decision is pure; the read gathers every state it needs in one command.
+ * decision is pure; the read gathers every state it needs in one command,
+ * and in diff mode one more for the content of the files that differ.
  */
 import { posix } from 'node:path';
 import type { FileDiff, ModuleContext, Plan } from '../types.js';
-import type { RemoteFileState } from '../../facts/file.js';
+import { readFact } from '../../facts/index.js';
+import { fileFact, type FileQuery, type RemoteFileState } from '../../facts/file.js';
 import type { Identities } from '../../facts/identity.js';
 import { quote } from '../../connection/quote.js';
 import { resolveMode, ValidationError, writeFileAtomic } from '../lib/fileops.js';
 import {
-  attributeChange, attributeDiffEntry, fileContentDiff, hasChanges, md5, pathInfo, runAttributeCommands, sha1, type WantedAttributes,
+  attributeChange, attributeDiffEntry, fileContentDiff, hasChanges, MAX_DIFF_SIZE, md5, pathInfo, runAttributeCommands, sha1, type WantedAttributes,
 } from './common.js';
 
 /** One file to put on the host. */
@@ -77,20 +79,80 @@ function diffState(probe: PutState['destFile']): RemoteFileState {
   return probe.followed.dangling ? { path: probe.followed.path, exists: false } : probe.followed;
 }
 
-/** Ansible's copy, action then module, for one file. Pure. */
-export function decidePut(o: PutOptions, item: SourceFile, st: PutState, withDiff: boolean, ids?: Identities): PutDecision {
+/** Which probe the action compares the file with (dest, or the path inside it when dest is a folder), and the state it sees there. */
+type PutTarget =
+  | { kind: 'fail'; msg: string }
+  | { kind: 'skip' }
+  | { kind: 'compare'; probeName: keyof PutState; probe: PutState['destFile']; target: string; current: RemoteFileState };
+
+function putTarget(o: PutOptions, item: Pick<SourceFile, 'rel'>, st: PutState): PutTarget {
   const { destFile, nested } = probePaths(o, item);
   // The action stats dest_file following links only with follow.
-  let probe = st.destFile;
-  let target = destFile;
-  const seen = o.follow ? probe.followed : probe.self;
-  if (seen.exists && seen.type === 'directory' && !seen.dangling) {
-    if (o.isContent) return { kind: 'fail', msg: 'can not use content with a dir as dest' };
-    probe = st.nested;
-    target = nested;
-  }
+  const seen = o.follow ? st.destFile.followed : st.destFile.self;
+  const intoFolder = seen.exists && seen.type === 'directory' && !seen.dangling;
+  if (intoFolder && o.isContent) return { kind: 'fail', msg: 'can not use content with a dir as dest' };
+  const probeName = intoFolder ? 'nested' : 'destFile';
+  const probe = st[probeName];
   const current = o.follow ? probe.followed : probe.self;
   if (current.exists && !o.force) return { kind: 'skip' };
+  return { kind: 'compare', probeName, probe, target: intoFolder ? nested : destFile, current };
+}
+
+/**
+ * The probe whose content a diff of this file shows, when it is a regular
+ * file whose content was not read: the content is read (readDiffContent)
+ * only for a file that is written, never for one that stays as it is.
+ */
+export function diffContentNeeded(o: PutOptions, item: SourceFile, st: PutState): keyof PutState | undefined {
+  const chosen = putTarget(o, item, st);
+  if (chosen.kind !== 'compare' || sha1(item.bytes) === destChecksum(chosen.probe, o.follow)) return undefined;
+  const before = diffState(chosen.probe);
+  return before.exists && before.type === 'file' && before.content === undefined && before.head === undefined ? chosen.probeName : undefined;
+}
+
+/** One file to put: where and how, what it holds, and what the read found. */
+export interface PutJob {
+  o: PutOptions;
+  item: SourceFile;
+  state: PutState;
+}
+
+/**
+ * Diff mode: the content of the destinations the diffs show, read after the
+ * states (which carry no content, so a destination that stays as it is costs
+ * no transfer) in one more round trip for all the files that differ, and put
+ * into their states for the decision. Up to the diff's limit, as Ansible's
+ * diff reads it: a larger file gives only its first 8 KiB (to tell binary).
+ */
+export async function readDiffContent(ctx: ModuleContext, jobs: readonly PutJob[]): Promise<PutState[]> {
+  const needed = jobs.map(({ o, item, state }) => diffContentNeeded(o, item, state));
+  const queries: FileQuery[] = [];
+  needed.forEach((name, i) => {
+    if (name === undefined) return;
+    const probe = jobs[i]!.state[name];
+    // Through a link only when the path is one: the diff shows the file it leads to.
+    queries.push({ path: probe.followed.path, follow: probe.self.type === 'link', checksum: false, content: true, contentLimit: MAX_DIFF_SIZE });
+  });
+  if (!queries.length) return jobs.map((job) => job.state);
+  const read = await readFact(ctx, fileFact, queries);
+  let at = 0;
+  return jobs.map(({ state }, i) => {
+    const name = needed[i];
+    if (name === undefined) return state;
+    const found = read[at++]!;
+    const followed: RemoteFileState = { ...state[name].followed };
+    if (found.content !== undefined) followed.content = found.content;
+    if (found.head !== undefined) followed.head = found.head;
+    return { ...state, [name]: { ...state[name], followed } };
+  });
+}
+
+/** Ansible's copy, action then module, for one file. Pure. */
+export function decidePut(o: PutOptions, item: SourceFile, st: PutState, withDiff: boolean, ids?: Identities): PutDecision {
+  const { nested } = probePaths(o, item);
+  const chosen = putTarget(o, item, st);
+  if (chosen.kind !== 'compare') return chosen;
+  const { probe, target, current } = chosen;
   const localSha1 = sha1(item.bytes);
   const mode = o.attributes.mode === 'preserve' ? item.localMode : o.attributes.mode;
   const wanted: WantedAttributes = { ...o.attributes, mode };

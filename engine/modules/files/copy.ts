@@ -14,7 +14,9 @@ import { quote } from '../../connection/quote.js';
 import { pyJsonDumps } from '../../template/serialize.js';
 import { boolSchema, fileAttributeProperties, modeSchema, pick, text, toBool } from '../lib/args.js';
 import { ansibleMode, attributeChange, attributeDiffEntry, hasChanges, runAttributeCommands, wantedAttributes, type AttributeChange, type WantedAttributes } from './common.js';
-import { applyPut, decidePut, isChange, makeFolders, planPut, plannedResult, probePaths, type PutDecision, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
+import {
+  applyPut, decidePut, isChange, makeFolders, planPut, plannedResult, probePaths, readDiffContent, type PutDecision, type PutOptions, type PutState, type SourceFile,
+} from './copy-local.js';
 import { walkLocalTree } from './copy-tree.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 import { planRemoteCopy, readRemoteCopy, type RemoteCopyState } from './copy-remote.js';
@@ -94,13 +96,16 @@ export interface LocalCopyState {
 
 export type CopyState = LocalCopyState | RemoteCopyState;
 
-/** The file queries of one SourceFile (see PutState), and how to put the answers back together. */
-export function putQueries(dest: string, item: Pick<SourceFile, 'rel'>, diff: boolean): FileQuery[] {
+/**
+ * The file queries of one SourceFile (see PutState), and how to put the
+ * answers back together. No content: a diff's is read afterwards, only for
+ * the files that differ (readDiffContent).
+ */
+export function putQueries(dest: string, item: Pick<SourceFile, 'rel'>): FileQuery[] {
   const { destFile, nested } = probePaths({ dest }, item);
-  const content = diff ? { content: true, contentLimit: 104448 } : {};
   return [
-    { path: destFile, follow: false, checksum: false }, { path: destFile, follow: true, ...content }, { path: posix.dirname(destFile) },
-    { path: nested, follow: false, checksum: false }, { path: nested, follow: true, ...content }, { path: posix.dirname(nested) },
+    { path: destFile, follow: false, checksum: false }, { path: destFile, follow: true }, { path: posix.dirname(destFile) },
+    { path: nested, follow: false, checksum: false }, { path: nested, follow: true }, { path: posix.dirname(nested) },
   ];
 }
 
@@ -119,9 +124,9 @@ export function identityRequest(attributes: WantedAttributes): FactRequest | und
 type LocalItems = { dirs: string[]; links: Array<[string, string]>; dest: string; src?: string; isTree: boolean };
 
 /** The reads of a copy from the controller: every file, folder and link at the destination, and the ids of owner and group. */
-function localCopyRequests(diff: boolean, a: CopyArgs, items: Array<Pick<SourceFile, 'rel'>>, extra: LocalItems): FactRequest[] {
+function localCopyRequests(a: CopyArgs, items: Array<Pick<SourceFile, 'rel'>>, extra: LocalItems): FactRequest[] {
   const queries = [
-    ...items.flatMap((item) => putQueries(extra.dest, item, diff)),
+    ...items.flatMap((item) => putQueries(extra.dest, item)),
     ...extra.dirs.map((path) => ({ path })),
     ...extra.links.map(([, path]) => ({ path, follow: false, checksum: false as const })),
   ];
@@ -129,10 +134,15 @@ function localCopyRequests(diff: boolean, a: CopyArgs, items: Array<Pick<SourceF
   return ids ? [[fileFact, queries], ids] : [[fileFact, queries]];
 }
 
-/** One round trip for every file, folder and link of the copy. */
+/** One round trip for every file, folder and link of the copy (and one more in diff mode for the content of the files that differ). */
 async function readLocalCopy(ctx: ModuleContext, a: CopyArgs, items: SourceFile[], extra: LocalItems): Promise<LocalCopyState> {
-  const [states, identities] = await readFacts(ctx, localCopyRequests(ctx.diff, a, items, extra) as never) as unknown as [RemoteFileState[], Identities?];
-  const files = items.map((item, i) => ({ item, state: putState(states.slice(i * 6, i * 6 + 6)) }));
+  const [states, identities] = await readFacts(ctx, localCopyRequests(a, items, extra) as never) as unknown as [RemoteFileState[], Identities?];
+  let files = items.map((item, i) => ({ item, state: putState(states.slice(i * 6, i * 6 + 6)) }));
+  if (ctx.diff) {
+    const o = localPutOptions(a, extra);
+    const withContent = await readDiffContent(ctx, files.map(({ item, state }) => ({ o, item, state })));
+    files = files.map((file, i) => ({ ...file, state: withContent[i]! }));
+  }
   let at = items.length * 6;
   const directories = extra.dirs.map((path) => ({ path, state: states[at++]! }));
   const symlinks = extra.links.map(([target, path]) => ({ target, path, state: states[at++]! }));
@@ -146,7 +156,7 @@ async function readLocalCopy(ctx: ModuleContext, a: CopyArgs, items: SourceFile[
 function copyReadAhead(ctx: ReadAheadContext, args: Record<string, any>): FactRequest[] | undefined {
   const a = copyArgs(args);
   if (argumentError(a) || a.remoteSrc) return undefined;
-  const single = (rel: string, src?: string) => localCopyRequests(ctx.diff, a, [{ rel }], { dirs: [], links: [], dest: a.dest!, src, isTree: false });
+  const single = (rel: string, src?: string) => localCopyRequests(a, [{ rel }], { dirs: [], links: [], dest: a.dest!, src, isTree: false });
   if (a.content !== undefined) return single('content');
   const src = ctx.findFile('files', a.src!);
   if (a.src!.endsWith('/') || statSync(src).isDirectory()) return undefined;
@@ -206,6 +216,11 @@ function putOptions(a: CopyArgs, dest: string, isContent: boolean, follow: boole
   };
 }
 
+/** How a copy from the controller puts its files: each file of a folder as a file into it, a single file (or content) as asked. */
+function localPutOptions(a: CopyArgs, st: Pick<LocalCopyState, 'dest' | 'isTree'>): PutOptions {
+  return st.isTree ? putOptions(a, st.dest, false, false) : putOptions(a, st.dest, a.content !== undefined, a.follow);
+}
+
 /** A folder of a copied tree: created (with directory_mode) or its attributes fixed, as the file module would. */
 function folderChange(state: RemoteFileState, a: CopyArgs, ids?: Identities): { missing: boolean; change: AttributeChange } {
   const wanted: WantedAttributes = { mode: a.directoryMode, owner: a.attributes.owner, group: a.attributes.group };
@@ -213,7 +228,7 @@ function folderChange(state: RemoteFileState, a: CopyArgs, ids?: Identities): { 
 }
 
 function planTree(ctx: ModuleContext, a: CopyArgs, st: LocalCopyState): Plan {
-  const o = putOptions(a, st.dest, false, false);
+  const o = localPutOptions(a, st);
   const decisions: Array<{ file: LocalCopyState['files'][number]; d: PutDecision }> = st.files.map((file) => ({ file, d: decidePut(o, file.item, file.state, ctx.diff, st.ids) }));
   const failed = decisions.find(({ d }) => d.kind === 'fail');
   if (failed && failed.d.kind === 'fail') return { changed: false, failed: true, msg: failed.d.msg };
@@ -253,7 +268,7 @@ function planCopy(ctx: ModuleContext, args: Record<string, any>, state: CopyStat
   if (state.error) return { changed: false, failed: true, msg: state.error };
   if (state.isTree) return planTree(ctx, a, state);
   const file = state.files[0]!;
-  return planPut(ctx, putOptions(a, state.dest, a.content !== undefined, a.follow), file.item, file.state, state.ids);
+  return planPut(ctx, localPutOptions(a, state), file.item, file.state, state.ids);
 }
 
 export const copySchemaProperties = {

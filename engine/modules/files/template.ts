@@ -16,7 +16,7 @@ import { TemplateError, templateModuleMessage } from '../../template/index.js';
 import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
 import { ansibleMode } from './common.js';
 import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
-import { planPut, type PutState, type SourceFile } from './copy-local.js';
+import { planPut, readDiffContent, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 import { templateVars } from './template-vars.js';
 
@@ -66,10 +66,19 @@ function templateOptions(args: Record<string, any>, extraVars: Record<string, un
   return options;
 }
 
+/** A template is put as copy puts a local file. */
+function templatePutOptions(args: Record<string, any>): PutOptions {
+  const a = copyArgs(args);
+  return {
+    dest: a.dest!, force: a.force, follow: a.follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
+    attributes: a.attributes, isContent: false, directoryMode: a.directoryMode,
+  };
+}
+
 /** What the template's read asks the host: the destination as copy sees it, and the ids of owner and group. */
-function templateRequests(diff: boolean, args: Record<string, any>, dest: string, path: string): FactRequest[] {
+function templateRequests(args: Record<string, any>, dest: string, path: string): FactRequest[] {
   const ids = identityRequest(copyArgs(args).attributes);
-  const queries = putQueries(dest, { rel: basename(path) }, diff);
+  const queries = putQueries(dest, { rel: basename(path) });
   return ids ? [[fileFact, queries], ids] : [[fileFact, queries]];
 }
 
@@ -122,8 +131,10 @@ async function readTemplate(ctx: ModuleContext, args: Record<string, any>): Prom
     localPath: path,
     localMode: ansibleMode((statSync(path).mode & 0o7777).toString(8)),
   };
-  const [states, identities] = await readFacts(ctx, templateRequests(ctx.diff, args, dest, path) as never) as unknown as [RemoteFileState[], Identities?];
-  return { item, put: putState(states), ...(identities ? { ids: identities } : {}) };
+  const [states, identities] = await readFacts(ctx, templateRequests(args, dest, path) as never) as unknown as [RemoteFileState[], Identities?];
+  let put = putState(states);
+  if (ctx.diff) [put] = await readDiffContent(ctx, [{ o: templatePutOptions(args), item, state: put }]);
+  return { item, put, ...(identities ? { ids: identities } : {}) };
 }
 
 export const template: Module<Record<string, any>, TemplateState> = {
@@ -164,14 +175,10 @@ export const template: Module<Record<string, any>, TemplateState> = {
     const src = text(args.src);
     const dest = text(args.dest);
     if (args.state !== undefined || src === undefined || dest === undefined) return undefined;
-    return templateRequests(ctx.diff, args, dest, ctx.findFile('templates', src));
+    return templateRequests(args, dest, ctx.findFile('templates', src));
   },
   plan(ctx, args, state) {
     if (state.error) return { changed: false, failed: true, msg: state.error };
-    const a = copyArgs(args);
-    return planPut(ctx, {
-      dest: a.dest!, force: a.force, follow: a.follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
-      attributes: a.attributes, isContent: false, directoryMode: a.directoryMode,
-    }, state.item!, state.put!, state.ids);
+    return planPut(ctx, templatePutOptions(args), state.item!, state.put!, state.ids);
   },
 };

@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileFact, parseStatLine, parseStatTime, type FileQuery } from '../../../../engine/facts/file.js';
 import { fileBytesFact } from '../../../../engine/facts/file-bytes.js';
-import { identityFact } from '../../../../engine/facts/identity.js';
 import { expandFact, expandPath, expansionNeeds } from '../../../../engine/facts/expand.js';
 import { treeFact } from '../../../../engine/facts/tree.js';
 import { parseListing } from '../../../../engine/facts/listing.js';
@@ -121,12 +120,7 @@ describe('file.bytes fact', () => {
   });
 });
 
-describe('identity and expand facts', () => {
-  it('maps names and numbers to ids, leaving unknown ones out', () => {
-    const ids = identityFact.parse(out('U 0 1000\n\nU 1 \nG 0 50\n\n'), { users: ['alice', 'ghost'], groups: ['staff'] });
-    expect(ids).toEqual({ users: { alice: 1000 }, groups: { staff: 50 } });
-  });
-
+describe('expand fact', () => {
   it('expands ~, ~user and $VAR as Python does, unknown names left as written', () => {
     expect(expansionNeeds('~bob/${HOME}/$X/y')).toEqual({ users: ['bob'], variables: ['HOME', 'X'] });
     const e = expandFact.parse(out(`H 0 ${b64('/home/bob')}\nH 1 ${b64('/root')}\nV X ${b64('ex')}\n`), { users: ['bob', ''], variables: ['X', 'NOPE'] });

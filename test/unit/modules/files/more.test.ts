@@ -14,7 +14,7 @@ import { tempfile } from '../../../../engine/modules/files/tempfile.js';
 import { unarchive } from '../../../../engine/modules/files/unarchive.js';
 import { runModule } from '../../../../engine/modules/driver.js';
 import type { Module, ModuleContext } from '../../../../engine/modules/types.js';
-import { localContext } from '../../../helpers/module-context.js';
+import { localContext, type LocalContextOptions } from '../../../helpers/module-context.js';
 import { converge, run, tempDir } from './harness.js';
 
 let dir: string;
@@ -37,6 +37,32 @@ describe('assemble', () => {
     expect((await run(assemble, { src: parts, dest, delimiter: '### \\n', ignore_hidden: true, mode: '0600' })).changed).toBe(false);
     expect(await run(assemble, { src: parts, dest }, { check: true })).toMatchObject({ skipped: true, msg: 'check mode is not supported for this task.' });
     expect(await run(assemble, { src: join(dir, 'none'), dest })).toMatchObject({ failed: true, msg: `Source (${join(dir, 'none')}) does not exist` });
+  });
+
+  it('reads nothing in check mode (skipped), and the content of dest only for the diff of local fragments', async () => {
+    const parts = join(dir, 'parts');
+    mkdirSync(parts);
+    writeFileSync(join(parts, 'a'), 'new\n');
+    const dest = join(dir, 'out');
+    writeFileSync(dest, 'old\n');
+    const recorded = (options: LocalContextOptions) => {
+      const ctx = localContext(options);
+      const commands: string[] = [];
+      const exec = ctx.run;
+      ctx.run = (command, o) => (commands.push(command), exec(command, o));
+      return { ctx, commands };
+    };
+    const check = recorded({ check: true, diff: true });
+    expect(await runModule(assemble, { src: parts, dest }, check.ctx)).toMatchObject({ skipped: true, msg: 'check mode is not supported for this task.' });
+    expect(check.commands).toEqual([]);
+    const onHost = recorded({ diff: true });
+    const r = await runModule(assemble, { src: parts, dest }, onHost.ctx);
+    expect(r).toMatchObject({ changed: true });
+    expect(r.diff).toBeUndefined();
+    expect(onHost.commands[0]).not.toMatch(/head -c/);
+    writeFileSync(dest, 'old\n');
+    const fromHere = await runModule(assemble, { src: parts, dest, remote_src: false }, recorded({ diff: true }).ctx);
+    expect(fromHere.diff).toEqual([{ before_header: dest, before: 'old\n', after_header: parts, after: 'new\n' }]);
   });
 
   it('validates before replacing, and keeps a backup', async () => {
