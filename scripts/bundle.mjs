@@ -7,7 +7,8 @@
 // from its bundle and cannot be imported by a module at run time), and the
 // validators of their arguments join the engine's precompiled ones
 // (engine/loader/precompile.ts made those; both are keyed by the schema).
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Ajv } from 'ajv';
@@ -31,7 +32,7 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 // first SSH connection; ...): a command compiles only the code it may run.
 // The chunks lie beside dist/uxsv.mjs, so code that finds files from its own
 // place (import.meta.url) finds the same ones in any chunk.
-for (const old of readdirSync('dist').filter((f) => /^uxsv-.*\.mjs(\.map)?$/.test(f))) rmSync(`dist/${old}`);
+for (const old of readdirSync('dist').filter((f) => /^uxsv-.*\.(mjs|cjs)(\.map|\.sha256)?$/.test(f))) rmSync(`dist/${old}`);
 await build({
   ...common,
   entryPoints: { uxsv: 'dist/engine/cli/entry.js' },
@@ -41,6 +42,27 @@ await build({
   chunkNames: 'uxsv-[name]-[hash]',
   sourcemap: 'linked',
 });
+
+// The engine of every command but `--version` and `__mux`: one CommonJS file,
+// which the entry compiles with V8's code cache (engine/cli/compile-cache.ts).
+// A script compiled that way has no import() of its own: the dynamic imports
+// left in it (site modules, Node built-ins) call the entry's, passed in.
+const ENGINE = 'dist/uxsv-engine.cjs';
+await build({
+  ...common,
+  format: 'cjs',
+  banner: { js: "var __uxsvImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__uxsvImportMetaUrl', 'import.meta.dirname': '__dirname' },
+  entryPoints: ['dist/engine/cli/engine-entry.js'],
+  outfile: ENGINE,
+  sourcemap: 'linked',
+});
+const engineSource = readFileSync(ENGINE, 'utf8');
+const dynamicImport = /(?<![\w$.])import\(/g;
+const renamed = engineSource.replace(dynamicImport, '__uxsvImport(');
+if (/\bimport\.meta\b/.test(renamed)) throw new Error(`${ENGINE}: import.meta is left in the engine file`);
+writeFileSync(ENGINE, renamed);
+writeFileSync(`${ENGINE}.sha256`, `${createHash('sha256').update(renamed).digest('hex')}\n`);
 
 const LIBRARY = 'library';
 const sources = readdirSync(LIBRARY).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));

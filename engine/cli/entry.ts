@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
  * The bundled command's entry (dist/uxsv.mjs). It loads only what the
- * command line needs: the engine (main.ts, with its chunks) for a command,
- * the multiplexer alone for `__mux`, nothing for `--version`. The bundle is
- * split at these imports (scripts/bundle.mjs), so each path compiles only its
- * own code.
+ * command line needs: the engine (dist/uxsv-engine.cjs, through the compile
+ * cache) for a command, the multiplexer alone for `__mux`, nothing for
+ * `--version` (scripts/bundle.mjs).
  */
+import { engineFileBeside, loadEngine, type Engine } from './compile-cache.js';
 import { UXSV_VERSION } from './version.js';
+
+/** The unbundled build's engine (tsc output), when there is no engine file beside this one. */
+const UNBUNDLED_MAIN = './main.js';
 
 const args = process.argv.slice(2);
 if (args[0] === '__mux') {
@@ -16,6 +19,7 @@ if (args[0] === '__mux') {
 } else if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${UXSV_VERSION}\n`);
 } else {
-  const { runCli } = await import('./main.js');
-  runCli();
+  // The bundle's engine with its compiled code kept between runs (compile-cache.ts).
+  const engine = loadEngine(engineFileBeside(import.meta.url), args[0] ?? '') ?? ((await import(UNBUNDLED_MAIN)) as Engine);
+  engine.runCli();
 }

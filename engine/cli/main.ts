@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `uxsv` command. */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
@@ -90,6 +92,6 @@ function exitWhenWritten(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
-const isMain = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 // Run as a program of its own (the unbundled build); the bundle enters through entry.ts.
 if (isMain) runCli();

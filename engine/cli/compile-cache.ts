@@ -1,0 +1,175 @@
+/**
+ * The engine's code, compiled once and kept: V8's code cache. Compiling the
+ * engine (3 MB of JavaScript) was a third of the start-up of every run, and
+ * Node 20 keeps no compiled code between processes. The bundle gives the
+ * engine as one CommonJS file, dist/uxsv-engine.cjs (scripts/bundle.mjs);
+ * it is compiled here with vm.Script, and at the end of the first run of
+ * each command (play, check, status, ...) the code V8 compiled during that
+ * run is written to the cache, so the next run of the command deserialises
+ * it instead of parsing and compiling.
+ *
+ * The cache holds code the engine runs, so it is trusted only in a private
+ * folder: owned by this user, not a link, not readable or writable by
+ * others (else it is not used and a note says why). It is keyed by the
+ * bundle's hash (written beside it at build time), its size and time, the
+ * Node version and the architecture; V8 itself rejects a cache made by
+ * another V8 or with other flags (then it is made again).
+ *
+ * UXSV_COMPILE_CACHE=0 turns it off; UXSV_COMPILE_CACHE_DIR sets the folder
+ * (default $XDG_CACHE_HOME/uxsv, else ~/.cache/uxsv); UXSV_COMPILE_CACHE_TRACE=1
+ * prints what happened on standard error.
+ */
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+/** What the engine file exports. */
+export interface Engine {
+  runCli(): void;
+}
+
+/** The name the build gives the engine file, beside the entry (dist/uxsv.mjs). */
+export const ENGINE_FILE = 'uxsv-engine.cjs';
+/** The engine file's dynamic imports, renamed by the build: a script compiled by vm has no import() of its own. */
+export const DYNAMIC_IMPORT = '__uxsvImport';
+
+type Outcome = 'used' | 'made' | 'rejected' | 'off' | `refused: ${string}`;
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.UXSV_COMPILE_CACHE_DIR) return env.UXSV_COMPILE_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'uxsv');
+}
+
+/** Why `dir` cannot hold code this user runs, or undefined when it can (made if missing). */
+export function unsafeDir(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) return `${dir} is not a folder`;
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return `${dir} belongs to another user`;
+    if (st.mode & 0o077) return `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}; it must be 700)`;
+    return undefined;
+  } catch (err) {
+    return `${dir}: ${(err as Error).message}`;
+  }
+}
+
+/** The cached code at `file`, if it is a private regular file of this user. */
+function readCache(file: string): Buffer | undefined | string {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a link in the cache folder is never followed.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return `${file} is not a plain file`;
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return `${file} belongs to another user`;
+    if (st.mode & 0o077) return `${file} is open to other users`;
+    const data = Buffer.alloc(st.size);
+    for (let at = 0; at < st.size;) {
+      const n = readSync(fd, data, at, st.size - at, at);
+      if (n <= 0) break;
+      at += n;
+    }
+    return data;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` to `file` all at once: a temporary file of this process, then a rename. */
+function writeCache(file: string, data: Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never made
+    }
+  }
+}
+
+/** The cache files of this build start with this: engine-<hash>-<size>-<time>-<node>-<arch>-. */
+function buildPrefix(engineFile: string): string {
+  const st = statSync(engineFile);
+  let hash = 'nohash';
+  try {
+    hash = readFileSync(`${engineFile}.sha256`, 'utf8').trim().slice(0, 16);
+  } catch {
+    // built without it: the size and time still tell builds apart
+  }
+  return `engine-${hash}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}-`;
+}
+
+/** Cache files of other builds (or Node versions) go when a new one is written: the folder keeps one build's. */
+function pruneOthers(dir: string, prefix: string): void {
+  try {
+    for (const name of readdirSync(dir)) if (name.startsWith('engine-') && !name.startsWith(prefix)) unlinkSync(join(dir, name));
+  } catch {
+    // another run pruned them first
+  }
+}
+
+/**
+ * Loads the engine from `engineFile` with the code cache of `command`, or
+ * returns undefined when there is no engine file (the unbundled build).
+ */
+export function loadEngine(engineFile: string, command: string, env: NodeJS.ProcessEnv = process.env): Engine | undefined {
+  if (!existsSync(engineFile)) return undefined;
+  const source = readFileSync(engineFile, 'utf8');
+  let outcome: Outcome = 'off';
+  let cacheFile: string | undefined;
+  let cachedData: Buffer | undefined;
+  let prefix = '';
+  if (env.UXSV_COMPILE_CACHE !== '0') {
+    const dir = cacheDir(env);
+    const problem = unsafeDir(dir);
+    if (problem) outcome = `refused: ${problem}`;
+    else {
+      const safeCommand = command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32) || 'none';
+      prefix = buildPrefix(engineFile);
+      cacheFile = join(dir, `${prefix}${safeCommand}.bin`);
+      const read = readCache(cacheFile);
+      if (typeof read === 'string') {
+        outcome = `refused: ${read}`;
+        cacheFile = undefined;
+      } else cachedData = read;
+    }
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname, ${DYNAMIC_IMPORT}) {${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
+  if (cachedData) outcome = script.cachedDataRejected ? 'rejected' : 'used';
+  const mod: { exports: Record<string, unknown> } = { exports: {} };
+  const load = script.runInThisContext() as (...args: unknown[]) => void;
+  load(mod.exports, createRequire(engineFile), mod, engineFile, dirname(engineFile), (specifier: string) => import(specifier));
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    const file = cacheFile;
+    // At the end of the run: the cache then holds every function this command compiled.
+    process.once('exit', () => {
+      writeCache(file, script.createCachedData());
+      pruneOthers(dirname(file), prefix);
+    });
+    if (!cachedData) outcome = 'made';
+  }
+  if (env.UXSV_COMPILE_CACHE_TRACE === '1') process.stderr.write(`compile cache: ${outcome}\n`);
+  return mod.exports as unknown as Engine;
+}
+
+/** The engine file beside the entry module at `entryUrl`. */
+export function engineFileBeside(entryUrl: string): string {
+  return join(dirname(fileURLToPath(entryUrl)), ENGINE_FILE);
+}

@@ -1,0 +1,100 @@
+/**
+ * The engine's compiled code kept between runs (engine/cli/compile-cache.ts),
+ * with the bundled command (npm run build): the first run of a command makes
+ * its cache, the next uses it; a cache folder or file others could write is
+ * never used; a damaged cache is rejected by V8 and made again; the runs give
+ * the same output either way.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const pexecFile = promisify(execFile);
+const CLI = resolve('dist/uxsv.mjs');
+let scratch: string;
+let playbook: string;
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('build first (npm run build)');
+  scratch = mkdtempSync(join(tmpdir(), 'uxsv-cc-'));
+  playbook = join(scratch, 'pb.yml');
+  writeFileSync(playbook, '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: { msg: hello }\n');
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function uxsv(dir: string, args: string[], extra: Record<string, string> = {}): Promise<{ stdout: string; cache: string }> {
+  const env = { ...process.env, UXSV_COMPILE_CACHE_DIR: dir, UXSV_COMPILE_CACHE_TRACE: '1', NO_COLOR: '1', ...extra };
+  delete (env as Record<string, string | undefined>).UXSV_COMPILE_CACHE;
+  Object.assign(env, extra);
+  const { stdout, stderr } = await pexecFile(process.execPath, [CLI, ...args], { env, cwd: scratch });
+  return { stdout, cache: /compile cache: (.*)/.exec(stderr)?.[1] ?? '' };
+}
+
+const play = (dir: string, extra?: Record<string, string>) => uxsv(dir, ['play', '-i', 'localhost,', '-c', 'local', playbook], extra);
+
+describe('the compile cache', () => {
+  it('the first run of a command makes its cache in a private folder, the next uses it, with the same output', async () => {
+    const dir = join(scratch, 'private');
+    const first = await play(dir);
+    const second = await play(dir);
+    expect(first.cache).toBe('made');
+    expect(second.cache).toBe('used');
+    expect(second.stdout).toBe(first.stdout);
+    expect(first.stdout).toContain('"msg": "hello"');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^engine-[0-9a-f]{16}-\d+-\d+-v\d+\.\d+\.\d+-\w+-play\.bin$/);
+    expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
+    // Another command has a cache of its own.
+    expect((await uxsv(dir, ['play', '--syntax-check', playbook])).cache).toBe('used');
+    expect((await uxsv(dir, ['inventory', '-i', 'localhost,', '--list'])).cache).toBe('made');
+    expect(readdirSync(dir)).toHaveLength(2);
+  });
+
+  it('never uses a folder or a file other users could write, nor a link', async () => {
+    const open = join(scratch, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const run = await play(open);
+    expect(run.cache).toMatch(/^refused: .*open to other users/);
+    expect(run.stdout).toContain('"msg": "hello"');
+    expect(readdirSync(open)).toEqual([]);
+
+    const dir = join(scratch, 'files');
+    await play(dir);
+    const [name] = readdirSync(dir);
+    chmodSync(join(dir, name!), 0o666);
+    expect((await play(dir)).cache).toMatch(/^refused: .*open to other users/);
+    rmSync(join(dir, name!));
+    writeFileSync(join(scratch, 'elsewhere.bin'), 'x');
+    symlinkSync(join(scratch, 'elsewhere.bin'), join(dir, name!));
+    const linked = await play(dir);
+    expect(linked.cache).not.toBe('used');
+    expect(linked.stdout).toContain('"msg": "hello"');
+  });
+
+  it('a damaged cache is rejected and made again; UXSV_COMPILE_CACHE=0 turns it off', async () => {
+    const dir = join(scratch, 'damaged');
+    await play(dir);
+    const [name] = readdirSync(dir);
+    writeFileSync(join(dir, name!), Buffer.alloc(4096, 7), { mode: 0o600 });
+    const run = await play(dir);
+    expect(run.cache).toBe('rejected');
+    expect(run.stdout).toContain('"msg": "hello"');
+    expect((await play(dir)).cache).toBe('used');
+    expect((await play(dir, { UXSV_COMPILE_CACHE: '0' })).cache).toBe('off');
+  });
+
+  it('a cache of another build is removed when this build writes its own', async () => {
+    const dir = join(scratch, 'builds');
+    mkdirSync(dir, { mode: 0o700 });
+    const old = join(dir, 'engine-0000000000000000-1-1-v20.0.0-x64-play.bin');
+    writeFileSync(old, 'old', { mode: 0o600 });
+    expect((await play(dir)).cache).toBe('made');
+    expect(existsSync(old)).toBe(false);
+  });
+});
