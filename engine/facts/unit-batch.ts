@@ -18,8 +18,9 @@
  *
  * Wire format: records `\0<nonce> <kind> <args>\0`, each followed by the
  * output of what it announces. The nonce (`x` and 16 hex digits) is random
- * per command and comes first (`\0uxsv-units <nonce>\0`): an init script's status output is the
- * host's, and can hold anything but the nonce. Unit names travel as hex.
+ * per command and comes first (`\0uxsv-units <nonce>\0`): an init script's
+ * status output is the host's, and can hold anything but the nonce. Unit
+ * names travel as hex.
  *
  *   init systemd|sysv, offline, end
  *   show <scope> <hex>[,<hex>...]   systemctl show's stdout; on stderr the same record precedes its stderr, `-` ends it
@@ -31,7 +32,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { quote } from '../connection/quote.js';
-import { lines } from './sections.js';
+import { lines as outputLines } from './sections.js';
 import type { FactOutput } from './types.js';
 import type { Scope, UnitParams, UnitState } from './systemd.js';
 
@@ -128,6 +129,17 @@ export function unitQueries(params: UnitParams): UnitParams[] {
   return params.batch ?? [params];
 }
 
+/** The words a program writes: its records, and the exit code of what a record announced. */
+interface Writer {
+  record(text: string): string;
+  rc: string;
+}
+
+interface Unit {
+  scope: Scope;
+  unit: string;
+}
+
 /**
  * The shell program answering every query. Everything but the records' own
  * words is quoted; it sets no variable (only the positional parameters), so
@@ -136,24 +148,36 @@ export function unitQueries(params: UnitParams): UnitParams[] {
 export function unitProgram(queries: readonly UnitParams[], nonce: string = `x${randomBytes(8).toString('hex')}`): string {
   // A letter first: after printf's `\000` a digit could read as part of the escape.
   if (!NONCE.test(nonce)) throw new Error(`not a nonce: ${nonce}`);
-  const record = (text: string) => `printf '\\000${nonce} ${text}\\000'`;
-  const rc = `printf '\\000${nonce} rc %s\\000' "$?"`;
-  const units = new Map<string, { scope: Scope; unit: string }>();
+  const w: Writer = { record: (text) => `printf '\\000${nonce} ${text}\\000'`, rc: `printf '\\000${nonce} rc %s\\000' "$?"` };
+  const units = new Map<string, Unit>();
   for (const q of queries) {
     if (q.unit !== undefined) units.set(`${scopeWord(q.scope)} ${q.unit}`, { scope: scopeWord(q.scope), unit: q.unit });
   }
   const lines = [`printf '\\000${HEADER} ${nonce}\\000'`];
   if (units.size === 0) {
-    lines.push(`if [ -d /run/systemd/system ]; then ${record('init systemd')}; else ${record('init sysv')}; fi`, record('end'));
+    lines.push(`if [ -d /run/systemd/system ]; then ${w.record('init systemd')}; else ${w.record('init sysv')}; fi`, w.record('end'));
     return lines.join('\n');
   }
-  const systemd: string[] = [];
-  for (const scope of new Set([...units.values()].map((u) => u.scope))) {
-    const names = [...units.values()].filter((u) => u.scope === scope).map((u) => u.unit);
+  const scripts = [...new Set([...units.values()].map((u) => sysvName(u.unit)))];
+  lines.push('if [ -d /run/systemd/system ]; then', `  ${w.record('init systemd')}`, ...systemdReads([...units.values()], w).map((l) => `  ${l}`),
+    'else', `  ${w.record('init sysv')}`, ...scripts.map((name) => `  ${statusRead(name, w)}`), 'fi');
+  for (const name of scripts) lines.push(...initScriptReads(name, w));
+  // A chroot (/ is not PID 1's root), or SYSTEMD_OFFLINE=1: systemctl cannot tell the running state.
+  lines.push(`if [ "\${SYSTEMD_OFFLINE:-}" = 1 ] || [ -n "\${debian_chroot:-}" ] || { [ -e /proc/1/root/. ] && ! [ / -ef /proc/1/root/. ]; }; then ${w.record('offline')}; fi`);
+  if (queries.some((q) => q.unit !== undefined && q.pattern !== undefined)) lines.push(`${w.record('ps')}; LC_ALL=C ps auxww; ${w.rc}`);
+  lines.push(w.record('end'));
+  return lines.join('\n');
+}
+
+/** Per scope: one show for the plain names (each alone if it fails), one for each other name, is-enabled for every one. */
+function systemdReads(units: Unit[], w: Writer): string[] {
+  const lines: string[] = [];
+  for (const scope of new Set(units.map((u) => u.scope))) {
+    const names = units.filter((u) => u.scope === scope).map((u) => u.unit);
     const systemctl = `LC_ALL=C ${systemctlPrefix(scope)}`;
     const show = (list: string[]) => {
-      const tag = record(`show ${scope} ${list.map(hexOf).join(',')}`);
-      return { open: `${tag}; ${tag} >&2`, command: `${systemctl} show -- ${list.map(quote).join(' ')}`, close: `${rc}; ${record('-')} >&2` };
+      const tag = w.record(`show ${scope} ${list.map(hexOf).join(',')}`);
+      return { open: `${tag}; ${tag} >&2`, command: `${systemctl} show -- ${list.map(quote).join(' ')}`, close: `${w.rc}; ${w.record('-')} >&2` };
     };
     const alone = (unit: string) => {
       const s = show([unit]);
@@ -163,33 +187,30 @@ export function unitProgram(queries: readonly UnitParams[], nonce: string = `x${
     if (plain.length > 1) {
       // A shared show that fails (a name refused after all, no bus) leaves its answers to one show per name.
       const s = show(plain);
-      systemd.push(`${s.open}; if ${s.command}; then ${s.close}; else ${s.close}`, ...plain.map((u) => `  ${alone(u)}`), 'fi');
+      lines.push(`${s.open}; if ${s.command}; then ${s.close}; else ${s.close}`, ...plain.map((u) => `  ${alone(u)}`), 'fi');
     }
-    for (const unit of names.filter((u) => plain.length <= 1 || !plainUnitName(u))) systemd.push(alone(unit));
-    for (const unit of names) systemd.push(`${record(`enabled ${scope} ${hexOf(unit)}`)}; ${systemctl} is-enabled -l -- ${quote(unit)} 2>/dev/null; ${rc}`);
+    for (const unit of names.filter((u) => plain.length <= 1 || !plainUnitName(u))) lines.push(alone(unit));
+    for (const unit of names) lines.push(`${w.record(`enabled ${scope} ${hexOf(unit)}`)}; ${systemctl} is-enabled -l -- ${quote(unit)} 2>/dev/null; ${w.rc}`);
   }
-  const scripts = [...new Set([...units.values()].map((u) => sysvName(u.unit)))];
-  // Without systemd the state is what `service NAME status` says (its rc and words, as Ansible reads them).
-  const sysv = scripts.map((name) => {
-    const script = quote(`/etc/init.d/${name}`);
-    return `if [ -f ${script} ]; then ${record(`status ${hexOf(name)}`)}; ` +
-      `if command -v service >/dev/null 2>&1; then LC_ALL=C service ${quote(name)} status 2>/dev/null; else LC_ALL=C ${script} status 2>/dev/null; fi; ${rc}; fi`;
-  });
-  lines.push('if [ -d /run/systemd/system ]; then', `  ${record('init systemd')}`, ...systemd.map((l) => `  ${l}`),
-    'else', `  ${record('init sysv')}`, ...sysv.map((l) => `  ${l}`), 'fi');
-  for (const name of scripts) {
-    const hex = hexOf(name);
-    lines.push(`if [ -f ${quote(`/etc/init.d/${name}`)} ]; then ${record(`script ${hex}`)}; fi`);
-    // Any S (or K) link in any runlevel folder, as Ansible's sysv_is_enabled: a glob that matches nothing stays as written.
-    for (const kind of ['S', 'K']) {
-      lines.push(`set -- /etc/rc?.d/${kind}??${quote(name)}; if [ -e "$1" ] || [ -L "$1" ]; then ${record(`${kind} ${hex}`)}; fi`);
-    }
+  return lines;
+}
+
+/** Without systemd the state is what `service NAME status` says (its rc and words, as Ansible reads them). */
+function statusRead(name: string, w: Writer): string {
+  const script = quote(`/etc/init.d/${name}`);
+  return `if [ -f ${script} ]; then ${w.record(`status ${hexOf(name)}`)}; ` +
+    `if command -v service >/dev/null 2>&1; then LC_ALL=C service ${quote(name)} status 2>/dev/null; else LC_ALL=C ${script} status 2>/dev/null; fi; ${w.rc}; fi`;
+}
+
+/** The init script and its links, with builtins only. */
+function initScriptReads(name: string, w: Writer): string[] {
+  const hex = hexOf(name);
+  const lines = [`if [ -f ${quote(`/etc/init.d/${name}`)} ]; then ${w.record(`script ${hex}`)}; fi`];
+  // Any S (or K) link in any runlevel folder, as Ansible's sysv_is_enabled: a glob that matches nothing stays as written.
+  for (const kind of ['S', 'K']) {
+    lines.push(`set -- /etc/rc?.d/${kind}??${quote(name)}; if [ -e "$1" ] || [ -L "$1" ]; then ${w.record(`${kind} ${hex}`)}; fi`);
   }
-  // A chroot (/ is not PID 1's root), or SYSTEMD_OFFLINE=1: systemctl cannot tell the running state.
-  lines.push(`if [ "\${SYSTEMD_OFFLINE:-}" = 1 ] || [ -n "\${debian_chroot:-}" ] || { [ -e /proc/1/root/. ] && ! [ / -ef /proc/1/root/. ]; }; then ${record('offline')}; fi`);
-  if (queries.some((q) => q.unit !== undefined && q.pattern !== undefined)) lines.push(`${record('ps')}; LC_ALL=C ps auxww; ${rc}`);
-  lines.push(record('end'));
-  return lines.join('\n');
+  return lines;
 }
 
 interface Answer {
@@ -309,7 +330,7 @@ export function unitStateFrom(index: UnitOutputIndex, query: UnitParams): UnitSt
   };
   state.offline = index.offline;
   if (pattern !== undefined && index.ps) {
-    state.patternRunning = lines(index.ps.out).some((line) => line.includes(pattern) && !line.includes('pattern='));
+    state.patternRunning = outputLines(index.ps.out).some((line) => line.includes(pattern) && !line.includes('pattern='));
   }
   if (init === 'systemd') {
     const scope = scopeWord(query.scope);
