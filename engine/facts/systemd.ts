@@ -2,9 +2,11 @@
  * Service facts: one unit as systemctl and the init scripts see it, and the
  * list of every service (service_facts). Output is read with LC_ALL=C.
  */
-import { quote } from '../connection/quote.js';
 import type { Fact } from './types.js';
 import { lines, sectionsFact } from './sections.js';
+import { indexUnitOutput, parseSystemctlShow, unitProgram, unitQueries, unitStateFrom } from './unit-batch.js';
+
+export { parseSystemctlShow, plainUnitName, systemctlPrefix, sysvName } from './unit-batch.js';
 
 export type Scope = 'system' | 'user' | 'global';
 
@@ -13,13 +15,15 @@ export interface UnitParams {
   scope?: Scope;
   /** service's `pattern`: the unit runs when a process line contains it. */
   pattern?: string;
+  /** Only in the params Fact.merge makes: the queries one program answers. */
+  batch?: UnitParams[];
 }
 
 export interface UnitState {
   init: 'systemd' | 'sysv';
   /** `systemctl show` properties (systemd), or {ActiveState} from `service NAME status` (sysv). */
   status: Record<string, string>;
-  /** rc of `systemctl show`. */
+  /** rc of the `systemctl show` that answered (one shared by several units when it succeeded). */
   showRc?: number;
   /** systemctl ignored the request (offline or in a chroot): the status says nothing. */
   showIgnored?: boolean;
@@ -40,93 +44,25 @@ export interface UnitState {
   offline?: boolean;
 }
 
-/** systemctl show's Key=Value lines; Exec* values spanning lines (`{ ... }`) are joined, as Ansible does. */
-export function parseSystemctlShow(out: string): Record<string, string> {
-  const parsed: Record<string, string> = {};
-  let key: string | undefined;
-  let multi: string[] = [];
-  for (const line of out.split('\n')) {
-    if (key === undefined) {
-      const eq = line.indexOf('=');
-      if (eq < 0) continue;
-      const k = line.slice(0, eq);
-      const v = line.slice(eq + 1);
-      if (k.startsWith('Exec') && v.trimStart().startsWith('{') && !v.trimEnd().endsWith('}')) {
-        key = k;
-        multi = [v];
-        continue;
-      }
-      parsed[k] = v.trim();
-    } else {
-      multi.push(line);
-      if (line.trimEnd().endsWith('}')) {
-        parsed[key] = multi.join('\n').trim();
-        key = undefined;
-      }
-    }
-  }
-  return parsed;
-}
-
-/** The init script name of a unit: `cron.service` → `cron`. */
-export function sysvName(unit: string): string {
-  return unit.replace(/\.service$/, '');
-}
-
-export function systemctlPrefix(scope: Scope | undefined): string {
-  return scope === 'user' ? 'systemctl --user' : scope === 'global' ? 'systemctl --global' : 'systemctl';
-}
-
-const SYSTEMD_RUNNING = '[ -d /run/systemd/system ]';
-
-export function unitSections({ unit, scope, pattern }: UnitParams): Record<string, string> {
-  const sections: Record<string, string> = { init: `if ${SYSTEMD_RUNNING}; then echo systemd; else echo sysv; fi` };
-  if (unit === undefined) return sections;
-  const q = quote(unit);
-  const name = sysvName(unit);
-  const script = quote(`/etc/init.d/${name}`);
-  const systemctl = `LC_ALL=C ${systemctlPrefix(scope)}`;
-  // stderr lines come back marked "@E ": systemctl says there when it ignored the request (offline, chroot).
-  sections.show = `if ${SYSTEMD_RUNNING}; then { ${systemctl} show -- ${q} 2>&1 1>&3 | sed 's/^/@E /'; } 3>&1; fi`;
-  sections.enabled = `if ${SYSTEMD_RUNNING}; then ${systemctl} is-enabled -l -- ${q} 2>/dev/null; fi`;
-  sections.sysv = [
-    `if [ -f ${script} ]; then echo script; fi`,
-    // Any S (or K) link in any runlevel folder, as Ansible's sysv_is_enabled.
-    `for l in /etc/rc?.d/S??${quote(name)}; do if [ -e "$l" ] || [ -L "$l" ]; then echo enabled; break; fi; done`,
-    `for l in /etc/rc?.d/K??${quote(name)}; do if [ -e "$l" ] || [ -L "$l" ]; then echo killed; break; fi; done`,
-    'true',
-  ].join('\n');
-  // Without systemd the state is what `service NAME status` says (its rc and words, as Ansible reads them).
-  sections.status = `if ! ${SYSTEMD_RUNNING} && [ -f ${script} ]; then if command -v service >/dev/null 2>&1; then LC_ALL=C service ${quote(name)} status 2>/dev/null; else LC_ALL=C ${script} status 2>/dev/null; fi; else exit 0; fi`;
-  if (pattern !== undefined) sections.ps = 'ps auxww';
-  sections.offline = '[ "${SYSTEMD_OFFLINE:-}" = 1 ] || [ -n "${debian_chroot:-}" ] || { [ -e /proc/1/root/. ] && [ "$(stat -c %d:%i /)" != "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; } && echo yes; true';
-  return sections;
-}
-
-export const unitFact: Fact<UnitParams, UnitState> = sectionsFact('systemd.unit', unitSections, (s, { unit, pattern }) => {
-  const init = s.init!.out.trim() === 'systemd' ? 'systemd' : 'sysv';
-  const flags = lines(s.sysv?.out ?? '');
-  const state: UnitState = { init, status: {}, initScript: flags.includes('script'), sysvEnabled: flags.includes('enabled'), sysvKilled: flags.includes('killed') };
-  if (unit === undefined) return state;
-  state.offline = s.offline?.out.trim() === 'yes';
-  if (pattern !== undefined && s.ps) {
-    state.patternRunning = lines(s.ps.out).some((line) => line.includes(pattern) && !line.includes('pattern='));
-  }
-  if (init === 'systemd') {
-    const shown = lines(s.show!.out);
-    const out = shown.filter((l) => !l.startsWith('@E ')).join('\n');
-    const err = shown.filter((l) => l.startsWith('@E ')).map((l) => l.slice(3)).join('\n');
-    const ignored = (text: string) => !text.includes('=') && (text.includes('ignoring request') || text.includes('ignoring command'));
-    state.showIgnored = ignored(out) || ignored(err);
-    state.status = state.showIgnored ? {} : parseSystemctlShow(out);
-    state.showRc = s.show!.rc;
-    state.isEnabledOut = s.enabled!.out.trim();
-    state.isEnabledRc = s.enabled!.rc;
-  } else if (state.initScript) {
-    state.sysvStatus = { rc: s.status!.rc, out: s.status!.out };
-  }
-  return state;
-});
+/**
+ * The `systemd.unit` fact. The queries of several tasks merge into one
+ * program (unit-batch.ts) that reads every unit with few processes; each
+ * query finds its answer in the shared output by its unit and scope.
+ */
+export const unitFact: Fact<UnitParams, UnitState> = {
+  name: 'systemd.unit',
+  inline: true,
+  command: (params) => unitProgram(unitQueries(params)),
+  merge: (list) => ({ batch: list.flatMap(unitQueries) }),
+  parse(output, params) {
+    const index = indexUnitOutput(output);
+    const what = params.unit === undefined ? 'the init system' : `unit ${JSON.stringify(params.unit)}`;
+    const why = () => output.stderr.replace(/\0[^\0]*\0/g, '').trim() || `rc ${output.rc}`;
+    if (!index) throw new Error(`cannot read ${what}: ${why()}`);
+    if (!index.complete || !index.init) throw new Error(`cannot read ${what}: the output was cut off (${why()})`);
+    return unitStateFrom(index, params);
+  },
+};
 
 /**
  * Whether an init script's service runs, read from `service NAME status` as
