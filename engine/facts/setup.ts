@@ -1,66 +1,16 @@
 /**
  * The host facts of `gather_facts`/`setup`, as Ansible names them
  * (`ansible_hostname`, `ansible_distribution`, `ansible_default_ipv4`, ...):
- * one shell script prints what it finds as `key=value` lines (values that
- * may hold anything are base64), and the facts are built here, on the
+ * one shell script (setup-script.ts) prints what it finds, each probe framed
+ * by a token it cannot forge, and the facts are built here, on the
  * controller, from text a host may have written to mislead: every field is
  * parsed defensively.
  */
 import type { Fact } from './types.js';
-import { VIRTUALIZATION_SCRIPT, virtualizationFacts } from './virtualization.js';
+import { captured, newSetupToken, setupScript, splitFiles, splitProbes } from './setup-script.js';
+import { containerLines, virtualizationFacts } from './virtualization.js';
 
 type Facts = Record<string, unknown>;
-
-/** Runs with /bin/sh; every probe tolerates a missing tool. */
-export const FACTS_SCRIPT = String.raw`
-b64() { base64 -w0 2>/dev/null; echo; }
-echo "hostname=$(hostname -s 2>/dev/null || uname -n)"
-echo "fqdn=$(hostname -f 2>/dev/null || uname -n)"
-echo "nodename=$(uname -n)"
-if [ -r /etc/os-release ]; then . /etc/os-release; echo "os_id=$ID"; echo "os_name=$NAME"; echo "os_version_id=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"; echo "os_pretty=$PRETTY_NAME"; fi
-[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"
-echo "arch=$(uname -m)"
-echo "kernel=$(uname -r)"
-echo "kernel_version=$(uname -v)"
-echo "system=$(uname -s)"
-echo "bits=$(getconf LONG_BIT 2>/dev/null)"
-printf 'meminfo='; cat /proc/meminfo 2>/dev/null | b64
-echo "nproc=$(nproc 2>/dev/null || echo 1)"
-printf 'cpuinfo='; grep -E '^(processor|model name|physical id|core id|cpu cores|siblings)' /proc/cpuinfo 2>/dev/null | b64
-if [ -d /run/systemd/system ]; then echo "service_mgr=systemd"; else echo "service_mgr=$(cat /proc/1/comm 2>/dev/null)"; fi
-command -v apt-get >/dev/null 2>&1 && echo "pkg_mgr=apt"
-py=$(command -v python3 2>/dev/null); echo "python=$py"
-[ -n "$py" ] && echo "python_version=$($py -c 'import sys; print("%d.%d.%d %s %d" % sys.version_info[:5])' 2>/dev/null)"
-echo "user_id=$(id -un)"
-echo "uid=$(id -u)"; echo "gid=$(id -g)"; echo "euid=$(id -u)"; echo "egid=$(id -g)"
-printf 'passwd='; getent passwd "$(id -un)" 2>/dev/null | b64
-printf 'env='; env -0 2>/dev/null | b64
-echo "date=$(date '+%Y-%m-%d %H:%M:%S %s %Z %z %A %j %u %U %b %B %a %w %y')"
-echo "utc=$(date -u '+%Y-%m-%dT%H:%M:%SZ')"
-echo "uptime=$(cut -d' ' -f1 /proc/uptime 2>/dev/null)"
-echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
-printf 'cmdline='; cat /proc/cmdline 2>/dev/null | b64
-printf 'resolv='; cat /etc/resolv.conf 2>/dev/null | b64
-printf 'mounts='; cat /proc/mounts 2>/dev/null | b64
-printf 'df='; df -P -k 2>/dev/null | b64
-${VIRTUALIZATION_SCRIPT}
-echo "vendor=$(cat /sys/devices/virtual/dmi/id/sys_vendor 2>/dev/null)"
-echo "product=$(cat /sys/devices/virtual/dmi/id/product_name 2>/dev/null)"
-[ -d /sys/kernel/security/apparmor ] && echo "apparmor=enabled"
-if command -v ip >/dev/null 2>&1; then
-  ip -o link show 2>/dev/null | sed 's/^/link=/'
-  ip -o -4 addr show 2>/dev/null | sed 's/^/addr4=/'
-  ip -o -6 addr show 2>/dev/null | sed 's/^/addr6=/'
-  ip -4 route show default 2>/dev/null | head -n1 | sed 's/^/route=/'
-  ip -6 route show default 2>/dev/null | head -n1 | sed 's/^/route6=/'
-fi
-for f in "$UXSV_FACT_PATH"/*.fact; do
-  [ -f "$f" ] || continue
-  printf 'local=%s ' "$(basename "$f" .fact)"
-  if [ -x "$f" ]; then "$f" 2>/dev/null | b64; else b64 < "$f"; fi
-done
-`;
 
 export interface SetupParams {
   /** fact_path: folder of local facts (`*.fact`: JSON or INI, or executables printing JSON). */
@@ -70,14 +20,109 @@ export interface SetupParams {
 /** The gather_facts fact: every common fact in one round trip. */
 export const setupFact: Fact<SetupParams, Facts> = {
   name: 'setup',
-  command: (params) => `UXSV_FACT_PATH=${quoteWord(params.factPath ?? '/etc/ansible/facts.d')}\n${FACTS_SCRIPT}`,
+  command: (params) => setupScript(params.factPath ?? '/etc/ansible/facts.d', newSetupToken()),
   parse(output) {
-    return parseFacts(output.stdout.toString('utf8'));
+    return parseFacts(output.stdout);
   },
 };
 
-function quoteWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * What the script printed, as named values (the names the facts are built
+ * from; `key` of a probe or of a file) and the local facts' texts.
+ */
+export interface SetupProbes {
+  values: Map<string, string>;
+  /** Lines of `ip -o link show` and `ip -o addr show` (both families), in order. */
+  ipLines: string[];
+  /** The first line of `ip -4 route show default`, and of `ip -6 ...`. */
+  route: string;
+  route6: string;
+  local: Array<[string, string]>;
+}
+
+/** The script's output to named values, each as the former `key=value` script gave it. */
+export function readProbes(stdout: Buffer): SetupProbes {
+  const out = new Map<string, { text: string; detail: string }>();
+  const local: Array<[string, string]> = [];
+  for (const probe of splitProbes(stdout)) {
+    const text = probe.out.toString('utf8');
+    if (probe.name === 'local') local.push([probe.detail, text]);
+    else out.set(probe.name, { text, detail: probe.detail });
+  }
+  const files = splitFiles(out.get('files')?.text ?? '');
+  const values = new Map<string, string>();
+  const put = (key: string, value: string | undefined) => {
+    if (value !== undefined) values.set(key, value);
+  };
+  const probe = (name: string) => out.get(name)?.text;
+  const value = (name: string) => {
+    const text = probe(name);
+    return text === undefined ? undefined : captured(text);
+  };
+  // The kernel's names, from /proc/sys/kernel (or uname where it is missing).
+  const kernel = (file: 'ostype' | 'nodename' | 'osrelease' | 'version', option: string) => {
+    const text = files[file] ?? probe(`uname-${option}`);
+    return text === undefined ? undefined : captured(text);
+  };
+  const nodename = kernel('nodename', 'n') ?? '';
+  values.set('nodename', nodename);
+  // hostname -s: the node name up to its first dot.
+  values.set('hostname', nodename.split('.')[0]!);
+  const fqdn = out.get('fqdn');
+  // hostname -f, or the node name where it fails.
+  values.set('fqdn', captured(fqdn ? (fqdn.detail === '0' ? fqdn.text : `${fqdn.text}${nodename}`) : nodename));
+  for (const name of ['os_id', 'os_name', 'os_version_id', 'os_codename', 'os_pretty']) put(name, probe(name));
+  if (files.debianVersion !== undefined) values.set('debian_version', captured(files.debianVersion));
+  put('system', kernel('ostype', 's'));
+  put('kernel', kernel('osrelease', 'r'));
+  put('kernel_version', kernel('version', 'v'));
+  for (const name of ['arch', 'bits', 'nproc', 'python', 'uid', 'gid', 'date', 'virt']) put(name, value(name));
+  put('euid', value('uid'));
+  put('egid', value('gid'));
+  put('meminfo', files.meminfo);
+  put('cpuinfo', probe('cpuinfo'));
+  values.set('service_mgr', probe('systemd') === 'systemd' ? 'systemd' : captured(files.initComm ?? ''));
+  if (probe('pkg_mgr') === 'apt') values.set('pkg_mgr', 'apt');
+  put('python_version', value('python_version'));
+  const passwd = probe('passwd');
+  put('passwd', passwd);
+  if (passwd !== undefined) values.set('user_id', passwd === '' ? '' : captured(passwd).split(':')[0]!);
+  put('env', probe('env'));
+  // date -u at the same second: the epoch of the local date, in UTC.
+  const utc = new Date(Number((value('date') ?? '').split(' ')[2]) * 1000);
+  if (!Number.isNaN(utc.getTime())) values.set('utc', utc.toISOString().replace(/\.\d+Z$/, 'Z'));
+  values.set('uptime', captured(cut(files.uptime ?? '', 0, 1)));
+  values.set('loadavg', captured(cut(files.loadavg ?? '', 0, 3)));
+  values.set('machine_id', captured(files.machineId ?? ''));
+  values.set('cmdline', files.cmdline ?? '');
+  values.set('resolv', files.resolv ?? '');
+  values.set('mounts', files.mounts ?? '');
+  values.set('df', probe('df') ?? '');
+  values.set('cgroup1', files.initCgroup ?? '');
+  values.set('environ1', containerLines(probe('environ1') ?? ''));
+  put('systemd_container', probe('systemd_container'));
+  put('virt_paths', probe('virt_paths'));
+  put('xencaps', files.xenCapabilities);
+  values.set('vendor', captured(files.vendor ?? ''));
+  values.set('product', captured(files.product ?? ''));
+  if (probe('apparmor') === 'enabled') values.set('apparmor', 'enabled');
+  return { values, ipLines: lines(probe('ip') ?? ''), route: firstLine(probe('route')), route6: firstLine(probe('route6')), local };
+}
+
+function lines(text: string): string[] {
+  const all = text.split('\n');
+  if (all[all.length - 1] === '') all.pop();
+  return all;
+}
+
+/** `head -n1` of a probe's output, without its newline. */
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0]!;
+}
+
+/** `cut -d' ' -f(from+1)-(to)` of each line. */
+function cut(text: string, from: number, to: number): string {
+  return lines(text).map((line) => `${line.split(' ').slice(from, to).join(' ')}\n`).join('');
 }
 
 interface Address {
@@ -105,38 +150,14 @@ function ipv4Entry(a: Address): Facts {
   return { address: a.address, netmask: netmask(a.prefix), network: network(a.address, a.prefix), prefix: String(a.prefix), broadcast: a.broadcast ?? '' };
 }
 
-function decode(value: string | undefined): string {
-  if (!value) return '';
-  try {
-    return Buffer.from(value.trim(), 'base64').toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** Builds the facts (Ansible's names, `ansible_` prefixed) from the script's output. */
-export function parseFacts(output: string, now = new Date()): Facts {
-  const kv = new Map<string, string>();
-  const links: string[] = [];
-  const addrs: string[] = [];
-  const addrs6: string[] = [];
+export function parseFacts(stdout: Buffer, now = new Date()): Facts {
+  const probes = readProbes(stdout);
+  const kv = probes.values;
   const local: Facts = {};
-  let route = '';
-  let route6 = '';
-  for (const line of output.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    const key = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    if (key === 'link') links.push(value);
-    else if (key === 'addr4') addrs.push(value);
-    else if (key === 'addr6') addrs6.push(value);
-    else if (key === 'route') route = value;
-    else if (key === 'route6') route6 = value;
-    else if (key === 'local') {
-      const [name, data] = value.split(' ');
-      if (name && /^[\w.-]+$/.test(name)) local[name] = localFact(decode(data));
-    } else kv.set(key, value);
+  for (const [name, text] of probes.local) {
+    // defineProperty: a fact file named __proto__.fact is a fact like any other.
+    if (/^[\w.-]+$/.test(name)) Object.defineProperty(local, name, { value: localFact(text), enumerable: true, writable: true, configurable: true });
   }
   const facts: Facts = {};
   const set = (name: string, value: unknown) => (facts[`ansible_${name}`] = value);
@@ -167,29 +188,29 @@ export function parseFacts(output: string, now = new Date()): Facts {
   set('machine', kv.get('arch') ?? '');
   set('userspace_architecture', kv.get('arch') ?? '');
   set('userspace_bits', kv.get('bits') ?? '64');
-  Object.assign(facts, memoryFacts(decode(kv.get('meminfo'))));
-  Object.assign(facts, cpuFacts(decode(kv.get('cpuinfo')), Number(kv.get('nproc') ?? 1) || 1));
+  Object.assign(facts, memoryFacts(kv.get('meminfo') ?? ''));
+  Object.assign(facts, cpuFacts(kv.get('cpuinfo') ?? '', Number(kv.get('nproc') ?? 1) || 1));
   set('service_mgr', kv.get('service_mgr') ?? '');
   set('pkg_mgr', kv.get('pkg_mgr') ?? 'unknown');
   Object.assign(facts, pythonFacts(kv.get('python') ?? '', kv.get('python_version') ?? ''));
-  Object.assign(facts, userFacts(kv, decode(kv.get('passwd'))));
-  set('env', envFacts(decode(kv.get('env'))));
+  Object.assign(facts, userFacts(kv, kv.get('passwd') ?? ''));
+  set('env', envFacts(kv.get('env') ?? ''));
   set('date_time', dateTime(kv.get('date'), kv.get('utc'), now));
   set('uptime_seconds', Math.floor(Number(kv.get('uptime') ?? 0)) || 0);
   const load = (kv.get('loadavg') ?? '').split(' ').map(Number);
   set('loadavg', { '1m': load[0] || 0, '5m': load[1] || 0, '15m': load[2] || 0 });
   set('machine_id', kv.get('machine_id') ?? '');
-  const cmdline = decode(kv.get('cmdline')).trim();
+  const cmdline = (kv.get('cmdline') ?? '').trim();
   set('proc_cmdline', cmdlineFacts(cmdline));
   set('cmdline', cmdlineFacts(cmdline));
-  set('dns', dnsFacts(decode(kv.get('resolv'))));
-  set('mounts', mountFacts(decode(kv.get('mounts')), decode(kv.get('df'))));
+  set('dns', dnsFacts(kv.get('resolv') ?? ''));
+  set('mounts', mountFacts(kv.get('mounts') ?? '', kv.get('df') ?? ''));
   const virtualization = virtualizationFacts({
-    cgroup: decode(kv.get('cgroup1')),
-    environ: decode(kv.get('environ1')),
+    cgroup: kv.get('cgroup1') ?? '',
+    environ: kv.get('environ1') ?? '',
     systemdContainer: (kv.get('systemd_container') ?? '').trim(),
     paths: (kv.get('virt_paths') ?? '').split(',').filter(Boolean),
-    xenCapabilities: decode(kv.get('xencaps')),
+    xenCapabilities: kv.get('xencaps') ?? '',
     detected: kv.get('virt') ?? '',
   });
   for (const [name, value] of Object.entries(virtualization)) set(name, value);
@@ -203,7 +224,8 @@ export function parseFacts(output: string, now = new Date()): Facts {
   set('hostnqn', '');
   set('iscsi_iqn', '');
   set('local', local);
-  Object.assign(facts, networkFacts(links, addrs, addrs6, route, route6));
+  // Each parser keeps its own lines: link lines, inet lines, inet6 lines.
+  Object.assign(facts, networkFacts(probes.ipLines, probes.ipLines, probes.ipLines, probes.route, probes.route6));
   facts.gather_subset = ['all'];
   facts.module_setup = true;
   return facts;

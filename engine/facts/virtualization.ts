@@ -7,13 +7,34 @@
  * ('docker', 'container')`), so the names are Ansible's, not systemd's.
  */
 
-/** The probes, as setup script lines (b64 is the script's base64 helper). */
-export const VIRTUALIZATION_SCRIPT = String.raw`printf 'cgroup1='; cat /proc/1/cgroup 2>/dev/null | b64
-printf 'environ1='; tr '\000' '\n' < /proc/1/environ 2>/dev/null | grep '^container=' | b64
-c=; [ -r /run/systemd/container ] && IFS= read -r c < /run/systemd/container; echo "systemd_container=$c"
-echo "virt_paths=$([ -e /proc/vz ] && printf vz,)$([ -e /proc/lve ] && printf lve,)$([ -e /proc/bc ] && printf bc,)$({ [ -e /.dockerenv ] || [ -e /.dockerinit ]; } && printf dockerenv,)$([ -e /proc/xen ] && printf xen,)"
-[ -e /proc/xen ] && { printf 'xencaps='; cat /proc/xen/capabilities 2>/dev/null | b64; }
-echo "virt=$(systemd-detect-virt --vm 2>/dev/null)"`;
+/**
+ * The probes, as setup script lines (engine/facts/setup-script.ts: `__uxsv_m`
+ * ends a probe's output). /proc/1/cgroup is among the files the script reads
+ * together; only the `container=` entries of /proc/1/environ leave the host
+ * (grep -z keeps the entries that hold it, the parser keeps its lines). The
+ * paths are tested by shell builtins. systemd-detect-virt is asked only when
+ * no container was found (its answer names a machine only then): neither
+ * /run/systemd/container nor /.dockerenv.
+ */
+export const VIRTUALIZATION_SCRIPT = String.raw`LC_ALL=C grep -az 'container=' /proc/1/environ 2>/dev/null; __uxsv_m environ1
+__uxsv_c=; [ -r /run/systemd/container ] && IFS= read -r __uxsv_c < /run/systemd/container; printf %s "$__uxsv_c"; __uxsv_m systemd_container
+__uxsv_v=
+[ -e /proc/vz ] && __uxsv_v="$__uxsv_v"vz,
+[ -e /proc/lve ] && __uxsv_v="$__uxsv_v"lve,
+[ -e /proc/bc ] && __uxsv_v="$__uxsv_v"bc,
+{ [ -e /.dockerenv ] || [ -e /.dockerinit ]; } && __uxsv_v="$__uxsv_v"dockerenv,
+[ -e /proc/xen ] && __uxsv_v="$__uxsv_v"xen,
+printf %s "$__uxsv_v"; __uxsv_m virt_paths
+case $__uxsv_c in
+  *[A-Za-z0-9]*) ;;
+  *) case $__uxsv_v in *dockerenv*) ;; *) systemd-detect-virt --vm 2>/dev/null;; esac;;
+esac
+__uxsv_m virt`;
+
+/** The `container=` lines of /proc/1/environ from grep -z's NUL-ended entries. */
+export function containerLines(entries: string): string {
+  return entries.split('\0').flatMap((entry) => entry.split('\n')).filter((line) => line.startsWith('container=')).map((line) => `${line}\n`).join('');
+}
 
 export interface VirtualizationProbes {
   cgroup: string;

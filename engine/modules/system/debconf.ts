@@ -1,14 +1,18 @@
 /**
  * debconf: preseed answers like Ansible's debconf module. The current answers
- * come from `debconf-show` (package debconf, always installed), which hides
+ * are read as `debconf-show` shows them (engine/facts/debconf.ts), which hides
  * passwords, so a password answer always reports a change, as in Ansible.
+ * The read is a fact the runner reads ahead: tasks on the same package read
+ * it once while nothing changes, and the packages of tasks read together
+ * share one program.
  */
-import { quote } from '../../connection/quote.js';
 import { boolSchema, pick, text, toBool } from '../lib/args.js';
 import type { Module, ModuleContext, Plan } from '../types.js';
-import { dictText, lines, runText } from './util.js';
-import { readFact } from '../../facts/index.js';
-import type { Fact } from '../../facts/types.js';
+import { dictText, runText } from './util.js';
+import { readFact, type FactRequest } from '../../facts/index.js';
+import { debconfFact, type DebconfParams, type DebconfState } from '../../facts/debconf.js';
+
+export { parseDebconfShow, type DebconfState } from '../../facts/debconf.js';
 
 export interface DebconfArgs {
   name: string;
@@ -22,22 +26,7 @@ export interface DebconfArgs {
   unseen?: unknown;
 }
 
-export interface DebconfState {
-  selections: Record<string, string>;
-}
-
 const VTYPES = ['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title'];
-
-/** `* question: value` / `  question: value` lines of debconf-show. */
-export function parseDebconfShow(out: string): Record<string, string> {
-  const selections: Record<string, string> = {};
-  for (const line of lines(out)) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    selections[line.slice(0, colon).replace(/^[\s*]+/, '').trim()] = line.slice(colon + 1).trim();
-  }
-  return selections;
-}
 
 function normalized(args: DebconfArgs) {
   const a = args as unknown as Record<string, unknown>;
@@ -57,14 +46,11 @@ export function debconfValue(vtype: string, value: unknown): string {
   return text(value) ?? '';
 }
 
-const debconfFact: Fact<{ pkg: string }, DebconfState> = {
-  name: 'debconf.show',
-  command: ({ pkg }) => `debconf-show -- ${quote(pkg)}`,
-  parse: (output, { pkg }) => {
-    if (output.rc !== 0) throw new Error(output.stderr.trim() || `debconf-show ${pkg} failed (rc ${output.rc})`);
-    return { selections: parseDebconfShow(output.stdout.toString('utf8')) };
-  },
-};
+/** The read of the package's answers; undefined for a name no shell argument can carry. */
+function answersRequest(args: DebconfArgs): FactRequest<DebconfParams, DebconfState> | undefined {
+  const pkg = normalized(args).pkg;
+  return typeof pkg === 'string' && !pkg.includes('\0') ? [debconfFact, { pkg }] : undefined;
+}
 
 export function planDebconf(ctx: ModuleContext, args: DebconfArgs, state: DebconfState): Plan {
   const a = normalized(args);
@@ -122,12 +108,16 @@ export const debconf: Module<DebconfArgs, DebconfState> = {
   doc: {
     description:
       'Sets a debconf answer like Ansible\'s debconf module (name = package, question, vtype, value, unseen). ' +
-      'The current answers are read with debconf-show; the answer is written with debconf-set-selections on stdin. ' +
-      'debconf-show hides passwords, so a password answer always reports a change (as in Ansible). A list value ' +
+      'The current answers are read as debconf-show shows them (one Perl program for the packages of the tasks read together); ' +
+      'the answer is written with debconf-set-selections on stdin. debconf-show hides passwords, so a password answer always reports a change (as in Ansible). A list value ' +
       '(multiselect) is joined with ", ". Without question, returns the package\'s current answers.',
     returns: { current: 'the answers now (question -> value)', previous: 'the answer before the change' },
     example: '- name: Preseed postfix\n  debconf:\n    name: postfix\n    question: postfix/main_mailer_type\n    vtype: select\n    value: Internet Site\n',
   },
   read: (ctx, args) => readFact(ctx, debconfFact, { pkg: normalized(args).pkg }),
+  readAhead: (_ctx, args) => {
+    const request = answersRequest(args);
+    return request ? [request] : undefined;
+  },
   plan: planDebconf,
 };
