@@ -135,9 +135,11 @@ export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitSt
   }
 
   const loadState = state.status.LoadState;
+  // is-enabled -l may list the unit's links after its state: the state is the first line (what plain is-enabled prints).
+  const enabledState = lines(state.isEnabledOut ?? '')[0]?.trim() ?? '';
   // When systemctl ignored `show`, is-enabled (which works offline) says whether systemd knows the unit.
   const isSystemd = state.showIgnored
-    ? VALID_ENABLED_STATES.includes(state.isEnabledOut ?? '')
+    ? VALID_ENABLED_STATES.includes(enabledState)
     : loadState !== undefined && loadState !== 'not-found';
   const masked = loadState === 'masked';
   if (isSystemd && !masked && state.status.LoadError !== undefined && state.status.LoadError.trim() !== '' && !/^\S+ ""$/.test(state.status.LoadError.trim())) {
@@ -147,7 +149,7 @@ export function planSystemd(ctx: ModuleContext, args: ServiceArgs, state: UnitSt
   const missing = (): Plan => ({ changed: false, failed: true, msg: `Could not find the requested service ${unit}: host`, result });
   const q = quote(unit);
 
-  if (wantMasked !== undefined && wantMasked !== (state.isEnabledOut === 'masked')) {
+  if (wantMasked !== undefined && wantMasked !== (enabledState === 'masked')) {
     changed = true;
     const action = wantMasked ? 'mask' : 'unmask';
     steps.push({ command: `${systemctl} ${action} -- ${q}`, failure: `Could not find the requested service ${unit}: host`, mayFail: found });

@@ -33,6 +33,17 @@ describe('systemd', () => {
     expect(enabledFromIsEnabled('disabled\n', 1)).toBe(false);
   });
 
+  it('reads the state from the first line of is-enabled -l, which may list the links after it (offline, masked)', () => {
+    const { ctx } = recording();
+    const links = 'enabled\n  /etc/systemd/system/multi-user.target.wants/ssh.service\n';
+    // systemctl ignored show (a chroot): is-enabled alone tells that systemd knows the unit.
+    const offline = planSystemd(ctx, { name: 'ssh', enabled: true }, unit('', links, 0, { showIgnored: true, offline: true }), true);
+    expect(offline).toMatchObject({ changed: false });
+    expect(offline.failed).toBeUndefined();
+    const masked = planSystemd(ctx, { name: 'ssh', masked: true }, unit(SHOW.replace('LoadState=loaded', 'LoadState=masked'), 'masked\n  /etc/systemd/system/ssh.service\n', 1), true);
+    expect(masked.changed).toBe(false);
+  });
+
   it('plans start + enable, nothing on a second run, and reports the full status', () => {
     const ctx = localContext();
     const first = planSystemd(ctx, { name: 'ssh', state: 'started', enabled: true }, unit(SHOW, 'disabled', 1), true);
