@@ -29,6 +29,7 @@ export interface DebconfState {
  * shown is what debconf-show prints for that package alone (same tests, same
  * text, same order of questions).
  */
+// Only what perl-base has (debconf needs no more): no in-memory file handles, which need PerlIO.pm.
 const SHOW_PROGRAM = `use strict;
 use Debconf::Db;
 use Debconf::Question;
@@ -36,21 +37,17 @@ binmode STDOUT;
 Debconf::Db->load(readonly => "true");
 my @names = @ARGV;
 my @shown = map { "" } @names;
-my @out = map { open(my $fh, ">", \\$shown[$_]) or die "$!\\n"; $fh } 0 .. $#names;
 my $questions = Debconf::Question->iterator;
 while (my $q = $questions->iterate) {
   my %owner = map { $_ => 1 } split(/, /, $q->owners);
   for my $i (0 .. $#names) {
     next unless $owner{$names[$i]};
-    my $fh = $out[$i];
-    print $fh ($q->flag("seen") eq "true" ? "* " : "  ");
-    print $fh $q->name . ":";
-    if ($q->type eq "password") { print $fh " (password omitted)" }
-    elsif (length $q->value) { print $fh " " . $q->value }
-    print $fh "\\n";
+    my $line = ($q->flag("seen") eq "true" ? "* " : "  ") . $q->name . ":";
+    if ($q->type eq "password") { $line .= " (password omitted)" }
+    elsif (length $q->value) { $line .= " " . $q->value }
+    $shown[$i] .= "$line\\n";
   }
 }
-close $_ for @out;
 printf "%d %d\\n%s%s", length($names[$_]), length($shown[$_]), $names[$_], $shown[$_] for 0 .. $#names;
 `;
 

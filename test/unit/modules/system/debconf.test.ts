@@ -73,6 +73,15 @@ describe('the debconf answers fact', () => {
     expect(existsSync('/tmp/uxsv-pwned')).toBe(false);
   });
 
+  it('runs with only what a fresh Debian host has: perl-base and debconf (no PerlIO.pm)', () => {
+    const command = debconfFact.command({ pkg: 'debconf', pkgs: ['debconf', 'tzdata'] });
+    expect(command.startsWith('perl -e ')).toBe(true);
+    // The same program with @INC cut to perl-base's folder and debconf's.
+    const limited = `perl -e 'BEGIN { @INC = ("/usr/share/perl5", "/usr/lib/x86_64-linux-gnu/perl-base") }' -e ${command.slice('perl -e '.length)}`;
+    const stdout = execFileSync('sh', ['-c', limited]);
+    expect(parseDebconfShow(shownFor(stdout, 'debconf')!.toString())).toEqual(parseDebconfShow(execFileSync('debconf-show', ['--', 'debconf']).toString()));
+  });
+
   it('reads through a context, for one package or several', async () => {
     const [tz, none] = await readFacts(localContext(), [[debconfFact, { pkg: 'tzdata' }], [debconfFact, { pkg: 'uxsv-no-such-package' }]] as const);
     expect(tz.selections).toEqual(parseDebconfShow(execFileSync('debconf-show', ['tzdata']).toString()));
