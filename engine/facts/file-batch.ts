@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { quote } from '../connection/quote.js';
 import type { ChecksumAlgorithm, FileQuery, RemoteFileState } from './file.js';
 import { parseStatLine, STAT_FIELDS } from './stat-line.js';
+import { hexOf } from './wire.js';
 
 /** Files larger than this are not transferred by a content query (only hashed; their first 8 KiB are kept). */
 export const CONTENT_LIMIT = 16 * 1024 * 1024;
@@ -46,7 +47,6 @@ interface PathNeeds {
 }
 
 const algorithmOf = (q: FileQuery): ChecksumAlgorithm | false => (q.checksum === undefined ? 'sha1' : q.checksum);
-const hexOf = (path: string): string => Buffer.from(path, 'utf8').toString('hex');
 /** `stat -`, `sha1sum -` read stdin: a path that is exactly '-' is named './-' (the name in records, too). */
 const argumentOf = (path: string): string => (path === '-' ? './-' : path);
 

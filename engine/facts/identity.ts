@@ -19,6 +19,7 @@
  */
 import { quote } from '../connection/quote.js';
 import type { Fact, FactOutput } from './types.js';
+import { hexOf } from './wire.js';
 
 export interface IdentityQuery {
   users: string[];
@@ -33,7 +34,6 @@ export interface Identities {
 
 type Kind = 'U' | 'G';
 
-const hexOf = (name: string): string => Buffer.from(name, 'utf8').toString('hex');
 /** The largest id a 32-bit uid_t/gid_t holds. */
 const MAX_ID = 0xffffffff;
 

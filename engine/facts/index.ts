@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExecResult } from '../connection/types.js';
 import type { ModuleContext } from '../modules/types.js';
 import type { Fact, FactOutput } from './types.js';
+import { splitOnToken } from './wire.js';
 
 export type { Fact, FactOutput } from './types.js';
 
@@ -104,18 +105,4 @@ function groupRequests(requests: readonly FactRequest[]): RequestGroup[] {
   });
   for (const { group, params } of merging.values()) if (params.length > 1) group.params = group.fact.merge!(params);
   return groups;
-}
-
-/** The outputs before each `\n<token> <tail>\n`, with their tails. */
-function splitOnToken(stream: Buffer, marker: Buffer): Array<{ out: Buffer; tail: string }> {
-  const parts: Array<{ out: Buffer; tail: string }> = [];
-  let start = 0;
-  for (;;) {
-    const at = stream.indexOf(marker, start);
-    if (at === -1) return parts;
-    const end = stream.indexOf(0x0a, at + marker.length);
-    if (end === -1) return parts;
-    parts.push({ out: stream.subarray(start, at), tail: stream.subarray(at + marker.length, end).toString() });
-    start = end + 1;
-  }
 }

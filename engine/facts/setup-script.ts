@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { quote } from '../connection/quote.js';
 import { VIRTUALIZATION_SCRIPT } from './virtualization.js';
+import { splitOnToken } from './wire.js';
 
 const TOKEN_PREFIX = 'uxsv-setup-';
 
@@ -137,23 +138,10 @@ export function splitProbes(stdout: Buffer): Probe[] {
   if (firstLine < 0) return [];
   const token = stdout.subarray(0, firstLine).toString('latin1');
   if (!new RegExp(`^${TOKEN_PREFIX}[0-9a-f]{32}$`).test(token)) return [];
-  const marker = Buffer.from(`\n${token} `);
-  const probes: Probe[] = [];
-  let start = firstLine + 1;
-  for (;;) {
-    const at = stdout.indexOf(marker, start);
-    if (at < 0) return probes;
-    const end = stdout.indexOf(10, at + marker.length);
-    if (end < 0) return probes;
-    const header = stdout.subarray(at + marker.length, end).toString('utf8');
-    const space = header.indexOf(' ');
-    probes.push({
-      name: space < 0 ? header : header.slice(0, space),
-      detail: space < 0 ? '' : header.slice(space + 1),
-      out: stdout.subarray(start, at),
-    });
-    start = end + 1;
-  }
+  return splitOnToken(stdout.subarray(firstLine + 1), Buffer.from(`\n${token} `)).map(({ out, tail }) => {
+    const space = tail.indexOf(' ');
+    return { name: space < 0 ? tail : tail.slice(0, space), detail: space < 0 ? '' : tail.slice(space + 1), out };
+  });
 }
 
 /**

@@ -35,6 +35,7 @@ import { quote } from '../connection/quote.js';
 import { lines as outputLines } from './sections.js';
 import type { FactOutput } from './types.js';
 import type { Scope, UnitParams, UnitState } from './systemd.js';
+import { fromHex, hexOf } from './wire.js';
 
 /** systemctl show's Key=Value lines; Exec* values spanning lines (`{ ... }`) are joined, as Ansible does. */
 export function parseSystemctlShow(out: string): Record<string, string> {
@@ -102,8 +103,6 @@ export function systemctlPrefix(scope: Scope | undefined): string {
 
 const HEADER = 'uxsv-units';
 const NONCE = /^x[0-9a-f]{16}$/;
-const hexOf = (text: string): string => Buffer.from(text, 'utf8').toString('hex');
-const fromHex = (hex: string): string => Buffer.from(hex, 'hex').toString('utf8');
 const scopeWord = (scope: Scope | undefined): Scope => (scope === 'user' || scope === 'global' ? scope : 'system');
 
 /** Unit types a template instance (`name@instance.type`) may have; systemctl refuses the others (`x@y.mount`). */
