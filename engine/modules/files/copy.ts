@@ -209,7 +209,8 @@ async function readCopy(ctx: ModuleContext, args: Record<string, any>): Promise<
   });
 }
 
-function putOptions(a: CopyArgs, dest: string, isContent: boolean, follow: boolean): PutOptions {
+/** How a file from the controller is put (copy's arguments; template puts its rendered file the same way). */
+export function putOptions(a: CopyArgs, dest: string, isContent: boolean, follow: boolean): PutOptions {
   return {
     dest, force: a.force, follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
     attributes: a.attributes, isContent, directoryMode: a.directoryMode,

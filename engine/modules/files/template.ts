@@ -15,7 +15,7 @@ import { UserError } from '../../errors.js';
 import { TemplateError, templateModuleMessage } from '../../template/index.js';
 import { boolSchema, stringSchema, text, toBool } from '../lib/args.js';
 import { ansibleMode } from './common.js';
-import { copyArgs, copySchemaProperties, identityRequest, putQueries, putState } from './copy.js';
+import { copyArgs, copySchemaProperties, identityRequest, putOptions, putQueries, putState } from './copy.js';
 import { planPut, readDiffContent, type PutOptions, type PutState, type SourceFile } from './copy-local.js';
 import { LocalSourceError, readLocalSource } from './local-source.js';
 import { templateVars } from './template-vars.js';
@@ -69,10 +69,7 @@ function templateOptions(args: Record<string, any>, extraVars: Record<string, un
 /** A template is put as copy puts a local file. */
 function templatePutOptions(args: Record<string, any>): PutOptions {
   const a = copyArgs(args);
-  return {
-    dest: a.dest!, force: a.force, follow: a.follow, backup: a.backup, validate: a.validate, checksum: a.checksum,
-    attributes: a.attributes, isContent: false, directoryMode: a.directoryMode,
-  };
+  return putOptions(a, a.dest!, false, a.follow);
 }
 
 /** What the template's read asks the host: the destination as copy sees it, and the ids of owner and group. */
