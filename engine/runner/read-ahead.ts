@@ -10,8 +10,9 @@
  *
  * What was read ahead is used only while nothing can have changed:
  *   - a task of a module that does not declare `readAhead` (command, shell,
- *     apt, ...) and reached its host (a command skipped in check mode does
- *     not), a task whose module ran a command of its own (`ctx.run`:
+ *     apt, ...) and reached its host (one that did not, such as a script
+ *     skipped in check mode, changed nothing), a task whose module ran a
+ *     command of its own (`ctx.run`:
  *     its change), reported a change outside check mode, failed or lost its
  *     host, a task with `until` (it waits for the host to change by itself),
  *     meta: reset_connection (a new login) and a background (async) job each
