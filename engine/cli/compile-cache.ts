@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** What the engine file exports. */
@@ -150,6 +151,12 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
       } else cachedData = read;
     }
   }
+  // V8 drops the compiled code of functions that have not run for a while once
+  // the heap has been collected a few times (bytecode flushing). A long run
+  // would then write a cache without the engine's outer function and module
+  // set-up, which every later run compiles again from source (70 ms); with
+  // flushing off the cache holds all the code the run compiled.
+  if (env.UXSV_COMPILE_CACHE !== '0') v8.setFlagsFromString('--no-flush-bytecode');
   const wrapped = `(function (exports, require, module, __filename, __dirname, ${DYNAMIC_IMPORT}) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) outcome = script.cachedDataRejected ? 'rejected' : 'used';

@@ -97,4 +97,28 @@ describe('the compile cache', () => {
     expect((await play(dir)).cache).toBe('made');
     expect(existsSync(old)).toBe(false);
   });
+
+  it('a long run that collected its heap many times still writes all the code it compiled', async () => {
+    // What the engine compiled at its start (its outer function, the set-up
+    // of its modules) has not run for a while at the end of a long run; V8
+    // would drop it then, and every later run would compile it again.
+    const compileCache = resolve('dist/engine/cli/compile-cache.js');
+    const engine = resolve('dist/uxsv-engine.cjs');
+    const program = `
+      const { loadEngine } = await import(${JSON.stringify(compileCache)});
+      const [dir, rounds] = [process.argv[1], Number(process.argv[2])];
+      loadEngine(${JSON.stringify(engine)}, 'test', { UXSV_COMPILE_CACHE_DIR: dir });
+      let garbage = [];
+      for (let r = 0; r < rounds; r++) { garbage = []; for (let i = 0; i < 200000; i++) garbage.push({ a: i, b: [i] }); }`;
+    const cacheSize = async (name: string, rounds: number) => {
+      const dir = join(scratch, name);
+      await pexecFile(process.execPath, ['--input-type=module', '-e', program, dir, String(rounds)]);
+      const [file] = readdirSync(dir);
+      return statSync(join(dir, file!)).size;
+    };
+    const short = await cacheSize('short-run', 0);
+    const long = await cacheSize('long-run', 50);
+    expect(short).toBeGreaterThan(100_000);
+    expect(long).toBeGreaterThan(short * 0.9);
+  }, 30_000);
 });
