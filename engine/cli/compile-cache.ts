@@ -15,21 +15,23 @@
  * Node version and the architecture; V8 itself rejects a cache made by
  * another V8 or with other flags (then it is made again).
  *
- * UXSV_COMPILE_CACHE=0 turns it off; UXSV_COMPILE_CACHE_DIR sets the folder
+ * The same folder keeps parsed playbooks and task files (engine/loader/
+ * yaml-cache.ts). UXSV_COMPILE_CACHE=0 turns both off; UXSV_COMPILE_CACHE_DIR sets the folder
  * (default $XDG_CACHE_HOME/uxsv, else ~/.cache/uxsv); UXSV_COMPILE_CACHE_TRACE=1
  * prints what happened on standard error.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { readPrivateFile, writePrivateFile } from '../private-files.js';
 
 /** What the engine file exports. */
 export interface Engine {
-  runCli(): void;
+  runCli(options?: { build?: string }): void;
 }
 
 /** The name the build gives the engine file, beside the entry (dist/uxsv.mjs). */
@@ -58,54 +60,8 @@ export function unsafeDir(dir: string): string | undefined {
   }
 }
 
-/** The cached code at `file`, if it is a private regular file of this user. */
-function readCache(file: string): Buffer | undefined | string {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a link in the cache folder is never followed.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return `${file} is not a plain file`;
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return `${file} belongs to another user`;
-    if (st.mode & 0o077) return `${file} is open to other users`;
-    const data = Buffer.alloc(st.size);
-    for (let at = 0; at < st.size;) {
-      const n = readSync(fd, data, at, st.size - at, at);
-      if (n <= 0) break;
-      at += n;
-    }
-    return data;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes `data` to `file` all at once: a temporary file of this process, then a rename. */
-function writeCache(file: string, data: Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never made
-    }
-  }
-}
-
 /** The cache files of this build start with this: engine-<hash>-<size>-<time>-<node>-<arch>-. */
-function buildPrefix(engineFile: string): string {
+export function buildPrefix(engineFile: string): string {
   const st = statSync(engineFile);
   let hash = 'nohash';
   try {
@@ -144,7 +100,7 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
       const safeCommand = command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32) || 'none';
       prefix = buildPrefix(engineFile);
       cacheFile = join(dir, `${prefix}${safeCommand}.bin`);
-      const read = readCache(cacheFile);
+      const read = readPrivateFile(cacheFile);
       if (typeof read === 'string') {
         outcome = `refused: ${read}`;
         cacheFile = undefined;
@@ -167,7 +123,7 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
     const file = cacheFile;
     // At the end of the run: the cache then holds every function this command compiled.
     process.once('exit', () => {
-      writeCache(file, script.createCachedData());
+      writePrivateFile(file, script.createCachedData());
       pruneOthers(dirname(file), prefix);
     });
     if (!cachedData) outcome = 'made';

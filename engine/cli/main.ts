@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
+import { cacheDir, unsafeDir } from './compile-cache.js';
+import { configureYamlCache } from '../loader/yaml-cache.js';
 import { UXSV_VERSION } from './version.js';
 import { flushStdout, writeStderr, writeStdout } from './stdout-buffer.js';
 import { runPlay, type PlayOptions } from './play.js';
@@ -70,8 +72,16 @@ export async function main(argv: string[], io: CliIo = { write: writeStdout, wri
   }
 }
 
-/** Runs the command line of this process and sets its exit code. */
-export function runCli(): void {
+/**
+ * Runs the command line of this process and sets its exit code. `build`
+ * (the bundle's identity, engine/cli/compile-cache.ts) turns on the parse
+ * cache of playbooks and task files, in the compile cache's folder.
+ */
+export function runCli(options: { build?: string } = {}): void {
+  if (options.build && process.env.UXSV_COMPILE_CACHE !== '0') {
+    const dir = cacheDir();
+    if (!unsafeDir(dir)) configureYamlCache({ dir, build: options.build });
+  }
   main(process.argv.slice(2)).then(
     (code) => exitWhenWritten(code),
     (err) => {

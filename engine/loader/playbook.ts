@@ -172,7 +172,7 @@ export class Loader {
     }
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      return this.playbookFrom(readYamlFile(file, shownPath(file)), file, path.dirname(path.resolve(file)));
+      return this.playbookFrom(readYamlFile(file, shownPath(file), { keep: true }), file, path.dirname(path.resolve(file)));
     } finally {
       this.leave();
     }
@@ -590,7 +590,7 @@ export class Loader {
   loadTaskFile(file: string, scope: Scope, tags: string[], from?: { loaded: LoadedYaml; path: DataPath }): Node[] {
     this.enter(file, from?.loaded, from?.path ?? []);
     try {
-      const loaded = readYamlFile(file, shownPath(file));
+      const loaded = readYamlFile(file, shownPath(file), { keep: true });
       if (loaded.data === null || loaded.data === undefined) return [];
       const fileScope: Scope = { ...scope, baseDir: scope.role ? scope.baseDir : path.dirname(file) };
       return this.taskList(loaded.data, loaded, [], fileScope, tags);
@@ -726,7 +726,7 @@ export class Loader {
     const handlersFrom = String(includeArgs?.handlers_from ?? 'main');
     const handlerFile = [`${handlersFrom}.yml`, `${handlersFrom}.yaml`, handlersFrom].map((f) => path.join(dir, 'handlers', f)).find((f) => existsSync(f));
     if (handlerFile) {
-      const hl = readYamlFile(handlerFile, shownPath(handlerFile));
+      const hl = readYamlFile(handlerFile, shownPath(handlerFile), { keep: true });
       handlers.push(...this.handlerList(hl.data, hl, [], scope, tags));
     }
     return { scopes, tasks, handlers, role };
@@ -735,7 +735,7 @@ export class Loader {
   private roleMeta(dir: string): { dependencies: unknown[]; allow_duplicates?: boolean; loaded?: LoadedYaml } {
     const file = ['main.yml', 'main.yaml', 'main'].map((f) => path.join(dir, 'meta', f)).find((f) => existsSync(f));
     if (!file) return { dependencies: [] };
-    const loaded = readYamlFile(file, shownPath(file));
+    const loaded = readYamlFile(file, shownPath(file), { keep: true });
     validateAt(roleMetaSchema, loaded.data, loaded, [], 'role meta');
     const data = (loaded.data as Vars) ?? {};
     return { dependencies: (data.dependencies as unknown[]) ?? [], allow_duplicates: data.allow_duplicates as boolean | undefined, loaded };

@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { defaultSecrets, registerSecretLeaves } from '../vault/secrets.js';
+import { cachedParse, keepParse, pathKey, type CachedYaml } from './yaml-cache.js';
 
 export type DataPath = Array<string | number>;
 
@@ -18,6 +19,8 @@ export interface LoadedYaml {
   data: unknown;
   doc: Document.Parsed;
   lines: LineCounter;
+  /** Positions of lists and mappings by data path, when the data came from the parse cache (yaml-cache.ts). */
+  positions?: Map<string, Position>;
 }
 
 export interface Position {
@@ -166,10 +169,41 @@ function firstInvalidUtf8(b: Buffer): number {
   return 0;
 }
 
-export function readYamlFile(file: string, displayName = file): LoadedYaml {
+/**
+ * A YAML file's text, parsed. With `keep` (playbooks, task and handler
+ * files, role meta: not variable files, where secrets live), a parse is
+ * kept between runs and the same text is not parsed again (yaml-cache.ts).
+ */
+export function readYamlFile(file: string, displayName = file, options: { keep?: boolean } = {}): LoadedYaml {
   const text = readTextFile(file, displayName);
   if (isVaultText(text)) return parseDecrypted(decryptLoaded(text, displayName, 'file'), displayName);
-  return parseYaml(text, displayName);
+  return options.keep && !text.includes('!vault') ? parseKept(text, displayName) : parseYaml(text, displayName);
+}
+
+function parseKept(text: string, file: string): LoadedYaml {
+  const hit = cachedParse(text);
+  if (hit) return fromCache(text, file, hit);
+  const loaded = parseYaml(text, file);
+  keepParse(text, loaded.data, loaded.doc, loaded.lines);
+  return loaded;
+}
+
+/** A file read back from the cache: its document is parsed again only if a position not kept is asked for. */
+function fromCache(text: string, file: string, hit: CachedYaml): LoadedYaml {
+  let parsed: LoadedYaml | undefined;
+  const full = () => (parsed ??= parseYaml(text, file));
+  return {
+    file,
+    text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
+    data: hit.data,
+    positions: hit.positions,
+    get doc() {
+      return full().doc;
+    },
+    get lines() {
+      return full().lines;
+    },
+  };
 }
 
 /** What an error's code frame shows for each line of a vault-encrypted file. */
@@ -390,6 +424,8 @@ function nodeAt(loaded: LoadedYaml, path: DataPath, key = false): Node | undefin
 
 /** file position of the value (or, with key=true, of the key) at `path`; falls back to the nearest ancestor, and to the start of an empty file. */
 export function positionOf(loaded: LoadedYaml, path: DataPath, key = false): Position | undefined {
+  const kept = key ? undefined : loaded.positions?.get(pathKey(path));
+  if (kept) return kept;
   for (let depth = path.length; depth >= 0; depth--) {
     const node = nodeAt(loaded, path.slice(0, depth), key && depth === path.length);
     if (node?.range) return loaded.lines.linePos(node.range[0]);

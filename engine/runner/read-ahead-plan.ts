@@ -73,11 +73,11 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   if (loops.length > 1 || (loops.length === 1 && loops[0] !== 'loop')) return [];
   const where = location(task);
   const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
-  const base: Vars = {
-    ...deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined),
+  // Merged in place by taskVars (a copy of the hundreds of variables a host has would cost as much as the merge).
+  const base = deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
-  };
+  });
   if (loops.length === 0) {
     const read = plannedRead(deps, host, task, base, paths);
     return read ? [read] : [];

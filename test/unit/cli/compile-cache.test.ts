@@ -33,6 +33,9 @@ async function uxsv(dir: string, args: string[], extra: Record<string, string> =
   return { stdout, cache: /compile cache: (.*)/.exec(stderr)?.[1] ?? '' };
 }
 
+/** The cached code in `dir` (it also holds parsed playbooks, yaml-*). */
+const codeFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('engine-'));
+
 const play = (dir: string, extra?: Record<string, string>) => uxsv(dir, ['play', '-i', 'localhost,', '-c', 'local', playbook], extra);
 
 describe('the compile cache', () => {
@@ -45,14 +48,16 @@ describe('the compile cache', () => {
     expect(second.stdout).toBe(first.stdout);
     expect(first.stdout).toContain('"msg": "hello"');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    const files = readdirSync(dir);
+    const files = codeFiles(dir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^engine-[0-9a-f]{16}-\d+-\d+-v\d+\.\d+\.\d+-\w+-play\.bin$/);
     expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
     // Another command has a cache of its own.
     expect((await uxsv(dir, ['play', '--syntax-check', playbook])).cache).toBe('used');
     expect((await uxsv(dir, ['inventory', '-i', 'localhost,', '--list'])).cache).toBe('made');
-    expect(readdirSync(dir)).toHaveLength(2);
+    expect(codeFiles(dir)).toHaveLength(2);
+    // The playbook was parsed once: the folder keeps its parse too (engine/loader/yaml-cache.ts).
+    expect(readdirSync(dir).filter((n) => n.startsWith('yaml-'))).toHaveLength(1);
   });
 
   it('never uses a folder or a file other users could write, nor a link', async () => {
@@ -66,7 +71,7 @@ describe('the compile cache', () => {
 
     const dir = join(scratch, 'files');
     await play(dir);
-    const [name] = readdirSync(dir);
+    const [name] = codeFiles(dir);
     chmodSync(join(dir, name!), 0o666);
     expect((await play(dir)).cache).toMatch(/^refused: .*open to other users/);
     rmSync(join(dir, name!));
@@ -80,13 +85,15 @@ describe('the compile cache', () => {
   it('a damaged cache is rejected and made again; UXSV_COMPILE_CACHE=0 turns it off', async () => {
     const dir = join(scratch, 'damaged');
     await play(dir);
-    const [name] = readdirSync(dir);
+    const [name] = codeFiles(dir);
     writeFileSync(join(dir, name!), Buffer.alloc(4096, 7), { mode: 0o600 });
     const run = await play(dir);
     expect(run.cache).toBe('rejected');
     expect(run.stdout).toContain('"msg": "hello"');
     expect((await play(dir)).cache).toBe('used');
-    expect((await play(dir, { UXSV_COMPILE_CACHE: '0' })).cache).toBe('off');
+    const off = join(scratch, 'off');
+    expect((await play(off, { UXSV_COMPILE_CACHE: '0' })).cache).toBe('off');
+    expect(existsSync(off)).toBe(false);
   });
 
   it('a cache of another build is removed when this build writes its own', async () => {
