@@ -1,10 +1,13 @@
 /**
  * The program behind the `systemd.unit` fact: the state of any number of
  * units (from any number of tasks) in one command that starts few processes.
- * On a systemd host: one `systemctl show` per scope for every unit with a
- * plain name, one `systemctl is-enabled` per unit (with several names it
- * stops at the first unknown one), and nothing else; the init script, its
- * rc?.d links, the chroot test are shell builtins. Without systemd, `service
+ * On a systemd host: one `systemctl show` and one `systemctl is-enabled`
+ * per scope for all its units, and nothing else; the init script, its rc?.d
+ * links, the chroot test are shell builtins. A shared is-enabled is trusted
+ * only when it wrote nothing on standard error: with several names it stops
+ * at the first unknown one, and answers an init script without a unit of its
+ * own first, through systemd-sysv-install, saying so on standard error. Then
+ * every unit of the scope gets an is-enabled of its own. Without systemd, `service
  * NAME status` per unit that has an init script; `ps auxww` once when a query
  * has a pattern.
  *
@@ -25,6 +28,7 @@
  *   init systemd|sysv, offline, end
  *   show <scope> <hex>[,<hex>...]   systemctl show's stdout; on stderr the same record precedes its stderr, `-` ends it
  *   enabled <scope> <hex>           systemctl is-enabled -l
+ *   enabled-all <scope> <hex>,...   systemctl is-enabled -l of them all (a state line, then its links indented)
  *   script|S|K <hex>                the init script, an S link, a K link (hex of the init script's name)
  *   status <hex>                    service NAME status (no systemd)
  *   ps                              ps auxww
@@ -168,7 +172,7 @@ export function unitProgram(queries: readonly UnitParams[], nonce: string = `x${
   return lines.join('\n');
 }
 
-/** Per scope: one show for the plain names (each alone if it fails), one for each other name, is-enabled for every one. */
+/** Per scope: one show for the plain names (each alone if it fails), one for each other name; one is-enabled for all (each alone if it wrote on standard error). */
 function systemdReads(units: Unit[], w: Writer): string[] {
   const lines: string[] = [];
   for (const scope of new Set(units.map((u) => u.scope))) {
@@ -189,7 +193,13 @@ function systemdReads(units: Unit[], w: Writer): string[] {
       lines.push(`${s.open}; if ${s.command}; then ${s.close}; else ${s.close}`, ...plain.map((u) => `  ${alone(u)}`), 'fi');
     }
     for (const unit of names.filter((u) => plain.length <= 1 || !plainUnitName(u))) lines.push(alone(unit));
-    for (const unit of names) lines.push(`${w.record(`enabled ${scope} ${hexOf(unit)}`)}; ${systemctl} is-enabled -l -- ${quote(unit)} 2>/dev/null; ${w.rc}`);
+    const enabledAlone = names.map((unit) => `${w.record(`enabled ${scope} ${hexOf(unit)}`)}; ${systemctl} is-enabled -l -- ${quote(unit)} 2>/dev/null; ${w.rc}`);
+    if (names.length === 1) lines.push(...enabledAlone);
+    else {
+      // Its standard error in $1 (its output goes on through fd 3); any word there and each unit is asked alone.
+      lines.push(`${w.record(`enabled-all ${scope} ${names.map(hexOf).join(',')}`)}; { set -- "$(${systemctl} is-enabled -l -- ${names.map(quote).join(' ')} 2>&1 >&3 3>&-)"; } 3>&1`,
+        'if [ -n "$1" ]; then', ...enabledAlone.map((l) => `  ${l}`), 'fi');
+    }
   }
   return lines;
 }
@@ -232,6 +242,8 @@ export interface UnitOutputIndex {
   shows: ShowRecord[];
   /** By `<scope> <hex>`. */
   enabled: Map<string, Answer>;
+  /** Why a unit's is-enabled cannot be read from a shared one, by `<scope> <hex>`. */
+  enabledProblems: Map<string, string>;
   /** `script <hex>`, `S <hex>`, `K <hex>`. */
   flags: Set<string>;
   status: Map<string, Answer>;
@@ -264,7 +276,8 @@ export function indexUnitOutput(output: FactOutput): UnitOutputIndex | undefined
   const header = new RegExp(`\\0${HEADER} (x[0-9a-f]{16})\\0`).exec(stdout);
   if (!header) return undefined;
   const nonce = header[1]!;
-  const index: UnitOutputIndex = { offline: false, shows: [], enabled: new Map(), flags: new Set(), status: new Map(), complete: false };
+  const index: UnitOutputIndex = { offline: false, shows: [], enabled: new Map(), enabledProblems: new Map(), flags: new Set(), status: new Map(), complete: false };
+  const shared: Array<{ scope: string; units: string[]; out: string }> = [];
   // The record whose exit code comes next.
   let awaiting: Answer | undefined;
   for (const { words, data } of records(stdout, nonce)) {
@@ -283,6 +296,7 @@ export function indexUnitOutput(output: FactOutput): UnitOutputIndex | undefined
       index.shows.push(show);
       awaiting = show;
     } else if (kind === 'enabled') index.enabled.set(`${a} ${b}`, (awaiting = { out: data }));
+    else if (kind === 'enabled-all') shared.push({ scope: a, units: b.split(','), out: data });
     else if (kind === 'status') index.status.set(a, (awaiting = { out: data }));
     else if (kind === 'ps') index.ps = awaiting = { out: data };
     else if (kind === 'script' || kind === 'S' || kind === 'K') index.flags.add(`${kind} ${a}`);
@@ -293,8 +307,35 @@ export function indexUnitOutput(output: FactOutput): UnitOutputIndex | undefined
     const show = index.shows.find((s) => s.scope === words[1] && s.units.join(',') === words[2] && s.err === '');
     if (show) show.err = data;
   }
+  for (const batch of shared) sharedIsEnabled(index, batch);
   indexes.set(output.stdout, index);
   return index;
+}
+
+/** The states for which is-enabled exits 0 (systemd's verb_is_enabled); a unit's own exit code is read from its state. */
+const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated']);
+
+/**
+ * Each unit's answer from a shared is-enabled, unless the units were asked
+ * alone (it wrote on standard error). Its output is one block per unit: a
+ * state line, then the unit's links, indented.
+ */
+function sharedIsEnabled(index: UnitOutputIndex, batch: { scope: string; units: string[]; out: string }): void {
+  const keys = batch.units.map((hex) => `${batch.scope} ${hex}`);
+  if (keys.some((key) => index.enabled.has(key))) return;
+  const blocks: string[][] = [];
+  for (const line of batch.out.split('\n')) {
+    if (line === '') continue;
+    if (/^\s/.test(line) && blocks.length > 0) blocks.at(-1)!.push(line);
+    else blocks.push([line]);
+  }
+  const states = blocks.map((b) => b[0]!);
+  if (blocks.length !== keys.length || states.some((state) => !/^[a-z][a-z-]*$/.test(state))) {
+    const problem = `cannot read units ${unitList(batch.units)}: systemctl is-enabled gave ${blocks.length} answers for ${keys.length} units, so none can be told apart`;
+    for (const key of keys) index.enabledProblems.set(key, problem);
+    return;
+  }
+  keys.forEach((key, i) => index.enabled.set(key, { out: `${blocks[i]!.join('\n')}\n`, rc: ENABLED_STATES.has(states[i]!) ? 0 : 1 }));
 }
 
 /** systemctl ignored the request (offline, in a chroot): what it printed says nothing of the unit. */
@@ -338,6 +379,8 @@ export function unitStateFrom(index: UnitOutputIndex, query: UnitParams): UnitSt
     state.status = show.status;
     state.showRc = show.rc;
     const enabled = index.enabled.get(`${scope} ${hexOf(unit)}`);
+    const problem = index.enabledProblems.get(`${scope} ${hexOf(unit)}`);
+    if (!enabled && problem) throw new Error(problem);
     if (!enabled) throw new Error(`cannot read unit ${JSON.stringify(unit)}: the output holds no systemctl is-enabled for it`);
     state.isEnabledOut = enabled.out.trim();
     state.isEnabledRc = enabled.rc;

@@ -6,7 +6,7 @@
  * fixtures/units/NAME.sh is the program unitProgram writes for the queries
  * below (the test checks it still does); NAME.out and NAME.err are what it
  * printed on a lab host, captured read-only with
- *   /tmp/labssh 3 'sh -s' < mixed.sh > mixed.out 2> mixed.err
+ *   /tmp/labssh 3 'sh -s' < mixed.sh > mixed.out 2> mixed.err   (and shared, sysv)
  *   /tmp/labssh 3 'SYSTEMD_OFFLINE=1 sh -s' < offline.sh > offline.out 2> offline.err
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +32,10 @@ const MIXED: UnitParams[] = [
   { unit: 'ssh', scope: 'user' }, { unit: 'dbus', scope: 'user' },
 ];
 const OFFLINE: UnitParams[] = [{ unit: 'ssh' }, { unit: 'dbus' }];
+/** Units of the site's kinds: a unit with links, an alias, a disabled one, a timer, a template instance, a static one. */
+const SHARED: UnitParams[] = ['named', 'bind9.service', 'apache2', 'uxsv-mirror.timer', 'getty@tty1.service', 'systemd-journald'].map((unit) => ({ unit }));
+/** The same and an init script without a unit of its own. */
+const SYSV: UnitParams[] = [...SHARED, { unit: 'hwclock.sh' }];
 
 function fixture(name: string): FactOutput {
   return { rc: 0, stdout: readFileSync(join(FIXTURES, `${name}.out`)), stderr: readFileSync(join(FIXTURES, `${name}.err`), 'utf8') };
@@ -48,6 +52,8 @@ describe('systemd.unit on a systemd host (lab output)', () => {
   it('the fixtures are the output of the program written today', () => {
     expect(`${unitProgram(MIXED, NONCE)}\n`).toBe(readFileSync(join(FIXTURES, 'mixed.sh'), 'utf8'));
     expect(`${unitProgram(OFFLINE, NONCE)}\n`).toBe(readFileSync(join(FIXTURES, 'offline.sh'), 'utf8'));
+    expect(`${unitProgram(SHARED, NONCE)}\n`).toBe(readFileSync(join(FIXTURES, 'shared.sh'), 'utf8'));
+    expect(`${unitProgram(SYSV, NONCE)}\n`).toBe(readFileSync(join(FIXTURES, 'sysv.sh'), 'utf8'));
   });
 
   it('gives each unit of a shared systemctl show its own block', () => {
@@ -114,6 +120,28 @@ describe('systemd.unit on a systemd host (lab output)', () => {
     expect(parse(merged, { unit: 'ss*' }).status.Id).toBe('ssh.service');
   });
 
+  it('gives each unit its own answer from a shared is-enabled, as if asked alone', () => {
+    // sysv.out asked the same units (and an init script without a unit of its own) at the same time: each alone.
+    const shared = fixture('shared');
+    const alone = fixture('sysv');
+    for (const unit of ['named', 'bind9.service', 'apache2', 'uxsv-mirror.timer', 'getty@tty1.service', 'systemd-journald']) {
+      const fromShared = parse(shared, { unit });
+      const fromAlone = parse(alone, { unit });
+      expect({ unit, out: fromShared.isEnabledOut, rc: fromShared.isEnabledRc }).toEqual({ unit, out: fromAlone.isEnabledOut, rc: fromAlone.isEnabledRc });
+    }
+    expect(parse(shared, { unit: 'bind9.service' })).toMatchObject({ isEnabledRc: 0, isEnabledOut: expect.stringMatching(/^alias\n {2}\/etc\/systemd\/system\//) });
+    expect(parse(shared, { unit: 'apache2' })).toMatchObject({ isEnabledRc: 1, isEnabledOut: 'disabled' });
+    expect(parse(shared, { unit: 'systemd-journald' })).toMatchObject({ isEnabledRc: 0, isEnabledOut: 'static' });
+    // The init script was answered first, through systemd-sysv-install (said on standard error): every unit was asked alone.
+    expect(parse(alone, { unit: 'hwclock.sh' })).toMatchObject({ isEnabledRc: 0, isEnabledOut: 'enabled', initScript: true });
+    expect(parse(alone, { unit: 'named' }).isEnabledOut!.split('\n')).toHaveLength(3);
+  });
+
+  it('refuses a shared is-enabled whose answers are not one per unit, naming the units', () => {
+    const short = altered(fixture('shared'), (s) => s.replace(`\nstatic\n\0${NONCE} `, `\n\0${NONCE} `));
+    expect(() => parse(short, { unit: 'named' })).toThrow(/cannot read units "named", "bind9.service", "apache2", "uxsv-mirror.timer", "getty@tty1.service", "systemd-journald": systemctl is-enabled gave 5 answers for 6 units/);
+  });
+
   it('refuses output that was cut off or is not the program\'s', () => {
     const cut = altered(fixture('mixed'), (s) => s.slice(0, s.indexOf(`\0${NONCE} enabled`)));
     expect(() => parse(cut, { unit: 'ssh' })).toThrow(/cannot read unit "ssh": the output was cut off/);
@@ -143,16 +171,18 @@ describe('systemd.unit on a systemd host (lab output)', () => {
 describe('what the program starts', () => {
   const SITE = ['ssh', 'cron', 'named', 'postfix.service', 'dovecot.socket', 'isc-dhcp-server', 'uxsv-mirror.timer', 'postfix@-.service', 'getty@tty1'];
 
-  it('one systemctl show for every plain name of a scope, one is-enabled per unit, no subshell', () => {
+  it('one systemctl show and one is-enabled for every plain name of a scope, one command substitution', () => {
     const program = unitProgram(SITE.map((unit) => ({ unit })), NONCE);
     const shows = program.match(/systemctl show -- [^;]*/g)!;
     // The shared show, then (only if it fails) one per name.
     expect(shows[0]).toBe(`systemctl show -- ${SITE.join(' ')}`);
     expect(shows.slice(1)).toEqual(SITE.map((u) => `systemctl show -- ${u}`));
     expect(program).toMatch(new RegExp(`if LC_ALL=C systemctl show -- ${SITE.join(' ').replace(/\./g, '\\.')}; then [^\\n]*; else `));
-    expect(program.match(/systemctl is-enabled -l -- /g)).toHaveLength(SITE.length);
-    // No command substitution, subshell, pipe or exported locale: the shell runs it inline.
-    expect(program).not.toMatch(/\$\(|`|(^|[\s;])\(|[^|]\|[^|]/m);
+    // One is-enabled for all; one per unit only when it wrote on standard error.
+    expect(program).toContain(`{ set -- "$(LC_ALL=C systemctl is-enabled -l -- ${SITE.join(' ')} 2>&1 >&3 3>&-)"; } 3>&1\n  if [ -n "$1" ]; then\n`);
+    expect(program.match(/systemctl is-enabled -l -- /g)).toHaveLength(SITE.length + 1);
+    // That command substitution aside, no subshell, pipe or exported locale: the shell runs it inline.
+    expect(program.replace('"$(LC_ALL=C systemctl is-enabled', '"LC_ALL=C systemctl is-enabled')).not.toMatch(/\$\(|`|(^|[\s;])\(|[^|]\|[^|]/m);
     expect(program).not.toContain('export');
     expect(unitFact.inline).toBe(true);
     expect(program).not.toContain('ps auxww');
@@ -177,7 +207,9 @@ describe('what the program starts', () => {
     const program = unitFact.command(merged);
     expect(program).toContain('LC_ALL=C systemctl show -- ssh dbus;');
     expect(program).toContain('LC_ALL=C systemctl --user show -- cron;');
-    expect(program.match(/is-enabled/g)).toHaveLength(3);
+    // ssh and dbus share one (and each has one of its own, if it writes on standard error); cron is alone in its scope.
+    expect(program.match(/is-enabled/g)).toHaveLength(4);
+    expect(program).toContain('systemctl is-enabled -l -- ssh dbus 2>&1');
   });
 });
 
