@@ -293,7 +293,7 @@ export class TaskExecutor {
     const scope = readScope(settings.become, settings.environment);
     // A task with its own time limit reads only for itself: the next tasks' reads must not count against it.
     const ahead = target === host && !(settings.timeoutSec > 0);
-    const deps = { store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play };
+    const deps = { store: this.deps.store, templar: this.deps.templar, options: this.deps.options, play: this.play, memo: reads.planMemo(host) };
     const window = ahead && upcoming ? (count: number) => plannedReads(deps, host, upcoming(host, count), reads.plannedTasks(host)) : undefined;
     const items = ahead && inLoop ? () => plannedReads(deps, host, [task]) : undefined;
     reads.attach(task.module, mctx, {

@@ -32,6 +32,20 @@ export interface PlanDeps {
   templar: Templar;
   options: RunOptions;
   play: PlayVarsContext;
+  /** The host's earlier plans, kept when the cache is forgotten: a task whose variables are the same is not rendered again. */
+  memo?: WeakMap<object, PlanMemo>;
+}
+
+/**
+ * A task's planned reads and the variables its planning read (their values
+ * then). Forgetting the cache (a command ran, a file changed) says nothing of
+ * variables: a task whose variables are all still the same plans the same
+ * reads. A plan that turns out stale costs a read, never a wrong state.
+ */
+export interface PlanMemo {
+  reads: PlannedRead[];
+  /** Undefined when the planning listed every variable (a template asking for all of them): never reused. */
+  used?: Map<string, unknown>;
 }
 
 class LookupRefused extends Error {}
@@ -71,17 +85,77 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   if (keyword(task, 'delegate_to') !== undefined || keyword(task, 'async') !== undefined) return [];
   const loops = loopKeywords(task.keywords);
   if (loops.length > 1 || (loops.length === 1 && loops[0] !== 'loop')) return [];
-  const where = location(task);
   const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
   // Merged in place by taskVars (a copy of the hundreds of variables a host has would cost as much as the merge).
   const base = deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   });
-  if (loops.length === 0) {
+  if (!deps.memo) return planTask(deps, host, task, base, paths);
+  const known = deps.memo.get(task);
+  if (known?.used && [...known.used].every(([name, value]) => sameValue(value, base[name]))) return known.reads;
+  const used = new Map<string, unknown>();
+  let everything = false;
+  const reads = planTask(deps, host, task, recording(base, used, () => (everything = true)), paths);
+  deps.memo.set(task, everything ? { reads } : { reads, used });
+  return reads;
+}
+
+/**
+ * `vars` that notes each variable read and its value then; listing them all
+ * (a template's `vars`) calls `all`, and the plan is then never reused.
+ */
+function recording(vars: Vars, used: Map<string, unknown>, all: () => void): Vars {
+  const note = (key: string | symbol) => {
+    if (typeof key === 'string' && !used.has(key)) used.set(key, vars[key]);
+  };
+  return new Proxy(vars, {
+    get(target, key) {
+      note(key);
+      return Reflect.get(target, key);
+    },
+    has(target, key) {
+      note(key);
+      return Reflect.has(target, key);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      note(key);
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
+    ownKeys(target) {
+      all();
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
+/** The same value for a plan: identical, or a list or mapping of identical items (magic variables are made anew for each task). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => Object.is(item, b[i]));
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.is(a[k], b[k]));
+}
+
+const isPlainObject = (v: unknown): v is Vars => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+/** A loop item's variables over the task's, without copying the task's. */
+function withItem(base: Vars, item: Vars): Vars {
+  return new Proxy(item, {
+    get: (target, key) => (Object.hasOwn(target, key) ? Reflect.get(target, key) : Reflect.get(base, key)),
+    has: (target, key) => Object.hasOwn(target, key) || Reflect.has(base, key),
+    getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(target, key) ?? Reflect.getOwnPropertyDescriptor(base, key),
+    ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Reflect.ownKeys(base)])],
+  });
+}
+
+function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[]): PlannedRead[] {
+  if (loopKeywords(task.keywords).length === 0) {
     const read = plannedRead(deps, host, task, base, paths);
     return read ? [read] : [];
   }
+  const where = location(task);
   const items = deps.templar.renderValue(task.keywords.loop, lazyVars(base, deps.templar, where), `${where} loop`);
   const control = (task.keywords.loop_control ?? {}) as Vars;
   if (!Array.isArray(items) || typeof control !== 'object' || control.extended !== undefined) return [];
@@ -93,7 +167,7 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   for (let index = 0; index < Math.min(items.length, MAX_LOOP_ITEMS); index++) {
     const itemVars = loopItemVars(naming, items, index);
     try {
-      const read = plannedRead(deps, host, task, { ...base, ...itemVars }, paths);
+      const read = plannedRead(deps, host, task, withItem(base, itemVars), paths);
       if (read) reads.push(read);
     } catch {
       // This item is not known yet; the others may be.

@@ -33,13 +33,15 @@
  * task changes a host, the window starts at CHECK_WINDOW. A `loop:` is the
  * exception: its first item that misses reads for every item (a loop's items
  * are planned together, up to MAX_LOOP_ITEMS), whatever the window. A task
- * planned once is not planned again until the cache is forgotten.
+ * planned once is not planned again until the cache is forgotten, and then
+ * only if a variable its plan read has changed (read-ahead-plan.ts).
  *
  * UXSV_READ_AHEAD=0 (or RunOptions.readAhead false) turns it off.
  */
 import type { BecomeSpec, ExecResult } from '../connection/types.js';
 import { runFactBatch, type Fact, type FactOutput, type FactRequest } from '../facts/index.js';
 import type { Module, ModuleContext, ModuleResult } from '../modules/types.js';
+import type { PlanMemo } from './read-ahead-plan.js';
 
 /** Most tasks read in one round trip. */
 export const MAX_WINDOW = 64;
@@ -77,6 +79,8 @@ interface HostReads {
   streak: number;
   /** Tasks whose reads were planned since the cache was last forgotten: a later window does not render them again. */
   planned: Set<object>;
+  /** Every plan made on the host, with the variables it read (read-ahead-plan.ts): kept when the cache is forgotten. */
+  memo: WeakMap<object, PlanMemo>;
 }
 
 interface Pending {
@@ -134,13 +138,18 @@ export class ReadAhead {
 
   private host(target: string): HostReads {
     let h = this.hosts.get(target);
-    if (!h) this.hosts.set(target, (h = { outputs: new Map(), streak: 0, planned: new Set() }));
+    if (!h) this.hosts.set(target, (h = { outputs: new Map(), streak: 0, planned: new Set(), memo: new WeakMap() }));
     return h;
   }
 
   /** The tasks planned ahead on `target` since the cache was last forgotten (the planner skips and adds to it). */
   plannedTasks(target: string): Set<object> {
     return this.host(target).planned;
+  }
+
+  /** The plans made on `target` this run, reused while the variables they read are the same. */
+  planMemo(target: string): WeakMap<object, PlanMemo> {
+    return this.host(target).memo;
   }
 
   /**
