@@ -88,5 +88,7 @@ export const group: Module<GroupArgs, GroupState> = {
     example: '- name: Group for list admins\n  group:\n    name: listadm\n    gid: 1500\n',
   },
   read: async (ctx, args) => ({ group: await readFact(ctx, groupFact, { name: args.name }) }),
+  // The same read, so a group that is already there keeps what was read ahead for the next tasks.
+  readAhead: (_ctx, args) => [[groupFact, { name: args.name }]],
   plan: planGroup,
 };

@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import { quote, shellJoin } from '../../connection/quote.js';
-import { accountFact, findGroup, parsePasswdLine, type AccountState, type GroupEntry } from '../../facts/accounts.js';
+import { accountFact, findGroup, parsePasswdLine, type AccountParams, type AccountState, type GroupEntry } from '../../facts/accounts.js';
 import { readFact } from '../../facts/index.js';
 import { lines } from '../../facts/sections.js';
 import { boolSchema, pick, stringListSchema, text, toBool, toList } from '../lib/args.js';
@@ -59,13 +59,17 @@ function sshKeyFile(args: UserArgs): string {
   return args.ssh_key_file ?? posix.join('.ssh', `id_${args.ssh_key_type ?? 'rsa'}`);
 }
 
-export async function readUser(ctx: ModuleContext, args: UserArgs): Promise<AccountState> {
-  const wantsKey = toBool(args.generate_ssh_key, false);
-  return readFact(ctx, accountFact, {
+/** What the user's read asks the host for (readUser, and the reads of the tasks ahead). */
+function accountParams(args: UserArgs): AccountParams {
+  return {
     name: userName(args),
     ...(args.home !== undefined ? { home: args.home } : {}),
-    ...(wantsKey ? { sshKeyFile: sshKeyFile(args) } : {}),
-  });
+    ...(toBool(args.generate_ssh_key, false) ? { sshKeyFile: sshKeyFile(args) } : {}),
+  };
+}
+
+export async function readUser(ctx: ModuleContext, args: UserArgs): Promise<AccountState> {
+  return readFact(ctx, accountFact, accountParams(args));
 }
 
 /** Ansible's strftime('%Y-%m-%d') of gmtime(expires). */
@@ -423,5 +427,7 @@ export const user: Module<UserArgs, AccountState> = {
     example: '- name: Mirror account\n  user:\n    name: mirror\n    system: true\n    shell: /bin/bash\n    groups: [adm]\n    append: true\n',
   },
   read: readUser,
+  // The same read, so an account that is already right keeps what was read ahead for the next tasks.
+  readAhead: (_ctx, args) => [[accountFact, accountParams(args)]],
   plan: planUser,
 };

@@ -124,6 +124,24 @@ describe('the read-ahead cache', () => {
     }
   });
 
+  it('group and user read their account ahead, by the key their own read uses', async () => {
+    const asked: string[] = [];
+    const recording = { ...localContext(), fact: async (fact: Fact<any, any>, params: unknown) => { asked.push(`${fact.name} ${JSON.stringify(params)}`); throw new Error('enough'); } } as ModuleContext;
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['group', { name: 'staff', gid: 50 }, 'accounts.group {"name":"staff"}'],
+      ['user', { name: 'mirror', shell: '/bin/sh' }, 'accounts.user {"name":"mirror"}'],
+      ['ansible.builtin.user', { user: 'mirror', home: '/srv/m', generate_ssh_key: true }, 'accounts.user {"name":"mirror","home":"/srv/m","sshKeyFile":".ssh/id_rsa"}'],
+    ];
+    for (const [name, args, expected] of cases) {
+      const mod = modules.get(name)!;
+      const ahead = mod.readAhead!({ host: 'h', check: false, diff: false, findFile: () => undefined, searchPath: [], location: 'x' }, args)!;
+      asked.length = 0;
+      await mod.read!(recording, args).catch(() => undefined);
+      expect(ahead.map(([fact, params]) => `${fact.name} ${JSON.stringify(params)}`)).toEqual(asked);
+      expect(asked).toEqual([expected]);
+    }
+  });
+
   it('keeps nothing of a batch that was under way when the cache was forgotten, but the task gets its own reads', async () => {
     const reads = new ReadAhead(true);
     writeFileSync(join(dir, 'a'), 'A');

@@ -6,7 +6,9 @@
  * command count from the run's --report.
  */
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { play, project, results, type Project, type Run } from '../../helpers/engine.js';
 
@@ -198,6 +200,18 @@ ${warmUp(dir)}
     const r = await play(p, pb, [], ONE_HOST);
     expect(r.report.recap.h1).toMatchObject({ changed: 2, failed: 0 });
     expect(readFileSync(f, 'utf8')).toBe('first\nsecond\nthird\n');
+  });
+
+  it('group and user tasks that change nothing keep what was read ahead, and read with the next tasks', async () => {
+    p = project();
+    const me = userInfo();
+    const group = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
+    const accounts = `    - group: { name: "${group}" }\n    - user: { name: "${me.username}" }\n`;
+    const pb = `- hosts: all\n  gather_facts: false\n  tasks:\n${warmUp(p.dir, 8)}\n${accounts}${warmUp(`${p.dir}/more`, 8)}\n${accounts}`;
+    const r = await play(p, pb, [], ONE_HOST);
+    expect(r.report.recap.h1).toMatchObject({ changed: 0, failed: 0, ok: 20 });
+    // The windows grow across them: a handful of round trips for twenty tasks, as for stat tasks alone.
+    expect(commands(r)).toBeLessThanOrEqual(6);
   });
 
   it('a command between two reads makes the second read again, even when it reports no change', async () => {
