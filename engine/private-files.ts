@@ -4,6 +4,12 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
+/** A private folder the engine keeps things in, and the name of the build that made them (another build's are never read). */
+export interface PrivateCache {
+  dir: string;
+  build: string;
+}
+
 /**
  * The content of `file` if it is a plain file of this user that no one else
  * can read or write, opened without following a link; undefined when there

@@ -27,11 +27,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { readPrivateFile, writePrivateFile } from '../private-files.js';
+import { readPrivateFile, writePrivateFile, type PrivateCache } from '../private-files.js';
 
 /** What the engine file exports. */
 export interface Engine {
-  runCli(options?: { build?: string }): void;
+  runCli(options?: { cache?: PrivateCache }): void;
 }
 
 /** The name the build gives the engine file, beside the entry (dist/uxsv.mjs). */
@@ -61,7 +61,7 @@ export function unsafeDir(dir: string): string | undefined {
 }
 
 /** The cache files of this build start with this: engine-<hash>-<size>-<time>-<node>-<arch>-. */
-export function buildPrefix(engineFile: string): string {
+function buildPrefix(engineFile: string): string {
   const st = statSync(engineFile);
   let hash = 'nohash';
   try {
@@ -84,43 +84,46 @@ function pruneOthers(dir: string, prefix: string): void {
 /**
  * Loads the engine from `engineFile` with the code cache of `command`, or
  * returns undefined when there is no engine file (the unbundled build).
+ * `cache` is the private folder and the build's name when the cache is on
+ * and the folder is safe to use.
  */
-export function loadEngine(engineFile: string, command: string, env: NodeJS.ProcessEnv = process.env): Engine | undefined {
+export function loadEngine(engineFile: string, command: string, env: NodeJS.ProcessEnv = process.env): { engine: Engine; cache?: PrivateCache } | undefined {
   if (!existsSync(engineFile)) return undefined;
   const source = readFileSync(engineFile, 'utf8');
   let outcome: Outcome = 'off';
+  let cache: PrivateCache | undefined;
   let cacheFile: string | undefined;
   let cachedData: Buffer | undefined;
-  let prefix = '';
   if (env.UXSV_COMPILE_CACHE !== '0') {
     const dir = cacheDir(env);
     const problem = unsafeDir(dir);
     if (problem) outcome = `refused: ${problem}`;
     else {
       const safeCommand = command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32) || 'none';
-      prefix = buildPrefix(engineFile);
-      cacheFile = join(dir, `${prefix}${safeCommand}.bin`);
+      cache = { dir, build: buildPrefix(engineFile) };
+      cacheFile = join(dir, `${cache.build}${safeCommand}.bin`);
       const read = readPrivateFile(cacheFile);
       if (typeof read === 'string') {
         outcome = `refused: ${read}`;
         cacheFile = undefined;
       } else cachedData = read;
+      // V8 drops the compiled code of functions that have not run for a while
+      // once the heap has been collected a few times (bytecode flushing). A
+      // long run would then write a cache without the engine's outer function
+      // and module set-up, which every later run compiles again from source
+      // (70 ms); with flushing off the cache holds all the code the run compiled.
+      v8.setFlagsFromString('--no-flush-bytecode');
     }
   }
-  // V8 drops the compiled code of functions that have not run for a while once
-  // the heap has been collected a few times (bytecode flushing). A long run
-  // would then write a cache without the engine's outer function and module
-  // set-up, which every later run compiles again from source (70 ms); with
-  // flushing off the cache holds all the code the run compiled.
-  if (env.UXSV_COMPILE_CACHE !== '0') v8.setFlagsFromString('--no-flush-bytecode');
   const wrapped = `(function (exports, require, module, __filename, __dirname, ${DYNAMIC_IMPORT}) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) outcome = script.cachedDataRejected ? 'rejected' : 'used';
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   const load = script.runInThisContext() as (...args: unknown[]) => void;
   load(mod.exports, createRequire(engineFile), mod, engineFile, dirname(engineFile), (specifier: string) => import(specifier));
-  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+  if (cache && cacheFile && (!cachedData || script.cachedDataRejected)) {
     const file = cacheFile;
+    const prefix = cache.build;
     // At the end of the run: the cache then holds every function this command compiled.
     process.once('exit', () => {
       writePrivateFile(file, script.createCachedData());
@@ -129,7 +132,7 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
     if (!cachedData) outcome = 'made';
   }
   if (env.UXSV_COMPILE_CACHE_TRACE === '1') process.stderr.write(`compile cache: ${outcome}\n`);
-  return mod.exports as unknown as Engine;
+  return { engine: mod.exports as unknown as Engine, ...(cache ? { cache } : {}) };
 }
 
 /** The engine file beside the entry module at `entryUrl`. */

@@ -5,7 +5,7 @@
  * cache) for a command, the multiplexer alone for `__mux`, nothing for
  * `--version` (scripts/bundle.mjs).
  */
-import { buildPrefix, engineFileBeside, loadEngine, type Engine } from './compile-cache.js';
+import { engineFileBeside, loadEngine, type Engine } from './compile-cache.js';
 import { UXSV_VERSION } from './version.js';
 
 /** The unbundled build's engine (tsc output), when there is no engine file beside this one. */
@@ -20,8 +20,7 @@ if (args[0] === '__mux') {
   process.stdout.write(`${UXSV_VERSION}\n`);
 } else {
   // The bundle's engine with its compiled code kept between runs (compile-cache.ts).
-  const engineFile = engineFileBeside(import.meta.url);
-  const bundled = loadEngine(engineFile, args[0] ?? '');
-  if (bundled) bundled.runCli({ build: buildPrefix(engineFile) });
+  const bundled = loadEngine(engineFileBeside(import.meta.url), args[0] ?? '');
+  if (bundled) bundled.engine.runCli(bundled.cache ? { cache: bundled.cache } : {});
   else ((await import(UNBUNDLED_MAIN)) as Engine).runCli();
 }

@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
-import { cacheDir, unsafeDir } from './compile-cache.js';
+import type { PrivateCache } from '../private-files.js';
 import { configureYamlCache } from '../loader/yaml-cache.js';
 import { UXSV_VERSION } from './version.js';
 import { flushStdout, writeStderr, writeStdout } from './stdout-buffer.js';
@@ -73,15 +73,13 @@ export async function main(argv: string[], io: CliIo = { write: writeStdout, wri
 }
 
 /**
- * Runs the command line of this process and sets its exit code. `build`
- * (the bundle's identity, engine/cli/compile-cache.ts) turns on the parse
- * cache of playbooks and task files, in the compile cache's folder.
+ * Runs the command line of this process and sets its exit code. `cache`
+ * (the compile cache's private folder and the bundle's name, given by
+ * engine/cli/compile-cache.ts) turns on the parse cache of playbooks and
+ * task files there.
  */
-export function runCli(options: { build?: string } = {}): void {
-  if (options.build && process.env.UXSV_COMPILE_CACHE !== '0') {
-    const dir = cacheDir();
-    if (!unsafeDir(dir)) configureYamlCache({ dir, build: options.build });
-  }
+export function runCli(options: { cache?: PrivateCache } = {}): void {
+  if (options.cache) configureYamlCache(options.cache);
   main(process.argv.slice(2)).then(
     (code) => exitWhenWritten(code),
     (err) => {

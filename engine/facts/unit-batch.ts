@@ -331,7 +331,7 @@ function sharedIsEnabled(index: UnitOutputIndex, batch: { scope: string; units: 
   }
   const states = blocks.map((b) => b[0]!);
   if (blocks.length !== keys.length || states.some((state) => !/^[a-z][a-z-]*$/.test(state))) {
-    const problem = `cannot read units ${unitList(batch.units)}: systemctl is-enabled gave ${blocks.length} answers for ${keys.length} units, so none can be told apart`;
+    const problem = notOnePerUnit(batch.units, 'is-enabled', blocks.length);
     for (const key of keys) index.enabledProblems.set(key, problem);
     return;
   }
@@ -342,6 +342,10 @@ function sharedIsEnabled(index: UnitOutputIndex, batch: { scope: string; units: 
 const ignored = (text: string): boolean => !text.includes('=') && (text.includes('ignoring request') || text.includes('ignoring command'));
 
 const unitList = (hexes: string[]): string => hexes.map((h) => JSON.stringify(fromHex(h))).join(', ');
+
+/** A shared systemctl whose answers are not one per unit: none can be given to any unit. */
+const notOnePerUnit = (hexes: string[], verb: string, answers: number): string =>
+  `cannot read units ${unitList(hexes)}: systemctl ${verb} gave ${answers} answers for ${hexes.length} units, so none can be told apart`;
 
 /** One unit's `systemctl show`: its own, or its block of a shared one (whose blocks must be one per unit). */
 function shown(index: UnitOutputIndex, scope: Scope, unit: string): { status: Record<string, string>; ignored: boolean; rc?: number } {
@@ -354,7 +358,7 @@ function shown(index: UnitOutputIndex, scope: Scope, unit: string): { status: Re
   if (own) return { status: parseSystemctlShow(own.out), ignored: false, rc: own.rc };
   show.blocks ??= splitShowBlocks(show.out);
   if (show.blocks.length !== show.units.length) {
-    throw new Error(`cannot read units ${unitList(show.units)}: systemctl show gave ${show.blocks.length} answers for ${show.units.length} units, so none can be told apart`);
+    throw new Error(notOnePerUnit(show.units, 'show', show.blocks.length));
   }
   return { status: parseSystemctlShow(show.blocks[show.units.indexOf(hex)]!), ignored: false, rc: show.rc };
 }

@@ -19,20 +19,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import { readPrivateFile, writePrivateFile } from '../private-files.js';
+import { readPrivateFile, writePrivateFile, type PrivateCache } from '../private-files.js';
 import { TaggedText, UNSAFE, ownTags, tagInPlace } from '../template/trust.js';
 import type { DataPath, Position } from './yaml.js';
 
-export interface YamlCacheConfig {
-  dir: string;
-  /** Tells builds apart: an entry of another build is never read. */
-  build: string;
-}
-
-let config: YamlCacheConfig | undefined;
+let config: PrivateCache | undefined;
 
 /** Turns the cache on (a folder checked private by the caller) or off. */
-export function configureYamlCache(next: YamlCacheConfig | undefined): void {
+export function configureYamlCache(next: PrivateCache | undefined): void {
   config = next;
 }
 
@@ -59,16 +53,15 @@ export const pathKey = (path: DataPath): string => JSON.stringify(path);
 
 const prefixOf = (build: string) => `yaml-${createHash('sha256').update(build).digest('hex').slice(0, 16)}-`;
 
-function entryFile(text: string): string | undefined {
+/** The file of the entry for `text`, or undefined when the cache is off. */
+export function cacheEntry(text: string): string | undefined {
   if (!config) return undefined;
   const hash = createHash('sha256').update(config.build).update('\0').update(text).digest('hex');
   return join(config.dir, `${prefixOf(config.build)}${hash}.json`);
 }
 
-/** The cached parse of `text`, if there is one. */
-export function cachedParse(text: string): CachedYaml | undefined {
-  const file = entryFile(text);
-  if (!file) return undefined;
+/** The parse kept in `file` (a cacheEntry), if there is one. */
+export function cachedParse(file: string): CachedYaml | undefined {
   const bytes = readPrivateFile(file);
   if (!Buffer.isBuffer(bytes)) return undefined;
   try {
@@ -82,10 +75,9 @@ export function cachedParse(text: string): CachedYaml | undefined {
   }
 }
 
-/** Keeps a successful parse of `text`, when its data is plain enough to come back the same. */
-export function keepParse(text: string, data: unknown, doc: Document.Parsed, lines: LineCounter): void {
-  const file = entryFile(text);
-  if (!file || !config) return;
+/** Keeps a successful parse in `file` (a cacheEntry), when its data is plain enough to come back the same. */
+export function keepParse(file: string, data: unknown, doc: Document.Parsed, lines: LineCounter): void {
+  if (!config) return;
   const encoded = encode(data, new Set());
   if (encoded === UNCACHABLE) return;
   const entry: Entry = { format: FORMAT, data: encoded.value, unsafe: encoded.unsafe, positions: collectionPositions(doc, lines) };

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { defaultSecrets, registerSecretLeaves } from '../vault/secrets.js';
-import { cachedParse, keepParse, pathKey, type CachedYaml } from './yaml-cache.js';
+import { cacheEntry, cachedParse, keepParse, pathKey, type CachedYaml } from './yaml-cache.js';
 
 export type DataPath = Array<string | number>;
 
@@ -181,10 +181,11 @@ export function readYamlFile(file: string, displayName = file, options: { keep?:
 }
 
 function parseKept(text: string, file: string): LoadedYaml {
-  const hit = cachedParse(text);
+  const entry = cacheEntry(text);
+  const hit = entry ? cachedParse(entry) : undefined;
   if (hit) return fromCache(text, file, hit);
   const loaded = parseYaml(text, file);
-  keepParse(text, loaded.data, loaded.doc, loaded.lines);
+  if (entry) keepParse(entry, loaded.data, loaded.doc, loaded.lines);
   return loaded;
 }
 

@@ -33,7 +33,7 @@ export interface PlanDeps {
   options: RunOptions;
   play: PlayVarsContext;
   /** The host's earlier plans, kept when the cache is forgotten: a task whose variables are the same is not rendered again. */
-  memo?: WeakMap<object, PlanMemo>;
+  memo: WeakMap<object, PlanMemo>;
 }
 
 /**
@@ -91,7 +91,6 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   });
-  if (!deps.memo) return planTask(deps, host, task, base, paths);
   const known = deps.memo.get(task);
   if (known?.used && [...known.used].every(([name, value]) => sameValue(value, base[name]))) return known.reads;
   const used = new Map<string, unknown>();
