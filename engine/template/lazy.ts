@@ -18,6 +18,21 @@ function holdsTemplate(value: unknown): boolean {
   return false;
 }
 
+/** Ansible's magic variable holding every variable (`vars['name_' + x]`, `vars | select(...)`). */
+const VARS = 'vars';
+
+/**
+ * What `vars` shows: every variable as it is written, not rendered (as in
+ * Ansible, `vars['a']` of `a: "{{ b }}"` is that text), itself left out. A
+ * plain copy (made only for a template that asks for it), so it is a dict
+ * like any other: set_fact keeps it, and unsafe values in it stay unsafe.
+ */
+function rawView(vars: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(vars)) if (key !== VARS) copy[key] = vars[key];
+  return copy;
+}
+
 /**
  * Wrap a vars object so that values containing templates are rendered on
  * access. Rendered values are remembered, so the wrapper assumes the
@@ -28,10 +43,12 @@ function holdsTemplate(value: unknown): boolean {
 export function lazyVars(vars: Record<string, unknown>, templar: Templar, source: string): Record<string, unknown> {
   const resolved = new Map<string, unknown>();
   const resolving: string[] = [];
+  let allVars: Record<string, unknown> | undefined;
   const proxy: Record<string, unknown> = new Proxy(vars, {
     get(target, key) {
       if (typeof key !== 'string') return Reflect.get(target, key);
       if (resolved.has(key)) return resolved.get(key);
+      if (key === VARS && !Reflect.has(target, VARS)) return (allVars ??= rawView(target));
       const raw = Reflect.get(target, key);
       if (!holdsTemplate(raw)) {
         resolved.set(key, raw);

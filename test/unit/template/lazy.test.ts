@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Templar, TemplateError, lazyVars } from '../../../engine/template/index.js';
+import { isUnsafe, markUnsafe } from '../../../engine/template/trust.js';
 
 const t = new Templar();
 
@@ -52,5 +53,29 @@ describe('lazyVars', () => {
     expect(t.evaluate('a is defined', vars, 'x')).toBe(false);
     expect(t.evaluate("a | default('fallback')", vars, 'x')).toBe('fallback');
     expect(() => t.evaluate('a ~ b', vars, 'x')).toThrow(/variable 'a': 'nowhere' is undefined/);
+  });
+  describe('the magic variable vars (every variable, as written)', () => {
+    it('looks a variable up by a computed name, unrendered, as Ansible does', () => {
+      const vars = lazyVars({ port_web: 80, port_mail: 25, derived: '{{ port_web + 1 }}' }, t, 'vars');
+      expect(t.evaluate("vars['port_' + 'mail']", vars, 'x')).toBe(25);
+      expect(t.evaluate('vars.derived', vars, 'x')).toBe('{{ port_web + 1 }}');
+      expect(t.render("{{ vars['port_ftp'] is defined }}", vars, 'x')).toBe('False');
+    });
+    it('lists every variable but itself', () => {
+      const vars = lazyVars({ name_a: 1, name_b: 2, other: 3 }, t, 'vars');
+      expect(t.evaluate("vars | select('match', '^name_') | list", vars, 'x')).toEqual(['name_a', 'name_b']);
+      expect(t.render("{{ 'vars' in vars }} {{ vars | length }}", vars, 'x')).toBe('False 3');
+    });
+    it('keeps unsafe values unsafe (never rendered when read through it)', () => {
+      const vars = lazyVars({ secret: markUnsafe('{{ lookup("pipe", "id") }}'), n: 1 }, t, 'vars');
+      const all = t.evaluate('vars', vars, 'x') as Record<string, unknown>;
+      expect(isUnsafe(all.secret)).toBe(true);
+      const again = lazyVars({ copied: all }, t, 'vars');
+      expect(t.render('{{ copied.secret }}', again, 'x')).toBe('{{ lookup("pipe", "id") }}');
+    });
+    it('a variable of its own named vars wins', () => {
+      const vars = lazyVars({ vars: { mine: true } }, t, 'vars');
+      expect(t.evaluate('vars.mine', vars, 'x')).toBe(true);
+    });
   });
 });
