@@ -1,5 +1,5 @@
 import { homedir, userInfo } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalConnection, SshConnection, createConnection, settingsFromVars } from '../../../engine/connection/index.js';
 import { expandProxyCommand, parseSshCommonArgs, splitShellWords } from '../../../engine/connection/ssh-options.js';
 import { UserError } from '../../../engine/errors.js';
@@ -58,6 +58,19 @@ function withEnv(values: Record<string, string>, body: () => void): void {
 
 describe('settingsFromVars', () => {
   const options = { acceptNewHostKeys: false };
+  // The defaults under test are those of an environment that sets none of these (a shell may export them).
+  const ENVIRONMENT = ['UXSV_SSH_PERSIST', 'UXSV_SSH_PERSIST_DIR', 'UXSV_OUTPUT_LIMIT'];
+  let saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    saved = Object.fromEntries(ENVIRONMENT.map((name) => [name, process.env[name]]));
+    for (const name of ENVIRONMENT) delete process.env[name];
+  });
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 
   it('applies Ansible defaults', () => {
     expect(settingsFromVars('web1', {}, options)).toEqual({
