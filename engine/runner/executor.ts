@@ -83,7 +83,8 @@ export class TaskExecutor {
     const t0 = Date.now();
     const taskKeywordVars = task.keywords.vars as Vars | undefined;
     const paths = searchPath(task.scope, task.origin.file, this.play.play.baseDir);
-    const baseVars: Vars = { ...this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, extraVars), ansible_search_path: paths };
+    // taskVars merges into a new object; ansible_search_path joins it there (a copy of a host's hundreds of variables costs as much as the merge).
+    const baseVars: Vars = this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, { ...extraVars, ansible_search_path: paths });
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
@@ -181,7 +182,7 @@ export class TaskExecutor {
   /** One run of the task on the host (one loop item): conditions, keywords, arguments, module, result conditions. */
   private async once(task: TaskNode | IncludeNode, host: string, baseVars: Vars, itemVars: Vars, loopError: unknown, outcome: TaskOutcome): Promise<ModuleResult> {
     const where = location(task);
-    const scopeVars: Vars = { ...baseVars, ...itemVars };
+    const scopeVars: Vars = Object.keys(itemVars).length ? { ...baseVars, ...itemVars } : baseVars;
     const vars = lazyVars(scopeVars, this.deps.templar, where);
     const templar = this.deps.templar;
     try {
@@ -264,10 +265,11 @@ export class TaskExecutor {
       if (!CLEAN_FACTS_ACTIONS.has(task.module.name)) result = markUnsafe(result);
       if (result.failed === undefined) result.failed = result.rc !== undefined && Number(result.rc) !== 0;
       if (until !== undefined) result.attempts = attempt;
-      const resultVars = { ...scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? (result.ansible_facts as Vars) : {}), ...(register ? { [register]: result } : {}) };
+      // What changed_when, failed_when and until see: the result under its register name, and set_fact's facts.
+      const resultVars = () => ({ ...scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? (result.ansible_facts as Vars) : {}), ...(register ? { [register]: result } : {}) });
       if (!result.skipped) this.resultConditions(task, result, resultVars, where);
       if (until === undefined) break;
-      const done = this.deps.templar.isTrue(until, lazyVars(resultVars, this.deps.templar, where), `${where} until`);
+      const done = this.deps.templar.isTrue(until, lazyVars(resultVars(), this.deps.templar, where), `${where} until`);
       if (done) break;
       if (attempt < attempts) {
         result.retries = attempts;
@@ -318,11 +320,11 @@ export class TaskExecutor {
   }
 
   /** changed_when / failed_when, seeing the result under its register name, as Ansible does. */
-  private resultConditions(task: TaskNode, result: ModuleResult, vars: Vars, where: string): void {
+  private resultConditions(task: TaskNode, result: ModuleResult, vars: () => Vars, where: string): void {
     const { changed_when: changedWhen, failed_when: failedWhen } = task.keywords;
     if (changedWhen === undefined && failedWhen === undefined) return;
     if (result.unreachable) return;
-    const scope = lazyVars({ ...vars, ...untagged(result) }, this.deps.templar, where);
+    const scope = lazyVars({ ...vars(), ...untagged(result) }, this.deps.templar, where);
     let which = 'changed';
     try {
       if (changedWhen !== undefined) result.changed = asList(changedWhen).every((c) => this.deps.templar.isTrue(c, scope, `${where} changed_when`));

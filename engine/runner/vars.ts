@@ -66,6 +66,8 @@ export class VariableStore {
   /** set_fact and register results per host (level 19); they outlive the play, like Ansible's. */
   readonly hostVarsRuntime = new Map<string, Vars>();
   private inventoryCache = new Map<string, Vars>();
+  /** scopeLayers' merges, per host and scope (the latest few), with what each was made of. */
+  private readonly layersByHost = new Map<string, Map<Scope, { sources: unknown[]; merged: Vars }>>();
 
   constructor(
     readonly inventory: Inventory,
@@ -155,17 +157,7 @@ export class VariableStore {
     const chain: Scope[] = [];
     for (let s: Scope | undefined = scope; s; s = s.parent) chain.unshift(s);
     const role = taskRoleLayers(scope);
-    const facts = this.factsOf(host);
-    const merged: Vars = {};
-    for (const r of ctx.play.roles) Object.assign(merged, r.defaults);
-    for (const d of role.defaults) Object.assign(merged, d);
-    Object.assign(merged, this.inventoryVars(host, ctx.play.baseDir));
-    if (facts) Object.assign(merged, this.factVars(facts));
-    Object.assign(merged, ctx.play.vars);
-    Object.assign(merged, ctx.varsFiles.get(host) ?? {});
-    for (const r of ctx.play.roles) Object.assign(merged, r.vars);
-    for (const v of role.vars) Object.assign(merged, v);
-    for (const s of chain) if (s.kind !== 'play' && !s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
+    const merged: Vars = { ...this.scopeLayers(host, ctx, scope, chain, role) };
     if (taskVars) Object.assign(merged, taskVars);
     Object.assign(merged, this.includedVars.get(host) ?? {});
     Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
@@ -175,6 +167,40 @@ export class VariableStore {
     Object.assign(merged, this.extraVars);
     Object.assign(merged, extra);
     Object.assign(merged, this.magicVars(host, ctx, scope));
+    return merged;
+  }
+
+  /**
+   * The layers of a task's variables below its own `vars:` (levels 2 to 16),
+   * merged once per host and scope (the latest few scopes of each host) and
+   * kept while what they are made of is the same object: the host's
+   * inventory variables and facts, the play's vars, vars_files and roles.
+   * Every task of a scope then copies one object instead of merging a dozen
+   * (a host's hundreds of variables each time).
+   */
+  private scopeLayers(host: string, ctx: PlayVarsContext, scope: Scope, chain: Scope[], role: RoleLayers): Vars {
+    const inventory = this.inventoryVars(host, ctx.play.baseDir);
+    const facts = this.factsOf(host);
+    const factVars = facts ? this.factVars(facts) : undefined;
+    const varsFile = ctx.varsFiles.get(host);
+    const sources = [inventory, factVars, ctx.play.vars, varsFile, ctx.play.roles, ctx.play.roles.length];
+    let byScope = this.layersByHost.get(host);
+    if (!byScope) this.layersByHost.set(host, (byScope = new Map()));
+    const kept = byScope.get(scope);
+    if (kept && kept.sources.every((source, i) => source === sources[i])) return kept.merged;
+    const merged: Vars = {};
+    for (const r of ctx.play.roles) Object.assign(merged, r.defaults);
+    for (const d of role.defaults) Object.assign(merged, d);
+    Object.assign(merged, inventory);
+    if (factVars) Object.assign(merged, factVars);
+    Object.assign(merged, ctx.play.vars);
+    Object.assign(merged, varsFile ?? {});
+    for (const r of ctx.play.roles) Object.assign(merged, r.vars);
+    for (const v of role.vars) Object.assign(merged, v);
+    for (const s of chain) if (s.kind !== 'play' && !s.dynamic && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
+    byScope.delete(scope);
+    if (byScope.size >= LAYERS_KEPT_PER_HOST) byScope.delete(byScope.keys().next().value!);
+    byScope.set(scope, { sources, merged });
     return merged;
   }
 
@@ -273,13 +299,26 @@ export class VariableStore {
 const PLAYBOOK_PYTHON = '/usr/bin/python3';
 
 /**
+ * Scopes whose merged layers are kept per host: a host's tasks follow each
+ * other through a few scopes at a time (a task's and the next tasks' planned
+ * ahead), and a merge is a few kilobytes per host.
+ */
+const LAYERS_KEPT_PER_HOST = 8;
+
+/**
  * The role layers of a task, as Ansible's Role.get_default_vars/get_vars/
  * get_role_params compute them for the task's role and its dependency chain
  * (the roles that pulled it in, outermost first): defaults of its
  * dependencies, of the chain, its own; vars of the chain, of its
  * dependencies, its own; params of the chain, its own.
  */
-function taskRoleLayers(scope: Scope): { defaults: Vars[]; vars: Vars[]; params: Vars[] } {
+interface RoleLayers {
+  defaults: Vars[];
+  vars: Vars[];
+  params: Vars[];
+}
+
+function taskRoleLayers(scope: Scope): RoleLayers {
   const scoped = roleChain(scope);
   const own = scoped[scoped.length - 1];
   if (!own) return { defaults: [], vars: [], params: [] };

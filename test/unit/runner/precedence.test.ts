@@ -133,3 +133,35 @@ describe('variable precedence', () => {
     expect(r.h1).toBe('c-b-a');
   });
 });
+
+describe('the layers below task vars, kept per host and scope (vars.ts scopeLayers)', () => {
+  it('follow facts, the inventory and public roles as they change in the middle of a play', async () => {
+    p = project({
+      'group_vars/zgroup.yml': 'v: zgroup-file\n',
+      'roles/r/defaults/main.yml': 'from_role: role-default\n',
+      'roles/r/tasks/main.yml': '- name: in role\n  debug: msg=r\n',
+    });
+    const show = `
+    - name: show
+      debug: msg="{{ v }} {{ ansible_system | default('no facts') }} {{ from_role | default('no role') }}"`;
+    const run = await play(
+      p,
+      `- hosts: h2
+  gather_facts: false
+  tasks:${show}
+    - setup: {gather_subset: ['!all']}${show}
+    - group_by: {key: zgroup}${show}
+    - include_role: {name: r, public: true}${show}
+`,
+      [],
+      INVENTORY,
+    );
+    expect(run.stderr).toBe('');
+    expect(results(run, 'show').h2?.map((r) => r.msg)).toEqual([
+      'inventory-group no facts no role',
+      'inventory-group Linux no role',
+      'zgroup-file Linux no role',
+      'zgroup-file Linux role-default',
+    ]);
+  });
+});
