@@ -25,7 +25,7 @@ import { loopItemVars, loopKeywords } from './loop-items.js';
 import type { RunOptions } from './options.js';
 import { readScope, type PlannedRead } from './read-ahead.js';
 import { moduleArgs, taskSettings } from './task-settings.js';
-import { searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
+import { layeredView, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
 
 export interface PlanDeps {
   store: VariableStore;
@@ -86,8 +86,8 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   const loops = loopKeywords(task.keywords);
   if (loops.length > 1 || (loops.length === 1 && loops[0] !== 'loop')) return [];
   const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
-  // Merged in place by taskVars (a copy of the hundreds of variables a host has would cost as much as the merge).
-  const base = deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
+  // Read through the layers: a plan reads a few variables, a copy would take all of the host's hundreds.
+  const base = deps.store.taskVarsView(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   });
@@ -139,16 +139,6 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 const isPlainObject = (v: unknown): v is Vars => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
-/** A loop item's variables over the task's, without copying the task's. */
-function withItem(base: Vars, item: Vars): Vars {
-  return new Proxy(item, {
-    get: (target, key) => (Object.hasOwn(target, key) ? Reflect.get(target, key) : Reflect.get(base, key)),
-    has: (target, key) => Object.hasOwn(target, key) || Reflect.has(base, key),
-    getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(target, key) ?? Reflect.getOwnPropertyDescriptor(base, key),
-    ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Reflect.ownKeys(base)])],
-  });
-}
-
 function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[]): PlannedRead[] {
   if (loopKeywords(task.keywords).length === 0) {
     const read = plannedRead(deps, host, task, base, paths);
@@ -166,7 +156,7 @@ function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, path
   for (let index = 0; index < Math.min(items.length, MAX_LOOP_ITEMS); index++) {
     const itemVars = loopItemVars(naming, items, index);
     try {
-      const read = plannedRead(deps, host, task, withItem(base, itemVars), paths);
+      const read = plannedRead(deps, host, task, layeredView([base, itemVars]), paths);
       if (read) reads.push(read);
     } catch {
       // This item is not known yet; the others may be.

@@ -152,22 +152,39 @@ export class VariableStore {
     };
   }
 
-  /** The full, merged variables of one task on one host (before lazy templating). */
+  /** The full, merged variables of one task on one host (before lazy templating): a new object, the caller's to change. */
   taskVars(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
+    const [below, ...above] = this.taskLayers(host, ctx, scope, taskVars, extra);
+    const merged: Vars = { ...below };
+    for (const layer of above) Object.assign(merged, layer);
+    return merged;
+  }
+
+  /**
+   * The same variables as taskVars, read through its layers instead of
+   * merged: for a reader of a few of them (planning ahead), which would
+   * otherwise copy all of a host's hundreds. Read only.
+   */
+  taskVarsView(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
+    return layeredView(this.taskLayers(host, ctx, scope, taskVars, extra));
+  }
+
+  /** A task's variables as layers, lowest first. */
+  private taskLayers(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars): Vars[] {
     const chain: Scope[] = [];
     for (let s: Scope | undefined = scope; s; s = s.parent) chain.unshift(s);
     const role = taskRoleLayers(scope);
-    const merged: Vars = { ...this.scopeLayers(host, ctx, scope, chain, role) };
-    if (taskVars) Object.assign(merged, taskVars);
-    Object.assign(merged, this.includedVars.get(host) ?? {});
-    Object.assign(merged, this.hostVarsRuntime.get(host) ?? {});
-    for (const p of role.params) Object.assign(merged, p);
+    const layers: Vars[] = [this.scopeLayers(host, ctx, scope, chain, role)];
+    if (taskVars) layers.push(taskVars);
+    const included = this.includedVars.get(host);
+    if (included) layers.push(included);
+    const runtime = this.hostVarsRuntime.get(host);
+    if (runtime) layers.push(runtime);
+    layers.push(...role.params);
     // The vars of every include and import (static ones too) are include params, above set_fact, as in Ansible.
-    for (const s of chain) if (s.kind === 'include' && s.keywords.vars) Object.assign(merged, s.keywords.vars as Vars);
-    Object.assign(merged, this.extraVars);
-    Object.assign(merged, extra);
-    Object.assign(merged, this.magicVars(host, ctx, scope));
-    return merged;
+    for (const s of chain) if (s.kind === 'include' && s.keywords.vars) layers.push(s.keywords.vars as Vars);
+    layers.push(this.extraVars, extra, this.magicVars(host, ctx, scope));
+    return layers;
   }
 
   /**
@@ -297,6 +314,29 @@ export class VariableStore {
 
 /** What Ansible reports as the interpreter running the playbook; uxsv has none, Debian's python3 is where Ansible's would be. */
 const PLAYBOOK_PYTHON = '/usr/bin/python3';
+
+/**
+ * Variables in layers (lowest first), looked up from the top: what merging
+ * them would give, without copying them. Read only.
+ */
+export function layeredView(layers: Vars[]): Vars {
+  const find = (key: string | symbol): Vars | undefined => {
+    for (let i = layers.length - 1; i >= 0; i--) if (Object.hasOwn(layers[i]!, key)) return layers[i];
+    return undefined;
+  };
+  return new Proxy({} as Vars, {
+    get: (_target, key) => find(key)?.[key as string],
+    has: (_target, key) => find(key) !== undefined,
+    ownKeys: () => [...new Set(layers.flatMap((layer) => Reflect.ownKeys(layer)))],
+    getOwnPropertyDescriptor: (_target, key) => {
+      const layer = find(key);
+      return layer ? { value: layer[key as string], writable: false, enumerable: true, configurable: true } : undefined;
+    },
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}
 
 /**
  * Scopes whose merged layers are kept per host: a host's tasks follow each
