@@ -27,7 +27,7 @@ import { readScope } from './read-ahead.js';
 import { plannedReads } from './read-ahead-plan.js';
 import type { RunnableNode } from './iterator.js';
 import { CLEAN_FACTS_ACTIONS, moduleArgs, taskSettings, type TaskSettings } from './task-settings.js';
-import { searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
+import { layeredView, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
 
 /** What a loop item or a plain run of an include asks to include. */
 export interface IncludeRequest {
@@ -83,8 +83,8 @@ export class TaskExecutor {
     const t0 = Date.now();
     const taskKeywordVars = task.keywords.vars as Vars | undefined;
     const paths = searchPath(task.scope, task.origin.file, this.play.play.baseDir);
-    // taskVars merges into a new object; ansible_search_path joins it there (a copy of a host's hundreds of variables costs as much as the merge).
-    const baseVars: Vars = this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, { ...extraVars, ansible_search_path: paths });
+    // Read through their layers: a task reads a few of the host's hundreds of variables, a merged copy would take them all.
+    const baseVars: Vars = this.deps.store.taskVarsView(host, this.play, task.scope, taskKeywordVars, { ...extraVars, ansible_search_path: paths });
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {
@@ -127,6 +127,8 @@ export class TaskExecutor {
     const control = this.loopControl(task, baseVars);
     const results: ModuleResult[] = [];
     let vars = baseVars;
+    // The facts of the items so far, one layer over the task's variables (a layer per item would deepen every lookup).
+    let loopFacts: Vars = {};
     for (const [index, item] of items.entries()) {
       if (index > 0 && control.pause > 0) await new Promise((r) => setTimeout(r, control.pause * 1000));
       const itemVars = loopItemVars(control, items, index);
@@ -134,11 +136,14 @@ export class TaskExecutor {
       const itemOutcome = { ...outcome, ignoreErrors: outcome.ignoreErrors };
       const result = await this.once(task, host, vars, itemVars, undefined, itemOutcome);
       // Facts set by one item are seen by the next (set_fact loops that accumulate).
-      if (result.ansible_facts && !result.failed) vars = { ...vars, ...(result.ansible_facts as Vars) };
+      if (result.ansible_facts && !result.failed) {
+        loopFacts = { ...loopFacts, ...(result.ansible_facts as Vars) };
+        vars = layeredView([baseVars, loopFacts]);
+      }
       Object.assign(result, itemVars);
       let label: unknown = item;
       try {
-        label = control.label !== undefined ? this.deps.templar.renderValue(control.label, lazyVars({ ...vars, ...itemVars }, this.deps.templar, location(task)), `${location(task)} loop_control.label`) : item;
+        label = control.label !== undefined ? this.deps.templar.renderValue(control.label, lazyVars(layeredView([vars, itemVars]), this.deps.templar, location(task)), `${location(task)} loop_control.label`) : item;
       } catch (err) {
         Object.assign(result, { failed: true, msg: `Failed to template loop_control.label: ${(err as Error).message}` });
       }
@@ -182,7 +187,7 @@ export class TaskExecutor {
   /** One run of the task on the host (one loop item): conditions, keywords, arguments, module, result conditions. */
   private async once(task: TaskNode | IncludeNode, host: string, baseVars: Vars, itemVars: Vars, loopError: unknown, outcome: TaskOutcome): Promise<ModuleResult> {
     const where = location(task);
-    const scopeVars: Vars = Object.keys(itemVars).length ? { ...baseVars, ...itemVars } : baseVars;
+    const scopeVars: Vars = Object.keys(itemVars).length ? layeredView([baseVars, itemVars]) : baseVars;
     const vars = lazyVars(scopeVars, this.deps.templar, where);
     const templar = this.deps.templar;
     try {
@@ -266,7 +271,7 @@ export class TaskExecutor {
       if (result.failed === undefined) result.failed = result.rc !== undefined && Number(result.rc) !== 0;
       if (until !== undefined) result.attempts = attempt;
       // What changed_when, failed_when and until see: the result under its register name, and set_fact's facts.
-      const resultVars = () => ({ ...scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? (result.ansible_facts as Vars) : {}), ...(register ? { [register]: result } : {}) });
+      const resultVars = () => layeredView([scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? [result.ansible_facts as Vars] : []), ...(register ? [{ [register]: result }] : [])]);
       if (!result.skipped) this.resultConditions(task, result, resultVars, where);
       if (until === undefined) break;
       const done = this.deps.templar.isTrue(until, lazyVars(resultVars(), this.deps.templar, where), `${where} until`);
@@ -324,7 +329,7 @@ export class TaskExecutor {
     const { changed_when: changedWhen, failed_when: failedWhen } = task.keywords;
     if (changedWhen === undefined && failedWhen === undefined) return;
     if (result.unreachable) return;
-    const scope = lazyVars({ ...vars(), ...untagged(result) }, this.deps.templar, where);
+    const scope = lazyVars(layeredView([vars(), untagged(result)]), this.deps.templar, where);
     let which = 'changed';
     try {
       if (changedWhen !== undefined) result.changed = asList(changedWhen).every((c) => this.deps.templar.isTrue(c, scope, `${where} changed_when`));
