@@ -8,6 +8,7 @@ import { maskSecrets } from '../vault/secrets.js';
 import { EXIT } from './exit-codes.js';
 import type { PrivateCache } from '../private-files.js';
 import { configureYamlCache } from '../loader/yaml-cache.js';
+import { configureValidatorCache } from '../loader/precompiled.js';
 import { UXSV_VERSION } from './version.js';
 import { flushStdout, writeStderr, writeStdout } from './stdout-buffer.js';
 import { runPlay, type PlayOptions } from './play.js';
@@ -79,7 +80,10 @@ export async function main(argv: string[], io: CliIo = { write: writeStdout, wri
  * task files there.
  */
 export function runCli(options: { cache?: PrivateCache } = {}): void {
-  if (options.cache) configureYamlCache(options.cache);
+  if (options.cache) {
+    configureYamlCache(options.cache);
+    configureValidatorCache(options.cache);
+  }
   main(process.argv.slice(2)).then(
     (code) => exitWhenWritten(code),
     (err) => {

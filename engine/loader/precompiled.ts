@@ -7,9 +7,12 @@
  * always compile).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import vm from 'node:vm';
 import type { Ajv, Options, ValidateFunction } from 'ajv';
+import { readPrivateFile, writePrivateFile, type PrivateCache } from '../private-files.js';
 
 /** The three ways the engine uses ajv, each with its own options. */
 export const AJV_VARIANTS = {
@@ -49,7 +52,54 @@ export function precompiled(variant: AjvVariant, schema: object): ValidateFuncti
   const key = schemaKey(variant, schema);
   const file = new URL(`${key}.cjs`, generatedDir);
   if (!existsSync(file)) return undefined;
-  return (require(file.pathname) as Record<string, ValidateFunction>)[key];
+  return loadGenerated(file.pathname)[key];
+}
+
+let codeCache: PrivateCache | undefined;
+/** Compiled validators to keep at the end of the run: cache entry -> script. */
+const unsaved = new Map<string, vm.Script>();
+/** What became of each validator's cached code this run (UXSV_COMPILE_CACHE_TRACE=1 shows it at the end). */
+const outcomes = { used: 0, made: 0, rejected: 0, refused: 0 };
+
+/** Keeps the validators' compiled code in the compile cache's folder (a folder checked private by the caller), or stops. */
+export function configureValidatorCache(next: PrivateCache | undefined): void {
+  codeCache = next;
+  if (next && process.env.UXSV_COMPILE_CACHE_TRACE === '1') {
+    process.once('exit', () => process.stderr.write(`validator cache: ${Object.entries(outcomes).map(([what, n]) => `${n} ${what}`).join(', ')}\n`));
+  }
+}
+
+/**
+ * A generated validator module. Node compiles a required file from source at
+ * every run (a site's validators are most of a megabyte, tens of
+ * milliseconds); with the compile cache on, V8's code for it is kept beside
+ * the engine's, under the hash of its text, and written at the end of the
+ * run that compiled it.
+ */
+function loadGenerated(path: string): Record<string, ValidateFunction> {
+  if (!codeCache) return require(path) as Record<string, ValidateFunction>;
+  const source = readFileSync(path, 'utf8');
+  const entry = join(codeCache.dir, `${codeCache.build}validator-${createHash('sha256').update(source).digest('hex').slice(0, 32)}.bin`);
+  const read = readPrivateFile(entry);
+  const cachedData = Buffer.isBuffer(read) ? read : undefined;
+  const script = new vm.Script(`(function (exports, require, module) {${source}\n})`, { filename: path, ...(cachedData ? { cachedData } : {}) });
+  const mod: { exports: Record<string, ValidateFunction> } = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, require, mod);
+  // An entry that is there but not private (a string) is left alone, as the engine's is.
+  if (typeof read === 'string') outcomes.refused++;
+  else if (cachedData && !script.cachedDataRejected) outcomes.used++;
+  else {
+    outcomes[cachedData ? 'rejected' : 'made']++;
+    if (unsaved.size === 0) process.once('exit', saveValidators);
+    unsaved.set(entry, script);
+  }
+  return mod.exports;
+}
+
+/** At the end of the run: the code then holds every function of the validators that ran. */
+function saveValidators(): void {
+  for (const [entry, script] of unsaved) writePrivateFile(entry, script.createCachedData());
+  unsaved.clear();
 }
 
 const compilers = new Map<AjvVariant, Ajv>();

@@ -25,16 +25,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function uxsv(dir: string, args: string[], extra: Record<string, string> = {}): Promise<{ stdout: string; cache: string }> {
+async function uxsv(dir: string, args: string[], extra: Record<string, string> = {}): Promise<{ stdout: string; cache: string; validators: string }> {
   const env = { ...process.env, UXSV_COMPILE_CACHE_DIR: dir, UXSV_COMPILE_CACHE_TRACE: '1', NO_COLOR: '1', ...extra };
   delete (env as Record<string, string | undefined>).UXSV_COMPILE_CACHE;
   Object.assign(env, extra);
   const { stdout, stderr } = await pexecFile(process.execPath, [CLI, ...args], { env, cwd: scratch });
-  return { stdout, cache: /compile cache: (.*)/.exec(stderr)?.[1] ?? '' };
+  return { stdout, cache: /compile cache: (.*)/.exec(stderr)?.[1] ?? '', validators: /validator cache: (.*)/.exec(stderr)?.[1] ?? '' };
 }
 
-/** The cached code in `dir` (it also holds parsed playbooks, yaml-*). */
-const codeFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('engine-'));
+/** The engine's cached code in `dir` (it also holds the validators' code, and parsed playbooks, yaml-*). */
+const codeFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('engine-') && !n.includes('-validator-'));
+const validatorFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('engine-') && n.includes('-validator-'));
 
 const play = (dir: string, extra?: Record<string, string>) => uxsv(dir, ['play', '-i', 'localhost,', '-c', 'local', playbook], extra);
 
@@ -103,6 +104,28 @@ describe('the compile cache', () => {
     writeFileSync(old, 'old', { mode: 0o600 });
     expect((await play(dir)).cache).toBe('made');
     expect(existsSync(old)).toBe(false);
+  });
+
+  it("keeps the generated validators' compiled code too, private, and never uses a damaged or open entry", async () => {
+    const dir = join(scratch, 'validators');
+    const first = await play(dir);
+    expect(first.validators).toMatch(/^0 used, [1-9]\d* made, 0 rejected, 0 refused$/);
+    const made = Number(/(\d+) made/.exec(first.validators)![1]);
+    const files = validatorFiles(dir);
+    expect(files).toHaveLength(made);
+    for (const name of files) {
+      expect(name).toMatch(/^engine-[0-9a-f]{16}-\d+-\d+-v\d+\.\d+\.\d+-\w+-validator-[0-9a-f]{32}\.bin$/);
+      expect(statSync(join(dir, name)).mode & 0o777).toBe(0o600);
+    }
+    const second = await play(dir);
+    expect(second.validators).toBe(`${made} used, 0 made, 0 rejected, 0 refused`);
+    expect(second.stdout).toBe(first.stdout);
+    writeFileSync(join(dir, files[0]!), Buffer.alloc(4096, 7), { mode: 0o600 });
+    chmodSync(join(dir, files[1] ?? files[0]!), 0o644);
+    const third = await play(dir);
+    expect(third.validators).toBe(files.length > 1 ? `${made - 2} used, 0 made, 1 rejected, 1 refused` : `0 used, 0 made, 0 rejected, 1 refused`);
+    expect(third.stdout).toBe(first.stdout);
+    expect((await play(dir, { UXSV_COMPILE_CACHE: '0' })).validators).toBe('');
   });
 
   it('a long run that collected its heap many times still writes all the code it compiled', async () => {
