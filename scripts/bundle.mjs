@@ -61,8 +61,15 @@ const engineSource = readFileSync(ENGINE, 'utf8');
 const dynamicImport = /(?<![\w$.])import\(/g;
 const renamed = engineSource.replace(dynamicImport, '__uxsvImport(');
 if (/\bimport\.meta\b/.test(renamed)) throw new Error(`${ENGINE}: import.meta is left in the engine file`);
-writeFileSync(ENGINE, renamed);
-writeFileSync(`${ENGINE}.sha256`, `${createHash('sha256').update(renamed).digest('hex')}\n`);
+// ASCII only: V8 keeps a text with any other character at two bytes a
+// character (6 MB instead of 3 here). esbuild writes code in ASCII; what is
+// left is in comments, where an escape means the same to a reader.
+const ascii = renamed.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// Written as the function the entry compiles (engine/cli/compile-cache.ts), so
+// that it compiles the file's text itself rather than a copy with a wrapper.
+const wrapped = `(function (exports, require, module, __filename, __dirname, __uxsvImport) {${ascii}\n})`;
+writeFileSync(ENGINE, wrapped);
+writeFileSync(`${ENGINE}.sha256`, `${createHash('sha256').update(wrapped).digest('hex')}\n`);
 
 const LIBRARY = 'library';
 const sources = readdirSync(LIBRARY).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));

@@ -36,8 +36,6 @@ export interface Engine {
 
 /** The name the build gives the engine file, beside the entry (dist/uxsv.mjs). */
 export const ENGINE_FILE = 'uxsv-engine.cjs';
-/** The engine file's dynamic imports, renamed by the build: a script compiled by vm has no import() of its own. */
-export const DYNAMIC_IMPORT = '__uxsvImport';
 
 type Outcome = 'used' | 'made' | 'rejected' | 'off' | `refused: ${string}`;
 
@@ -115,8 +113,8 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
       v8.setFlagsFromString('--no-flush-bytecode');
     }
   }
-  const wrapped = `(function (exports, require, module, __filename, __dirname, ${DYNAMIC_IMPORT}) {${source}\n})`;
-  const script = new vm.Script(wrapped, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
+  // The file is the engine as one function (scripts/bundle.mjs): its text is compiled as it is, without a copy.
+  const script = new vm.Script(source, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) outcome = script.cachedDataRejected ? 'rejected' : 'used';
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   const load = script.runInThisContext() as (...args: unknown[]) => void;

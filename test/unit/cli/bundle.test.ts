@@ -44,6 +44,13 @@ describe('the bundled command', () => {
     }
   });
 
+  it('its engine file is one function in ASCII, compiled as it is (V8 keeps other text at two bytes a character)', () => {
+    const engine = readFileSync(resolve('dist/uxsv-engine.cjs'), 'latin1');
+    expect(engine.startsWith('(function (exports, require, module, __filename, __dirname, __uxsvImport) {')).toBe(true);
+    expect(engine.trimEnd().endsWith('})')).toBe(true);
+    expect(/[^\x00-\x7f]/.test(engine)).toBe(false);
+  });
+
   it('runs a play over SSH and keeps the connection for the next run', async () => {
     const inventory = join(scratch, 'inventory.yml');
     writeFileSync(inventory, [
