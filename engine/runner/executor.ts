@@ -24,7 +24,7 @@ import type { AsyncJobs } from './async-jobs.js';
 import type { RunOptions } from './options.js';
 import type { ReadAhead } from './read-ahead.js';
 import { readScope } from './read-ahead.js';
-import { plannedReads } from './read-ahead-plan.js';
+import { plannedReads, preparedAhead } from './read-ahead-plan.js';
 import type { RunnableNode } from './iterator.js';
 import { CLEAN_FACTS_ACTIONS, moduleArgs, taskSettings, type TaskSettings } from './task-settings.js';
 import { layeredView, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
@@ -223,9 +223,12 @@ export class TaskExecutor {
       task = { ...task, module: mod, moduleName: mod.name, templatedAction: undefined };
     }
     const options = this.deps.options;
-    const settings = taskSettings(task, vars, render, options);
+    const until = task.keywords.until;
+    // Planned ahead with the variables it has now: its keywords and arguments are what rendering them again would give.
+    const planned = inLoop || until !== undefined || !this.deps.reads.enabled ? undefined : preparedAhead(this.deps.reads.planMemo(host), task, scopeVars);
+    const settings = planned?.settings ?? taskSettings(task, vars, render, options);
     const { check, diff, delegateTo, timeoutSec, timeoutMs, become, environment } = settings;
-    const prepared = moduleArgs(task, render, where, (message) => this.deps.emit({ type: 'warning', message }));
+    const prepared = planned ? { args: planned.args } : moduleArgs(task, render, where, (message) => this.deps.emit({ type: 'warning', message }));
     if ('failure' in prepared) return { changed: false, failed: true, msg: prepared.failure };
     const checked = prepared;
 
@@ -235,7 +238,6 @@ export class TaskExecutor {
     // A no_log task's commands are not shown at -vvv either (they hold its arguments).
     const noLog = keyword(task, 'no_log') === undefined ? Boolean(options.noLog) : this.flag(task, 'no_log', vars);
     const mctx = moduleContext(task, target, vars, { check, diff, timeoutMs, become, environment, verbosity: options.verbosity, searchPath: searchPathValue, noLog }, this.deps.contextHost, observed);
-    const until = task.keywords.until;
     // `until` waits for the host to change by itself: each attempt reads afresh, and so do the tasks after it.
     if (until === undefined) this.readAhead(task, host, target, mctx, settings, inLoop);
     else this.deps.reads.invalidate();

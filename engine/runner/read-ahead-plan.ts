@@ -24,7 +24,7 @@ import { conditionsOf, keyword, location } from './keywords.js';
 import { loopItemVars, loopKeywords } from './loop-items.js';
 import type { RunOptions } from './options.js';
 import { readScope, type PlannedRead } from './read-ahead.js';
-import { moduleArgs, taskSettings } from './task-settings.js';
+import { moduleArgs, taskSettings, type TaskSettings } from './task-settings.js';
 import { layeredView, searchPath, type PlayVarsContext, type VariableStore } from './vars.js';
 
 export interface PlanDeps {
@@ -46,6 +46,14 @@ export interface PlanMemo {
   reads: PlannedRead[];
   /** Undefined when the planning listed every variable (a template asking for all of them): never reused. */
   used?: Map<string, unknown>;
+  /** A task without a loop whose keywords and arguments were rendered and checked: its run uses them while the variables are the same. */
+  prepared?: PlannedPreparation;
+}
+
+/** What planning rendered of a task that its run would render again. */
+export interface PlannedPreparation {
+  settings: TaskSettings;
+  args: Vars;
 }
 
 class LookupRefused extends Error {}
@@ -92,12 +100,30 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   });
   const known = deps.memo.get(task);
-  if (known?.used && [...known.used].every(([name, value]) => sameValue(value, base[name]))) return known.reads;
+  if (known && unchanged(known, base)) return known.reads;
   const used = new Map<string, unknown>();
   let everything = false;
-  const reads = planTask(deps, host, task, recording(base, used, () => (everything = true)), paths);
-  deps.memo.set(task, everything ? { reads } : { reads, used });
+  let prepared: PlannedPreparation | undefined;
+  const reads = planTask(deps, host, task, recording(base, used, () => (everything = true)), paths, (p) => (prepared = p));
+  deps.memo.set(task, everything ? { reads } : { reads, used, ...(prepared ? { prepared } : {}) });
   return reads;
+}
+
+/** Whether every variable the plan read still has the value it read. */
+function unchanged(memo: PlanMemo, vars: Vars): boolean {
+  return memo.used !== undefined && [...memo.used].every(([name, value]) => sameValue(value, vars[name]));
+}
+
+/**
+ * The keywords and arguments planning rendered for `task`, when every
+ * variable it read is the same in `vars` (the task's variables as it runs):
+ * rendering them again would give the same. The arguments are the run's own
+ * copy.
+ */
+export function preparedAhead(memo: WeakMap<object, PlanMemo>, task: TaskNode, vars: Vars): PlannedPreparation | undefined {
+  const known = memo.get(task);
+  if (!known?.prepared || !unchanged(known, vars)) return undefined;
+  return { settings: known.prepared.settings, args: structuredClone(known.prepared.args) };
 }
 
 /**
@@ -139,9 +165,9 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 const isPlainObject = (v: unknown): v is Vars => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
-function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[]): PlannedRead[] {
+function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[], keep: (prepared: PlannedPreparation) => void): PlannedRead[] {
   if (loopKeywords(task.keywords).length === 0) {
-    const read = plannedRead(deps, host, task, base, paths);
+    const read = plannedRead(deps, host, task, base, paths, keep);
     return read ? [read] : [];
   }
   const where = location(task);
@@ -165,7 +191,7 @@ function planTask(deps: PlanDeps, host: string, task: TaskNode, base: Vars, path
   return reads;
 }
 
-function plannedRead(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[]): PlannedRead | undefined {
+function plannedRead(deps: PlanDeps, host: string, task: TaskNode, base: Vars, paths: string[], keep?: (prepared: PlannedPreparation) => void): PlannedRead | undefined {
   const mod = task.module;
   const where = location(task);
   const vars = lazyVars(base, deps.templar, where);
@@ -176,8 +202,11 @@ function plannedRead(deps: PlanDeps, host: string, task: TaskNode, base: Vars, p
   const render = (v: unknown, what: string) => deps.templar.renderValue(v, vars, `${where} ${what}`);
   const settings = taskSettings(task, vars, render, deps.options);
   if (settings.delegateTo !== undefined) return undefined;
-  const prepared = moduleArgs(task, render, where, () => undefined);
+  let warned = false;
+  const prepared = moduleArgs(task, render, where, () => (warned = true));
   if ('failure' in prepared) return undefined;
+  // A warning belongs to the task's own run, which then renders its arguments itself.
+  if (!warned) keep?.({ settings, args: structuredClone(prepared.args) });
   const ctx: ReadAheadContext = {
     host,
     check: settings.check,

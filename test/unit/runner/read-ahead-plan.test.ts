@@ -13,7 +13,7 @@ import type { TaskNode, Vars } from '../../../engine/loader/model.js';
 import { Loader } from '../../../engine/loader/playbook.js';
 import { modules } from '../../../engine/modules/registry.js';
 import type { RunOptions } from '../../../engine/runner/options.js';
-import { plannedReads, type PlanMemo } from '../../../engine/runner/read-ahead-plan.js';
+import { plannedReads, preparedAhead, type PlanMemo } from '../../../engine/runner/read-ahead-plan.js';
 import { VariableStore } from '../../../engine/runner/vars.js';
 import { Templar } from '../../../engine/template/templar.js';
 
@@ -40,7 +40,8 @@ function setup(tasks: string) {
     const paths = plannedReads(deps, 'localhost', play.tasks as TaskNode[]).flatMap((r) => r.requests.map(([, params]) => (params as Array<{ path: string }>)[0]!.path));
     return { paths, renders: templar.renders - before };
   };
-  return { plan, store };
+  const varsOf = (task: TaskNode) => store.taskVarsView('localhost', deps.play, task.scope, task.keywords.vars as Vars | undefined, { ansible_search_path: [scratch] });
+  return { plan, store, memo, tasks: play.tasks as TaskNode[], varsOf };
 }
 
 describe('planning reads ahead', () => {
@@ -67,5 +68,25 @@ describe('planning reads ahead', () => {
     // A variable no plan read changes nothing.
     store.setRuntime('localhost', { unrelated: 1 });
     expect(plan()).toEqual({ paths: changed.paths, renders: 0 });
+  });
+
+  it("gives a task's run the keywords and arguments it rendered, while the variables they read are the same", () => {
+    const { plan, store, memo, tasks, varsOf } = setup(
+      '    - stat: { path: "{{ dir }}/one" }\n      become: "{{ elevated }}"\n      vars: { elevated: true }\n' +
+      '    - file: { path: "{{ item }}", state: directory }\n      loop: ["{{ dir }}/x"]\n',
+    );
+    plan();
+    const [stat, loop] = tasks as [TaskNode, TaskNode];
+    const prepared = preparedAhead(memo, stat, varsOf(stat));
+    expect(prepared?.args).toMatchObject({ path: '/srv/a/one' });
+    expect(prepared?.settings.become).toMatchObject({ user: 'root' });
+    // The run's own copy: changing it changes nothing kept.
+    prepared!.args.path = '/elsewhere';
+    expect(preparedAhead(memo, stat, varsOf(stat))?.args.path).toBe('/srv/a/one');
+    // A loop's items are rendered by the run.
+    expect(preparedAhead(memo, loop, varsOf(loop))).toBeUndefined();
+    // A variable it read has changed since: the run renders them itself.
+    store.setRuntime('localhost', { dir: '/srv/b' });
+    expect(preparedAhead(memo, stat, varsOf(stat))).toBeUndefined();
   });
 });
