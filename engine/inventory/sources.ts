@@ -10,7 +10,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path, { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parseYaml, readTextFile, readYamlFile, type LoadedYaml } from '../loader/yaml.js';
+import { parseYaml, parseYamlText, readTextFile, readYamlFile, readableByAll, type LoadedYaml } from '../loader/yaml.js';
 import { decryptLoaded, isVaultText } from '../vault/index.js';
 import { applyConstructed, CONSTRUCTED_NAMES, type ConstructedContext } from './constructed.js';
 import { ALL, type InventoryGraph } from './graph.js';
@@ -175,7 +175,7 @@ function addFile(graph: InventoryGraph, file: string): void {
   // A vault-encrypted inventory is read decrypted (its text registered as a secret, so no output shows it).
   const vaulted = isVaultText(raw);
   const text = vaulted ? decryptLoaded(raw, file, 'file') : raw;
-  const yaml = () => (vaulted ? readYamlFile(file) : parseYaml(text, file));
+  const yaml = () => (vaulted ? readYamlFile(file) : parseYamlText(text, file, readableByAll(file)));
   graph.currentSource = file;
   const ext = extname(basename(file));
   if (ext !== '' && !YAML_EXTENSIONS.includes(ext)) return addIniInventory(graph, file, text);

@@ -75,7 +75,7 @@ function filesInVarsFolder(folder: string): string[] {
 
 /** Read one vars file; it must be a mapping (an empty file is an empty mapping). */
 export function readVarsFile(file: string, what: string): Vars {
-  const loaded = readYamlFile(file);
+  const loaded = readYamlFile(file, file, { keep: 'public' });
   const data = loaded.data;
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {

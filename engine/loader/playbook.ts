@@ -644,7 +644,7 @@ export class Loader {
       if (from) throw errorAt(from.loaded, from.path, `vars file not found: ${file}`);
       throw new UserError(`vars file not found: ${file}`);
     }
-    const loaded = readYamlFile(file, shownPath(file));
+    const loaded = readYamlFile(file, shownPath(file), { keep: 'public' });
     // As in Ansible, a vars file may also be a list of mappings, merged in order.
     if (Array.isArray(loaded.data)) {
       const merged: Vars = {};

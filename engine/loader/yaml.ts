@@ -3,7 +3,8 @@
  * are booleans and `0644` is octal, so we parse with version 1.1 too, and
  * keep the document so any value can be traced back to file:line:col.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { CST, Lexer, LineCounter, YAMLMap, YAMLSeq, parseDocument, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node, type SchemaOptions } from 'yaml';
 import { UserError } from '../errors.js';
 import { SECRET, TaggedText, UNSAFE, tagInPlace, withVaultText } from '../template/trust.js';
@@ -170,14 +171,37 @@ function firstInvalidUtf8(b: Buffer): number {
 }
 
 /**
- * A YAML file's text, parsed. With `keep` (playbooks, task and handler
- * files, role meta: not variable files, where secrets live), a parse is
- * kept between runs and the same text is not parsed again (yaml-cache.ts).
+ * Which parses are kept between runs (yaml-cache.ts): `true` for playbooks,
+ * task and handler files and role meta; `'public'` for files that may hold
+ * secrets (variable files, inventories), kept only when every user of the
+ * machine can read the file anyway, so the private cache holds nothing
+ * another user could not read. Vault text is never kept.
  */
-export function readYamlFile(file: string, displayName = file, options: { keep?: boolean } = {}): LoadedYaml {
+export type KeepParse = boolean | 'public';
+
+/** A YAML file's text, parsed; a parse kept (see KeepParse) is not parsed again. */
+export function readYamlFile(file: string, displayName = file, options: { keep?: KeepParse } = {}): LoadedYaml {
   const text = readTextFile(file, displayName);
   if (isVaultText(text)) return parseDecrypted(decryptLoaded(text, displayName, 'file'), displayName);
-  return options.keep && !text.includes('!vault') ? parseKept(text, displayName) : parseYaml(text, displayName);
+  return parseYamlText(text, displayName, options.keep === 'public' ? readableByAll(file) : options.keep === true);
+}
+
+/** The text of a file that is not vault-encrypted, parsed, or read back from the cache when `keep`. */
+export function parseYamlText(text: string, file: string, keep: boolean): LoadedYaml {
+  return keep && !text.includes('!vault') ? parseKept(text, file) : parseYaml(text, file);
+}
+
+/** Whether every user of this machine can read the file: readable by others, in folders others can enter. */
+export function readableByAll(file: string): boolean {
+  try {
+    if (!(statSync(file).mode & 0o004)) return false;
+    for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
+      if (!(statSync(dir).mode & 0o001)) return false;
+      if (dirname(dir) === dir) return true;
+    }
+  } catch {
+    return false;
+  }
 }
 
 function parseKept(text: string, file: string): LoadedYaml {

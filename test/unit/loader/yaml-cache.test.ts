@@ -1,8 +1,9 @@
 /**
  * Playbooks and task files parsed once and read back from the cache
  * (engine/loader/yaml-cache.ts): the same runs, the same error positions,
- * `!unsafe` kept; variable files, extra vars and data JSON would not give
- * back the same are never kept; an entry others could write is not used.
+ * `!unsafe` kept; extra vars and data JSON would not give back the same are
+ * never kept, variable files only when every user can read them anyway; an
+ * entry others could write is not used.
  */
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,5 +94,24 @@ describe('the parse cache', () => {
     expect(first.code).toBe(0);
     expect(entries()).toHaveLength(0);
     expect((await play(p, shared)).output).toBe(first.output);
+  });
+
+  it('a variable file or inventory is kept only when every user can read it anyway (never one closed to others, or in a closed folder)', async () => {
+    p = project({ 'more.yml': '- debug: { msg: ok }\n', 'secrets.yml': 'password: closed-s3cret\n', 'group_vars/all.yml': 'open_value: readable-by-all\n' });
+    chmodSync(p.dir, 0o700);
+    chmodSync(p.path('secrets.yml'), 0o600);
+    chmodSync(p.path('group_vars/all.yml'), 0o644);
+    await play(p, PLAYBOOK);
+    // In a folder closed to others: nothing but the playbook and the task file.
+    expect(entries()).toHaveLength(2);
+    chmodSync(p.dir, 0o755);
+    const first = await play(p, PLAYBOOK);
+    expect(kept()).toContain('readable-by-all');
+    expect(kept()).not.toContain('closed-s3cret');
+    const count = entries().length;
+    expect(count).toBeGreaterThan(2);
+    const second = await play(p, PLAYBOOK);
+    expect(second.output).toBe(first.output);
+    expect(entries()).toHaveLength(count);
   });
 });
