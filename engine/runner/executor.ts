@@ -273,10 +273,10 @@ export class TaskExecutor {
       if (result.failed === undefined) result.failed = result.rc !== undefined && Number(result.rc) !== 0;
       if (until !== undefined) result.attempts = attempt;
       // What changed_when, failed_when and until see: the result under its register name, and set_fact's facts.
-      const resultVars = () => layeredView([scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? [result.ansible_facts as Vars] : []), ...(register ? [{ [register]: result }] : [])]);
+      const resultVars = layeredView([scopeVars, ...(result.ansible_facts && task.moduleName === 'set_fact' ? [result.ansible_facts as Vars] : []), ...(register ? [{ [register]: result }] : [])]);
       if (!result.skipped) this.resultConditions(task, result, resultVars, where);
       if (until === undefined) break;
-      const done = this.deps.templar.isTrue(until, lazyVars(resultVars(), this.deps.templar, where), `${where} until`);
+      const done = this.deps.templar.isTrue(until, lazyVars(resultVars, this.deps.templar, where), `${where} until`);
       if (done) break;
       if (attempt < attempts) {
         result.retries = attempts;
@@ -327,11 +327,11 @@ export class TaskExecutor {
   }
 
   /** changed_when / failed_when, seeing the result under its register name, as Ansible does. */
-  private resultConditions(task: TaskNode, result: ModuleResult, vars: () => Vars, where: string): void {
+  private resultConditions(task: TaskNode, result: ModuleResult, vars: Vars, where: string): void {
     const { changed_when: changedWhen, failed_when: failedWhen } = task.keywords;
     if (changedWhen === undefined && failedWhen === undefined) return;
     if (result.unreachable) return;
-    const scope = lazyVars(layeredView([vars(), untagged(result)]), this.deps.templar, where);
+    const scope = lazyVars(layeredView([vars, untagged(result)]), this.deps.templar, where);
     let which = 'changed';
     try {
       if (changedWhen !== undefined) result.changed = asList(changedWhen).every((c) => this.deps.templar.isTrue(c, scope, `${where} changed_when`));

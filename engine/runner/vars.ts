@@ -161,9 +161,9 @@ export class VariableStore {
   }
 
   /**
-   * The same variables as taskVars, read through its layers instead of
-   * merged: for a reader of a few of them (planning ahead), which would
-   * otherwise copy all of a host's hundreds. Read only.
+   * The same variables as taskVars, read through their layers instead of
+   * merged: a task reads a few of them, and a copy would take all of a host's
+   * hundreds for each task and host (planning ahead, the executor). Read only.
    */
   taskVarsView(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
     return layeredView(this.taskLayers(host, ctx, scope, taskVars, extra));
@@ -192,8 +192,8 @@ export class VariableStore {
    * merged once per host and scope (the latest few scopes of each host) and
    * kept while what they are made of is the same object: the host's
    * inventory variables and facts, the play's vars, vars_files and roles.
-   * Every task of a scope then copies one object instead of merging a dozen
-   * (a host's hundreds of variables each time).
+   * The tasks of a scope then share one layer instead of merging a dozen (a
+   * host's hundreds of variables each time).
    */
   private scopeLayers(host: string, ctx: PlayVarsContext, scope: Scope, chain: Scope[], role: RoleLayers): Vars {
     const inventory = this.inventoryVars(host, ctx.play.baseDir);
