@@ -57,6 +57,7 @@ export class Runner {
       ...(options.config ? { config: options.config } : {}),
     };
     const templar = new Templar({ lookupHost });
+    store.templar = templar;
     const pool = new ConnectionPool({ acceptNewHostKeys: options.acceptNewHostKeys, knownHostsFile: options.knownHostsFile, connect: options.connect, lockTtlSec: options.lockTtlSec });
     this.state = new RunState(inventory, loader, options, store, templar, pool, lookupHost);
   }

@@ -24,6 +24,7 @@ import { OPAQUE, markUnsafe, untag } from '../template/trust.js';
 import type { FactCache } from './fact-cache.js';
 import { isLocalhostName } from '../inventory/index.js';
 import { factsAsVars } from '../facts/setup.js';
+import { lazyVars, type Templar } from '../template/index.js';
 
 export const OMIT_TOKEN = '__omit_place_holder__uxsv';
 export const ANSIBLE_VERSION = { full: '2.14.18', string: '2.14.18', major: 2, minor: 14, revision: 18 };
@@ -61,6 +62,8 @@ export class VariableStore {
   private readonly factVarsCache = new WeakMap<Vars, Vars>();
   /** Where facts outlive the run (the jsonfile cache), if configured. */
   factCache?: FactCache;
+  /** Renders each host's variables in hostvars, in that host's context (set by the run). */
+  templar?: Templar;
   /** include_vars per host (level 18). */
   readonly includedVars = new Map<string, Vars>();
   /** set_fact and register results per host (level 19); they outlive the play, like Ansible's. */
@@ -286,9 +289,13 @@ export class VariableStore {
     const cache = new Map<string, Vars>();
     // The implicit localhost of a play that runs on it is a host of hostvars too, as in Ansible.
     const implicitHere = (name: string) => isLocalhostName(name) && (ctx?.playHosts.includes(name) ?? false);
+    // Each host's variables are rendered in that host's own context (hostvars['h2'].x of `x: "{{ inventory_hostname }}"` is h2), when read.
     const varsOf = (host: string) => {
       let v = cache.get(host);
-      if (!v) cache.set(host, (v = store.hostLevelVars(host, ctx)));
+      if (!v) {
+        const own = store.hostLevelVars(host, ctx);
+        cache.set(host, (v = store.templar ? lazyVars(own, store.templar, `hostvars['${host}']`) : own));
+      }
       return v;
     };
     return new Proxy({} as Record<string, Vars>, {

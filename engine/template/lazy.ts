@@ -4,14 +4,19 @@
  * sees `b` whatever order the vars were defined in. Unsafe values (a host's
  * output, `!unsafe`, trust.ts) are returned as they are, never rendered.
  */
+import { types } from 'node:util';
 import { TemplateError } from './errors.js';
 import { isDict, isString } from './python.js';
 import { Templar } from './templar.js';
 import { isUnsafe } from './trust.js';
 
-/** Whether rendering the value would change it: unsafe values are never templates. */
+/**
+ * Whether rendering the value would change it: unsafe values are never
+ * templates, nor is a view the engine made (hostvars: it renders each host's
+ * variables itself, in that host's context; walking it would build them all).
+ */
 function holdsTemplate(value: unknown): boolean {
-  if (isUnsafe(value)) return false;
+  if (isUnsafe(value) || (typeof value === 'object' && value !== null && types.isProxy(value))) return false;
   if (isString(value)) return Templar.isTemplate(String(value));
   if (Array.isArray(value)) return value.some(holdsTemplate);
   if (isDict(value)) return Object.entries(value).some(([k, v]) => Templar.isTemplate(k) || holdsTemplate(v));

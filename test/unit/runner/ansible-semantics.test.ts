@@ -378,4 +378,22 @@ describe('Ansible semantics of the runner', () => {
     expect(run.code).toBe(2);
     expect(results(run, 'as su').h1[0].msg).toMatch(/become_method 'su' is not supported/);
   });
+
+  it("hostvars renders each host's variables in that host's own context, and only those read", async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: show
+      debug: msg="{{ hostvars['h2'].me }} {{ hostvars['h1'].me }} {{ me }} {{ hostvars['h2'].fine }}"
+`,
+      [],
+      // h2's broken variable is never read: it must not fail the task (Ansible renders on access).
+      'all:\n  vars: {ansible_connection: local, me: "{{ inventory_hostname }}", fine: ok}\n  hosts:\n    h1:\n    h2: {broken: "{{ undefined_anywhere }}"}\n',
+    );
+    expect(run.stderr).toBe('');
+    expect(results(run, 'show').h1?.[0]?.msg).toBe('h2 h1 h1 ok');
+  });
 });
