@@ -9,7 +9,7 @@ import type { BecomeSpec } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import { checkArgsRuntime, dropOmitted } from '../loader/args.js';
 import type { TaskNode, Vars } from '../loader/model.js';
-import { TemplateError } from '../template/index.js';
+import { TemplateError, plainViews } from '../template/index.js';
 import { untag } from '../template/trust.js';
 import { toBool } from '../values.js';
 import { environmentLayers, keyword, location, scopeChain } from './keywords.js';
@@ -82,7 +82,8 @@ export function moduleArgs(task: TaskNode, render: Render, where: string, warn: 
     warn("Using a variable for a task's 'args' is unsafe in some situations (see https://docs.ansible.com/ansible/devel/reference_appendices/faq.html#argsplat-unsafe)");
     args = { ...(extra as Vars), ...(args as Vars) };
   }
-  const tagged = args as Vars;
+  // hostvars (or a host's variables from it) taken whole are plain data from here on: arguments are copied and sent.
+  const tagged = plainViews(args as Vars);
   const checked = checkArgsRuntime(task.module, dropOmitted(untag(tagged), OMIT_TOKEN));
   if ('problem' in checked) return { failure: `${where}: ${checked.problem.message}` };
   // set_fact and include_vars keep their values' tags: an unsafe value stays unsafe in the variable it becomes.

@@ -5,4 +5,4 @@
  */
 export { TemplateError, templateModuleMessage, type TemplateErrorDetails } from './errors.js';
 export { Templar, type RenderOptions, type TemplarOptions } from './templar.js';
-export { lazyVars } from './lazy.js';
+export { lazyVars, plainViews } from './lazy.js';

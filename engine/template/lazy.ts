@@ -8,7 +8,7 @@ import { types } from 'node:util';
 import { TemplateError } from './errors.js';
 import { isDict, isString } from './python.js';
 import { Templar } from './templar.js';
-import { isUnsafe } from './trust.js';
+import { isUnsafe, keepOwnTags } from './trust.js';
 
 /**
  * Whether rendering the value would change it: unsafe values are never
@@ -81,3 +81,38 @@ export function lazyVars(vars: Record<string, unknown>, templar: Templar, source
   });
   return proxy;
 }
+
+/**
+ * `value` with every view the engine made (hostvars, a host's variables in
+ * it: proxies that render on access) made plain data, rendering what they
+ * hold: for values that leave the templates (a module's arguments), which
+ * are copied and sent. Returns the value itself when it holds none.
+ */
+export function plainViews<T>(value: T): T {
+  const seen = new Map<object, unknown>();
+  const visit = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null || v instanceof String || v instanceof Number) return v;
+    if (seen.has(v)) return seen.get(v);
+    if (types.isProxy(v)) {
+      const out: Record<string, unknown> = {};
+      seen.set(v, out);
+      for (const key of Object.keys(v)) out[key] = visit((v as Record<string, unknown>)[key]);
+      return out;
+    }
+    if (!Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) return v;
+    seen.set(v, v);
+    let copy: Record<string | number, unknown> | unknown[] | undefined;
+    const entries = Array.isArray(v) ? v.entries() : Object.entries(v);
+    for (const [k, item] of entries) {
+      const p = visit(item);
+      if (p !== item && !copy) {
+        copy = Array.isArray(v) ? [...v] : keepOwnTags({ ...(v as Record<string, unknown>) }, v);
+        seen.set(v, copy);
+      }
+      if (copy) (copy as Record<string | number, unknown>)[k] = p;
+    }
+    return copy ?? v;
+  };
+  return visit(value) as T;
+}
+

@@ -396,4 +396,28 @@ describe('Ansible semantics of the runner', () => {
     expect(run.stderr).toBe('');
     expect(results(run, 'show').h1?.[0]?.msg).toBe('h2 h1 h1 ok');
   });
+
+  it("a host's variables taken whole from hostvars stay lazy in a variable, and become plain data as arguments", async () => {
+    p = project();
+    const run = await play(
+      p,
+      `- hosts: h1
+  gather_facts: false
+  vars:
+    all_vars: "{{ hostvars['h2'] }}"
+  tasks:
+    - name: read
+      debug: msg="{{ all_vars.fine }} {{ all_vars.me }}"
+    - set_fact: {copied: "{{ hostvars['h1'] | combine({'extra': 1}) }}", whole: "{{ hostvars['h1'] }}"}
+      vars: {broken: fixed}
+    - name: copied
+      debug: msg="{{ copied.me }} {{ copied.extra }} {{ whole.me }} {{ whole.fine }}"
+`,
+      [],
+      'all:\n  vars: {ansible_connection: local, me: "{{ inventory_hostname }}", fine: ok}\n  hosts:\n    h1:\n    h2: {broken: "{{ undefined_anywhere }}"}\n',
+    );
+    expect(run.stderr).toBe('');
+    expect(results(run, 'read').h1?.[0]?.msg).toBe('ok h2');
+    expect(results(run, 'copied').h1?.[0]?.msg).toBe('h1 1 h1 ok');
+  });
 });
