@@ -106,7 +106,7 @@ export function plainViews<T>(value: T): T {
     for (const [k, item] of entries) {
       const p = visit(item);
       if (p !== item && !copy) {
-        copy = Array.isArray(v) ? [...v] : keepOwnTags({ ...(v as Record<string, unknown>) }, v);
+        copy = keepOwnTags(Array.isArray(v) ? [...v] : { ...(v as Record<string, unknown>) }, v);
         seen.set(v, copy);
       }
       if (copy) (copy as Record<string | number, unknown>)[k] = p;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Templar, TemplateError, lazyVars } from '../../../engine/template/index.js';
-import { isUnsafe, markUnsafe } from '../../../engine/template/trust.js';
+import { Templar, TemplateError, lazyVars, plainViews } from '../../../engine/template/index.js';
+import { isUnsafe, markUnsafe, ownTags } from '../../../engine/template/trust.js';
 
 const t = new Templar();
 
@@ -78,4 +78,19 @@ describe('lazyVars', () => {
       expect(t.evaluate('vars.mine', vars, 'x')).toBe(true);
     });
   });
+
+  describe('plainViews (lazy views made plain data, for module arguments)', () => {
+    it('renders a view wherever it is, keeps the containers it copies tagged, and returns data without views as it is', () => {
+      const view = lazyVars({ me: '{{ name }}', name: 'h2' }, t, "hostvars['h2']");
+      const data = markUnsafe({ list: [1, view], other: { a: 1 } });
+      const plain = plainViews(data);
+      expect(plain).toEqual({ list: [1, { me: 'h2', name: 'h2' }], other: { a: 1 } });
+      expect(ownTags(plain.list)).toBe(ownTags(data.list));
+      expect(ownTags(plain)).toBe(ownTags(data));
+      expect(plain.other).toBe(data.other);
+      const none = { a: [1, 2], b: 'x' };
+      expect(plainViews(none)).toBe(none);
+    });
+  });
 });
+
