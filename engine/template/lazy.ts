@@ -4,11 +4,10 @@
  * sees `b` whatever order the vars were defined in. Unsafe values (a host's
  * output, `!unsafe`, trust.ts) are returned as they are, never rendered.
  */
-import { types } from 'node:util';
 import { TemplateError } from './errors.js';
 import { isDict, isString } from './python.js';
 import { Templar } from './templar.js';
-import { isUnsafe, keepOwnTags } from './trust.js';
+import { isOpaque, isUnsafe, keepOwnTags } from './trust.js';
 
 /**
  * Whether rendering the value would change it: unsafe values are never
@@ -16,7 +15,7 @@ import { isUnsafe, keepOwnTags } from './trust.js';
  * variables itself, in that host's context; walking it would build them all).
  */
 function holdsTemplate(value: unknown): boolean {
-  if (isUnsafe(value) || (typeof value === 'object' && value !== null && types.isProxy(value))) return false;
+  if (isUnsafe(value) || isOpaque(value)) return false;
   if (isString(value)) return Templar.isTemplate(String(value));
   if (Array.isArray(value)) return value.some(holdsTemplate);
   if (isDict(value)) return Object.entries(value).some(([k, v]) => Templar.isTemplate(k) || holdsTemplate(v));
@@ -93,7 +92,7 @@ export function plainViews<T>(value: T): T {
   const visit = (v: unknown): unknown => {
     if (typeof v !== 'object' || v === null || v instanceof String || v instanceof Number) return v;
     if (seen.has(v)) return seen.get(v);
-    if (types.isProxy(v)) {
+    if (isOpaque(v)) {
       const out: Record<string, unknown> = {};
       seen.set(v, out);
       for (const key of Object.keys(v)) out[key] = visit((v as Record<string, unknown>)[key]);

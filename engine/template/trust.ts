@@ -91,9 +91,14 @@ function isContainer(value: unknown): value is Container {
   return typeof value === 'object' && value !== null && !(value instanceof String) && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 }
 
-/** Opaque objects and proxies (lazy variables, hostvars: walking them would build them) are never walked. */
-function isOpaque(value: object): boolean {
-  return types.isProxy(value) || (value as { [OPAQUE]?: boolean })[OPAQUE] === true;
+/**
+ * Opaque objects and proxies: views the engine made (lazy variables,
+ * hostvars, a host's variables in it), which render what they hold when it
+ * is read. They are never walked (that would build and render all of it) and
+ * are passed on as themselves.
+ */
+export function isOpaque(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (types.isProxy(value) || (value as { [OPAQUE]?: boolean })[OPAQUE] === true);
 }
 
 /** The value's own tags (not its contents'). */

@@ -12,10 +12,9 @@
  * Macros, `{% set %}` blocks, filter blocks and recursive loops use the same
  * rule for their own output.
  */
-import { types } from 'node:util';
 import { FloatValue, PyObject, SilentUndefined, Undefined, failUndefined, isDict, isString, isTuple, pyStr } from '../python.js';
 import { printed } from '../trace.js';
-import { MADE_TEXT, TEXT, TaggedText, ownTags } from '../trust.js';
+import { MADE_TEXT, TEXT, TaggedText, isOpaque, ownTags } from '../trust.js';
 import { literalEval } from './literal.js';
 
 /** `value`: one expression's own value (Templar.evaluate). */
@@ -25,7 +24,7 @@ export type ConcatMode = 'text' | 'eval' | 'native' | 'value';
 function failOnUndefined(value: unknown, seen: Set<object> = new Set()): void {
   if (value instanceof SilentUndefined) return;
   if (value instanceof Undefined) failUndefined(value);
-  if (typeof value !== 'object' || value === null || seen.has(value) || value instanceof String || value instanceof PyObject || isEngineView(value)) return;
+  if (typeof value !== 'object' || value === null || seen.has(value) || value instanceof String || value instanceof PyObject || isOpaque(value)) return;
   if (!Array.isArray(value) && !isDict(value)) return;
   seen.add(value);
   for (const item of Array.isArray(value) ? value : Object.values(value)) failOnUndefined(item, seen);
@@ -110,11 +109,11 @@ export class Output {
  * number, None) read back as text, which the caller does.
  */
 function literalRoundTrips(value: unknown): boolean {
-  if (typeof value === 'boolean' || isEngineView(value)) return true;
+  if (typeof value === 'boolean' || isOpaque(value)) return true;
   // A tuple prints as `(1, 2)`, which is not read back.
   if ((!Array.isArray(value) || isTuple(value)) && !isDict(value)) return false;
   const plain = (v: unknown): boolean => {
-    if (isEngineView(v)) return true;
+    if (isOpaque(v)) return true;
     if (v === null || typeof v === 'boolean' || typeof v === 'number' || v instanceof FloatValue || isString(v)) {
       return typeof v !== 'number' || Number.isFinite(v);
     }
@@ -123,15 +122,6 @@ function literalRoundTrips(value: unknown): boolean {
     return false;
   };
   return plain(value);
-}
-
-/**
- * A view the engine made (hostvars, a host's variables in it): it is passed
- * on as itself, as Ansible passes its HostVars objects, and never walked here
- * (that would render every variable of every host).
- */
-function isEngineView(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && types.isProxy(value);
 }
 
 /** The top-level result of a template, made text marked as such (trust.ts MADE_TEXT). */
