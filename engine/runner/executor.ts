@@ -83,8 +83,7 @@ export class TaskExecutor {
     const t0 = Date.now();
     const taskKeywordVars = task.keywords.vars as Vars | undefined;
     const paths = searchPath(task.scope, task.origin.file, this.play.play.baseDir);
-    // Read through their layers: a task reads a few of the host's hundreds of variables, a merged copy would take them all.
-    const baseVars: Vars = this.deps.store.taskVarsView(host, this.play, task.scope, taskKeywordVars, { ...extraVars, ansible_search_path: paths });
+    const baseVars: Vars = this.deps.store.taskVars(host, this.play, task.scope, taskKeywordVars, { ...extraVars, ansible_search_path: paths });
     const vars = lazyVars(baseVars, this.deps.templar, location(task));
     const outcome: TaskOutcome = { host, task, result: { changed: false }, status: 'ok', noLog: false, ignoreErrors: false, durationMs: 0 };
     try {

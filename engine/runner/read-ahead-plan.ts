@@ -94,8 +94,7 @@ function plannedTaskReads(deps: PlanDeps, host: string, task: TaskNode): Planned
   const loops = loopKeywords(task.keywords);
   if (loops.length > 1 || (loops.length === 1 && loops[0] !== 'loop')) return [];
   const paths = searchPath(task.scope, task.origin.file, deps.play.play.baseDir);
-  // Read through the layers: a plan reads a few variables, a copy would take all of the host's hundreds.
-  const base = deps.store.taskVarsView(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
+  const base = deps.store.taskVars(host, deps.play, task.scope, task.keywords.vars as Vars | undefined, {
     ansible_search_path: paths,
     lookup: refuseLookup, query: refuseLookup, q: refuseLookup,
   });

@@ -155,20 +155,12 @@ export class VariableStore {
     };
   }
 
-  /** The full, merged variables of one task on one host (before lazy templating): a new object, the caller's to change. */
-  taskVars(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
-    const [below, ...above] = this.taskLayers(host, ctx, scope, taskVars, extra);
-    const merged: Vars = { ...below };
-    for (const layer of above) Object.assign(merged, layer);
-    return merged;
-  }
-
   /**
-   * The same variables as taskVars, read through their layers instead of
-   * merged: a task reads a few of them, and a copy would take all of a host's
-   * hundreds for each task and host (planning ahead, the executor). Read only.
+   * The variables of one task on one host (before lazy templating), read
+   * through their layers instead of merged: a task reads a few of them, and a
+   * copy would take all of a host's hundreds for each task and host. Read only.
    */
-  taskVarsView(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
+  taskVars(host: string, ctx: PlayVarsContext, scope: Scope, taskVars: Vars | undefined, extra: Vars = {}): Vars {
     return layeredView(this.taskLayers(host, ctx, scope, taskVars, extra));
   }
 

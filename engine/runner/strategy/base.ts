@@ -20,6 +20,7 @@ import { loadIncludes } from '../includes.js';
 import { executeMeta } from '../meta.js';
 import type { RunnableNode } from '../iterator.js';
 import { tagsSelected } from '../tags.js';
+import { layeredView } from '../vars.js';
 
 /** Hosts still in the play and reachable. */
 export function hostsLeft(play: PlayRun): string[] {
@@ -179,7 +180,7 @@ function inventoryChanged(play: PlayRun, task: TaskNode, o: TaskOutcome, item: M
   const changedWhen = task.keywords.changed_when;
   if (changedWhen !== undefined) {
     const register = task.keywords.register;
-    const vars = lazyVars({ ...play.run.store.taskVars(o.host, play, task.scope, task.keywords.vars as Vars | undefined), ...item, ...(register !== undefined ? { [String(register)]: item } : {}) }, play.run.templar, location(task));
+    const vars = lazyVars(layeredView([play.run.store.taskVars(o.host, play, task.scope, task.keywords.vars as Vars | undefined), item, ...(register !== undefined ? [{ [String(register)]: item }] : [])]), play.run.templar, location(task));
     try {
       item.changed = (Array.isArray(changedWhen) ? changedWhen : [changedWhen]).every((c) => play.run.templar.isTrue(c, vars, `${location(task)} changed_when`));
     } catch (err) {

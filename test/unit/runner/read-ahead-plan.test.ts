@@ -40,7 +40,7 @@ function setup(tasks: string) {
     const paths = plannedReads(deps, 'localhost', play.tasks as TaskNode[]).flatMap((r) => r.requests.map(([, params]) => (params as Array<{ path: string }>)[0]!.path));
     return { paths, renders: templar.renders - before };
   };
-  const varsOf = (task: TaskNode) => store.taskVarsView('localhost', deps.play, task.scope, task.keywords.vars as Vars | undefined, { ansible_search_path: [scratch] });
+  const varsOf = (task: TaskNode) => store.taskVars('localhost', deps.play, task.scope, task.keywords.vars as Vars | undefined, { ansible_search_path: [scratch] });
   return { plan, store, memo, tasks: play.tasks as TaskNode[], varsOf };
 }
 
