@@ -3,6 +3,7 @@
  * YAML): read only when private to this user, written all at once.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import vm from 'node:vm';
 
 /** A private folder the engine keeps things in, and the name of the build that made them (another build's are never read). */
 export interface PrivateCache {
@@ -59,3 +60,24 @@ export function writePrivateFile(file: string, data: Buffer): void {
     }
   }
 }
+
+/**
+ * What became of compiled code kept in a private file: `used`; `made` (there
+ * was none) or `rejected` (V8 refused it: another version, other flags, a
+ * damaged file), both then for the caller to write at the end of the run; or
+ * refused, with why (a file that is not private, left alone).
+ */
+export type KeptCode = 'used' | 'made' | 'rejected' | `refused: ${string}`;
+
+/** `source` compiled with the V8 code kept in `entry`, when that file is private. */
+export function compileWithKeptCode(source: string, filename: string, entry: string): { script: vm.Script; kept: KeptCode } {
+  const read = readPrivateFile(entry);
+  const cachedData = Buffer.isBuffer(read) ? read : undefined;
+  const script = new vm.Script(source, { filename, ...(cachedData ? { cachedData } : {}) });
+  if (typeof read === 'string') return { script, kept: `refused: ${read}` };
+  return { script, kept: !cachedData ? 'made' : script.cachedDataRejected ? 'rejected' : 'used' };
+}
+
+/** Whether the run should write the script's code at its end (none was used). */
+export const keepsNewCode = (kept: KeptCode): boolean => kept === 'made' || kept === 'rejected';
+

@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { readPrivateFile, writePrivateFile, type PrivateCache } from '../private-files.js';
+import { compileWithKeptCode, keepsNewCode, writePrivateFile, type KeptCode, type PrivateCache } from '../private-files.js';
 
 /** What the engine file exports. */
 export interface Engine {
@@ -37,7 +37,7 @@ export interface Engine {
 /** The name the build gives the engine file, beside the entry (dist/uxsv.mjs). */
 export const ENGINE_FILE = 'uxsv-engine.cjs';
 
-type Outcome = 'used' | 'made' | 'rejected' | 'off' | `refused: ${string}`;
+type Outcome = KeptCode | 'off';
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.UXSV_COMPILE_CACHE_DIR) return env.UXSV_COMPILE_CACHE_DIR;
@@ -87,11 +87,11 @@ function pruneOthers(dir: string, prefix: string): void {
  */
 export function loadEngine(engineFile: string, command: string, env: NodeJS.ProcessEnv = process.env): { engine: Engine; cache?: PrivateCache } | undefined {
   if (!existsSync(engineFile)) return undefined;
+  // The file is the engine as one function (scripts/bundle.mjs): its text is compiled as it is, without a copy.
   const source = readFileSync(engineFile, 'utf8');
   let outcome: Outcome = 'off';
   let cache: PrivateCache | undefined;
-  let cacheFile: string | undefined;
-  let cachedData: Buffer | undefined;
+  let script: vm.Script | undefined;
   if (env.UXSV_COMPILE_CACHE !== '0') {
     const dir = cacheDir(env);
     const problem = unsafeDir(dir);
@@ -99,36 +99,29 @@ export function loadEngine(engineFile: string, command: string, env: NodeJS.Proc
     else {
       const safeCommand = command.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32) || 'none';
       cache = { dir, build: buildPrefix(engineFile) };
-      cacheFile = join(dir, `${cache.build}${safeCommand}.bin`);
-      const read = readPrivateFile(cacheFile);
-      if (typeof read === 'string') {
-        outcome = `refused: ${read}`;
-        cacheFile = undefined;
-      } else cachedData = read;
       // V8 drops the compiled code of functions that have not run for a while
       // once the heap has been collected a few times (bytecode flushing). A
       // long run would then write a cache without the engine's outer function
       // and module set-up, which every later run compiles again from source
       // (70 ms); with flushing off the cache holds all the code the run compiled.
       v8.setFlagsFromString('--no-flush-bytecode');
+      const cacheFile = join(dir, `${cache.build}${safeCommand}.bin`);
+      const compiled = compileWithKeptCode(source, engineFile, cacheFile);
+      ({ script, kept: outcome } = compiled);
+      if (keepsNewCode(compiled.kept)) {
+        const prefix = cache.build;
+        // At the end of the run: the cache then holds every function this command compiled.
+        process.once('exit', () => {
+          writePrivateFile(cacheFile, compiled.script.createCachedData());
+          pruneOthers(dir, prefix);
+        });
+      }
     }
   }
-  // The file is the engine as one function (scripts/bundle.mjs): its text is compiled as it is, without a copy.
-  const script = new vm.Script(source, { filename: engineFile, ...(cachedData ? { cachedData } : {}) });
-  if (cachedData) outcome = script.cachedDataRejected ? 'rejected' : 'used';
+  script ??= new vm.Script(source, { filename: engineFile });
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   const load = script.runInThisContext() as (...args: unknown[]) => void;
   load(mod.exports, createRequire(engineFile), mod, engineFile, dirname(engineFile), (specifier: string) => import(specifier));
-  if (cache && cacheFile && (!cachedData || script.cachedDataRejected)) {
-    const file = cacheFile;
-    const prefix = cache.build;
-    // At the end of the run: the cache then holds every function this command compiled.
-    process.once('exit', () => {
-      writePrivateFile(file, script.createCachedData());
-      pruneOthers(dirname(file), prefix);
-    });
-    if (!cachedData) outcome = 'made';
-  }
   if (env.UXSV_COMPILE_CACHE_TRACE === '1') process.stderr.write(`compile cache: ${outcome}\n`);
   return { engine: mod.exports as unknown as Engine, ...(cache ? { cache } : {}) };
 }

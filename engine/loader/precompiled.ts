@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import vm from 'node:vm';
+import type vm from 'node:vm';
 import type { Ajv, Options, ValidateFunction } from 'ajv';
-import { readPrivateFile, writePrivateFile, type PrivateCache } from '../private-files.js';
+import { compileWithKeptCode, keepsNewCode, writePrivateFile, type PrivateCache } from '../private-files.js';
 
 /** The three ways the engine uses ajv, each with its own options. */
 export const AJV_VARIANTS = {
@@ -80,16 +80,11 @@ function loadGenerated(path: string): Record<string, ValidateFunction> {
   if (!codeCache) return require(path) as Record<string, ValidateFunction>;
   const source = readFileSync(path, 'utf8');
   const entry = join(codeCache.dir, `${codeCache.build}validator-${createHash('sha256').update(source).digest('hex').slice(0, 32)}.bin`);
-  const read = readPrivateFile(entry);
-  const cachedData = Buffer.isBuffer(read) ? read : undefined;
-  const script = new vm.Script(`(function (exports, require, module) {${source}\n})`, { filename: path, ...(cachedData ? { cachedData } : {}) });
+  const { script, kept } = compileWithKeptCode(`(function (exports, require, module) {${source}\n})`, path, entry);
   const mod: { exports: Record<string, ValidateFunction> } = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, require, mod);
-  // An entry that is there but not private (a string) is left alone, as the engine's is.
-  if (typeof read === 'string') outcomes.refused++;
-  else if (cachedData && !script.cachedDataRejected) outcomes.used++;
-  else {
-    outcomes[cachedData ? 'rejected' : 'made']++;
+  outcomes[kept.startsWith('refused') ? 'refused' : (kept as keyof typeof outcomes)]++;
+  if (keepsNewCode(kept)) {
     if (unsaved.size === 0) process.once('exit', saveValidators);
     unsaved.set(entry, script);
   }
